@@ -1,0 +1,88 @@
+"""PageSight's error hierarchy: every message names the file (or store) and the reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "PageSightError",
+    "IngestError",
+    "UnsupportedFileType",
+    "FileTooLarge",
+    "EmptyFile",
+    "CorruptDocument",
+    "EncryptedDocument",
+    "TooManyPages",
+    "PageTooLarge",
+    "IngestTimeout",
+    "ExtractionCrashed",
+    "StoreError",
+    "StoreLocked",
+    "SchemaMismatch",
+    "ModelUnavailable",
+]
+
+
+class PageSightError(Exception):
+    """Base class: `reason` is a sentence a user can act on; `path` names the file when there is one."""
+
+    def __init__(self, reason: str, path: str | Path | None = None):
+        self.reason = reason
+        self.path = str(path) if path is not None else None
+        super().__init__(f"{self.path}: {reason}" if self.path else reason)
+
+
+class IngestError(PageSightError):
+    """A file could not be ingested; nothing of it was indexed."""
+
+
+class UnsupportedFileType(IngestError):
+    pass
+
+
+class FileTooLarge(IngestError):
+    pass
+
+
+class EmptyFile(IngestError):
+    pass
+
+
+class CorruptDocument(IngestError):
+    pass
+
+
+class EncryptedDocument(IngestError):
+    pass
+
+
+class TooManyPages(IngestError):
+    pass
+
+
+class PageTooLarge(IngestError):
+    pass
+
+
+class IngestTimeout(IngestError):
+    pass
+
+
+class ExtractionCrashed(IngestError):
+    """The parser process died (out of memory, or a crash inside MuPDF)."""
+
+
+class StoreError(PageSightError):
+    pass
+
+
+class StoreLocked(StoreError):
+    pass
+
+
+class SchemaMismatch(StoreError):
+    """The collection was built with other encoders than the ones asked for."""
+
+
+class ModelUnavailable(PageSightError):
+    """Model weights are not on disk and may not be downloaded."""

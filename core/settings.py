@@ -1,0 +1,58 @@
+"""The one place configuration is read: environment (prefix PAGESIGHT_) and an optional .env file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+Profile = Literal["auto", "full", "lite", "tiny"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PAGESIGHT_", env_file=".env", extra="ignore")
+
+    # Where everything lives: collections (Qdrant Edge shards) and page images.
+    data_dir: Path = Path("pagesight-data")
+    collection: str = "default"
+    # A Qdrant server or cluster instead of the embedded store.
+    qdrant_url: str | None = None
+    qdrant_api_key: str | None = None
+
+    profile: Profile = "auto"
+    text_model: str | None = Field(
+        default=None, description="sentence-transformers name or path; default: the packaged all-MiniLM-L6-v2"
+    )
+    # Threads for torch and BLAS: on a small shared machine one thread is often fastest.
+    torch_threads: int = 1
+
+    # Rendering and extraction.
+    render_dpi: int = 144
+    min_render_dpi: int = 10
+    thumbnail_px: int = 256
+    ocr_languages: str = "eng"
+    ocr_dpi: int = 200
+    ocr_min_chars: int = Field(default=24, description="a page with fewer visible characters is OCRed")
+    figure_min_area: float = Field(default=0.02, description="smallest figure, as a fraction of the page area")
+    max_figures_per_page: int = 24
+
+    # Limits: a file over any of these is refused with a clear error.
+    max_file_mb: float = 200.0
+    max_pages: int = 2000
+    max_page_pixels: int = Field(default=25_000_000, description="rendered page; larger pages are rendered at lower dpi")
+    max_image_pixels: int = Field(default=200_000_000, description="one embedded or input image, decoded")
+    file_timeout_s: float = 300.0
+    worker_memory_mb: int = 3072
+
+    def collection_dir(self, collection: str | None = None) -> Path:
+        return self.data_dir / "collections" / (collection or self.collection)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,46 @@
+"""Encoders, page-image storage and the Qdrant store (embedded Qdrant Edge; server by URL)."""
+
+from __future__ import annotations
+
+from pagesight.core.errors import ModelUnavailable, StoreError
+from pagesight.core.settings import Settings
+from pagesight.core.types import validate_collection_name
+from pagesight.index.encoders import EncoderSpec, SentenceTransformerEncoder, TextEncoder
+from pagesight.index.store import CollectionSchema, DocumentVectors, Store
+
+__all__ = [
+    "CollectionSchema",
+    "DocumentVectors",
+    "EncoderSpec",
+    "SentenceTransformerEncoder",
+    "Store",
+    "TextEncoder",
+    "load_text_encoder",
+    "open_store",
+]
+
+
+def open_store(settings: Settings, collection: str | None = None) -> Store:
+    """The collection's store: the embedded shard under the data directory (the only backend yet)."""
+    name = validate_collection_name(collection or settings.collection)
+    if settings.qdrant_url:
+        raise StoreError(
+            f"PAGESIGHT_QDRANT_URL is set ({settings.qdrant_url}), but this version has only the embedded "
+            "store; unset it to use the collection under the data directory"
+        )
+    from pagesight.index.edge import EdgeStore
+
+    return EdgeStore(settings.collection_dir(name), name)
+
+
+def load_text_encoder(settings: Settings) -> TextEncoder:
+    """The text encoder of the configured profile (lite: the packaged all-MiniLM-L6-v2)."""
+    if settings.profile not in ("auto", "lite"):
+        raise ModelUnavailable(
+            f"profile {settings.profile!r} needs the vision encoders, which this version does not have yet; "
+            "use PAGESIGHT_PROFILE=lite"
+        )
+    import torch
+
+    torch.set_num_threads(settings.torch_threads)
+    return SentenceTransformerEncoder(settings.text_model)

@@ -1,0 +1,157 @@
+"""The embedded backend: one Qdrant Edge shard per collection, in-process (Qdrant's own Rust engine)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from pagesight.core.errors import StoreError, StoreLocked
+from pagesight.index.store import (
+    IMAGE_VECTOR,
+    INTEGER_FIELDS,
+    KEYWORD_FIELDS,
+    LIVE,
+    PAGE_VECTOR,
+    TEXT_VECTOR,
+    CollectionSchema,
+    Point,
+    Store,
+)
+
+__all__ = ["EdgeStore"]
+
+log = logging.getLogger(__name__)
+
+_SCROLL_BATCH = 256
+
+
+class EdgeStore(Store):
+    def __init__(self, folder: Path, name: str):
+        super().__init__(folder, name)
+        self._shard = None
+        self._shard_dir = folder / "shard"
+        if self.schema is not None:
+            self._shard = self._load()
+        self.recover()
+
+    def _load(self):
+        from qdrant_edge import EdgeShard
+
+        try:
+            return EdgeShard.load(str(self._shard_dir))
+        except Exception as e:  # qdrant_edge raises a bare Exception with the engine's message
+            if "WouldBlock" in str(e) or "lock" in str(e).lower():
+                raise StoreLocked(
+                    f"collection {self.name!r} at {self.folder} is open in another process (a running "
+                    "`pagesight serve` or ingest). Stop that process, or send requests to it with --server URL.",
+                ) from None
+            raise StoreError(f"collection {self.name!r} at {self.folder} cannot be opened: {e}") from e
+
+    def _create(self, schema: CollectionSchema) -> None:
+        from qdrant_edge import (
+            Distance,
+            EdgeConfig,
+            EdgeShard,
+            EdgeVectorParams,
+            MultiVectorComparator,
+            MultiVectorConfig,
+            PayloadSchemaType,
+            UpdateOperation,
+        )
+
+        vectors = {}
+        if schema.text:
+            vectors[TEXT_VECTOR] = EdgeVectorParams(size=schema.text.dim, distance=Distance.Cosine)
+        if schema.image:
+            vectors[IMAGE_VECTOR] = EdgeVectorParams(size=schema.image.dim, distance=Distance.Cosine)
+        if schema.page:
+            vectors[PAGE_VECTOR] = EdgeVectorParams(
+                size=schema.page.dim, distance=Distance.Dot,
+                multivector_config=MultiVectorConfig(comparator=MultiVectorComparator.MaxSim),
+                on_disk=True,
+            )
+        if not vectors:
+            raise StoreError("a collection needs at least one encoder")
+        if self._shard_dir.exists() and any(self._shard_dir.iterdir()):
+            raise StoreError(f"{self._shard_dir} holds a shard but no collection.json; move it away to start afresh")
+        self._shard = EdgeShard.create(str(self._shard_dir), EdgeConfig(vectors=vectors, on_disk_payload=True))
+        for name in KEYWORD_FIELDS:
+            self._shard.update(UpdateOperation.create_field_index(name, PayloadSchemaType.Keyword))
+        for name in INTEGER_FIELDS:
+            self._shard.update(UpdateOperation.create_field_index(name, PayloadSchemaType.Integer))
+        self._shard.flush()
+
+    def _upsert(self, points: list[Point]) -> None:
+        from qdrant_edge import Point as EdgePoint
+        from qdrant_edge import UpdateOperation
+
+        # Batches keep one update's memory bounded (a ColQwen2 page is ~0.5 MB of vectors).
+        for start in range(0, len(points), 64):
+            batch = [
+                EdgePoint(id=p.id, vector={k: np.asarray(v, dtype=np.float32) for k, v in p.vectors.items()},
+                          payload=p.payload)
+                for p in points[start:start + 64]
+            ]
+            self._shard.update(UpdateOperation.upsert_points(batch))
+
+    def _set_state(self, doc_id: str, state: str) -> None:
+        from qdrant_edge import UpdateOperation
+
+        # One operation in the write-ahead log: after a crash it is replayed whole or not at all.
+        self._shard.update(UpdateOperation.set_payload_by_filter(_filter(doc_id=doc_id), {"state": state}))
+        self._shard.flush()
+
+    def _delete(self, *, doc_id: str | None = None, state: str | None = None) -> None:
+        from qdrant_edge import UpdateOperation
+
+        if self._shard is None:
+            return
+        if doc_id is None and state is None:
+            raise ValueError("refusing to delete without a condition")
+        self._shard.update(UpdateOperation.delete_points_by_filter(_filter(doc_id=doc_id, state=state)))
+        self._shard.flush()
+
+    def _scroll(self, *, kind: str, page: int | None = None, state: str = LIVE, doc_id: str | None = None,
+                source: str | None = None) -> list[dict]:
+        from qdrant_edge import ScrollRequest
+
+        flt = _filter(kind=kind, page=page, state=state, doc_id=doc_id, source=source)
+        out, offset = [], None
+        while True:
+            records, offset = self._shard.scroll(
+                ScrollRequest(offset=offset, limit=_SCROLL_BATCH, filter=flt, with_payload=True, with_vector=False)
+            )
+            out.extend(r.payload for r in records)
+            if offset is None:
+                return out
+
+    def _search_text(self, vector: np.ndarray, limit: int, kinds: tuple[str, ...]) -> list[tuple[float, dict]]:
+        from qdrant_edge import FieldCondition, Filter, MatchAny, MatchValue, Query, QueryRequest
+
+        flt = Filter(must=[FieldCondition(key="state", match=MatchValue(LIVE)),
+                           FieldCondition(key="kind", match=MatchAny(list(kinds)))])
+        hits = self._shard.query(QueryRequest(
+            limit=limit, query=Query.Nearest(np.asarray(vector, dtype=np.float32), using=TEXT_VECTOR),
+            filter=flt, with_payload=True,
+        ))
+        return [(h.score, h.payload) for h in hits]
+
+    def count(self) -> int:
+        from qdrant_edge import CountRequest
+
+        return 0 if self._shard is None else self._shard.count(CountRequest(exact=True))
+
+    def close(self) -> None:
+        if self._shard is not None:
+            self._shard.flush()
+            self._shard.close()
+            self._shard = None
+
+
+def _filter(**equals):
+    """A must-filter of exact matches; None values are left out."""
+    from qdrant_edge import FieldCondition, Filter, MatchValue
+
+    return Filter(must=[FieldCondition(key=k, match=MatchValue(v)) for k, v in equals.items() if v is not None])

@@ -1,0 +1,264 @@
+"""The store interface: a collection of documents' pages, regions and vectors, whole or not at all.
+
+Every point carries `state`: "pending" while a document is being written, "live" once all of its
+points are in. Readers see only live points; opening a collection removes pending leftovers of a
+crash and finishes replacements that were interrupted, so a document is visible whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from pagesight.core.errors import SchemaMismatch
+from pagesight.core.types import Document, Hit, Page
+from pagesight.index.encoders import EncoderSpec
+from pagesight.index.images import PageImages
+
+__all__ = ["CollectionSchema", "DocumentVectors", "Point", "Store", "point_id"]
+
+log = logging.getLogger(__name__)
+
+PAGE_VECTOR, IMAGE_VECTOR, TEXT_VECTOR = "page", "image", "text"
+PENDING, LIVE = "pending", "live"
+# Payload fields with an index: every filter PageSight makes runs on one of these.
+KEYWORD_FIELDS = ("doc_id", "state", "kind", "tags", "file_name", "source")
+INTEGER_FIELDS = ("page",)
+
+_ID_NAMESPACE = uuid.UUID("8a3b1d52-5f0e-4c55-9f7e-2f4d1c9b6a10")
+
+
+def point_id(doc_id: str, kind: str, page: int, index: int = 0) -> str:
+    return str(uuid.uuid5(_ID_NAMESPACE, f"{doc_id}/{kind}/{page}/{index}"))
+
+
+@dataclass(frozen=True)
+class CollectionSchema:
+    """Which encoders built the collection; None where the profile has no such encoder."""
+
+    text: EncoderSpec | None = None
+    image: EncoderSpec | None = None
+    page: EncoderSpec | None = None  # multi-vector (late interaction), compared with MaxSim
+
+    def to_json(self) -> dict:
+        return {k: (asdict(v) if v else None) for k, v in (("text", self.text), ("image", self.image), ("page", self.page))}
+
+    @classmethod
+    def from_json(cls, data: dict) -> CollectionSchema:
+        return cls(**{k: EncoderSpec(**v) if v else None for k, v in data.items() if k in ("text", "image", "page")})
+
+    def check(self, wanted: CollectionSchema, collection: str) -> None:
+        for kind in ("text", "image", "page"):
+            have, want = getattr(self, kind), getattr(wanted, kind)
+            if want is not None and have != want:
+                built = f"{have.name} ({have.revision}, {have.dim} dims)" if have else "no such encoder"
+                raise SchemaMismatch(
+                    f"collection {collection!r} was built with {kind} encoder {built}, but this profile uses "
+                    f"{want.name} ({want.revision}, {want.dim} dims). Ingest into another collection "
+                    f"(--collection NAME), or delete this one and ingest again with the new encoders."
+                )
+
+
+@dataclass
+class Point:
+    id: str
+    vectors: dict[str, np.ndarray]  # name -> (dim,) or, for "page", (n_tokens, dim)
+    payload: dict
+
+
+@dataclass
+class DocumentVectors:
+    """Vectors for one document; any part may be missing when the profile lacks that encoder."""
+
+    page_text: dict[int, np.ndarray] = field(default_factory=dict)  # page number -> (dim,)
+    block_text: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)  # (page, block index) -> (dim,)
+    page_image: dict[int, np.ndarray] = field(default_factory=dict)  # page number -> (dim,)
+    page_multi: dict[int, np.ndarray] = field(default_factory=dict)  # page number -> (n_tokens, dim)
+    figure_image: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)  # (page, figure index) -> (dim,)
+
+
+class Store(ABC):
+    """One collection. Subclasses supply the primitive operations of a Qdrant backend."""
+
+    def __init__(self, folder: Path, name: str):
+        self.folder = folder
+        self.name = name
+        self.images = PageImages(folder / "pages")
+        self._manifest = folder / "collection.json"
+        self.schema: CollectionSchema | None = None
+        if self._manifest.exists():
+            self.schema = CollectionSchema.from_json(json.loads(self._manifest.read_text())["schema"])
+
+    # ---- primitives each backend implements -------------------------------------------------
+    @abstractmethod
+    def _create(self, schema: CollectionSchema) -> None: ...
+
+    @abstractmethod
+    def _upsert(self, points: list[Point]) -> None: ...
+
+    @abstractmethod
+    def _set_state(self, doc_id: str, state: str) -> None: ...
+
+    @abstractmethod
+    def _delete(self, *, doc_id: str | None = None, state: str | None = None) -> None: ...
+
+    @abstractmethod
+    def _scroll(self, *, kind: str, page: int | None = None, state: str = LIVE, doc_id: str | None = None,
+                source: str | None = None) -> list[dict]:
+        """Payloads of matching points."""
+
+    @abstractmethod
+    def _search_text(self, vector: np.ndarray, limit: int, kinds: tuple[str, ...]) -> list[tuple[float, dict]]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    # ---- the collection's life --------------------------------------------------------------
+    def ensure_schema(self, wanted: CollectionSchema) -> None:
+        """Create the collection for these encoders, or check that it was built with them."""
+        if self.schema is None:
+            self._create(wanted)
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = self._manifest.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"name": self.name, "schema": wanted.to_json()}, indent=2))
+            os.replace(tmp, self._manifest)
+            self.schema = wanted
+        else:
+            self.schema.check(wanted, self.name)
+
+    def recover(self) -> None:
+        """Undo what a crash left half done: pending points, interrupted replacements, stray files."""
+        if self.schema is None:
+            self.images.clear_staging()
+            return
+        self._delete(state=PENDING)
+        live = {p["doc_id"]: p for p in self._scroll(kind="page", page=1)}
+        for doc_id, payload in list(live.items()):
+            for old in payload.get("replaces", []):
+                if old in live and old != doc_id:
+                    log.info("finishing an interrupted replacement: removing %s", old)
+                    self._delete(doc_id=old)
+                    live.pop(old)
+        self.images.remove_orphans(set(live))
+        self.images.clear_staging()
+
+    # ---- documents --------------------------------------------------------------------------
+    def add_document(self, doc: Document, pages: list[Page], vectors: DocumentVectors, staging: Path,
+                     replaces: list[str] = ()) -> None:
+        """Index a document whole, then drop the versions it replaces. On failure nothing of it remains."""
+        try:
+            self.images.publish(doc.id, staging)
+            self._upsert(self._points(doc, pages, vectors, list(replaces)))
+            self._set_state(doc.id, LIVE)
+        except BaseException:
+            self._delete(doc_id=doc.id)
+            self.images.remove(doc.id)
+            raise
+        for old in replaces:
+            self.delete_document(old)
+
+    def delete_document(self, doc_id: str) -> bool:
+        if self.get_document(doc_id) is None:
+            return False
+        self._delete(doc_id=doc_id)
+        self.images.remove(doc_id)
+        return True
+
+    def get_document(self, doc_id: str) -> Document | None:
+        if self.schema is None:
+            return None
+        found = self._scroll(kind="page", page=1, doc_id=doc_id)
+        return _document(found[0]) if found else None
+
+    def documents(self) -> list[Document]:
+        if self.schema is None:
+            return []
+        docs = [_document(p) for p in self._scroll(kind="page", page=1)]
+        return sorted(docs, key=lambda d: (d.file_name.lower(), d.id))
+
+    def documents_from(self, source: str) -> list[Document]:
+        if self.schema is None:
+            return []
+        return [_document(p) for p in self._scroll(kind="page", page=1, source=source)]
+
+    def pages(self, doc_id: str) -> list[Page]:
+        payloads = self._scroll(kind="page", doc_id=doc_id)
+        return sorted((Page(**p["page_data"]) for p in payloads), key=lambda p: p.number)
+
+    def image_path(self, relative: str) -> Path:
+        return self.folder / relative
+
+    def search_text(self, vector: np.ndarray, limit: int = 10) -> list[Hit]:
+        """Dense text search over page text and text blocks; the best region per page."""
+        if self.schema is None or self.schema.text is None:
+            return []
+        best: dict[tuple[str, int], Hit] = {}
+        for score, p in self._search_text(vector, limit * 4, ("page", "block")):
+            key = (p["doc_id"], p["page"])
+            if key in best and best[key].score >= score:
+                continue
+            best[key] = Hit(
+                doc_id=p["doc_id"], file_name=p["file_name"], page=p["page"], score=score, channels=["text"],
+                text=p.get("text", "")[:500], image_path=str(self.image_path(p["image"])),
+                region=p.get("region"),
+            )
+        return sorted(best.values(), key=lambda h: -h.score)[:limit]
+
+    def _points(self, doc: Document, pages: list[Page], vectors: DocumentVectors, replaces: list[str]) -> list[Point]:
+        base = {
+            "doc_id": doc.id, "file_name": doc.file_name, "source": doc.source, "tags": doc.tags, "state": PENDING,
+        }
+        document = doc.model_dump(mode="json")
+        points = []
+        for page in pages:
+            image = self.images.relative(doc.id, page.image)
+            named = {}
+            if page.number in vectors.page_text:
+                named[TEXT_VECTOR] = vectors.page_text[page.number]
+            if page.number in vectors.page_image:
+                named[IMAGE_VECTOR] = vectors.page_image[page.number]
+            if page.number in vectors.page_multi:
+                named[PAGE_VECTOR] = vectors.page_multi[page.number]
+            points.append(Point(point_id(doc.id, "page", page.number), named, {
+                **base, "kind": "page", "page": page.number, "text": page.text, "image": image,
+                "thumbnail": self.images.relative(doc.id, page.thumbnail), "text_source": page.text_source,
+                "page_data": page.model_dump(mode="json"), "document": document, "replaces": replaces,
+            }))
+            for i, block in enumerate(page.blocks):
+                if (page.number, i) in vectors.block_text:
+                    points.append(Point(point_id(doc.id, "block", page.number, i),
+                                        {TEXT_VECTOR: vectors.block_text[(page.number, i)]}, {
+                        **base, "kind": "block", "page": page.number, "text": block.text, "image": image,
+                        "region": block.model_dump(mode="json"),
+                    }))
+            for i, figure in enumerate(page.figures):
+                if (page.number, i) in vectors.figure_image:
+                    points.append(Point(point_id(doc.id, "figure", page.number, i),
+                                        {IMAGE_VECTOR: vectors.figure_image[(page.number, i)]}, {
+                        **base, "kind": "figure", "page": page.number, "image": image,
+                        "crop": self.images.relative(doc.id, figure.image or ""),
+                        "region": figure.model_dump(mode="json"),
+                    }))
+        return points
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _document(payload: dict) -> Document:
+    return Document(**payload["document"])
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,404 @@
+"""One file into pages: rendered images, visible text with block boxes, figure crops, OCR.
+
+This runs inside the extraction worker process (worker.py): MuPDF and the image decoders meet
+hostile bytes here, so it writes nothing but files under `out_dir` and may be killed at any time.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pagesight.core.errors import (
+    CorruptDocument,
+    EmptyFile,
+    EncryptedDocument,
+    PageTooLarge,
+    TooManyPages,
+    UnsupportedFileType,
+)
+from pagesight.core.settings import Settings
+from pagesight.core.types import Box, Page, Region
+
+__all__ = ["ExtractOptions", "Extracted", "extract", "span_visible", "text_is_usable", "fit_dpi"]
+
+log = logging.getLogger(__name__)
+
+# MuPDF's per-character flags (fz_stext_char.flags): text neither filled nor stroked is invisible.
+_FILLED, _STROKED = 16, 32
+# Luminance steps (0-255) below which a reader cannot tell text from its background.
+_MIN_CONTRAST = 32
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    render_dpi: int = 144
+    min_render_dpi: int = 10
+    thumbnail_px: int = 256
+    ocr_languages: str = "eng"
+    ocr_dpi: int = 200
+    ocr_min_chars: int = 24
+    figure_min_area: float = 0.02
+    max_figures_per_page: int = 24
+    max_pages: int = 2000
+    max_page_pixels: int = 25_000_000
+    max_image_pixels: int = 200_000_000
+    password: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, password: str | None = None) -> ExtractOptions:
+        names = cls.__dataclass_fields__.keys() - {"password"}
+        return cls(**{n: getattr(settings, n) for n in names}, password=password)
+
+
+@dataclass
+class Extracted:
+    media_type: str
+    pages: list[Page]
+    repaired: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def extract(path: Path, media_type: str, out_dir: Path, options: ExtractOptions) -> Extracted:
+    """Read `path` (of the sniffed `media_type`) and write its page images and crops into `out_dir`."""
+    import pymupdf
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if media_type == "application/pdf":
+        doc, repaired = _open_pdf(path, options)
+        native = False
+    elif media_type.startswith("image/"):
+        doc, repaired = _images_as_pdf(path, options), False
+        native = True
+    else:
+        raise UnsupportedFileType(f"cannot read {media_type}", path)
+
+    result = Extracted(media_type=media_type, pages=[], repaired=repaired)
+    if repaired:
+        result.warnings.append("the PDF is damaged (truncated or malformed); MuPDF repaired it and pages may be missing")
+    with doc:
+        if doc.page_count == 0:
+            raise CorruptDocument("the document has no pages", path)
+        if doc.page_count > options.max_pages:
+            raise TooManyPages(f"{doc.page_count} pages; the limit is {options.max_pages}", path)
+        for index in range(doc.page_count):
+            page = doc[index]  # kept in a variable: MuPDF frees temporaries it still needs
+            try:
+                result.pages.append(_extract_page(page, index + 1, out_dir, options, native, result.warnings))
+            except (PageTooLarge, EncryptedDocument):
+                raise
+            except pymupdf.mupdf.FzErrorBase as e:
+                raise CorruptDocument(f"page {index + 1} cannot be read: {e}", path) from e
+    return result
+
+
+def _open_pdf(path: Path, options: ExtractOptions):
+    import pymupdf
+
+    try:
+        doc = pymupdf.open(path, filetype="pdf")
+    except pymupdf.EmptyFileError as e:
+        raise EmptyFile("the file is empty", path) from e
+    except (pymupdf.FileDataError, RuntimeError, ValueError) as e:
+        raise CorruptDocument(f"not a readable PDF ({e})", path) from e
+    if not doc.is_pdf:
+        doc.close()
+        raise CorruptDocument("the content is not a PDF", path)
+    # Read needs_pass once, before authenticating: reading it afterwards empties later text.
+    if doc.needs_pass:
+        if not options.password:
+            doc.close()
+            raise EncryptedDocument("the PDF is encrypted; give its password (--password) to ingest it", path)
+        if doc.authenticate(options.password) == 0:
+            doc.close()
+            raise EncryptedDocument("the PDF is encrypted and the password given is wrong", path)
+    return doc, bool(doc.is_repaired)
+
+
+def _images_as_pdf(path: Path, options: ExtractOptions):
+    """An image file as a PDF with one page per frame, so that images and PDFs share one page path."""
+    import pymupdf
+    from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = None  # we check sizes ourselves, before decoding
+    pdf = pymupdf.open()
+    try:
+        with Image.open(path) as img:
+            n_frames = getattr(img, "n_frames", 1)
+            if n_frames > options.max_pages:
+                raise TooManyPages(f"{n_frames} frames; the limit is {options.max_pages} pages", path)
+            for number, frame in enumerate(ImageSequence.Iterator(img), start=1):
+                w, h = frame.size
+                if w * h > options.max_image_pixels:
+                    raise PageTooLarge(
+                        f"frame {number} is {w} x {h} pixels ({w * h / 1e6:.0f} Mpixels); "
+                        f"the limit is {options.max_image_pixels / 1e6:.0f} Mpixels",
+                        path,
+                    )
+                rgb = _to_rgb(ImageOps.exif_transpose(frame))
+                if w * h > options.max_page_pixels:
+                    scale = math.sqrt(options.max_page_pixels / (w * h))
+                    rgb = rgb.resize((max(1, int(w * scale)), max(1, int(h * scale))))
+                buf = io.BytesIO()
+                rgb.save(buf, "PNG", compress_level=1)
+                with pymupdf.open(stream=buf.getvalue(), filetype="png") as one:
+                    with pymupdf.open("pdf", one.convert_to_pdf()) as page_pdf:
+                        pdf.insert_pdf(page_pdf)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        pdf.close()
+        raise CorruptDocument(f"the image cannot be decoded ({e})", path) from e
+    except Exception:
+        pdf.close()
+        raise
+    return pdf
+
+
+def _to_rgb(img):
+    from PIL import Image
+
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGB", rgba.size, "white")
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        span = max(arr.max() - arr.min(), 1)
+        return Image.fromarray(((arr - arr.min()) * 255 / span).astype(np.uint8)).convert("RGB")
+    return img.convert("RGB")
+
+
+def fit_dpi(width_pt: float, height_pt: float, dpi: float, max_pixels: int) -> float:
+    """The largest dpi <= `dpi` at which a page of this size renders within `max_pixels`."""
+    pixels = (width_pt * dpi / 72) * (height_pt * dpi / 72)
+    if pixels <= max_pixels:
+        return dpi
+    return dpi * math.sqrt(max_pixels / pixels)
+
+
+def _extract_page(page, number: int, out_dir: Path, options: ExtractOptions, native: bool, warnings: list[str]) -> Page:
+    import pymupdf
+    from PIL import Image
+
+    rect = page.rect
+    for info in page.get_image_info():
+        w, h = info.get("width", 0), info.get("height", 0)
+        if w * h > options.max_image_pixels:
+            raise PageTooLarge(
+                f"page {number} holds a {w} x {h} pixel image ({w * h / 1e6:.0f} Mpixels; "
+                f"the limit is {options.max_image_pixels / 1e6:.0f}): a decompression bomb or an extreme scan"
+            )
+    if native:
+        # An image page renders at its own resolution: one pixel of the file is one pixel of the page.
+        xref_info = page.get_image_info()
+        width_px = xref_info[0]["width"] if xref_info else rect.width
+        dpi = 72 * width_px / rect.width
+    else:
+        dpi = fit_dpi(rect.width, rect.height, options.render_dpi, options.max_page_pixels)
+        if dpi < options.min_render_dpi:
+            raise PageTooLarge(
+                f"page {number} is {rect.width / 72:.0f} x {rect.height / 72:.0f} inches; even at "
+                f"{options.min_render_dpi} dpi it would exceed {options.max_page_pixels / 1e6:.0f} Mpixels"
+            )
+        if dpi < options.render_dpi:
+            warnings.append(f"page {number} is very large; rendered at {dpi:.0f} dpi")
+
+    zoom = dpi / 72
+    pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
+    image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+    del pix
+    scale = image.width / rect.width  # pixels per page unit
+
+    blocks, hidden_chars = ([], 0) if native else _visible_blocks(page, image, scale)
+    text_source = "layer"
+    if not text_is_usable(" ".join(b.text for b in blocks), options.ocr_min_chars):
+        ocr_blocks = _ocr_blocks(page, options, rect, number, warnings)
+        if ocr_blocks is not None:
+            blocks, text_source = ocr_blocks, "ocr"
+    text = "\n\n".join(b.text for b in blocks)
+    if text_source == "layer" and not text.strip():
+        text_source = "none"
+
+    stem = f"p{number:04d}"
+    figures = []
+    for k, box in enumerate(_figure_boxes(page, options), start=1):
+        crop_name = f"{stem}-f{k:02d}.png"
+        x0, y0, x1, y1 = (round(v * scale) for v in box)
+        image.crop((x0, y0, x1, y1)).save(out_dir / crop_name, "PNG", compress_level=3)
+        figures.append(Region(kind="figure", box=box, image=crop_name))
+
+    image_name, thumb_name = f"{stem}.png", f"{stem}-thumb.jpg"
+    image.save(out_dir / image_name, "PNG", compress_level=3)
+    thumb = image.copy()
+    thumb.thumbnail((options.thumbnail_px, options.thumbnail_px))
+    thumb.save(out_dir / thumb_name, "JPEG", quality=80)
+
+    return Page(
+        number=number,
+        width=rect.width,
+        height=rect.height,
+        image_width=image.width,
+        image_height=image.height,
+        image=image_name,
+        thumbnail=thumb_name,
+        text=text,
+        text_source=text_source,
+        hidden_text_chars=hidden_chars,
+        regions=[*blocks, *figures],
+    )
+
+
+def _luminance(rgb: int) -> float:
+    r, g, b = (rgb >> 16) & 255, (rgb >> 8) & 255, rgb & 255
+    return 0.299 * r + 0.587 * g + 0.114 * b
+
+
+def span_visible(span: dict, page_box: Box, gray: np.ndarray, scale: float) -> bool:
+    """Whether a reader of the rendered page can see this text span.
+
+    Hidden: invisible render mode (3 Tr) or full transparency, text off the page, text under one
+    point high, and text whose colour matches what is drawn under it (white on white).
+    `gray` is the rendered page as luminance, `scale` pixels per page unit.
+    """
+    if not span["char_flags"] & (_FILLED | _STROKED) or span.get("alpha", 255) == 0:
+        return False
+    x0, y0, x1, y1 = span["bbox"]
+    px0, py0, px1, py1 = page_box
+    if x1 <= px0 or x0 >= px1 or y1 <= py0 or y0 >= py1:
+        return False
+    if span["size"] < 1.0:
+        return False
+    h, w = gray.shape
+    c0, c1 = max(0, int(x0 * scale)), min(w, math.ceil(x1 * scale))
+    r0, r1 = max(0, int(y0 * scale)), min(h, math.ceil(y1 * scale))
+    region = gray[r0:r1, c0:c1]
+    if region.size == 0:
+        return False
+    if int(region.max()) - int(region.min()) < _MIN_CONTRAST:
+        return False  # nothing was painted there: the text is the colour of its background
+    background = float(np.median(region))
+    return abs(_luminance(span["color"]) - background) >= _MIN_CONTRAST
+
+
+def text_is_usable(text: str, min_chars: int) -> bool:
+    """A text layer worth indexing: enough characters, and not mostly unmapped glyphs."""
+    chars = [c for c in text if not c.isspace()]
+    if len(chars) < min_chars:
+        return False
+    garbage = sum(1 for c in chars if c == "\ufffd" or "\ue000" <= c <= "\uf8ff" or ord(c) < 32)
+    return garbage / len(chars) < 0.3
+
+
+def _visible_blocks(page, image, scale: float) -> tuple[list[Region], int]:
+    import pymupdf
+
+    flags = pymupdf.TEXT_PRESERVE_LIGATURES | pymupdf.TEXT_PRESERVE_WHITESPACE  # no mediabox clip: we count off-page text
+    data = page.get_text("dict", flags=flags, sort=True)
+    gray = np.asarray(image.convert("L"))
+    page_box = tuple(page.rect)
+    rotation = page.rotation_matrix
+    blocks: list[Region] = []
+    hidden = 0
+    for block in data["blocks"]:
+        lines, boxes = [], []
+        for line in block.get("lines", []):
+            words = []
+            for span in line["spans"]:
+                if not span["text"].strip():
+                    words.append(span["text"])
+                    continue
+                span["bbox"] = _display_box(span["bbox"], rotation)
+                if span_visible(span, page_box, gray, scale):
+                    words.append(span["text"])
+                    boxes.append(span["bbox"])
+                else:
+                    hidden += len(span["text"].strip())
+            line_text = "".join(words).strip()
+            if line_text:
+                lines.append(line_text)
+        if lines:
+            blocks.append(Region(kind="text", box=_union(boxes), text="\n".join(lines)))
+    return blocks, hidden
+
+
+def _ocr_blocks(page, options: ExtractOptions, rect, number: int, warnings: list[str]) -> list[Region] | None:
+    import pymupdf
+
+    dpi = fit_dpi(rect.width, rect.height, options.ocr_dpi, options.max_page_pixels)
+    try:
+        textpage = page.get_textpage_ocr(language=options.ocr_languages, dpi=max(int(dpi), 1), full=True)
+    except (RuntimeError, pymupdf.mupdf.FzErrorBase) as e:
+        message = f"page {number}: OCR failed ({e}); is tesseract with languages '{options.ocr_languages}' installed?"
+        if message not in warnings:
+            warnings.append(message)
+        return None
+    data = page.get_text("dict", textpage=textpage, sort=True)
+    blocks = []
+    for block in data["blocks"]:
+        lines = [
+            "".join(span["text"] for span in line["spans"]).strip() for line in block.get("lines", [])
+        ]
+        lines = [line for line in lines if line]
+        if lines:
+            blocks.append(Region(kind="text", box=_display_box(block["bbox"], page.rotation_matrix), text="\n".join(lines)))
+    return blocks
+
+
+def _figure_boxes(page, options: ExtractOptions) -> list[Box]:
+    """Embedded images and clusters of vector drawings big enough to be figures (charts, diagrams).
+
+    An image covering (nearly) the whole page is the page itself (a scan), not a figure of it.
+    """
+    import pymupdf
+
+    rect = page.rect
+    rotation = page.rotation_matrix
+    page_area = rect.width * rect.height
+    low, high = options.figure_min_area * page_area, 0.9 * page_area
+    candidates: list[pymupdf.Rect] = []
+    for info in page.get_image_info():
+        box = pymupdf.Rect(_display_box(info["bbox"], rotation)) & rect
+        if low <= box.get_area() <= high:
+            candidates.append(box)
+    try:
+        clusters = page.cluster_drawings()
+    except (RuntimeError, ValueError, pymupdf.mupdf.FzErrorBase):
+        clusters = []
+    for box in clusters:
+        box = pymupdf.Rect(_display_box(box, rotation)) & rect
+        if low <= box.get_area() <= high and min(box.width, box.height) >= 36:
+            candidates.append(box)
+    candidates.sort(key=lambda r: r.get_area(), reverse=True)
+    kept: list[pymupdf.Rect] = []
+    for box in candidates:
+        if any((box & k).get_area() >= 0.7 * box.get_area() for k in kept):
+            continue  # mostly inside a bigger figure already kept (an image framed by drawings)
+        kept.append(box)
+        if len(kept) == options.max_figures_per_page:
+            break
+    kept.sort(key=lambda r: (round(r.y0), r.x0))
+    return [_round_box(tuple(k)) for k in kept]
+
+
+def _display_box(box, rotation) -> Box:
+    """MuPDF reports boxes on the unrotated page; a reader (and the rendered image) sees it rotated."""
+    import pymupdf
+
+    r = pymupdf.Rect(box) * rotation
+    r.normalize()
+    return _round_box(tuple(r))
+
+
+def _union(boxes: list) -> Box:
+    return _round_box(
+        (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+    )
+
+
+def _round_box(box) -> Box:
+    return tuple(round(float(v), 2) for v in box)  # type: ignore[return-value]

@@ -1,0 +1,177 @@
+"""Files in, documents out: find the files, skip the unchanged, extract, encode, index whole.
+
+One bad file never stops the others: each gets an outcome (ingested, replaced, unchanged, failed
+with the reason) and the failures leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import logging
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pagesight.core.errors import EmptyFile, FileTooLarge, PageSightError
+from pagesight.core.settings import Settings
+from pagesight.core.types import Document
+from pagesight.index.encoders import TextEncoder
+from pagesight.index.store import CollectionSchema, DocumentVectors, Store, now
+from pagesight.ingest.detect import SUPPORTED, sniff, sniff_file
+from pagesight.ingest.extract import ExtractOptions
+from pagesight.ingest.worker import ExtractionWorker
+
+__all__ = ["FileOutcome", "Ingestor", "find_files", "document_id"]
+
+log = logging.getLogger(__name__)
+
+Status = Literal["ingested", "replaced", "unchanged", "failed"]
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    status: Status
+    doc_id: str | None = None
+    pages: int = 0
+    reason: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def document_id(path: Path) -> str:
+    """The sha256 of the file's bytes: the same bytes are the same document wherever they live."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()[:32]
+
+
+def find_files(inputs: Iterable[str]) -> tuple[list[Path], list[FileOutcome]]:
+    """Files named, folders walked recursively, globs expanded.
+
+    Inside folders only files whose bytes are a supported type are taken (a folder may hold
+    anything); a file named explicitly is always tried, so its failure is reported.
+    """
+    found: dict[Path, None] = {}
+    missing: list[FileOutcome] = []
+    for raw in inputs:
+        path = Path(raw).expanduser()
+        if path.is_file():
+            found[path.resolve()] = None
+        elif path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                if _looks_supported(child):
+                    found[child.resolve()] = None
+        elif glob.has_magic(raw):
+            matches = sorted(Path(m) for m in glob.glob(str(path), recursive=True))
+            files = [m for m in matches if m.is_file()]
+            if not files:
+                missing.append(FileOutcome(raw, "failed", reason="no file matches this pattern"))
+            for m in files:
+                found[m.resolve()] = None
+        else:
+            missing.append(FileOutcome(raw, "failed", reason="no such file or folder"))
+    return list(found), missing
+
+
+def _looks_supported(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return sniff(f.read(1024)) in SUPPORTED
+    except OSError:
+        return False
+
+
+class Ingestor:
+    """Ingests files into one collection with the given encoders."""
+
+    def __init__(self, store: Store, text_encoder: TextEncoder | None, settings: Settings):
+        self.store = store
+        self.text_encoder = text_encoder
+        self.settings = settings
+        self.store.ensure_schema(CollectionSchema(text=text_encoder.spec if text_encoder else None))
+        self._worker = ExtractionWorker(settings.worker_memory_mb)
+
+    def ingest(self, paths: list[Path], *, tags: list[str] = (), password: str | None = None,
+               on_file: Callable[[FileOutcome], None] | None = None) -> list[FileOutcome]:
+        outcomes = []
+        for path in paths:
+            outcome = self.ingest_file(path, tags=tags, password=password)
+            outcomes.append(outcome)
+            if on_file:
+                on_file(outcome)
+        return outcomes
+
+    def ingest_file(self, path: Path, *, tags: list[str] = (), password: str | None = None) -> FileOutcome:
+        path = Path(path).resolve()
+        try:
+            return self._ingest(path, sorted(set(tags)), password)
+        except PageSightError as e:
+            log.info("%s failed: %s", path, e.reason)
+            return FileOutcome(str(path), "failed", reason=e.reason)
+        except OSError as e:
+            return FileOutcome(str(path), "failed", reason=f"cannot read the file ({e.strerror or e})")
+
+    def _ingest(self, path: Path, tags: list[str], password: str | None) -> FileOutcome:
+        size = path.stat().st_size
+        if size == 0:
+            raise EmptyFile("the file is empty (0 bytes)", path)
+        limit = self.settings.max_file_mb * 1024 * 1024
+        if size > limit:
+            raise FileTooLarge(f"{size / 2**20:.1f} MB; the limit is {self.settings.max_file_mb:g} MB", path)
+        media_type = sniff_file(path)
+        doc_id = document_id(path)
+        existing = self.store.get_document(doc_id)
+        if existing is not None:
+            return FileOutcome(str(path), "unchanged", doc_id, existing.pages, reason="already indexed")
+        replaces = [d.id for d in self.store.documents_from(str(path))]
+
+        staging = self.store.images.new_staging(doc_id)
+        try:
+            options = ExtractOptions.from_settings(self.settings, password=password)
+            extracted = self._worker.run(path, media_type, staging, options, self.settings.file_timeout_s)
+            doc = Document(
+                id=doc_id, file_name=path.name, source=str(path), media_type=media_type,
+                pages=len(extracted.pages), tags=tags, ingested_at=now(), repaired=extracted.repaired,
+                warnings=extracted.warnings,
+            )
+            vectors = self._encode(extracted.pages)
+            self.store.add_document(doc, extracted.pages, vectors, staging, replaces=replaces)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        status: Status = "replaced" if replaces else "ingested"
+        return FileOutcome(str(path), status, doc_id, doc.pages, warnings=extracted.warnings)
+
+    def _encode(self, pages) -> DocumentVectors:
+        vectors = DocumentVectors()
+        if self.text_encoder is None:
+            return vectors
+        keys, texts = [], []
+        for page in pages:
+            if page.text.strip():
+                keys.append(page.number)
+                texts.append(page.text)
+            for i, block in enumerate(page.blocks):
+                if block.text.strip():
+                    keys.append((page.number, i))
+                    texts.append(block.text)
+        for key, vector in zip(keys, self.text_encoder.encode(texts), strict=True):
+            if isinstance(key, tuple):
+                vectors.block_text[key] = vector
+            else:
+                vectors.page_text[key] = vector
+        return vectors
+
+    def close(self) -> None:
+        self._worker.close()
+
+    def __enter__(self) -> Ingestor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
