@@ -31,8 +31,10 @@ log = logging.getLogger(__name__)
 
 # MuPDF's per-character flags (fz_stext_char.flags): text neither filled nor stroked is invisible.
 _FILLED, _STROKED = 16, 32
-# Luminance steps (0-255) below which a reader cannot tell text from its background.
+# Luminance steps (0-255) below which a reader cannot tell text from its background, and how
+# far anti-aliased glyph pixels may drift from the text's own colour.
 _MIN_CONTRAST = 32
+_INK_TOLERANCE = 48
 
 
 @dataclass(frozen=True)
@@ -279,10 +281,11 @@ def span_visible(span: dict, page_box: Box, gray: np.ndarray, scale: float) -> b
     region = gray[r0:r1, c0:c1]
     if region.size == 0:
         return False
-    if int(region.max()) - int(region.min()) < _MIN_CONTRAST:
-        return False  # nothing was painted there: the text is the colour of its background
-    background = float(np.median(region))
-    return abs(_luminance(span["color"]) - background) >= _MIN_CONTRAST
+    # Visible when the text's colour shows up in its box (the glyphs reached the page) and
+    # something else does too (a background it stands out from). White on white fails the
+    # second test, text painted over by an image the first.
+    distance = np.abs(region.astype(np.int16) - int(_luminance(span["color"])))
+    return int(distance.min()) <= _INK_TOLERANCE and int(distance.max()) >= _MIN_CONTRAST
 
 
 def text_is_usable(text: str, min_chars: int) -> bool:
@@ -297,8 +300,9 @@ def text_is_usable(text: str, min_chars: int) -> bool:
 def _visible_blocks(page, image, scale: float) -> tuple[list[Region], int]:
     import pymupdf
 
-    flags = pymupdf.TEXT_PRESERVE_LIGATURES | pymupdf.TEXT_PRESERVE_WHITESPACE  # no mediabox clip: we count off-page text
-    data = page.get_text("dict", flags=flags, sort=True)
+    # No clipping to the page: text outside it is counted as hidden, not silently dropped.
+    flags = pymupdf.TEXT_PRESERVE_LIGATURES | pymupdf.TEXT_PRESERVE_WHITESPACE
+    data = page.get_text("dict", flags=flags, sort=True, clip=pymupdf.INFINITE_RECT())
     gray = np.asarray(image.convert("L"))
     page_box = tuple(page.rect)
     rotation = page.rotation_matrix

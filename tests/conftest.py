@@ -1,0 +1,50 @@
+"""Shared fixtures. Threads and the hub are set before anything imports numpy or torch."""
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from pagesight.core.settings import Settings  # noqa: E402
+from tests import docs  # noqa: E402
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+def make_settings(data_dir: Path, **overrides) -> Settings:
+    """Settings for a test: its own data directory, no .env file, no PAGESIGHT_ variables of the caller."""
+    return Settings(_env_file=None, data_dir=data_dir, **overrides)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def text_encoder():
+    import torch
+
+    from pagesight.index.encoders import SentenceTransformerEncoder
+
+    torch.set_num_threads(1)
+    return SentenceTransformerEncoder()
+
+
+@pytest.fixture(scope="session")
+def report(tmp_path_factory) -> Path:
+    return docs.report_pdf(tmp_path_factory.mktemp("docs") / "report.pdf")
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"the real-world corpus is not here ({CORPUS}); it lives in the project's shared folder")
+    return CORPUS

@@ -1,0 +1,243 @@
+"""Extraction of generated documents: pages, text, OCR, figures, rotation, hidden text, limits."""
+
+import numpy as np
+import pymupdf
+import pytest
+from PIL import Image
+
+from pagesight.core.errors import (
+    CorruptDocument,
+    EncryptedDocument,
+    PageTooLarge,
+    TooManyPages,
+)
+from pagesight.ingest.extract import ExtractOptions, extract, fit_dpi, span_visible, text_is_usable
+from tests import docs
+
+
+def _overlap(a, b) -> float:
+    """Intersection over union of two boxes."""
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union
+
+
+@pytest.fixture(scope="module")
+def extracted(report, tmp_path_factory):
+    out = tmp_path_factory.mktemp("extracted")
+    return extract(report, "application/pdf", out, ExtractOptions()), out
+
+
+def test_every_page_is_rendered_with_a_thumbnail(extracted):
+    result, out = extracted
+    assert [p.number for p in result.pages] == [1, 2, 3, 4, 5, 6]
+    for page in result.pages:
+        with Image.open(out / page.image) as img:
+            assert img.size == (page.image_width, page.image_height)
+            # 144 dpi: two pixels per point
+            assert abs(img.width - 2 * page.width) <= 1 and abs(img.height - 2 * page.height) <= 1
+        with Image.open(out / page.thumbnail) as thumb:
+            assert max(thumb.size) == 256
+
+
+def test_text_layer_with_block_boxes(extracted):
+    page = extracted[0].pages[0]
+    assert page.text_source == "layer"
+    assert docs.FACT_TEXT in page.text.replace("\n", " ")
+    block = next(b for b in page.blocks if "4217 ships" in b.text)
+    # insert_textbox put the fact in (72, 100, 540, 200): the block lies inside it
+    x0, y0, x1, y1 = block.box
+    assert 71 <= x0 and 99 <= y0 and x1 <= 541 and y1 <= 201
+
+
+def test_text_a_reader_cannot_see_is_not_indexed_but_counted(extracted):
+    page = extracted[0].pages[0]
+    for hidden in (docs.INJECTION, docs.WHITE_TEXT, docs.OFFPAGE_TEXT):
+        assert hidden not in page.text
+        assert all(hidden not in b.text for b in page.blocks)
+    assert page.hidden_text_chars == len(docs.INJECTION) + len(docs.WHITE_TEXT) + len(docs.OFFPAGE_TEXT)
+
+
+def test_table_text_is_extracted(extracted):
+    page = extracted[0].pages[1]
+    for a, b in docs.TABLE_ROWS:
+        assert a in page.text and b in page.text
+
+
+def test_embedded_image_and_vector_chart_become_figures_with_their_boxes(extracted):
+    result, out = extracted
+    photo_page, chart_page = result.pages[2], result.pages[3]
+    assert len(photo_page.figures) == 1 and _overlap(photo_page.figures[0].box, docs.PHOTO_RECT) > 0.95
+    assert len(chart_page.figures) == 1 and _overlap(chart_page.figures[0].box, docs.CHART_RECT) > 0.9
+    with Image.open(out / photo_page.figures[0].image) as crop:
+        # the crop shows the photo: its mean colour is the photo's blue-dominated mix, not white paper
+        mean = np.asarray(crop).reshape(-1, 3).mean(axis=0)
+        assert mean[2] > 100 and mean.mean() < 200
+
+
+def test_scanned_page_is_ocred_and_says_so(extracted):
+    page = extracted[0].pages[4]
+    assert page.text_source == "ocr"
+    words = page.text.lower().split()
+    for word in ("submarine", "cable", "atlantic", "1858"):
+        assert word in words
+    assert not page.figures  # the scan is the page, not a figure on it
+
+
+def test_rotated_page_boxes_are_in_displayed_coordinates(extracted):
+    page = extracted[0].pages[5]
+    assert (page.width, page.height) == (792, 612)  # landscape once the /Rotate is applied
+    block = next(b for b in page.blocks if "Penguins" in b.text)
+    x0, y0, x1, y1 = block.box
+    assert y1 - y0 > x1 - x0  # the line now runs down the page
+    assert 0 <= x0 < x1 <= page.width and 0 <= y0 < y1 <= page.height
+
+
+def test_encrypted_pdf_needs_the_password(tmp_path):
+    path = docs.encrypted_pdf(tmp_path / "locked.pdf", "secret")
+    with pytest.raises(EncryptedDocument, match="encrypted; give its password"):
+        extract(path, "application/pdf", tmp_path / "a", ExtractOptions())
+    with pytest.raises(EncryptedDocument, match="password given is wrong"):
+        extract(path, "application/pdf", tmp_path / "b", ExtractOptions(password="nope"))
+    result = extract(path, "application/pdf", tmp_path / "c", ExtractOptions(password="secret"))
+    assert "merger plan" in result.pages[0].text
+
+
+def test_truncated_pdf_is_reported_as_repaired(tmp_path, report):
+    data = report.read_bytes()
+    path = tmp_path / "truncated.pdf"
+    path.write_bytes(data[: int(len(data) * 0.9)])
+    result = extract(path, "application/pdf", tmp_path / "out", ExtractOptions())
+    assert result.repaired
+    assert any("repaired" in w for w in result.warnings)
+
+
+def test_junk_with_a_pdf_header_is_corrupt(tmp_path):
+    path = tmp_path / "junk.pdf"
+    path.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    with pytest.raises(CorruptDocument):
+        extract(path, "application/pdf", tmp_path / "out", ExtractOptions())
+
+
+def test_page_count_limit(tmp_path):
+    path = docs.simple_pdf(tmp_path / "long.pdf", ["line"], pages=5)
+    with pytest.raises(TooManyPages, match="5 pages; the limit is 3"):
+        extract(path, "application/pdf", tmp_path / "out", ExtractOptions(max_pages=3))
+
+
+def test_huge_page_is_rendered_at_a_lower_dpi_within_the_pixel_budget(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page(width=7200, height=7200)  # 100 x 100 inches
+    page.insert_text((100, 100), "A very large poster page with a headline", fontsize=120)
+    doc.save(tmp_path / "poster.pdf")
+    options = ExtractOptions(max_page_pixels=4_000_000)
+    result = extract(tmp_path / "poster.pdf", "application/pdf", tmp_path / "out", options)
+    page = result.pages[0]
+    assert page.image_width * page.image_height <= 4_000_000
+    assert any("rendered at" in w for w in result.warnings)
+
+
+def test_page_too_large_even_at_minimum_dpi(tmp_path):
+    doc = pymupdf.open()
+    doc.new_page(width=14400, height=14400)  # 200 x 200 inches: PDF's largest page
+    doc.save(tmp_path / "giant.pdf")
+    options = ExtractOptions(max_page_pixels=1_000_000, min_render_dpi=10)
+    with pytest.raises(PageTooLarge, match="200 x 200 inches"):
+        extract(tmp_path / "giant.pdf", "application/pdf", tmp_path / "out", options)
+
+
+def test_embedded_image_over_the_pixel_limit_is_refused_before_decoding(tmp_path, report):
+    options = ExtractOptions(max_image_pixels=100_000)  # the photo is 600 x 400 = 240,000
+    with pytest.raises(PageTooLarge, match="600 x 400 pixel image"):
+        extract(report, "application/pdf", tmp_path / "out", options)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
+def test_image_files_are_one_page_documents_with_ocr(tmp_path, fmt):
+    path = docs.image_file(tmp_path / f"note.{fmt.lower()}", fmt, ["Invoice number 77812", "Total due 450 dollars"])
+    result = extract(path, f"image/{fmt.lower()}", tmp_path / "out", ExtractOptions())
+    assert len(result.pages) == 1
+    page = result.pages[0]
+    assert page.text_source == "ocr"
+    assert "77812" in page.text and "Invoice" in page.text
+    assert (page.image_width, page.image_height) == (1600, 600)  # rendered at the file's own resolution
+
+
+def test_multiframe_tiff_gives_one_page_per_frame(tmp_path):
+    path = docs.multiframe_tiff(tmp_path / "fax.tiff", [["First page about apples"], ["Second page about pears"]])
+    result = extract(path, "image/tiff", tmp_path / "out", ExtractOptions())
+    assert [p.number for p in result.pages] == [1, 2]
+    assert "apples" in result.pages[0].text and "pears" in result.pages[1].text
+
+
+def test_image_over_the_pixel_limit_is_refused(tmp_path):
+    path = docs.image_file(tmp_path / "big.png", "PNG", ["x"])
+    with pytest.raises(PageTooLarge, match="1600 x 600 pixels"):
+        extract(path, "image/png", tmp_path / "out", ExtractOptions(max_image_pixels=500_000))
+
+
+def test_truncated_image_is_corrupt(tmp_path):
+    data = docs.png_bytes(docs.photo())
+    path = tmp_path / "cut.png"
+    path.write_bytes(data[: len(data) // 3])
+    with pytest.raises(CorruptDocument, match="cannot be decoded"):
+        extract(path, "image/png", tmp_path / "out", ExtractOptions())
+
+
+# ---- the pure parts --------------------------------------------------------------------------
+
+def _span(**kw):
+    span = {"char_flags": 16, "alpha": 255, "bbox": (10, 10, 50, 20), "size": 10, "color": 0x000000}
+    span.update(kw)
+    return span
+
+
+def _page_with_ink(color=0):
+    gray = np.full((100, 100), 255, dtype=np.uint8)
+    gray[12:18, 12:48] = color  # glyphs drawn inside the span's box
+    return gray
+
+
+def test_span_visibility_rules():
+    box = (0, 0, 100, 100)
+    ink = _page_with_ink()
+    assert span_visible(_span(), box, ink, 1.0)
+    assert not span_visible(_span(char_flags=0), box, ink, 1.0)  # 3 Tr: neither filled nor stroked
+    assert not span_visible(_span(alpha=0), box, ink, 1.0)
+    assert not span_visible(_span(bbox=(10, 120, 50, 130)), box, ink, 1.0)  # below the page
+    assert not span_visible(_span(size=0.5), box, ink, 1.0)
+    blank = np.full((100, 100), 255, dtype=np.uint8)
+    assert not span_visible(_span(color=0xFFFFFF), box, blank, 1.0)  # white on white: nothing painted
+    assert not span_visible(_span(), box, blank, 1.0)  # covered: the glyphs did not reach the page
+
+
+def test_bold_text_whose_ink_fills_most_of_its_box_is_visible():
+    gray = np.full((100, 100), 255, dtype=np.uint8)
+    gray[10:20, 10:45] = 0  # 35 of 40 columns inked
+    assert span_visible(_span(), (0, 0, 100, 100), gray, 1.0)
+
+
+def test_light_grey_text_on_white_is_too_faint_to_read():
+    gray = np.full((100, 100), 255, dtype=np.uint8)
+    gray[12:18, 12:48] = 240
+    assert not span_visible(_span(color=0xF0F0F0), (0, 0, 100, 100), gray, 1.0)
+
+
+def test_white_text_on_a_dark_band_is_visible():
+    gray = np.full((100, 100), 20, dtype=np.uint8)
+    gray[12:18, 12:48] = 255
+    assert span_visible(_span(color=0xFFFFFF), (0, 0, 100, 100), gray, 1.0)
+
+
+def test_text_usability():
+    assert text_is_usable("A perfectly ordinary sentence of text.", 24)
+    assert not text_is_usable("Too short", 24)
+    assert not text_is_usable("\ufffd" * 40 + "abc", 24)  # unmapped glyphs
+
+
+def test_fit_dpi_keeps_small_pages_and_shrinks_big_ones():
+    assert fit_dpi(612, 792, 144, 25_000_000) == 144
+    dpi = fit_dpi(18000, 36000, 144, 25_000_000)
+    assert (18000 * dpi / 72) * (36000 * dpi / 72) == pytest.approx(25_000_000)
