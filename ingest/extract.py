@@ -92,9 +92,11 @@ def extract(path: Path, media_type: str, out_dir: Path, options: ExtractOptions)
             page = doc[index]  # kept in a variable: MuPDF frees temporaries it still needs
             try:
                 result.pages.append(_extract_page(page, index + 1, out_dir, options, native, result.warnings))
-            except (PageTooLarge, EncryptedDocument):
-                raise
+            except pymupdf.mupdf.FzErrorLimit as e:
+                raise PageTooLarge(f"page {index + 1} is beyond MuPDF's limits: {e}", path) from e
             except pymupdf.mupdf.FzErrorBase as e:
+                if "malloc" in str(e):
+                    raise MemoryError(str(e)) from e  # the worker reports it with its memory cap
                 raise CorruptDocument(f"page {index + 1} cannot be read: {e}", path) from e
     return result
 

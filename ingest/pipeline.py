@@ -115,6 +115,9 @@ class Ingestor:
             return FileOutcome(str(path), "failed", reason=e.reason)
         except OSError as e:
             return FileOutcome(str(path), "failed", reason=f"cannot read the file ({e.strerror or e})")
+        except Exception as e:  # a bug or an encoder failure: the store is already rolled back
+            log.exception("unexpected failure ingesting %s", path)
+            return FileOutcome(str(path), "failed", reason=f"unexpected error ({type(e).__name__}: {e})")
 
     def _ingest(self, path: Path, tags: list[str], password: str | None) -> FileOutcome:
         size = path.stat().st_size

@@ -1,0 +1,199 @@
+"""The embedded store on Qdrant Edge: documents whole or not at all, recovery, schema, locking."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from pagesight.core.errors import SchemaMismatch, StoreLocked
+from pagesight.core.types import Document, Page, Region
+from pagesight.index.edge import EdgeStore
+from pagesight.index.encoders import EncoderSpec
+from pagesight.index.store import LIVE, PENDING, CollectionSchema, DocumentVectors, now
+
+TEXT = EncoderSpec("test/text", "1", 4)
+IMAGE = EncoderSpec("test/image", "1", 3)
+PAGES = EncoderSpec("test/pages", "1", 8)
+SCHEMA = CollectionSchema(text=TEXT, image=IMAGE, page=PAGES)
+
+
+def unit(v) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def make_doc(store: EdgeStore, doc_id: str, n_pages: int, text_vectors: list, source: str | None = None):
+    """A document with one text block per page, its files staged as extraction would leave them."""
+    staging = store.images.new_staging(doc_id)
+    staging.mkdir(parents=True)
+    pages = []
+    for n in range(1, n_pages + 1):
+        (staging / f"p{n:04d}.png").write_bytes(b"png")
+        (staging / f"p{n:04d}-thumb.jpg").write_bytes(b"jpg")
+        pages.append(Page(
+            number=n, width=612, height=792, image_width=1224, image_height=1584, image=f"p{n:04d}.png",
+            thumbnail=f"p{n:04d}-thumb.jpg", text=f"page {n} of {doc_id}", text_source="layer",
+            regions=[Region(kind="text", box=(72, 72, 300, 90), text=f"block on page {n}")],
+        ))
+    rng = np.random.default_rng(n_pages)
+    vectors = DocumentVectors(
+        page_text={n: unit(text_vectors[n - 1]) for n in range(1, n_pages + 1)},
+        block_text={(n, 0): unit(text_vectors[n - 1]) for n in range(1, n_pages + 1)},
+        page_image={n: unit(rng.normal(size=3)) for n in range(1, n_pages + 1)},
+        page_multi={n: rng.normal(size=(5, 8)).astype(np.float32) for n in range(1, n_pages + 1)},
+    )
+    doc = Document(id=doc_id, file_name=f"{doc_id}.pdf", source=source or f"/docs/{doc_id}.pdf",
+                   media_type="application/pdf", pages=n_pages, tags=["t"], ingested_at=now())
+    return doc, pages, vectors, staging
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = EdgeStore(tmp_path / "c", "c")
+    s.ensure_schema(SCHEMA)
+    yield s
+    s.close()
+
+
+def add(store, doc_id, n_pages, text_vectors, **kw):
+    doc, pages, vectors, staging = make_doc(store, doc_id, n_pages, text_vectors, **kw.pop("source_kw", {}))
+    store.add_document(doc, pages, vectors, staging, **kw)
+    return doc
+
+
+def test_add_list_and_read_back(store):
+    add(store, "aaa", 2, [[1, 0, 0, 0], [0, 1, 0, 0]])
+    add(store, "bbb", 1, [[0, 0, 1, 0]])
+    docs = store.documents()
+    assert [(d.id, d.pages) for d in docs] == [("aaa", 2), ("bbb", 1)]
+    assert store.get_document("aaa").tags == ["t"]
+    pages = store.pages("aaa")
+    assert [p.number for p in pages] == [1, 2]
+    assert pages[0].blocks[0].box == (72, 72, 300, 90)
+    assert store.image_path(f"pages/aaa/{pages[1].image}").read_bytes() == b"png"
+    assert store.count() == 3 + 3  # a point per page and one per text block
+
+
+def test_text_search_finds_the_right_page_with_its_best_region(store):
+    add(store, "aaa", 2, [[1, 0, 0, 0], [0, 1, 0, 0]])
+    add(store, "bbb", 1, [[0, 0, 1, 0]])
+    hits = store.search_text(unit([0.1, 0.9, 0.1, 0]), limit=3)
+    assert (hits[0].doc_id, hits[0].page) == ("aaa", 2)
+    assert len({(h.doc_id, h.page) for h in hits}) == len(hits)  # one hit per page
+    assert hits[0].image_path.endswith("pages/aaa/p0002.png")
+
+
+def test_delete_removes_points_and_images_and_nothing_else(store):
+    add(store, "aaa", 2, [[1, 0, 0, 0], [0, 1, 0, 0]])
+    add(store, "bbb", 1, [[0, 0, 1, 0]])
+    assert store.delete_document("aaa")
+    assert not store.delete_document("aaa")
+    assert [d.id for d in store.documents()] == ["bbb"]
+    assert not store.images.folder("aaa").exists() and store.images.folder("bbb").exists()
+    assert store.count() == 2
+
+
+def test_a_failure_in_the_middle_of_a_document_leaves_none_of_it(store, monkeypatch):
+    add(store, "keep", 1, [[0, 0, 1, 0]])
+    before = store.count()
+    real_upsert = EdgeStore._upsert
+
+    def upsert_half_then_fail(self, points):
+        real_upsert(self, points[: len(points) // 2])
+        raise OSError("disk full")
+
+    monkeypatch.setattr(EdgeStore, "_upsert", upsert_half_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        add(store, "broken", 40, [[1, 0, 0, 0]] * 40)
+    monkeypatch.undo()
+    assert store.count() == before
+    assert [d.id for d in store.documents()] == ["keep"]
+    assert not store.images.folder("broken").exists()
+
+
+def test_pending_points_of_a_crashed_ingest_are_invisible_and_removed_on_open(tmp_path):
+    store = EdgeStore(tmp_path / "c", "c")
+    store.ensure_schema(SCHEMA)
+    add(store, "keep", 1, [[0, 0, 1, 0]])
+    doc, pages, vectors, staging = make_doc(store, "half", 3, [[1, 0, 0, 0]] * 3)
+    store.images.publish("half", staging)
+    store._upsert(store._points(doc, pages, vectors, []))  # written, never committed: then the "crash"
+    assert [d.id for d in store.documents()] == ["keep"]
+    assert all(h.doc_id == "keep" for h in store.search_text(unit([1, 0, 0, 0]), 5))
+    store.close()
+
+    reopened = EdgeStore(tmp_path / "c", "c")
+    assert reopened.count() == 2
+    assert not reopened.images.folder("half").exists()
+    reopened.close()
+
+
+def test_an_interrupted_replacement_is_finished_on_open(tmp_path):
+    store = EdgeStore(tmp_path / "c", "c")
+    store.ensure_schema(SCHEMA)
+    add(store, "old", 1, [[1, 0, 0, 0]], source_kw={"source": "/docs/report.pdf"})
+    doc, pages, vectors, staging = make_doc(store, "new", 1, [[0, 1, 0, 0]], source="/docs/report.pdf")
+    store.images.publish("new", staging)
+    store._upsert(store._points(doc, pages, vectors, ["old"]))
+    store._set_state("new", LIVE)  # committed; the crash comes before the old version is deleted
+    store.close()
+
+    reopened = EdgeStore(tmp_path / "c", "c")
+    assert [d.id for d in reopened.documents()] == ["new"]
+    assert not reopened.images.folder("old").exists()
+    reopened.close()
+
+
+def test_replacing_a_document_drops_the_old_version(store):
+    add(store, "old", 1, [[1, 0, 0, 0]], source_kw={"source": "/docs/report.pdf"})
+    add(store, "new", 2, [[0, 1, 0, 0]] * 2, source_kw={"source": "/docs/report.pdf"}, replaces=["old"])
+    assert [(d.id, d.pages) for d in store.documents_from("/docs/report.pdf")] == [("new", 2)]
+
+
+def test_a_collection_refuses_other_encoders(tmp_path):
+    store = EdgeStore(tmp_path / "c", "papers")
+    store.ensure_schema(SCHEMA)
+    store.close()
+    reopened = EdgeStore(tmp_path / "c", "papers")
+    other = CollectionSchema(text=EncoderSpec("test/other-text", "2", 4))
+    with pytest.raises(SchemaMismatch, match="'papers' was built with text encoder test/text .* uses test/other-text"):
+        reopened.ensure_schema(other)
+    reopened.ensure_schema(CollectionSchema(text=TEXT))  # a subset of what built it is fine
+    reopened.close()
+
+
+def test_a_second_open_in_this_process_is_refused_clearly(store):
+    with pytest.raises(StoreLocked, match="open in another process"):
+        EdgeStore(store.folder, "c")
+
+
+def test_a_second_process_gets_a_clear_message_not_a_traceback(store):
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from pagesight.core.errors import StoreLocked\n"
+        "from pagesight.index.edge import EdgeStore\n"
+        "try:\n"
+        f"    EdgeStore(Path({str(store.folder)!r}), 'c')\n"
+        "except StoreLocked as e:\n"
+        "    print(e); sys.exit(3)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 3, run.stderr
+    assert "is open in another process" in run.stdout
+
+
+def test_multivectors_are_stored_for_maxsim(store):
+    """The store's MaxSim score equals a numpy reference on the same vectors."""
+    from qdrant_edge import Query, QueryRequest
+
+    doc, pages, vectors, staging = make_doc(store, "mv", 3, [[1, 0, 0, 0]] * 3)
+    store.add_document(doc, pages, vectors, staging)
+    query = np.random.default_rng(7).normal(size=(4, 8)).astype(np.float32)  # (n_query_tokens, dim)
+    hits = store._shard.query(QueryRequest(limit=3, query=Query.Nearest(query, using="page"), with_payload=True))
+    for hit in hits:
+        page = vectors.page_multi[hit.payload["page"]]  # (n_page_tokens, dim)
+        reference = (query @ page.T).max(axis=1).sum()
+        assert hit.score == pytest.approx(reference, rel=1e-4)
+    assert [h.payload["state"] for h in hits] == [LIVE] * 3
+    assert PENDING not in {h.payload["state"] for h in hits}
