@@ -63,7 +63,7 @@ class SentenceTransformerEncoder(TextEncoder):
         except (OSError, ValueError) as e:
             raise ModelUnavailable(
                 f"text model {model!r} is not on disk and nothing is downloaded implicitly; "
-                f"fetch it once with `huggingface-cli download {model}` or give a local path ({e})"
+                f"fetch it once with `hf download {model}` or give a local path ({e})"
             ) from e
         self.batch_size = batch_size
         self.spec = EncoderSpec(name=name, revision=revision, dim=self.model.get_embedding_dimension())

@@ -179,10 +179,16 @@ def _to_rgb(img):
 
 def fit_dpi(width_pt: float, height_pt: float, dpi: float, max_pixels: int) -> float:
     """The largest dpi <= `dpi` at which a page of this size renders within `max_pixels`."""
-    pixels = (width_pt * dpi / 72) * (height_pt * dpi / 72)
-    if pixels <= max_pixels:
+
+    def pixels(d: float) -> int:  # MuPDF rounds the pixmap outwards: allow a pixel each way
+        return (math.ceil(width_pt * d / 72) + 1) * (math.ceil(height_pt * d / 72) + 1)
+
+    if pixels(dpi) <= max_pixels:
         return dpi
-    return dpi * math.sqrt(max_pixels / pixels)
+    fitted = dpi * math.sqrt(max_pixels / pixels(dpi))
+    while fitted > 0 and pixels(fitted) > max_pixels:
+        fitted *= 0.999
+    return fitted
 
 
 def _extract_page(page, number: int, out_dir: Path, options: ExtractOptions, native: bool, warnings: list[str]) -> Page:

@@ -1,0 +1,105 @@
+"""The `pagesight` command, called in-process through Typer's runner and once as a real process."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from pagesight.api.cli import app
+from pagesight.core.settings import get_settings
+from tests import docs
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAGESIGHT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)  # no stray .env of the caller's
+    get_settings.cache_clear()
+    yield tmp_path / "data"
+    get_settings.cache_clear()
+
+
+def invoke(*args):
+    return runner.invoke(app, list(args))
+
+
+def test_help_does_not_load_heavy_libraries():
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from pagesight.api.cli import app\n"
+        "result = CliRunner().invoke(app, ['--help'])\n"
+        "assert result.exit_code == 0 and 'ingest' in result.output\n"
+        "print(sorted(m for m in ('torch', 'transformers', 'pymupdf', 'numpy', 'qdrant_edge') if m in sys.modules))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
+
+
+def test_ingest_then_list_search_and_delete(data_dir, tmp_path, report):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "report.pdf").write_bytes(report.read_bytes())
+    docs.image_file(folder / "note.png", "PNG", ["Meeting note about the lighthouse lamp"])
+
+    result = invoke("ingest", str(folder), "--tag", "demo", "--json")
+    assert result.exit_code == 0, result.output
+    outcomes = json.loads(result.stdout[result.stdout.index("["):])
+    assert sorted((o["path"].rsplit("/", 1)[1], o["status"], o["pages"]) for o in outcomes) == [
+        ("note.png", "ingested", 1), ("report.pdf", "ingested", 6),
+    ]
+
+    again = invoke("ingest", str(folder / "report.pdf"))
+    assert again.exit_code == 0 and "unchanged" in again.stdout
+
+    listed = invoke("documents", "list", "--json")
+    documents = json.loads(listed.stdout)
+    assert sorted((d["file_name"], d["pages"], d["tags"]) for d in documents) == [
+        ("note.png", 1, ["demo"]), ("report.pdf", 6, ["demo"]),
+    ]
+
+    found = invoke("search", "How many ships did the lighthouse keeper count in 2023?", "-k", "2", "--json")
+    assert found.exit_code == 0, found.output
+    hits = json.loads(found.stdout[found.stdout.index("["):])
+    assert (hits[0]["file_name"], hits[0]["page"]) == ("report.pdf", 1)
+
+    report_id = next(d["id"] for d in documents if d["file_name"] == "report.pdf")
+    deleted = invoke("documents", "delete", report_id[:10])
+    assert deleted.exit_code == 0 and "deleted" in deleted.stdout
+    left = json.loads(invoke("documents", "list", "--json").stdout)
+    assert [d["file_name"] for d in left] == ["note.png"]
+
+
+def test_failed_files_are_listed_with_reasons_and_set_the_exit_code(data_dir, tmp_path, report):
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.7 garbage")
+    result = invoke("ingest", str(bad), str(report), str(tmp_path / "missing.pdf"))
+    assert result.exit_code == 1
+    assert "1 ingested" in result.stdout and "2 failed" in result.stdout
+    assert "broken.pdf" in result.stdout and "missing.pdf" in result.stdout
+    assert "Traceback" not in result.output
+
+
+def test_delete_of_an_unknown_id_is_a_clear_error(data_dir):
+    result = invoke("documents", "delete", "0123456789")
+    assert result.exit_code == 2
+    assert "no document matches '0123456789'" in result.output
+
+
+def test_a_bad_collection_name_is_refused(data_dir):
+    result = invoke("documents", "list", "--collection", "../../etc")
+    assert result.exit_code == 2
+    assert "invalid collection name" in result.output
+    assert not (data_dir.parent / "etc").exists()
+
+
+def test_the_console_script_runs_as_a_process(data_dir):
+    run = subprocess.run([sys.executable, "-m", "pagesight.api.cli", "documents", "list"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "0 documents" in run.stdout

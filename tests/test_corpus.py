@@ -1,0 +1,87 @@
+"""Every real-world PDF of ../shared/corpus either ingests or fails with a clear reason; none crashes.
+
+Skipped with a reason when the corpus folder is absent. The files are never copied into the repo.
+"""
+
+import resource
+
+import pytest
+
+from pagesight.index import open_store
+from pagesight.ingest.pipeline import Ingestor
+from tests.conftest import make_settings
+
+pytestmark = pytest.mark.slow
+
+# The hostile files and why they must be refused; every other file of the corpus must ingest.
+EXPECTED_FAILURES = {
+    "pdfplumber__empty.pdf": "empty",
+    "ocrmypdf__invalid.pdf": "not a readable PDF",
+    "pdfplumber__password-example.pdf": "encrypted",
+    "docling__2206.01062_pg3.pdf": "encrypted",
+    "ocrmypdf__hugemono.pdf": "decompression bomb",
+}
+PASSWORDS = {"pdfplumber__password-example.pdf": "test", "docling__2206.01062_pg3.pdf": "1234"}
+WORKER_MEMORY_MB = 3072
+
+
+@pytest.fixture(scope="module")
+def ingested(corpus, tmp_path_factory, text_encoder):
+    settings = make_settings(tmp_path_factory.mktemp("corpus") / "data", worker_memory_mb=WORKER_MEMORY_MB)
+    store = open_store(settings)
+    with Ingestor(store, text_encoder, settings) as ingestor:
+        files = sorted(corpus.glob("*.pdf"))
+        outcomes = {o.path.rsplit("/", 1)[1]: o for o in ingestor.ingest(files)}
+        with_passwords = {name: ingestor.ingest_file(corpus / name, password=pw) for name, pw in PASSWORDS.items()}
+    yield store, outcomes, with_passwords
+    store.close()
+
+
+def test_every_file_ingests_or_fails_with_its_reason(ingested, corpus):
+    store, outcomes, _ = ingested
+    assert len(outcomes) == len(list(corpus.glob("*.pdf")))
+    failed = {name: o.reason for name, o in outcomes.items() if o.status == "failed"}
+    assert set(failed) == set(EXPECTED_FAILURES), failed
+    for name, words in EXPECTED_FAILURES.items():
+        assert words in failed[name], (name, failed[name])
+    ingested_ids = {o.doc_id for o in outcomes.values() if o.status == "ingested"}
+    assert {d.id for d in store.documents()} >= ingested_ids
+
+
+def test_encrypted_files_open_with_their_passwords(ingested):
+    _, _, with_passwords = ingested
+    assert {name: o.status for name, o in with_passwords.items()} == dict.fromkeys(PASSWORDS, "ingested")
+
+
+def test_scans_are_ocred_and_hidden_layers_are_not_indexed(ingested):
+    store, outcomes, _ = ingested
+    scan = store.pages(outcomes["docling__ocr_test.pdf"].doc_id)[0]
+    assert scan.text_source == "ocr" and len(scan.text.split()) > 10
+    invisible = store.pages(outcomes["docling__invisible_text_layer.pdf"].doc_id)[0]
+    assert "Visible heading line" in invisible.text
+    assert "Invisible OCR text layer" not in invisible.text and invisible.hidden_text_chars >= 24
+    # The Federal Register prints its typesetting slug white on white: present in the file, not on the page.
+    register = store.pages(outcomes["pdfplumber__federal-register-2020-17221.pdf"].doc_id)[0]
+    assert "VerDate" not in register.text and register.hidden_text_chars > 0
+
+
+def test_repaired_files_say_so(ingested):
+    _, outcomes, _ = ingested
+    assert any("repaired" in w for w in outcomes["docling__nemotron_multipage.pdf"].warnings)
+
+
+def test_the_poster_is_rendered_within_the_pixel_budget(ingested):
+    store, outcomes, _ = ingested
+    poster = outcomes["ocrmypdf__poster.pdf"]
+    assert poster.status == "ingested" and any("rendered at" in w for w in poster.warnings)
+    page = store.pages(poster.doc_id)[0]
+    assert page.image_width * page.image_height <= 25_000_000
+
+
+def test_memory_stayed_under_the_caps(ingested):
+    # ru_maxrss is in KiB on Linux. The children (the extraction workers) are capped by RLIMIT_AS;
+    # this process holds the text model and the store.
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    this = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    assert children < WORKER_MEMORY_MB, children
+    assert this < 3000, this
