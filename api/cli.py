@@ -177,6 +177,19 @@ def search(
         out.print(f"   [dim]{h.image_path}[/dim]", highlight=False)
 
 
+@app.command()
+def sample(
+    path: Annotated[str, typer.Argument(help="where to write the sample PDF")] = "pagesight-sample.pdf",
+) -> None:
+    """Write a small sample PDF (text, a table, a chart and a scanned page) to try PageSight on."""
+    from pathlib import Path
+
+    from pagesight.api.sample import SAMPLE_QUESTION, write_sample_pdf
+
+    written = write_sample_pdf(Path(path))
+    out.print(f"wrote {written}; try: pagesight ingest {written} && pagesight search {SAMPLE_QUESTION!r}")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Before numpy or torch load: on a small machine extra BLAS threads only fight each other.

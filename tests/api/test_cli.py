@@ -103,3 +103,15 @@ def test_the_console_script_runs_as_a_process(data_dir):
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert "0 documents" in run.stdout
+
+
+def test_the_sample_document_answers_the_sample_question(data_dir, tmp_path):
+    from pagesight.api.sample import SAMPLE_QUESTION
+
+    pdf = tmp_path / "sample.pdf"
+    assert invoke("sample", str(pdf)).exit_code == 0
+    assert invoke("ingest", str(pdf)).exit_code == 0
+    found = invoke("search", SAMPLE_QUESTION, "--json")
+    hits = json.loads(found.stdout[found.stdout.index("["):])
+    assert (hits[0]["file_name"], hits[0]["page"]) == ("sample.pdf", 4)  # the scanned page, found through OCR
+    assert "telegraph" in hits[0]["text"]
