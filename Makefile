@@ -1,0 +1,44 @@
+# Set-up and the two jobs of the README. Everything a fresh Debian/Ubuntu machine needs is
+# installed from here: Tesseract through apt, the rest through pip into .venv.
+
+VENV    ?= .venv
+PYTHON  ?= python3
+PY      := $(VENV)/bin/python
+APT_PKGS := tesseract-ocr tesseract-ocr-eng
+DEMO    ?= pagesight-demo
+# One thread each: on a small machine, BLAS and torch threads only fight each other.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export HF_HUB_OFFLINE ?= 1
+
+.PHONY: setup system-deps demo test bench clean
+
+setup: system-deps $(VENV)/.installed
+
+system-deps:
+	@if ! command -v tesseract >/dev/null 2>&1; then \
+		echo "installing $(APT_PKGS) (OCR for scanned pages)"; \
+		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(APT_PKGS); \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+# The main job: make a sample PDF, ingest it, and ask it a question.
+demo: setup
+	$(VENV)/bin/pagesight sample $(DEMO)/sample.pdf
+	PAGESIGHT_DATA_DIR=$(DEMO)/data $(VENV)/bin/pagesight ingest $(DEMO)/sample.pdf --tag demo
+	PAGESIGHT_DATA_DIR=$(DEMO)/data $(VENV)/bin/pagesight search "When was the telegraph cable laid across the Atlantic?" -k 3
+
+test: setup
+	$(PY) -m pytest -q -p no:cacheprovider
+
+bench: setup
+	$(PY) bench/ingest.py
+
+clean:
+	rm -rf $(DEMO)

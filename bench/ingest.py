@@ -1,0 +1,114 @@
+"""Ingestion speed and memory on the real-world corpus, born-digital and scanned files apart (lite profile).
+
+    python bench/ingest.py [--corpus ../shared/corpus] [--out bench/results/ingest.json]
+
+Each group runs in a fresh process so its peak memory is its own: "parent" is the process holding
+the text model and the store, "worker" the extraction child (render, text, OCR).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# From the corpus README: pages without a text layer (OCR does the reading).
+SCANNED = [
+    "docling__ocr_test.pdf", "docling__ocr_test_rotated_90.pdf", "docling__ocr_test_rotated_270.pdf",
+    "docling__sample_with_rotation_mismatch.pdf", "docling__nemotron_multipage.pdf",
+    "ocrmypdf__c02-22.pdf", "ocrmypdf__multipage.pdf", "ocrmypdf__linn.pdf", "ocrmypdf__skew.pdf",
+    "ocrmypdf__rotated_skew.pdf", "ocrmypdf__cardinal.pdf", "ocrmypdf__graph.pdf", "ocrmypdf__lichtenstein.pdf",
+    "ocrmypdf__francais.pdf", "ocrmypdf__ccitt.pdf", "ocrmypdf__jbig2.pdf", "ocrmypdf__epson.pdf",
+    "pdfplumber__pr-136-example.pdf",
+]
+# Hostile or edge-case files measure refusals, not ingestion speed: left out of both groups.
+EXCLUDED = [
+    "pdfplumber__empty.pdf", "ocrmypdf__invalid.pdf", "ocrmypdf__hugemono.pdf", "ocrmypdf__poster.pdf",
+    "ocrmypdf__enormous.pdf", "ocrmypdf__2400dpi.pdf", "pdfplumber__password-example.pdf",
+    "docling__2206.01062_pg3.pdf", "pdfplumber__malformed-from-issue-932.pdf", "ocrmypdf__no_contents.pdf",
+    "ocrmypdf__vector.pdf", "ocrmypdf__type3_font_nomapping.pdf",
+]
+
+
+def groups(corpus: Path) -> dict[str, list[Path]]:
+    files = sorted(corpus.glob("*.pdf"))
+    scanned = [f for f in files if f.name in SCANNED]
+    born_digital = [f for f in files if f.name not in SCANNED and f.name not in EXCLUDED]
+    return {"born-digital": born_digital, "scanned": scanned}
+
+
+def run_group(files: list[Path]) -> dict:
+    """Ingest `files` into a fresh collection; this runs in its own process."""
+    import torch
+
+    from pagesight.core.settings import Settings
+    from pagesight.index import load_text_encoder, open_store
+    from pagesight.ingest.pipeline import Ingestor
+
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(_env_file=None, data_dir=Path(tmp), profile="lite")
+        encoder = load_text_encoder(settings)  # loaded before the clock starts: a server loads it once
+        with open_store(settings) as store, Ingestor(store, encoder, settings) as ingestor:
+            started = time.perf_counter()
+            outcomes = ingestor.ingest(files)
+            seconds = time.perf_counter() - started
+    pages = sum(o.pages for o in outcomes if o.status == "ingested")
+    return {
+        "files": len(files),
+        "ingested": sum(o.status == "ingested" for o in outcomes),
+        "failed": [(Path(o.path).name, o.reason) for o in outcomes if o.status == "failed"],
+        "pages": pages,
+        "seconds": round(seconds, 2),
+        "pages_per_second": round(pages / seconds, 3),
+        "peak_rss_parent_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_worker_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest.json")
+    parser.add_argument("--group", help=argparse.SUPPRESS)  # internal: run one group in this process
+    args = parser.parse_args()
+
+    if args.group:
+        json.dump(run_group(groups(args.corpus)[args.group]), sys.stdout)
+        return
+    if not args.corpus.is_dir():
+        sys.exit(f"no corpus at {args.corpus}")
+
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    results = {}
+    for name in groups(args.corpus):
+        run = subprocess.run([sys.executable, __file__, "--corpus", str(args.corpus), "--group", name],
+                             capture_output=True, text=True, env=env, check=True)
+        results[name] = json.loads(run.stdout.strip().splitlines()[-1])
+
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    header = f"{'group':<13} {'files':>5} {'pages':>5} {'seconds':>8} {'pages/s':>8} {'parent MB':>9} {'worker MB':>9}"
+    print(f"ingest benchmark, lite profile ({machine})")
+    print(header)
+    for name, r in results.items():
+        print(f"{name:<13} {r['files']:>5} {r['pages']:>5} {r['seconds']:>8} {r['pages_per_second']:>8} "
+              f"{r['peak_rss_parent_mb']:>9} {r['peak_rss_worker_mb']:>9}")
+        for file, reason in r["failed"]:
+            print(f"  failed: {file}: {reason}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"machine": machine, "date": time.strftime("%Y-%m-%d"), "results": results},
+                                   indent=2) + "\n")
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
