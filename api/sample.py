@@ -36,7 +36,7 @@ def text_image(lines: list[str], size: tuple[int, int] = (1600, 600), font_px: i
     y = 60
     for line in lines:
         draw.text((60, y), line, fill="black", font=font)
-        y += int(font_px * 1.6)
+        y += int(font_px * 1.3)
     return img
 
 

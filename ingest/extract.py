@@ -18,6 +18,7 @@ from pagesight.core.errors import (
     CorruptDocument,
     EmptyFile,
     EncryptedDocument,
+    IngestError,
     PageTooLarge,
     TooManyPages,
     UnsupportedFileType,
@@ -25,7 +26,7 @@ from pagesight.core.errors import (
 from pagesight.core.settings import Settings
 from pagesight.core.types import Box, Page, Region
 
-__all__ = ["ExtractOptions", "Extracted", "extract", "span_visible", "text_is_usable", "fit_dpi"]
+__all__ = ["ExtractOptions", "Extracted", "extract", "fit_dpi", "require_mupdf", "span_visible", "text_is_usable"]
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +67,24 @@ class Extracted:
     warnings: list[str] = field(default_factory=list)
 
 
+MIN_MUPDF = (1, 28, 0)  # CVE-2026-3308 is fixed from MuPDF 1.28.0 on
+
+
+def require_mupdf(version: str) -> None:
+    """Refuse to parse untrusted files with a MuPDF that has known holes."""
+    parts = tuple(int(p) for p in version.split(".")[:3] if p.isdigit())
+    if parts < MIN_MUPDF:
+        raise IngestError(
+            f"MuPDF {version} is older than {'.'.join(map(str, MIN_MUPDF))} (CVE-2026-3308); "
+            "upgrade PyMuPDF: pip install -U 'pymupdf>=1.28'"
+        )
+
+
 def extract(path: Path, media_type: str, out_dir: Path, options: ExtractOptions) -> Extracted:
     """Read `path` (of the sniffed `media_type`) and write its page images and crops into `out_dir`."""
     import pymupdf
 
+    require_mupdf(pymupdf.VersionFitz)
     out_dir.mkdir(parents=True, exist_ok=True)
     if media_type == "application/pdf":
         doc, repaired = _open_pdf(path, options)

@@ -13,7 +13,8 @@ from pagesight.core.errors import (
     PageTooLarge,
     TooManyPages,
 )
-from pagesight.ingest.extract import ExtractOptions, extract, fit_dpi, span_visible, text_is_usable
+from pagesight.core.errors import IngestError
+from pagesight.ingest.extract import ExtractOptions, extract, fit_dpi, require_mupdf, span_visible, text_is_usable
 from tests import docs
 
 
@@ -244,3 +245,13 @@ def test_fit_dpi_keeps_small_pages_and_shrinks_big_ones():
     dpi = fit_dpi(18000, 36000, 144, 25_000_000)
     assert 0.99 * 25_000_000 <= (18000 * dpi / 72) * (36000 * dpi / 72) <= 25_000_000
     assert (math.ceil(18000 * dpi / 72) + 1) * (math.ceil(36000 * dpi / 72) + 1) <= 25_000_000
+
+
+def test_mupdf_floor():
+    import pymupdf
+
+    require_mupdf(pymupdf.VersionFitz)  # what is installed passes
+    require_mupdf("1.28.0")
+    for old in ("1.27.9", "1.26.7", "1.9.2"):
+        with pytest.raises(IngestError, match=f"MuPDF {old} is older than 1.28.0 .*CVE-2026-3308"):
+            require_mupdf(old)
