@@ -22,6 +22,14 @@ err = Console(stderr=True)
 Collection = Annotated[str | None, typer.Option("--collection", "-c", help="collection name (default: 'default')")]
 
 
+def _safe(text: object) -> str:
+    """User-supplied text (file names, document text) shown as itself: no markup, no control codes."""
+    from rich.markup import escape
+
+    shown = "".join(c if c.isprintable() or c in "\n" else "\ufffd" for c in str(text))
+    return escape(shown)
+
+
 def _settings():
     from pagesight.core.settings import get_settings
 
@@ -29,7 +37,7 @@ def _settings():
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    err.print(f"[red]error:[/red] {_safe(message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -106,8 +114,8 @@ def _print_outcomes(outcomes) -> None:
     for o in outcomes:
         note = o.reason or "; ".join(o.warnings)
         table.add_row(
-            os.path.basename(o.path) or o.path, f"[{colours[o.status]}]{o.status}[/]", str(o.pages or ""),
-            (o.doc_id or "")[:12], note,
+            _safe(os.path.basename(o.path) or o.path), f"[{colours[o.status]}]{o.status}[/]", str(o.pages or ""),
+            (o.doc_id or "")[:12], _safe(note),
         )
     out.print(table)
     counts = {s: sum(o.status == s for o in outcomes) for s in colours}
@@ -129,7 +137,8 @@ def documents_list(
     for column in ("id", "file", "pages", "tags", "ingested"):
         table.add_column(column, overflow="fold")
     for d in docs:
-        table.add_row(d.id, d.file_name, str(d.pages), ", ".join(d.tags), d.ingested_at.strftime("%Y-%m-%d %H:%M"))
+        table.add_row(d.id, _safe(d.file_name), str(d.pages), _safe(", ".join(d.tags)),
+                      d.ingested_at.strftime("%Y-%m-%d %H:%M"))
     out.print(table)
 
 
@@ -144,7 +153,7 @@ def documents_delete(
         if len(matches) != 1:
             _fail(f"no document matches {doc_id!r}" if not matches else f"{doc_id!r} matches {len(matches)} documents")
         store.delete_document(matches[0].id)
-    out.print(f"deleted {matches[0].id} ({matches[0].file_name})")
+    out.print(f"deleted {matches[0].id} ({_safe(matches[0].file_name)})")
 
 
 @app.command()
@@ -172,9 +181,10 @@ def search(
         out.print("no results (is anything ingested?)")
     for rank, h in enumerate(hits, 1):
         snippet = " ".join(h.text.split())[:200]
-        out.print(f"[bold]{rank}. {h.file_name}[/bold] page {h.page}  score {h.score:.3f}  ({', '.join(h.channels)})")
-        out.print(f"   {snippet}", highlight=False)
-        out.print(f"   [dim]{h.image_path}[/dim]", highlight=False)
+        out.print(f"[bold]{rank}. {_safe(h.file_name)}[/bold] page {h.page}  score {h.score:.3f}  "
+                  f"({', '.join(h.channels)})")
+        out.print(f"   {_safe(snippet)}", highlight=False)
+        out.print(f"   [dim]{_safe(h.image_path)}[/dim]", highlight=False)
 
 
 @app.command()
@@ -187,7 +197,8 @@ def sample(
     from pagesight.api.sample import SAMPLE_QUESTION, write_sample_pdf
 
     written = write_sample_pdf(Path(path))
-    out.print(f"wrote {written}; try: pagesight ingest {written} && pagesight search {SAMPLE_QUESTION!r}")
+    out.print(f"wrote {_safe(written)}; try: pagesight ingest {_safe(written)} && "
+              f"pagesight search {SAMPLE_QUESTION!r}")
 
 
 def main() -> None:

@@ -115,3 +115,19 @@ def test_the_sample_document_answers_the_sample_question(data_dir, tmp_path):
     hits = json.loads(found.stdout[found.stdout.index("["):])
     assert (hits[0]["file_name"], hits[0]["page"]) == ("sample.pdf", 4)  # the scanned page, found through OCR
     assert "telegraph" in hits[0]["text"]
+
+
+def test_hostile_file_names_are_shown_as_text_not_markup_or_terminal_codes(data_dir, tmp_path, report):
+    folder = tmp_path / "hostile["
+    folder.mkdir()
+    for name in ["[red]r.pdf", "b\x07\x1b[31mc.pdf"]:
+        (folder / name).write_bytes(report.read_bytes() + name.encode())  # distinct bytes, distinct documents
+    # A broken file whose path holds "[/]": shown as markup, its reason would crash the table.
+    (folder / "]broken.pdf").write_bytes(b"%PDF-1.7 junk")
+    result = invoke("ingest", str(folder / "[red]r.pdf"), str(folder / "b\x07\x1b[31mc.pdf"), str(folder / "]broken.pdf"))
+    assert result.exit_code == 1, result.output
+    assert "[red]r.pdf" in result.stdout and "2 ingested" in result.stdout and "1 failed" in result.stdout
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    listed = invoke("documents", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "[red]r.pdf" in listed.stdout
