@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pagesight.core.errors import ModelUnavailable, StoreError
+from pagesight.core.errors import ModelUnavailable
 from pagesight.core.settings import Settings
 from pagesight.core.types import validate_collection_name
 from pagesight.index.encoders import EncoderSpec, SentenceTransformerEncoder, TextEncoder
@@ -21,13 +21,13 @@ __all__ = [
 
 
 def open_store(settings: Settings, collection: str | None = None) -> Store:
-    """The collection's store: the embedded shard under the data directory (the only backend yet)."""
+    """The collection's store: on the Qdrant server when a URL is set, else embedded under the data directory."""
     name = validate_collection_name(collection or settings.collection)
     if settings.qdrant_url:
-        raise StoreError(
-            f"PAGESIGHT_QDRANT_URL is set ({settings.qdrant_url}), but this version has only the embedded "
-            "store; unset it to use the collection under the data directory"
-        )
+        from pagesight.index.server import ServerStore, connect
+
+        client = connect(settings.qdrant_url, settings.qdrant_api_key)
+        return ServerStore(client, settings.collection_dir(name), name, where=settings.qdrant_url)
     from pagesight.index.edge import EdgeStore
 
     return EdgeStore(settings.collection_dir(name), name)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -32,9 +34,16 @@ class EdgeStore(Store):
         super().__init__(folder, name)
         self._shard = None
         self._shard_dir = folder / "shard"
+        self._manifest = folder / "collection.json"
+        self.schema = self._load_schema()
         if self.schema is not None:
             self._shard = self._load()
         self.recover()
+
+    def _load_schema(self) -> CollectionSchema | None:
+        if not self._manifest.exists():
+            return None
+        return CollectionSchema.from_json(json.loads(self._manifest.read_text())["schema"])
 
     def _load(self):
         from qdrant_edge import EdgeShard
@@ -82,6 +91,10 @@ class EdgeStore(Store):
         for name in INTEGER_FIELDS:
             self._shard.update(UpdateOperation.create_field_index(name, PayloadSchemaType.Integer))
         self._shard.flush()
+        # The manifest appears last, by rename: a shard without one is a creation that did not finish.
+        tmp = self._manifest.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"name": self.name, "schema": schema.to_json()}, indent=2))
+        os.replace(tmp, self._manifest)
 
     def _upsert(self, points: list[Point]) -> None:
         from qdrant_edge import Point as EdgePoint

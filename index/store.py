@@ -7,9 +7,7 @@ crash and finishes replacements that were interrupted, so a document is visible 
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
@@ -89,17 +87,19 @@ class Store(ABC):
     """One collection. Subclasses supply the primitive operations of a Qdrant backend."""
 
     def __init__(self, folder: Path, name: str):
-        self.folder = folder
+        self.folder = folder  # local: page images, and for the embedded backend the shard itself
         self.name = name
         self.images = PageImages(folder / "pages")
-        self._manifest = folder / "collection.json"
         self.schema: CollectionSchema | None = None
-        if self._manifest.exists():
-            self.schema = CollectionSchema.from_json(json.loads(self._manifest.read_text())["schema"])
 
     # ---- primitives each backend implements -------------------------------------------------
     @abstractmethod
-    def _create(self, schema: CollectionSchema) -> None: ...
+    def _load_schema(self) -> CollectionSchema | None:
+        """The schema recorded with the collection, or None when there is no collection yet."""
+
+    @abstractmethod
+    def _create(self, schema: CollectionSchema) -> None:
+        """Create the collection and record the schema with it."""
 
     @abstractmethod
     def _upsert(self, points: list[Point]) -> None: ...
@@ -119,6 +119,10 @@ class Store(ABC):
     def _search_text(self, vector: np.ndarray, limit: int, kinds: tuple[str, ...]) -> list[tuple[float, dict]]: ...
 
     @abstractmethod
+    def count(self) -> int:
+        """All points, of every state: for tests and diagnostics."""
+
+    @abstractmethod
     def close(self) -> None: ...
 
     # ---- the collection's life --------------------------------------------------------------
@@ -126,10 +130,6 @@ class Store(ABC):
         """Create the collection for these encoders, or check that it was built with them."""
         if self.schema is None:
             self._create(wanted)
-            self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = self._manifest.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"name": self.name, "schema": wanted.to_json()}, indent=2))
-            os.replace(tmp, self._manifest)
             self.schema = wanted
         else:
             self.schema.check(wanted, self.name)

@@ -131,3 +131,12 @@ def test_hostile_file_names_are_shown_as_text_not_markup_or_terminal_codes(data_
     listed = invoke("documents", "list")
     assert listed.exit_code == 0, listed.output
     assert "[red]r.pdf" in listed.stdout
+
+
+def test_an_unreachable_qdrant_server_is_a_clear_error(data_dir, monkeypatch):
+    monkeypatch.setenv("PAGESIGHT_QDRANT_URL", "http://127.0.0.1:9")
+    get_settings.cache_clear()
+    result = invoke("documents", "list")
+    assert result.exit_code == 2
+    assert "cannot open collection 'default' on http://127.0.0.1:9" in result.output
+    assert "Traceback" not in result.output

@@ -1,4 +1,5 @@
-"""The embedded store on Qdrant Edge: documents whole or not at all, recovery, schema, locking."""
+"""The store on both backends (Qdrant Edge embedded; qdrant-client, here in its local mode):
+documents whole or not at all, recovery after a crash, schema, locking."""
 
 import subprocess
 import sys
@@ -6,10 +7,11 @@ import sys
 import numpy as np
 import pytest
 
-from pagesight.core.errors import SchemaMismatch, StoreLocked
+from pagesight.core.errors import SchemaMismatch, StoreError, StoreLocked
 from pagesight.core.types import Document, Page, Region
 from pagesight.index.edge import EdgeStore
 from pagesight.index.encoders import EncoderSpec
+from pagesight.index.server import ServerStore
 from pagesight.index.store import LIVE, PENDING, CollectionSchema, DocumentVectors, now
 
 TEXT = EncoderSpec("test/text", "1", 4)
@@ -48,12 +50,37 @@ def make_doc(store: EdgeStore, doc_id: str, n_pages: int, text_vectors: list, so
     return doc, pages, vectors, staging
 
 
+@pytest.fixture(params=["edge", "server"])
+def opener(request, tmp_path):
+    """Opens the collection anew, as a later process would: embedded, or through qdrant-client."""
+    if request.param == "edge":
+        return lambda name="c": EdgeStore(tmp_path / "c", name)
+
+    def open_server(name="c"):
+        from qdrant_client import QdrantClient
+
+        return ServerStore(QdrantClient(path=str(tmp_path / "qdrant")), tmp_path / "c", name, where="local mode")
+
+    return open_server
+
+
 @pytest.fixture
-def store(tmp_path):
-    s = EdgeStore(tmp_path / "c", "c")
+def store(opener):
+    s = opener()
     s.ensure_schema(SCHEMA)
     yield s
     s.close()
+
+
+def native_maxsim(store, query: np.ndarray, limit: int):
+    """(score, payload) from the backend's own multivector query."""
+    if isinstance(store, EdgeStore):
+        from qdrant_edge import Query, QueryRequest
+
+        hits = store._shard.query(QueryRequest(limit=limit, query=Query.Nearest(query, using="page"), with_payload=True))
+        return [(h.score, h.payload) for h in hits]
+    points = store.client.query_points(store.name, query=query.tolist(), using="page", limit=limit).points
+    return [(p.score, p.payload) for p in points]
 
 
 def add(store, doc_id, n_pages, text_vectors, **kw):
@@ -97,13 +124,13 @@ def test_delete_removes_points_and_images_and_nothing_else(store):
 def test_a_failure_in_the_middle_of_a_document_leaves_none_of_it(store, monkeypatch):
     add(store, "keep", 1, [[0, 0, 1, 0]])
     before = store.count()
-    real_upsert = EdgeStore._upsert
+    real_upsert = type(store)._upsert
 
     def upsert_half_then_fail(self, points):
         real_upsert(self, points[: len(points) // 2])
         raise OSError("disk full")
 
-    monkeypatch.setattr(EdgeStore, "_upsert", upsert_half_then_fail)
+    monkeypatch.setattr(type(store), "_upsert", upsert_half_then_fail)
     with pytest.raises(OSError, match="disk full"):
         add(store, "broken", 40, [[1, 0, 0, 0]] * 40)
     monkeypatch.undo()
@@ -112,8 +139,8 @@ def test_a_failure_in_the_middle_of_a_document_leaves_none_of_it(store, monkeypa
     assert not store.images.folder("broken").exists()
 
 
-def test_pending_points_of_a_crashed_ingest_are_invisible_and_removed_on_open(tmp_path):
-    store = EdgeStore(tmp_path / "c", "c")
+def test_pending_points_of_a_crashed_ingest_are_invisible_and_removed_on_open(opener):
+    store = opener()
     store.ensure_schema(SCHEMA)
     add(store, "keep", 1, [[0, 0, 1, 0]])
     doc, pages, vectors, staging = make_doc(store, "half", 3, [[1, 0, 0, 0]] * 3)
@@ -123,14 +150,14 @@ def test_pending_points_of_a_crashed_ingest_are_invisible_and_removed_on_open(tm
     assert all(h.doc_id == "keep" for h in store.search_text(unit([1, 0, 0, 0]), 5))
     store.close()
 
-    reopened = EdgeStore(tmp_path / "c", "c")
+    reopened = opener()
     assert reopened.count() == 2
     assert not reopened.images.folder("half").exists()
     reopened.close()
 
 
-def test_an_interrupted_replacement_is_finished_on_open(tmp_path):
-    store = EdgeStore(tmp_path / "c", "c")
+def test_an_interrupted_replacement_is_finished_on_open(opener):
+    store = opener()
     store.ensure_schema(SCHEMA)
     add(store, "old", 1, [[1, 0, 0, 0]], source_kw={"source": "/docs/report.pdf"})
     doc, pages, vectors, staging = make_doc(store, "new", 1, [[0, 1, 0, 0]], source="/docs/report.pdf")
@@ -139,7 +166,7 @@ def test_an_interrupted_replacement_is_finished_on_open(tmp_path):
     store._set_state("new", LIVE)  # committed; the crash comes before the old version is deleted
     store.close()
 
-    reopened = EdgeStore(tmp_path / "c", "c")
+    reopened = opener()
     assert [d.id for d in reopened.documents()] == ["new"]
     assert not reopened.images.folder("old").exists()
     reopened.close()
@@ -151,11 +178,11 @@ def test_replacing_a_document_drops_the_old_version(store):
     assert [(d.id, d.pages) for d in store.documents_from("/docs/report.pdf")] == [("new", 2)]
 
 
-def test_a_collection_refuses_other_encoders(tmp_path):
-    store = EdgeStore(tmp_path / "c", "papers")
+def test_a_collection_refuses_other_encoders(opener):
+    store = opener("papers")
     store.ensure_schema(SCHEMA)
     store.close()
-    reopened = EdgeStore(tmp_path / "c", "papers")
+    reopened = opener("papers")
     other = CollectionSchema(text=EncoderSpec("test/other-text", "2", 4))
     with pytest.raises(SchemaMismatch, match="'papers' was built with text encoder test/text .* uses test/other-text"):
         reopened.ensure_schema(other)
@@ -163,12 +190,21 @@ def test_a_collection_refuses_other_encoders(tmp_path):
     reopened.close()
 
 
-def test_a_second_open_in_this_process_is_refused_clearly(store):
+@pytest.fixture
+def edge_store(tmp_path):
+    s = EdgeStore(tmp_path / "c", "c")
+    s.ensure_schema(SCHEMA)
+    yield s
+    s.close()
+
+
+def test_a_second_open_in_this_process_is_refused_clearly(edge_store):
     with pytest.raises(StoreLocked, match="open in another process"):
-        EdgeStore(store.folder, "c")
+        EdgeStore(edge_store.folder, "c")
 
 
-def test_a_second_process_gets_a_clear_message_not_a_traceback(store):
+def test_a_second_process_gets_a_clear_message_not_a_traceback(edge_store):
+    store = edge_store
     code = (
         "import sys; from pathlib import Path\n"
         "from pagesight.core.errors import StoreLocked\n"
@@ -185,15 +221,30 @@ def test_a_second_process_gets_a_clear_message_not_a_traceback(store):
 
 def test_multivectors_are_stored_for_maxsim(store):
     """The store's MaxSim score equals a numpy reference on the same vectors."""
-    from qdrant_edge import Query, QueryRequest
-
     doc, pages, vectors, staging = make_doc(store, "mv", 3, [[1, 0, 0, 0]] * 3)
     store.add_document(doc, pages, vectors, staging)
     query = np.random.default_rng(7).normal(size=(4, 8)).astype(np.float32)  # (n_query_tokens, dim)
-    hits = store._shard.query(QueryRequest(limit=3, query=Query.Nearest(query, using="page"), with_payload=True))
-    for hit in hits:
-        page = vectors.page_multi[hit.payload["page"]]  # (n_page_tokens, dim)
+    hits = native_maxsim(store, query, 3)
+    assert len(hits) == 3
+    for score, payload in hits:
+        page = vectors.page_multi[payload["page"]]  # (n_page_tokens, dim)
         reference = (query @ page.T).max(axis=1).sum()
-        assert hit.score == pytest.approx(reference, rel=1e-4)
-    assert [h.payload["state"] for h in hits] == [LIVE] * 3
-    assert PENDING not in {h.payload["state"] for h in hits}
+        assert score == pytest.approx(reference, rel=1e-4)
+        assert payload["state"] == LIVE != PENDING
+
+
+def test_a_foreign_collection_on_the_server_is_not_taken_over(tmp_path):
+    from qdrant_client import QdrantClient, models
+
+    client = QdrantClient(path=str(tmp_path / "qdrant"))
+    client.create_collection("theirs", vectors_config=models.VectorParams(size=4, distance=models.Distance.COSINE))
+    with pytest.raises(StoreError, match="'theirs' .* was not made by PageSight"):
+        ServerStore(client, tmp_path / "c", "theirs", where="local mode")
+
+
+def test_an_unreachable_server_is_a_clear_error(tmp_path):
+    from pagesight.index.server import connect
+
+    client = connect("http://127.0.0.1:9", timeout=2)  # the discard port: nothing listens there
+    with pytest.raises(StoreError, match="cannot open collection 'c' on http://127.0.0.1:9"):
+        ServerStore(client, tmp_path / "c", "c", where="http://127.0.0.1:9")

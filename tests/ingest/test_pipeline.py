@@ -151,3 +151,20 @@ def test_a_failure_while_encoding_leaves_nothing_behind(ingest_env, report, tmp_
     assert [d.file_name for d in store.documents()] == ["keep.pdf"]
     assert list(store.images.staging_root.glob("*")) == []
     assert [p.name for p in store.images.root.iterdir()] == [store.documents()[0].id]
+
+
+def test_the_same_pipeline_on_the_server_backend(tmp_path, text_encoder, report):
+    """qdrant-client's local mode stands in for a Qdrant server: same client API, same behaviour."""
+    from qdrant_client import QdrantClient
+
+    from pagesight.index.server import ServerStore
+
+    settings = make_settings(tmp_path / "data")
+    store = ServerStore(QdrantClient(path=str(tmp_path / "qdrant")), settings.collection_dir(), "default",
+                        where="local mode")
+    with store, Ingestor(store, text_encoder, settings) as ingestor:
+        assert ingestor.ingest_file(report).status == "ingested"
+        assert ingestor.ingest_file(report).status == "unchanged"
+        hit = search_text(store, text_encoder, "When was the submarine cable laid across the Atlantic?", k=1)[0]
+        assert (hit.file_name, hit.page) == ("report.pdf", 5)
+        assert store.delete_document(hit.doc_id) and store.documents() == []

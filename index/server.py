@@ -1,0 +1,155 @@
+"""The server backend: a collection on a Qdrant server or cluster, through qdrant-client.
+
+Tests run it against qdrant-client's local mode, which speaks the same client API. Page images
+stay on local disk under the data directory; the schema is recorded in the collection's metadata,
+so every machine that opens the collection sees what built it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from pagesight.core.errors import StoreError
+from pagesight.index.store import (
+    IMAGE_VECTOR,
+    INTEGER_FIELDS,
+    KEYWORD_FIELDS,
+    LIVE,
+    PAGE_VECTOR,
+    TEXT_VECTOR,
+    CollectionSchema,
+    Point,
+    Store,
+)
+
+__all__ = ["ServerStore", "connect"]
+
+log = logging.getLogger(__name__)
+
+_SCROLL_BATCH = 256
+_METADATA_KEY = "pagesight_schema"
+
+
+def connect(url: str, api_key: str | None = None, timeout: float = 30.0):
+    """A qdrant-client for a server URL; qdrant-client is imported only on this path."""
+    try:
+        from qdrant_client import QdrantClient
+    except ImportError as e:
+        raise StoreError("the Qdrant server backend needs qdrant-client: pip install qdrant-client") from e
+    return QdrantClient(url=url, api_key=api_key, timeout=int(timeout))
+
+
+class ServerStore(Store):
+    def __init__(self, client, folder: Path, name: str, *, where: str = "the Qdrant server"):
+        super().__init__(folder, name)
+        self.client = client
+        self._where = where
+        try:
+            self.schema = self._load_schema()
+        except StoreError:
+            raise
+        except Exception as e:  # connection refused, bad API key, TLS...: qdrant-client raises many kinds
+            raise StoreError(f"cannot open collection {name!r} on {where}: {e}") from e
+        self.recover()
+
+    def _load_schema(self) -> CollectionSchema | None:
+        if not self.client.collection_exists(self.name):
+            return None
+        metadata = self.client.get_collection(self.name).config.metadata or {}
+        if _METADATA_KEY not in metadata:
+            raise StoreError(
+                f"collection {self.name!r} on {self._where} was not made by PageSight (no schema in its "
+                "metadata); choose another name with --collection"
+            )
+        return CollectionSchema.from_json(metadata[_METADATA_KEY])
+
+    def _create(self, schema: CollectionSchema) -> None:
+        from qdrant_client import models
+
+        vectors = {}
+        if schema.text:
+            vectors[TEXT_VECTOR] = models.VectorParams(size=schema.text.dim, distance=models.Distance.COSINE)
+        if schema.image:
+            vectors[IMAGE_VECTOR] = models.VectorParams(size=schema.image.dim, distance=models.Distance.COSINE)
+        if schema.page:
+            vectors[PAGE_VECTOR] = models.VectorParams(
+                size=schema.page.dim, distance=models.Distance.DOT, on_disk=True,
+                multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
+            )
+        if not vectors:
+            raise StoreError("a collection needs at least one encoder")
+        self.client.create_collection(
+            self.name, vectors_config=vectors, on_disk_payload=True, metadata={_METADATA_KEY: schema.to_json()},
+        )
+        for field in KEYWORD_FIELDS:
+            self.client.create_payload_index(self.name, field, models.PayloadSchemaType.KEYWORD)
+        for field in INTEGER_FIELDS:
+            self.client.create_payload_index(self.name, field, models.PayloadSchemaType.INTEGER)
+
+    def _upsert(self, points: list[Point]) -> None:
+        from qdrant_client import models
+
+        for start in range(0, len(points), 64):
+            batch = [
+                models.PointStruct(
+                    id=p.id, payload=p.payload,
+                    vector={k: np.asarray(v, dtype=np.float32).tolist() for k, v in p.vectors.items()},
+                )
+                for p in points[start:start + 64]
+            ]
+            self.client.upsert(self.name, batch, wait=True)
+
+    def _set_state(self, doc_id: str, state: str) -> None:
+        self.client.set_payload(self.name, {"state": state}, points=_filter(doc_id=doc_id), wait=True)
+
+    def _delete(self, *, doc_id: str | None = None, state: str | None = None) -> None:
+        from qdrant_client import models
+
+        if self.schema is None:
+            return
+        if doc_id is None and state is None:
+            raise ValueError("refusing to delete without a condition")
+        selector = models.FilterSelector(filter=_filter(doc_id=doc_id, state=state))
+        self.client.delete(self.name, points_selector=selector, wait=True)
+
+    def _scroll(self, *, kind: str, page: int | None = None, state: str = LIVE, doc_id: str | None = None,
+                source: str | None = None) -> list[dict]:
+        flt = _filter(kind=kind, page=page, state=state, doc_id=doc_id, source=source)
+        out, offset = [], None
+        while True:
+            records, offset = self.client.scroll(
+                self.name, scroll_filter=flt, limit=_SCROLL_BATCH, offset=offset, with_payload=True, with_vectors=False,
+            )
+            out.extend(r.payload for r in records)
+            if offset is None:
+                return out
+
+    def _search_text(self, vector: np.ndarray, limit: int, kinds: tuple[str, ...]) -> list[tuple[float, dict]]:
+        from qdrant_client import models
+
+        flt = models.Filter(must=[
+            models.FieldCondition(key="state", match=models.MatchValue(value=LIVE)),
+            models.FieldCondition(key="kind", match=models.MatchAny(any=list(kinds))),
+        ])
+        response = self.client.query_points(
+            self.name, query=np.asarray(vector, dtype=np.float32).tolist(), using=TEXT_VECTOR,
+            query_filter=flt, limit=limit, with_payload=True,
+        )
+        return [(p.score, p.payload) for p in response.points]
+
+    def count(self) -> int:
+        return 0 if self.schema is None else self.client.count(self.name, exact=True).count
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _filter(**equals):
+    from qdrant_client import models
+
+    return models.Filter(must=[
+        models.FieldCondition(key=k, match=models.MatchValue(value=v)) for k, v in equals.items() if v is not None
+    ])
