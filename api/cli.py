@@ -15,6 +15,8 @@ from rich.table import Table
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="PageSight: ask your PDFs and images.")
 documents_app = typer.Typer(no_args_is_help=True, help="List and delete indexed documents.")
 app.add_typer(documents_app, name="documents")
+models_app = typer.Typer(no_args_is_help=True, help="The models each profile uses: list, pull, build the tiny ones.")
+app.add_typer(models_app, name="models")
 
 out = Console()
 err = Console(stderr=True)
@@ -51,15 +53,26 @@ def _open(collection: str | None):
         _fail(str(e))
 
 
+def _encoders():
+    """The profile's encoders, after one line saying which profile and why."""
+    from pagesight.core.errors import PageSightError
+    from pagesight.index import load_encoders, resolve_profile
+
+    settings = _settings()
+    profile, why = resolve_profile(settings)
+    err.print(f"profile: {profile} ({_safe(why)})", highlight=False)
+    try:
+        return load_encoders(settings, profile)
+    except PageSightError as e:
+        _fail(str(e))
+
+
 def _text_encoder():
     from pagesight.core.errors import PageSightError
     from pagesight.index import load_text_encoder
 
-    settings = _settings()
-    if settings.profile == "auto":
-        err.print("profile: lite (auto: the vision models of 'full' are not available in this version)")
     try:
-        return load_text_encoder(settings)
+        return load_text_encoder(_settings())
     except PageSightError as e:
         _fail(str(e))
 
@@ -82,11 +95,11 @@ def ingest(
         _fail("no supported files found (PDF, PNG, JPEG, TIFF, WebP)")
     store = _open(collection)
     with store:
-        encoder = _text_encoder()
+        encoders = _encoders()
         from pagesight.core.errors import PageSightError
 
         try:
-            ingestor = Ingestor(store, encoder, _settings())
+            ingestor = Ingestor(store, encoders, _settings())
         except PageSightError as e:
             _fail(str(e))
         with ingestor, Progress(
@@ -185,6 +198,56 @@ def search(
                   f"({', '.join(h.channels)})")
         out.print(f"   {_safe(snippet)}", highlight=False)
         out.print(f"   [dim]{_safe(h.image_path)}[/dim]", highlight=False)
+
+
+@models_app.command("list")
+def models_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """What each profile needs, what is on disk, and how big it is."""
+    from pagesight.index.profiles import model_status, resolve_profile
+
+    settings = _settings()
+    rows = [(profile, s) for profile in ("full", "lite", "tiny") for s in model_status(profile, settings)]
+    chosen, why = resolve_profile(settings)
+    if as_json:
+        out.print_json(json.dumps({"auto": chosen, "why": why, "models": [
+            {"profile": p, **s.__dict__} for p, s in rows]}))
+        return
+    table = Table(title="models")
+    for column in ("profile", "role", "model", "on disk", "size", "where"):
+        table.add_column(column, overflow="fold")
+    for profile, s in rows:
+        table.add_row(profile, s.role, _safe(s.model), "yes" if s.on_disk else "[red]no[/red]",
+                      f"{s.bytes / 2**20:,.0f} MB" if s.bytes else "", _safe(s.where))
+    out.print(table)
+    out.print(f"profile 'auto' takes {chosen}: {_safe(why)}", highlight=False)
+
+
+@models_app.command("pull")
+def models_pull(
+    profile: Annotated[str, typer.Argument(help="full, lite or tiny")] = "full",
+) -> None:
+    """Download a profile's weights (Hugging Face cache). The only command that downloads."""
+    from pagesight.core.errors import PageSightError
+    from pagesight.index.profiles import pull
+
+    if profile not in ("full", "lite", "tiny"):
+        _fail(f"unknown profile {profile!r}: choose full, lite or tiny")
+    if profile == "tiny":
+        _fail("the tiny models are built, not downloaded: pagesight models build-tiny")
+    try:
+        fetched = pull(profile, _settings())
+    except PageSightError as e:
+        _fail(str(e))
+    out.print("fetched: " + ", ".join(fetched) if fetched else f"everything the {profile} profile needs is on disk")
+
+
+@models_app.command("build-tiny")
+def models_build_tiny() -> None:
+    """Build the random tiny models of the `tiny` profile (for tests and benchmarks) under the models folder."""
+    from pagesight.index.tiny import build_tiny_models
+
+    for name, folder in build_tiny_models(_settings().model_dir() / "tiny").items():
+        out.print(f"{name}: {_safe(folder)}")
 
 
 @app.command()

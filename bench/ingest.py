@@ -51,14 +51,14 @@ def run_group(files: list[Path]) -> dict:
     import torch
 
     from pagesight.core.settings import Settings
-    from pagesight.index import load_text_encoder, open_store
+    from pagesight.index import load_encoders, open_store
     from pagesight.ingest.pipeline import Ingestor
 
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(_env_file=None, data_dir=Path(tmp), profile="lite")
-        encoder = load_text_encoder(settings)  # loaded before the clock starts: a server loads it once
-        with open_store(settings) as store, Ingestor(store, encoder, settings) as ingestor:
+        encoders = load_encoders(settings, "lite")  # loaded before the clock starts: a server loads them once
+        with open_store(settings) as store, Ingestor(store, encoders, settings) as ingestor:
             started = time.perf_counter()
             outcomes = ingestor.ingest(files)
             seconds = time.perf_counter() - started

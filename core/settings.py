@@ -28,6 +28,15 @@ class Settings(BaseSettings):
     text_model: str | None = Field(
         default=None, description="sentence-transformers name or path; default: the packaged all-MiniLM-L6-v2"
     )
+    page_model: str = Field(default="vidore/colqwen2-v1.0", description="ColQwen2 / ColQwen2.5 / ColPali")
+    image_model: str = Field(default="openai/clip-vit-base-patch32", description="CLIP or SigLIP")
+    generator_model: str = "Qwen/Qwen2-VL-2B-Instruct"
+    models_dir: Path | None = Field(default=None, description="local model folders; default <data_dir>/models")
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
+    max_visual_tokens: int = Field(default=768, description="page image resolution for the page encoder")
+    page_batch_size: int = 2
+    image_batch_size: int = 16
     # Threads for torch and BLAS: on a small shared machine one thread is often fastest.
     torch_threads: int = 1
 
@@ -48,6 +57,9 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(default=200_000_000, description="one embedded or input image, decoded")
     file_timeout_s: float = 300.0
     worker_memory_mb: int = 3072
+
+    def model_dir(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
 
     def collection_dir(self, collection: str | None = None) -> Path:
         return self.data_dir / "collections" / (collection or self.collection)

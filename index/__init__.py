@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from pagesight.core.errors import ModelUnavailable
 from pagesight.core.settings import Settings
 from pagesight.core.types import validate_collection_name
 from pagesight.index.encoders import EncoderSpec, SentenceTransformerEncoder, TextEncoder
+from pagesight.index.profiles import Encoders, load_encoders, resolve_profile
 from pagesight.index.store import CollectionSchema, DocumentVectors, Store
 
 __all__ = [
     "CollectionSchema",
     "DocumentVectors",
     "EncoderSpec",
+    "Encoders",
+    "load_encoders",
+    "resolve_profile",
     "SentenceTransformerEncoder",
     "Store",
     "TextEncoder",
@@ -34,12 +37,7 @@ def open_store(settings: Settings, collection: str | None = None) -> Store:
 
 
 def load_text_encoder(settings: Settings) -> TextEncoder:
-    """The text encoder of the configured profile (lite: the packaged all-MiniLM-L6-v2)."""
-    if settings.profile not in ("auto", "lite"):
-        raise ModelUnavailable(
-            f"profile {settings.profile!r} needs the vision encoders, which this version does not have yet; "
-            "use PAGESIGHT_PROFILE=lite"
-        )
+    """The text encoder every profile shares (by default the packaged all-MiniLM-L6-v2)."""
     import torch
 
     torch.set_num_threads(settings.torch_threads)

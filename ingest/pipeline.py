@@ -18,8 +18,8 @@ from typing import Literal
 from pagesight.core.errors import EmptyFile, FileTooLarge, PageSightError
 from pagesight.core.settings import Settings
 from pagesight.core.types import Document
-from pagesight.index.encoders import TextEncoder
-from pagesight.index.store import CollectionSchema, DocumentVectors, Store, now
+from pagesight.index.profiles import Encoders
+from pagesight.index.store import DocumentVectors, Store, now
 from pagesight.ingest.detect import SUPPORTED, sniff, sniff_file
 from pagesight.ingest.extract import ExtractOptions
 from pagesight.ingest.worker import ExtractionWorker
@@ -89,11 +89,11 @@ def _looks_supported(path: Path) -> bool:
 class Ingestor:
     """Ingests files into one collection with the given encoders."""
 
-    def __init__(self, store: Store, text_encoder: TextEncoder | None, settings: Settings):
+    def __init__(self, store: Store, encoders: Encoders, settings: Settings):
         self.store = store
-        self.text_encoder = text_encoder
+        self.encoders = encoders
         self.settings = settings
-        self.store.ensure_schema(CollectionSchema(text=text_encoder.spec if text_encoder else None))
+        self.store.ensure_schema(encoders.schema)
         self._worker = ExtractionWorker(settings.worker_memory_mb)
 
     def ingest(self, paths: list[Path], *, tags: list[str] = (), password: str | None = None,
@@ -142,31 +142,50 @@ class Ingestor:
                 pages=len(extracted.pages), tags=tags, ingested_at=now(), repaired=extracted.repaired,
                 warnings=extracted.warnings,
             )
-            vectors = self._encode(extracted.pages)
+            vectors = self._encode(extracted.pages, staging)
             self.store.add_document(doc, extracted.pages, vectors, staging, replaces=replaces)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         status: Status = "replaced" if replaces else "ingested"
         return FileOutcome(str(path), status, doc_id, doc.pages, warnings=extracted.warnings)
 
-    def _encode(self, pages) -> DocumentVectors:
+    def _encode(self, pages, folder: Path) -> DocumentVectors:
+        """Every vector the profile has: page text and text blocks (text encoder), page images as
+        multi-vectors (page encoder), page images and figure crops (image encoder)."""
         vectors = DocumentVectors()
-        if self.text_encoder is None:
+        text, image, page = self.encoders.text, self.encoders.image, self.encoders.page
+        if text is not None:
+            keys, texts = [], []
+            for p in pages:
+                if p.text.strip():
+                    keys.append(p.number)
+                    texts.append(p.text)
+                for i, block in enumerate(p.blocks):
+                    if block.text.strip():
+                        keys.append((p.number, i))
+                        texts.append(block.text)
+            for key, vector in zip(keys, text.encode(texts), strict=True):
+                target = vectors.block_text if isinstance(key, tuple) else vectors.page_text
+                target[key] = vector
+        if image is None and page is None:
             return vectors
-        keys, texts = [], []
-        for page in pages:
-            if page.text.strip():
-                keys.append(page.number)
-                texts.append(page.text)
-            for i, block in enumerate(page.blocks):
-                if block.text.strip():
-                    keys.append((page.number, i))
-                    texts.append(block.text)
-        for key, vector in zip(keys, self.text_encoder.encode(texts), strict=True):
-            if isinstance(key, tuple):
-                vectors.block_text[key] = vector
-            else:
-                vectors.page_text[key] = vector
+        from PIL import Image
+
+        # A page at a time: a long document's images never sit in memory all at once.
+        for p in pages:
+            with Image.open(folder / p.image) as picture:
+                picture.load()
+                if page is not None:
+                    vectors.page_multi[p.number] = page.encode_pages([picture])[0]  # (n_tokens, dim)
+                if image is not None:
+                    vectors.page_image[p.number] = image.encode_images([picture])[0]  # (dim,)
+            if image is not None and p.figures:
+                crops = []
+                for figure in p.figures:
+                    with Image.open(folder / figure.image) as crop:
+                        crops.append(crop.convert("RGB"))
+                for i, vector in enumerate(image.encode_images(crops)):
+                    vectors.figure_image[(p.number, i)] = vector
         return vectors
 
     def close(self) -> None:

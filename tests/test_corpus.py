@@ -8,6 +8,7 @@ import resource
 import pytest
 
 from pagesight.index import open_store
+from pagesight.index.profiles import Encoders
 from pagesight.ingest.pipeline import Ingestor
 from tests.conftest import make_settings
 
@@ -29,7 +30,7 @@ WORKER_MEMORY_MB = 3072
 def ingested(corpus, tmp_path_factory, text_encoder):
     settings = make_settings(tmp_path_factory.mktemp("corpus") / "data", worker_memory_mb=WORKER_MEMORY_MB)
     store = open_store(settings)
-    with Ingestor(store, text_encoder, settings) as ingestor:
+    with Ingestor(store, Encoders("lite", text=text_encoder), settings) as ingestor:
         files = sorted(corpus.glob("*.pdf"))
         outcomes = {o.path.rsplit("/", 1)[1]: o for o in ingestor.ingest(files)}
         with_passwords = {name: ingestor.ingest_file(corpus / name, password=pw) for name, pw in PASSWORDS.items()}

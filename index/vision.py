@@ -1,0 +1,239 @@
+"""Vision encoders: late-interaction page encoders (ColQwen2, ColQwen2.5, ColPali through
+colpali-engine) and CLIP-family image encoders (CLIP, SigLIP through transformers).
+
+Model classes come from explicit tables: a known checkpoint name maps to its family, and a local
+folder names its family in its config.json (`model_type`); names are never pattern-matched.
+Loading never downloads (`local_files_only`): `pagesight models pull` does that, on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+import numpy as np
+
+from pagesight.core.errors import ModelUnavailable
+from pagesight.index.encoders import EncoderSpec
+
+__all__ = [
+    "PAGE_FAMILIES",
+    "IMAGE_FAMILIES",
+    "KNOWN_MODELS",
+    "PageEncoder",
+    "ImageEncoder",
+    "ColVisionEncoder",
+    "ClipImageEncoder",
+    "model_family",
+    "resolve_device",
+]
+
+log = logging.getLogger(__name__)
+
+# family -> (model class, processor class) in colpali_engine.models
+PAGE_FAMILIES = {
+    "qwen2_vl": ("ColQwen2", "ColQwen2Processor"),
+    "qwen2_5_vl": ("ColQwen2_5", "ColQwen2_5_Processor"),
+    "paligemma": ("ColPali", "ColPaliProcessor"),
+}
+# family -> model class in transformers
+IMAGE_FAMILIES = {"clip": "CLIPModel", "siglip": "SiglipModel"}
+
+# Published checkpoints and their families (ColPali-family repos hold adapters, without a
+# config.json of their own to read the family from).
+KNOWN_MODELS = {
+    "vidore/colqwen2-v1.0": "qwen2_vl",
+    "vidore/colqwen2.5-v0.2": "qwen2_5_vl",
+    "vidore/colpali-v1.3": "paligemma",
+    "openai/clip-vit-base-patch32": "clip",
+    "openai/clip-vit-large-patch14": "clip",
+    "google/siglip-base-patch16-224": "siglip",
+}
+
+
+def model_family(model: str, families: dict) -> str:
+    """The family of a checkpoint: from the table of known names, or from a local config.json."""
+    family = KNOWN_MODELS.get(model)
+    config = Path(model) / "config.json"
+    if family is None and config.is_file():
+        family = json.loads(config.read_text()).get("model_type")
+    if family not in families:
+        raise ModelUnavailable(
+            f"{model!r}: unknown model family {family!r}; PageSight knows {', '.join(sorted(families))}. "
+            "Give a known checkpoint name or a local folder whose config.json names one of these."
+        )
+    return family
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device != "auto":
+        return device
+    if torch.cuda.is_available():
+        return "cuda"
+    if torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def _dtype(dtype: str, device: str):
+    import torch
+
+    if dtype == "auto":
+        # bf16 where the hardware does it well; float32 on the CPU, where bf16 matmuls are slow or missing
+        return torch.bfloat16 if device == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
+    return {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}[dtype]
+
+
+def _missing(model: str, error: Exception) -> ModelUnavailable:
+    return ModelUnavailable(
+        f"model {model!r} is not on disk and nothing is downloaded implicitly. Fetch the weights once with "
+        f"`pagesight models pull` (or `hf download {model}`), or point the setting at a local folder. ({error})"
+    )
+
+
+class PageEncoder(ABC):
+    """Pages to multi-vectors (late interaction); queries to multi-vectors in the same space."""
+
+    spec: EncoderSpec
+
+    @abstractmethod
+    def encode_pages(self, images: list) -> list[np.ndarray]:
+        """One (n_tokens, dim) float32 array per PIL image, padding rows removed."""
+
+    @abstractmethod
+    def encode_queries(self, texts: list[str]) -> list[np.ndarray]:
+        """One (n_tokens, dim) float32 array per query."""
+
+
+class ImageEncoder(ABC):
+    """Images and text into one dense space (CLIP-style)."""
+
+    spec: EncoderSpec
+
+    @abstractmethod
+    def encode_images(self, images: list) -> np.ndarray:
+        """(n, dim) float32, L2-normalised."""
+
+    @abstractmethod
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        """(n, dim) float32, L2-normalised."""
+
+
+class ColVisionEncoder(PageEncoder):
+    """ColQwen2 / ColQwen2.5 / ColPali through colpali-engine."""
+
+    def __init__(self, model: str, *, device: str = "auto", dtype: str = "auto", max_visual_tokens: int = 768,
+                 batch_size: int = 2, revision: str | None = None):
+        import torch
+
+        try:
+            import colpali_engine.models as cm
+        except ImportError as e:
+            raise ModelUnavailable("page encoders need colpali-engine: pip install colpali-engine") from e
+        family = model_family(model, PAGE_FAMILIES)
+        model_cls, processor_cls = (getattr(cm, name) for name in PAGE_FAMILIES[family])
+        self.device = resolve_device(device)
+        self.dtype = _dtype(dtype, self.device)
+        try:
+            self.model = model_cls.from_pretrained(model, dtype=self.dtype, local_files_only=True).to(self.device).eval()
+            extra = {"max_num_visual_tokens": max_visual_tokens} if family != "paligemma" else {}
+            self.processor = processor_cls.from_pretrained(model, local_files_only=True, **extra)
+        except OSError as e:
+            raise _missing(model, e) from e
+        self.batch_size = batch_size
+        self._torch = torch
+        self.spec = EncoderSpec(name=model, revision=revision or _revision(model), dim=int(self.model.dim))
+
+    def _run(self, batch) -> list[np.ndarray]:
+        torch = self._torch
+        batch = batch.to(self.device)
+        with torch.inference_mode():
+            embeddings = self.model(**batch)  # (batch, n_tokens, dim), zero rows where padded
+        mask = batch["attention_mask"].bool()
+        return [e[m].float().cpu().numpy() for e, m in zip(embeddings, mask, strict=True)]
+
+    def encode_pages(self, images: list) -> list[np.ndarray]:
+        out = []
+        for start in range(0, len(images), self.batch_size):
+            out.extend(self._run(self.processor.process_images(images[start:start + self.batch_size])))
+        return out
+
+    def encode_queries(self, texts: list[str]) -> list[np.ndarray]:
+        out = []
+        for start in range(0, len(texts), self.batch_size * 8):
+            out.extend(self._run(self.processor.process_queries(texts[start:start + self.batch_size * 8])))
+        return out
+
+
+class ClipImageEncoder(ImageEncoder):
+    """CLIP or SigLIP through transformers: figure crops and whole pages, and text queries."""
+
+    def __init__(self, model: str, *, device: str = "auto", batch_size: int = 16, revision: str | None = None):
+        import torch
+        import transformers
+
+        family = model_family(model, IMAGE_FAMILIES)
+        model_cls = getattr(transformers, IMAGE_FAMILIES[family])
+        self.device = resolve_device(device)
+        try:
+            self.model = model_cls.from_pretrained(model, local_files_only=True).to(self.device).eval()
+            self.processor = transformers.AutoProcessor.from_pretrained(model, local_files_only=True)
+        except OSError as e:
+            raise _missing(model, e) from e
+        # SigLIP was trained on text padded to the full length; CLIP on the longest in the batch.
+        self._padding = "max_length" if family == "siglip" else True
+        self.batch_size = batch_size
+        self._torch = torch
+        self.spec = EncoderSpec(name=model, revision=revision or _revision(model),
+                                dim=int(self.model.config.projection_dim if family == "clip"
+                                        else self.model.config.text_config.hidden_size))
+
+    def _normalised(self, features) -> np.ndarray:
+        features = getattr(features, "pooler_output", features)  # transformers 5 returns an output object
+        features = features / features.norm(dim=-1, keepdim=True)
+        return features.float().cpu().numpy()
+
+    def encode_images(self, images: list) -> np.ndarray:
+        torch = self._torch
+        out = [np.zeros((0, self.spec.dim), dtype=np.float32)]
+        for start in range(0, len(images), self.batch_size):
+            batch = self.processor(images=[i.convert("RGB") for i in images[start:start + self.batch_size]],
+                                   return_tensors="pt").to(self.device)
+            with torch.inference_mode():
+                out.append(self._normalised(self.model.get_image_features(**batch)))
+        return np.concatenate(out)
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        torch = self._torch
+        out = [np.zeros((0, self.spec.dim), dtype=np.float32)]
+        for start in range(0, len(texts), self.batch_size):
+            batch = self.processor(text=texts[start:start + self.batch_size], padding=self._padding,
+                                   truncation=True, return_tensors="pt").to(self.device)
+            with torch.inference_mode():
+                out.append(self._normalised(self.model.get_text_features(**batch)))
+        return np.concatenate(out)
+
+
+def _revision(model: str) -> str:
+    """A hub name's revision is its cached snapshot; a local folder's, a hash of its weights
+    (their sizes and first 4 MB: enough to tell checkpoints apart without reading gigabytes)."""
+    import hashlib
+
+    folder = Path(model)
+    if folder.is_dir():
+        digest = hashlib.sha256()
+        for weights in sorted(folder.glob("*.safetensors")):
+            digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
+            with weights.open("rb") as f:
+                digest.update(f.read(4 << 20))
+        return "local:" + digest.hexdigest()[:12]
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(model, local_files_only=True)).name[:12]
+    except Exception:
+        return "unknown"
