@@ -139,12 +139,19 @@ class ColVisionEncoder(PageEncoder):
         self.device = resolve_device(device)
         self.dtype = _dtype(dtype, self.device)
         try:
-            self.model = model_cls.from_pretrained(model, dtype=self.dtype, local_files_only=True).to(self.device).eval()
+            # device_map, not .to(): ColPali's tied lm_head stays on the meta device under transformers 5,
+            # and the retriever never uses it.
+            self.model = model_cls.from_pretrained(
+                model, dtype=self.dtype, device_map=self.device, local_files_only=True
+            ).eval()
             extra = {"max_num_visual_tokens": max_visual_tokens} if family != "paligemma" else {}
             self.processor = processor_cls.from_pretrained(model, local_files_only=True, **extra)
         except OSError as e:
             raise _missing(model, e) from e
         self.batch_size = batch_size
+        # PaliGemma's prefix attention reaches the pad tokens of a padded query batch, so a query's
+        # vectors would depend on its neighbours: ColPali encodes queries one at a time.
+        self.query_batch_size = 1 if family == "paligemma" else batch_size * 8
         self._torch = torch
         self.spec = EncoderSpec(name=model, revision=revision or _revision(model), dim=int(self.model.dim))
 
@@ -164,8 +171,8 @@ class ColVisionEncoder(PageEncoder):
 
     def encode_queries(self, texts: list[str]) -> list[np.ndarray]:
         out = []
-        for start in range(0, len(texts), self.batch_size * 8):
-            out.extend(self._run(self.processor.process_queries(texts[start:start + self.batch_size * 8])))
+        for start in range(0, len(texts), self.query_batch_size):
+            out.extend(self._run(self.processor.process_queries(texts[start:start + self.query_batch_size])))
         return out
 
 

@@ -140,3 +140,33 @@ def test_an_unreachable_qdrant_server_is_a_clear_error(data_dir, monkeypatch):
     assert result.exit_code == 2
     assert "cannot open collection 'default' on http://127.0.0.1:9" in result.output
     assert "Traceback" not in result.output
+
+
+def test_models_list_says_what_is_on_disk_and_what_auto_takes(data_dir):
+    result = invoke("models", "list", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["auto"] == "lite" and "not on disk" in report["why"]
+    rows = {(m["profile"], m["role"]): m for m in report["models"]}
+    assert rows[("lite", "text")]["on_disk"] and rows[("lite", "text")]["bytes"] > 50_000_000
+    assert not rows[("full", "page")]["on_disk"] and rows[("full", "page")]["model"] == "vidore/colqwen2-v1.0"
+
+
+def test_models_pull_fails_fast_and_clearly_without_a_network(data_dir, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    result = invoke("models", "pull", "full")
+    assert result.exit_code == 2
+    assert "could not download 'vidore/colqwen2-v1.0'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_models_build_tiny_then_ingest_with_the_tiny_profile(data_dir, monkeypatch, tmp_path):
+    assert invoke("models", "build-tiny").exit_code == 0
+    assert (data_dir / "models" / "tiny" / "colqwen2" / "config.json").is_file()
+    monkeypatch.setenv("PAGESIGHT_PROFILE", "tiny")
+    monkeypatch.setenv("PAGESIGHT_MAX_VISUAL_TOKENS", "128")
+    get_settings.cache_clear()
+    pdf = docs.simple_pdf(tmp_path / "one.pdf", ["One page about tiny models."])
+    result = invoke("ingest", str(pdf))
+    assert result.exit_code == 0, result.output
+    assert "profile: tiny (set by PAGESIGHT_PROFILE)" in result.output
