@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     max_visual_tokens: int = Field(default=768, description="page image resolution for the page encoder")
     page_batch_size: int = 2
     image_batch_size: int = 16
+    # How page multi-vectors are stored; fixed when a collection is created (see bench/encode.py).
+    page_datatype: Literal["float32", "float16"] = "float32"
+    page_quantization: Literal["none", "scalar", "binary"] = "none"
+    page_pooling: Literal["none", "mean", "tokens"] = Field(
+        default="mean", description="a companion vector per page for a cheap first pass"
+    )
+    page_pool_factor: int = Field(default=4, description="token pooling: about n_tokens / factor vectors remain")
     # Threads for torch and BLAS: on a small shared machine one thread is often fastest.
     torch_threads: int = 1
 

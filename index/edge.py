@@ -15,6 +15,7 @@ from pagesight.index.store import (
     INTEGER_FIELDS,
     KEYWORD_FIELDS,
     LIVE,
+    PAGE_POOLED,
     PAGE_VECTOR,
     TEXT_VECTOR,
     CollectionSchema,
@@ -76,11 +77,16 @@ class EdgeStore(Store):
         if schema.image:
             vectors[IMAGE_VECTOR] = EdgeVectorParams(size=schema.image.dim, distance=Distance.Cosine)
         if schema.page:
+            storage = schema.page_storage
+            maxsim = MultiVectorConfig(comparator=MultiVectorComparator.MaxSim)
             vectors[PAGE_VECTOR] = EdgeVectorParams(
-                size=schema.page.dim, distance=Distance.Dot,
-                multivector_config=MultiVectorConfig(comparator=MultiVectorComparator.MaxSim),
-                on_disk=True,
+                size=schema.page.dim, distance=Distance.Dot, multivector_config=maxsim, on_disk=True,
+                datatype=_datatype(storage.datatype), quantization_config=_quantization(storage.quantization),
             )
+            if storage.pooling != "none":
+                # Small enough to stay in memory: the first pass reads all of them.
+                vectors[PAGE_POOLED] = EdgeVectorParams(size=schema.page.dim, distance=Distance.Dot,
+                                                        multivector_config=maxsim)
         if not vectors:
             raise StoreError("a collection needs at least one encoder")
         if self._shard_dir.exists() and any(self._shard_dir.iterdir()):
@@ -151,6 +157,30 @@ class EdgeStore(Store):
         ))
         return [(h.score, h.payload) for h in hits]
 
+    def _search_pages(self, query: np.ndarray, limit: int, first_pass: str, candidates: int) -> list[tuple[float, dict]]:
+        from qdrant_edge import Prefetch, QuantizationSearchParams, Query, QueryRequest, SearchParams
+
+        live = _filter(state=LIVE, kind="page")
+        exact = SearchParams(quantization=QuantizationSearchParams(ignore=True))
+        if first_pass == "pooled":
+            request = QueryRequest(
+                limit=limit, filter=live, with_payload=True, params=exact,
+                prefetches=[Prefetch(limit=candidates, query=Query.Nearest(query, using=PAGE_POOLED), filter=live)],
+                query=Query.Nearest(query, using=PAGE_VECTOR),
+            )
+        elif first_pass == "quantized":
+            params = SearchParams(quantization=QuantizationSearchParams(rescore=True, oversampling=candidates / limit))
+            request = QueryRequest(limit=limit, filter=live, with_payload=True, params=params,
+                                   query=Query.Nearest(query, using=PAGE_VECTOR))
+        else:
+            request = QueryRequest(limit=limit, filter=live, with_payload=True, params=exact,
+                                   query=Query.Nearest(query, using=PAGE_VECTOR))
+        return [(h.score, h.payload) for h in self._shard.query(request)]
+
+    def optimize(self) -> None:
+        if self._shard is not None:
+            self._shard.optimize()
+
     def count(self) -> int:
         from qdrant_edge import CountRequest
 
@@ -161,6 +191,22 @@ class EdgeStore(Store):
             self._shard.flush()
             self._shard.close()
             self._shard = None
+
+
+def _datatype(name: str):
+    from qdrant_edge import VectorStorageDatatype
+
+    return {"float32": VectorStorageDatatype.Float32, "float16": VectorStorageDatatype.Float16}[name]
+
+
+def _quantization(kind: str):
+    from qdrant_edge import BinaryQuantizationConfig, ScalarQuantizationConfig, ScalarType
+
+    if kind == "scalar":
+        return ScalarQuantizationConfig(type=ScalarType.Int8, quantile=0.99)
+    if kind == "binary":
+        return BinaryQuantizationConfig()
+    return None
 
 
 def _filter(**equals):

@@ -18,6 +18,7 @@ from pagesight.index.store import (
     INTEGER_FIELDS,
     KEYWORD_FIELDS,
     LIVE,
+    PAGE_POOLED,
     PAGE_VECTOR,
     TEXT_VECTOR,
     CollectionSchema,
@@ -75,10 +76,16 @@ class ServerStore(Store):
         if schema.image:
             vectors[IMAGE_VECTOR] = models.VectorParams(size=schema.image.dim, distance=models.Distance.COSINE)
         if schema.page:
+            storage = schema.page_storage
+            maxsim = models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM)
             vectors[PAGE_VECTOR] = models.VectorParams(
-                size=schema.page.dim, distance=models.Distance.DOT, on_disk=True,
-                multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
+                size=schema.page.dim, distance=models.Distance.DOT, on_disk=True, multivector_config=maxsim,
+                datatype=models.Datatype.FLOAT16 if storage.datatype == "float16" else models.Datatype.FLOAT32,
+                quantization_config=_quantization(storage.quantization),
             )
+            if storage.pooling != "none":
+                vectors[PAGE_POOLED] = models.VectorParams(size=schema.page.dim, distance=models.Distance.DOT,
+                                                           multivector_config=maxsim)
         if not vectors:
             raise StoreError("a collection needs at least one encoder")
         self.client.create_collection(
@@ -140,11 +147,42 @@ class ServerStore(Store):
         )
         return [(p.score, p.payload) for p in response.points]
 
+    def _search_pages(self, query: np.ndarray, limit: int, first_pass: str, candidates: int) -> list[tuple[float, dict]]:
+        from qdrant_client import models
+
+        live = _filter(state=LIVE, kind="page")
+        matrix = query.tolist()
+        exact = models.SearchParams(quantization=models.QuantizationSearchParams(ignore=True))
+        if first_pass == "pooled":
+            prefetch = models.Prefetch(query=matrix, using=PAGE_POOLED, limit=candidates, filter=live)
+            response = self.client.query_points(self.name, prefetch=prefetch, query=matrix, using=PAGE_VECTOR,
+                                                query_filter=live, limit=limit, search_params=exact)
+        elif first_pass == "quantized":
+            params = models.SearchParams(quantization=models.QuantizationSearchParams(
+                rescore=True, oversampling=candidates / limit))
+            response = self.client.query_points(self.name, query=matrix, using=PAGE_VECTOR, query_filter=live,
+                                                limit=limit, search_params=params)
+        else:
+            response = self.client.query_points(self.name, query=matrix, using=PAGE_VECTOR, query_filter=live,
+                                                limit=limit, search_params=exact)
+        return [(p.score, p.payload) for p in response.points]
+
     def count(self) -> int:
         return 0 if self.schema is None else self.client.count(self.name, exact=True).count
 
     def close(self) -> None:
         self.client.close()
+
+
+def _quantization(kind: str):
+    from qdrant_client import models
+
+    if kind == "scalar":
+        return models.ScalarQuantization(scalar=models.ScalarQuantizationConfig(
+            type=models.ScalarType.INT8, quantile=0.99, always_ram=True))
+    if kind == "binary":
+        return models.BinaryQuantization(binary=models.BinaryQuantizationConfig(always_ram=True))
+    return None
 
 
 def _filter(**equals):

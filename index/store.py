@@ -25,7 +25,7 @@ __all__ = ["CollectionSchema", "DocumentVectors", "Point", "Store", "point_id"]
 
 log = logging.getLogger(__name__)
 
-PAGE_VECTOR, IMAGE_VECTOR, TEXT_VECTOR = "page", "image", "text"
+PAGE_VECTOR, PAGE_POOLED, IMAGE_VECTOR, TEXT_VECTOR = "page", "page_pooled", "image", "text"
 PENDING, LIVE = "pending", "live"
 # Payload fields with an index: every filter PageSight makes runs on one of these.
 KEYWORD_FIELDS = ("doc_id", "state", "kind", "tags", "file_name", "source")
@@ -39,19 +39,38 @@ def point_id(doc_id: str, kind: str, page: int, index: int = 0) -> str:
 
 
 @dataclass(frozen=True)
+class PageStorage:
+    """How page multi-vectors are kept: element type, quantization (searched with rescoring), and a
+    pooled companion per page for a cheap first pass (mean: one row; tokens: clustered rows)."""
+
+    datatype: str = "float32"  # float32 | float16
+    quantization: str = "none"  # none | scalar | binary
+    pooling: str = "mean"  # none | mean | tokens
+    pool_factor: int = 4
+
+    @classmethod
+    def from_settings(cls, settings) -> PageStorage:
+        return cls(settings.page_datatype, settings.page_quantization, settings.page_pooling, settings.page_pool_factor)
+
+
+@dataclass(frozen=True)
 class CollectionSchema:
     """Which encoders built the collection; None where the profile has no such encoder."""
 
     text: EncoderSpec | None = None
     image: EncoderSpec | None = None
     page: EncoderSpec | None = None  # multi-vector (late interaction), compared with MaxSim
+    page_storage: PageStorage = field(default_factory=PageStorage)
 
     def to_json(self) -> dict:
-        return {k: (asdict(v) if v else None) for k, v in (("text", self.text), ("image", self.image), ("page", self.page))}
+        data = {k: (asdict(v) if v else None) for k, v in (("text", self.text), ("image", self.image),
+                                                            ("page", self.page))}
+        return {**data, "page_storage": asdict(self.page_storage)}
 
     @classmethod
     def from_json(cls, data: dict) -> CollectionSchema:
-        return cls(**{k: EncoderSpec(**v) if v else None for k, v in data.items() if k in ("text", "image", "page")})
+        specs = {k: EncoderSpec(**v) if v else None for k, v in data.items() if k in ("text", "image", "page")}
+        return cls(**specs, page_storage=PageStorage(**data.get("page_storage", {})))
 
     def check(self, wanted: CollectionSchema, collection: str) -> None:
         for kind in ("text", "image", "page"):
@@ -80,6 +99,7 @@ class DocumentVectors:
     block_text: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)  # (page, block index) -> (dim,)
     page_image: dict[int, np.ndarray] = field(default_factory=dict)  # page number -> (dim,)
     page_multi: dict[int, np.ndarray] = field(default_factory=dict)  # page number -> (n_tokens, dim)
+    page_pooled: dict[int, np.ndarray] = field(default_factory=dict)  # page number -> (n_pooled, dim)
     figure_image: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)  # (page, figure index) -> (dim,)
 
 
@@ -117,6 +137,14 @@ class Store(ABC):
 
     @abstractmethod
     def _search_text(self, vector: np.ndarray, limit: int, kinds: tuple[str, ...]) -> list[tuple[float, dict]]: ...
+
+    @abstractmethod
+    def _search_pages(self, query: np.ndarray, limit: int, first_pass: str, candidates: int) -> list[tuple[float, dict]]:
+        """MaxSim over live page multi-vectors; first_pass: "none" (exact), "pooled" (prefetch on the
+        pooled companions, then exact MaxSim) or "quantized" (quantized vectors, rescored)."""
+
+    def optimize(self) -> None:
+        """Build indexes and quantized copies now rather than in the background (embedded store)."""
 
     @abstractmethod
     def count(self) -> int:
@@ -212,6 +240,22 @@ class Store(ABC):
             )
         return sorted(best.values(), key=lambda h: -h.score)[:limit]
 
+    def search_pages(self, query: np.ndarray, limit: int = 10, *, first_pass: str = "none",
+                     candidates: int = 100) -> list[Hit]:
+        """Pages by late-interaction score with the query's multi-vector (n_q_tokens, dim)."""
+        if self.schema is None or self.schema.page is None:
+            return []
+        if first_pass == "pooled" and self.schema.page_storage.pooling == "none":
+            raise ValueError(f"collection {self.name!r} has no pooled page vectors (page_pooling is none)")
+        if first_pass == "quantized" and self.schema.page_storage.quantization == "none":
+            raise ValueError(f"collection {self.name!r} keeps no quantized page vectors")
+        hits = self._search_pages(np.asarray(query, dtype=np.float32), limit, first_pass, max(candidates, limit))
+        return [
+            Hit(doc_id=p["doc_id"], file_name=p["file_name"], page=p["page"], score=score, channels=["visual"],
+                text=p.get("text", "")[:500], image_path=str(self.image_path(p["image"])))
+            for score, p in hits
+        ]
+
     def _points(self, doc: Document, pages: list[Page], vectors: DocumentVectors, replaces: list[str]) -> list[Point]:
         base = {
             "doc_id": doc.id, "file_name": doc.file_name, "source": doc.source, "tags": doc.tags, "state": PENDING,
@@ -227,6 +271,8 @@ class Store(ABC):
                 named[IMAGE_VECTOR] = vectors.page_image[page.number]
             if page.number in vectors.page_multi:
                 named[PAGE_VECTOR] = vectors.page_multi[page.number]
+            if page.number in vectors.page_pooled:
+                named[PAGE_POOLED] = vectors.page_pooled[page.number]
             points.append(Point(point_id(doc.id, "page", page.number), named, {
                 **base, "kind": "page", "page": page.number, "text": page.text, "image": image,
                 "thumbnail": self.images.relative(doc.id, page.thumbnail), "text_source": page.text_source,

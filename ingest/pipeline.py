@@ -11,15 +11,16 @@ import hashlib
 import logging
 import shutil
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 from pagesight.core.errors import EmptyFile, FileTooLarge, PageSightError
 from pagesight.core.settings import Settings
 from pagesight.core.types import Document
+from pagesight.index.pooling import pool_page
 from pagesight.index.profiles import Encoders
-from pagesight.index.store import DocumentVectors, Store, now
+from pagesight.index.store import DocumentVectors, PageStorage, Store, now
 from pagesight.ingest.detect import SUPPORTED, sniff, sniff_file
 from pagesight.ingest.extract import ExtractOptions
 from pagesight.ingest.worker import ExtractionWorker
@@ -93,7 +94,8 @@ class Ingestor:
         self.store = store
         self.encoders = encoders
         self.settings = settings
-        self.store.ensure_schema(encoders.schema)
+        # Storage options apply when the collection is created; an existing one keeps its own.
+        self.store.ensure_schema(replace(encoders.schema, page_storage=PageStorage.from_settings(settings)))
         self._worker = ExtractionWorker(settings.worker_memory_mb)
 
     def ingest(self, paths: list[Path], *, tags: list[str] = (), password: str | None = None,
@@ -176,7 +178,11 @@ class Ingestor:
             with Image.open(folder / p.image) as picture:
                 picture.load()
                 if page is not None:
-                    vectors.page_multi[p.number] = page.encode_pages([picture])[0]  # (n_tokens, dim)
+                    multi = page.encode_pages([picture])[0]  # (n_tokens, dim)
+                    vectors.page_multi[p.number] = multi
+                    pooled = pool_page(multi, self.store.schema.page_storage)
+                    if pooled is not None:
+                        vectors.page_pooled[p.number] = pooled
                 if image is not None:
                     vectors.page_image[p.number] = image.encode_images([picture])[0]  # (dim,)
             if image is not None and p.figures:
