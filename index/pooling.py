@@ -15,16 +15,21 @@ def mean_pool(vectors: np.ndarray) -> np.ndarray:
 
 
 def token_pool(vectors: np.ndarray, factor: int) -> np.ndarray:
-    """(n_tokens, dim) -> (about n_tokens / factor, dim): hierarchical clustering of similar tokens
-    (colpali-engine's HierarchicalTokenPooler), each cluster replaced by its mean."""
-    import torch
-    from colpali_engine.compression.token_pooling import HierarchicalTokenPooler
+    """(n_tokens, dim) -> (about n_tokens / factor, dim): Ward clustering of the token vectors, each
+    cluster replaced by its normalised mean (hierarchical token pooling, as in colpali-engine).
 
+    colpali-engine's HierarchicalTokenPooler clusters the rows of the n x n distance matrix, which
+    costs O(n^3): 4.7 s for one 1,030-token page here. Clustering the vectors themselves (unit
+    vectors, so Euclidean distance orders pairs as cosine does) is O(n^2 dim): about 0.1 s.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    vectors = np.asarray(vectors, dtype=np.float32)
     if factor <= 1 or len(vectors) <= 1:
-        return vectors.astype(np.float32)
-    pooled = HierarchicalTokenPooler().pool_embeddings([torch.from_numpy(vectors.astype(np.float32))],
-                                                       pool_factor=factor)
-    return pooled[0].numpy().astype(np.float32)
+        return vectors
+    labels = fcluster(linkage(vectors, method="ward"), t=max(len(vectors) // factor, 1), criterion="maxclust")
+    pooled = np.stack([vectors[labels == label].mean(axis=0) for label in np.unique(labels)])
+    return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
 
 
 def maxsim(query: np.ndarray, page: np.ndarray) -> float:
