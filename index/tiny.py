@@ -15,7 +15,7 @@ __all__ = ["TINY_MODELS", "build_tiny_models"]
 
 log = logging.getLogger(__name__)
 
-TINY_MODELS = ("colqwen2", "colpali", "clip")
+TINY_MODELS = ("colqwen2", "colqwen2_5", "colpali", "clip", "qwen2_vl")
 
 _CORPUS = [
     "The quick brown fox jumps over the lazy dog.",
@@ -49,40 +49,87 @@ def _randomise_projection_bias(model, seed: int) -> None:
         bias.copy_(torch.randn(bias.shape, generator=generator) * 0.02)
 
 
-def build_colqwen2(folder: Path, seed: int = 0) -> Path:
-    import torch
-    from colpali_engine.models import ColQwen2, ColQwen2Processor
-    from transformers import PreTrainedTokenizerFast, Qwen2VLConfig
+_QWEN_SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
+                 "<|image_pad|>", "<|video_pad|>"]
+# Qwen2-VL's own chat template, cut to what single-turn image questions need.
+_QWEN_CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
+    "{% for part in message['content'] %}{% if part['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
+    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def _qwen_parts(version: str):
+    """Tokenizer, config and processor parts shared by the Qwen2-VL family (2 or 2.5)."""
+    from transformers import PreTrainedTokenizerFast, Qwen2_5_VLConfig, Qwen2VLConfig
     from transformers.models.qwen2_vl import Qwen2VLImageProcessor, Qwen2VLVideoProcessor
 
-    special = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
-               "<|image_pad|>", "<|video_pad|>"]
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=_bpe(special), eos_token="<|im_end|>",
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=_bpe(_QWEN_SPECIAL), eos_token="<|im_end|>",
                                         pad_token="<|endoftext|>")
-    ids = dict(zip(special, tokenizer.convert_tokens_to_ids(special), strict=True))
-    config = Qwen2VLConfig(
-        text_config=dict(
-            hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-            vocab_size=len(tokenizer), max_position_embeddings=4096,
-            rope_scaling={"type": "mrope", "mrope_section": [2, 3, 3]},
-            bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"],
-        ),
-        vision_config=dict(depth=2, embed_dim=32, hidden_size=64, num_heads=2, mlp_ratio=2, patch_size=14,
-                           spatial_merge_size=2, temporal_patch_size=2, in_channels=3),
+    ids = dict(zip(_QWEN_SPECIAL, tokenizer.convert_tokens_to_ids(_QWEN_SPECIAL), strict=True))
+    text = dict(
+        hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+        vocab_size=len(tokenizer), max_position_embeddings=4096,
+        rope_scaling={"type": "mrope", "mrope_section": [2, 3, 3]},
+        bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"],
+    )
+    vision = dict(depth=2, hidden_size=64, num_heads=2, patch_size=14, spatial_merge_size=2, temporal_patch_size=2,
+                  in_channels=3)
+    if version == "2":
+        config_cls = Qwen2VLConfig
+        vision.update(embed_dim=32, mlp_ratio=2)
+    else:
+        config_cls = Qwen2_5_VLConfig
+        vision.update(hidden_size=32, intermediate_size=64, out_hidden_size=64, window_size=56,
+                      fullatt_block_indexes=[1])
+    config = config_cls(
+        text_config=text, vision_config=vision,
         image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
         vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
     )
-    torch.manual_seed(seed)
-    model = ColQwen2(config).eval()
-    _randomise_projection_bias(model, seed)
-    processor = ColQwen2Processor(
+    processor_parts = dict(
         image_processor=Qwen2VLImageProcessor(min_pixels=56 * 56, max_pixels=256 * 28 * 28),
-        tokenizer=tokenizer,
-        video_processor=Qwen2VLVideoProcessor(),
-        chat_template="{% for m in messages %}{{ m['content'] }}{% endfor %}",
+        tokenizer=tokenizer, video_processor=Qwen2VLVideoProcessor(), chat_template=_QWEN_CHAT_TEMPLATE,
     )
+    return config, processor_parts
+
+
+def _build_colqwen(folder: Path, version: str, seed: int) -> Path:
+    import torch
+    from colpali_engine.models import ColQwen2, ColQwen2_5, ColQwen2_5_Processor, ColQwen2Processor
+
+    model_cls, processor_cls = (ColQwen2, ColQwen2Processor) if version == "2" else (ColQwen2_5, ColQwen2_5_Processor)
+    config, parts = _qwen_parts(version)
+    torch.manual_seed(seed)
+    model = model_cls(config).eval()
+    _randomise_projection_bias(model, seed)
     model.save_pretrained(folder)
-    processor.save_pretrained(folder)
+    processor_cls(**parts).save_pretrained(folder)
+    return folder
+
+
+def build_colqwen2(folder: Path, seed: int = 0) -> Path:
+    return _build_colqwen(folder, "2", seed)
+
+
+def build_colqwen2_5(folder: Path, seed: int = 0) -> Path:
+    return _build_colqwen(folder, "2.5", seed)
+
+
+def build_qwen2_vl(folder: Path, seed: int = 0) -> Path:
+    """A tiny Qwen2-VL generator (image-text-to-text), for the answerers."""
+    import torch
+    from transformers import Qwen2VLForConditionalGeneration, Qwen2VLProcessor
+
+    config, parts = _qwen_parts("2")
+    torch.manual_seed(seed)
+    model = Qwen2VLForConditionalGeneration(config).eval()
+    model.generation_config.pad_token_id = config.text_config.pad_token_id
+    model.generation_config.eos_token_id = config.text_config.eos_token_id
+    model.save_pretrained(folder)
+    Qwen2VLProcessor(**parts).save_pretrained(folder)
     return folder
 
 
@@ -140,7 +187,13 @@ def build_clip(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
-_BUILDERS = {"colqwen2": build_colqwen2, "colpali": build_colpali, "clip": build_clip}
+_BUILDERS = {
+    "colqwen2": build_colqwen2,
+    "colqwen2_5": build_colqwen2_5,
+    "colpali": build_colpali,
+    "clip": build_clip,
+    "qwen2_vl": build_qwen2_vl,
+}
 
 
 def build_tiny_models(root: Path) -> dict[str, Path]:

@@ -24,7 +24,7 @@ def tiny(tmp_path_factory):
     return build_tiny_models(tmp_path_factory.mktemp("models") / "tiny")
 
 
-@pytest.fixture(scope="module", params=["colqwen2", "colpali"])
+@pytest.fixture(scope="module", params=["colqwen2", "colqwen2_5", "colpali"])
 def page_encoder(request, tiny):
     return ColVisionEncoder(str(tiny[request.param]), device="cpu", max_visual_tokens=256, batch_size=2)
 
@@ -89,6 +89,7 @@ def test_families_come_from_tables_not_from_names(tiny, tmp_path):
     assert model_family("vidore/colqwen2-v1.0", PAGE_FAMILIES) == "qwen2_vl"
     assert model_family("vidore/colpali-v1.3", PAGE_FAMILIES) == "paligemma"
     assert model_family(str(tiny["colqwen2"]), PAGE_FAMILIES) == "qwen2_vl"  # from its config.json
+    assert model_family(str(tiny["colqwen2_5"]), PAGE_FAMILIES) == "qwen2_5_vl"
     assert model_family(str(tiny["clip"]), IMAGE_FAMILIES) == "clip"
     # a folder named like a ColQwen2 holding a CLIP is a CLIP
     with pytest.raises(ModelUnavailable, match="unknown model family 'clip'"):
@@ -119,3 +120,18 @@ def test_auto_takes_full_when_its_weights_are_on_disk(tmp_path, tiny):
     status = {s.role: s for s in model_status("full", settings)}
     assert status["page"].on_disk and status["page"].bytes > 100_000
     assert not status["generator"].on_disk
+
+
+def test_the_tiny_qwen2_vl_generator_loads_like_a_real_checkpoint_and_decodes_deterministically(tiny):
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    model = AutoModelForImageTextToText.from_pretrained(str(tiny["qwen2_vl"]), local_files_only=True).eval()
+    processor = AutoProcessor.from_pretrained(str(tiny["qwen2_vl"]), local_files_only=True)
+    messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "What does the page say?"}]}]
+    prompt = processor.apply_chat_template(messages, add_generation_prompt=True)
+    assert prompt.endswith("<|im_start|>assistant\n") and "<|image_pad|>" in prompt
+    inputs = processor(text=[prompt], images=pages()[:1], return_tensors="pt")
+    first = model.generate(**inputs, max_new_tokens=6, do_sample=False)
+    second = model.generate(**inputs, max_new_tokens=6, do_sample=False)
+    assert first.shape[1] == inputs["input_ids"].shape[1] + 6
+    assert first.tolist() == second.tolist()
