@@ -65,6 +65,7 @@ class EdgeStore(Store):
             EdgeConfig,
             EdgeShard,
             EdgeVectorParams,
+            HnswIndexConfig,
             MultiVectorComparator,
             MultiVectorConfig,
             PayloadSchemaType,
@@ -79,9 +80,12 @@ class EdgeStore(Store):
         if schema.page:
             storage = schema.page_storage
             maxsim = MultiVectorConfig(comparator=MultiVectorComparator.MaxSim)
+            # No HNSW graph over the page multi-vectors (m=0): they are scored exactly, by a full
+            # scan or after a first pass; a graph over ~1,000 vectors a page costs minutes to build.
             vectors[PAGE_VECTOR] = EdgeVectorParams(
                 size=schema.page.dim, distance=Distance.Dot, multivector_config=maxsim, on_disk=True,
                 datatype=_datatype(storage.datatype), quantization_config=_quantization(storage.quantization),
+                hnsw_config=HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000),
             )
             if storage.pooling != "none":
                 # Small enough to stay in memory: the first pass reads all of them.

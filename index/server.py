@@ -78,8 +78,10 @@ class ServerStore(Store):
         if schema.page:
             storage = schema.page_storage
             maxsim = models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM)
+            # No HNSW graph over the page multi-vectors (m=0): they are scored exactly (see edge.py).
             vectors[PAGE_VECTOR] = models.VectorParams(
                 size=schema.page.dim, distance=models.Distance.DOT, on_disk=True, multivector_config=maxsim,
+                hnsw_config=models.HnswConfigDiff(m=0),
                 datatype=models.Datatype.FLOAT16 if storage.datatype == "float16" else models.Datatype.FLOAT32,
                 quantization_config=_quantization(storage.quantization),
             )
