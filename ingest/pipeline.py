@@ -173,25 +173,30 @@ class Ingestor:
             return vectors
         from PIL import Image
 
-        # A page at a time: a long document's images never sit in memory all at once.
-        for p in pages:
-            with Image.open(folder / p.image) as picture:
-                picture.load()
-                if page is not None:
-                    multi = page.encode_pages([picture])[0]  # (n_tokens, dim)
+        # A batch of pages at a time: a long document's images never sit in memory all at once.
+        batch_size = max(1, self.settings.page_batch_size)
+        for start in range(0, len(pages), batch_size):
+            batch = pages[start:start + batch_size]
+            pictures = []
+            for p in batch:
+                with Image.open(folder / p.image) as picture:
+                    pictures.append(picture.convert("RGB"))
+            if page is not None:
+                for p, multi in zip(batch, page.encode_pages(pictures), strict=True):  # (n_tokens, dim) each
                     vectors.page_multi[p.number] = multi
                     pooled = pool_page(multi, self.store.schema.page_storage)
                     if pooled is not None:
                         vectors.page_pooled[p.number] = pooled
-                if image is not None:
-                    vectors.page_image[p.number] = image.encode_images([picture])[0]  # (dim,)
-            if image is not None and p.figures:
-                crops = []
-                for figure in p.figures:
-                    with Image.open(folder / figure.image) as crop:
-                        crops.append(crop.convert("RGB"))
-                for i, vector in enumerate(image.encode_images(crops)):
-                    vectors.figure_image[(p.number, i)] = vector
+            if image is not None:
+                for p, vector in zip(batch, image.encode_images(pictures), strict=True):  # (dim,) each
+                    vectors.page_image[p.number] = vector
+                for p in batch:
+                    crops = []
+                    for figure in p.figures:
+                        with Image.open(folder / figure.image) as crop:
+                            crops.append(crop.convert("RGB"))
+                    for i, vector in enumerate(image.encode_images(crops)):
+                        vectors.figure_image[(p.number, i)] = vector
         return vectors
 
     def close(self) -> None:
