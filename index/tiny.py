@@ -15,7 +15,7 @@ __all__ = ["TINY_MODELS", "build_tiny_models"]
 
 log = logging.getLogger(__name__)
 
-TINY_MODELS = ("colqwen2", "colqwen2_5", "colpali", "clip", "qwen2_vl")
+TINY_MODELS = ("colqwen2", "colqwen2_5", "colpali", "clip", "siglip", "qwen2_vl")
 
 _CORPUS = [
     "The quick brown fox jumps over the lazy dog.",
@@ -187,11 +187,34 @@ def build_clip(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
+def build_siglip(folder: Path, seed: int = 0) -> Path:
+    import torch
+    from transformers import PreTrainedTokenizerFast, SiglipConfig, SiglipImageProcessor, SiglipModel, SiglipProcessor
+
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=_bpe(["<pad>", "</s>", "<unk>"]), pad_token="<pad>",
+                                        eos_token="</s>", unk_token="<unk>", model_max_length=16)
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in ("<pad>", "</s>")}
+    config = SiglipConfig(
+        text_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                         vocab_size=len(tokenizer), max_position_embeddings=16, projection_size=32,
+                         pad_token_id=ids["<pad>"], eos_token_id=ids["</s>"], bos_token_id=ids["</s>"]),
+        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                           image_size=32, patch_size=8),
+    )
+    torch.manual_seed(seed)
+    model = SiglipModel(config).eval()
+    model.save_pretrained(folder)
+    SiglipProcessor(image_processor=SiglipImageProcessor(size={"height": 32, "width": 32}),
+                    tokenizer=tokenizer).save_pretrained(folder)
+    return folder
+
+
 _BUILDERS = {
     "colqwen2": build_colqwen2,
     "colqwen2_5": build_colqwen2_5,
     "colpali": build_colpali,
     "clip": build_clip,
+    "siglip": build_siglip,
     "qwen2_vl": build_qwen2_vl,
 }
 

@@ -29,9 +29,9 @@ def page_encoder(request, tiny):
     return ColVisionEncoder(str(tiny[request.param]), device="cpu", max_visual_tokens=256, batch_size=2)
 
 
-@pytest.fixture(scope="module")
-def clip(tiny):
-    return ClipImageEncoder(str(tiny["clip"]), device="cpu", batch_size=4)
+@pytest.fixture(scope="module", params=["clip", "siglip"])
+def clip(request, tiny):
+    return ClipImageEncoder(str(tiny[request.param]), device="cpu", batch_size=4)
 
 
 def pages() -> list[Image.Image]:
@@ -76,13 +76,15 @@ def test_left_padded_queries_have_no_nan(page_encoder):
 def test_clip_embeds_images_and_texts_in_one_normalised_space(clip):
     images = clip.encode_images(pages())
     texts = clip.encode_texts(["a chart", "a photograph of the harbour at dawn"])
-    assert images.shape == (3, 16) and texts.shape == (2, 16) and clip.spec.dim == 16
+    dim = clip.spec.dim
+    assert dim in (16, 32)  # the tiny CLIP projects to 16, the tiny SigLIP to 32
+    assert images.shape == (3, dim) and texts.shape == (2, dim)
     assert images.dtype == np.float32
     assert np.allclose(np.linalg.norm(images, axis=1), 1, atol=1e-5)
     assert np.allclose(np.linalg.norm(texts, axis=1), 1, atol=1e-5)
     single = np.stack([clip.encode_images([p])[0] for p in pages()])
     assert np.allclose(single, images, atol=1e-5)
-    assert clip.encode_images([]).shape == (0, 16)
+    assert clip.encode_images([]).shape == (0, dim)
 
 
 def test_families_come_from_tables_not_from_names(tiny, tmp_path):
@@ -91,6 +93,7 @@ def test_families_come_from_tables_not_from_names(tiny, tmp_path):
     assert model_family(str(tiny["colqwen2"]), PAGE_FAMILIES) == "qwen2_vl"  # from its config.json
     assert model_family(str(tiny["colqwen2_5"]), PAGE_FAMILIES) == "qwen2_5_vl"
     assert model_family(str(tiny["clip"]), IMAGE_FAMILIES) == "clip"
+    assert model_family(str(tiny["siglip"]), IMAGE_FAMILIES) == "siglip"
     # a folder named like a ColQwen2 holding a CLIP is a CLIP
     with pytest.raises(ModelUnavailable, match="unknown model family 'clip'"):
         model_family(str(tiny["clip"]), PAGE_FAMILIES)
