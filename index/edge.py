@@ -126,14 +126,20 @@ class EdgeStore(Store):
         self._shard.update(UpdateOperation.set_payload_by_filter(_filter(doc_id=doc_id), {"state": state}))
         self._shard.flush()
 
-    def _delete(self, *, doc_id: str | None = None, state: str | None = None) -> None:
+    def _delete(self, *, doc_id: str | None = None, state: str | None = None,
+                written_before: int | None = None) -> None:
         from qdrant_edge import UpdateOperation
 
         if self._shard is None:
             return
         if doc_id is None and state is None:
             raise ValueError("refusing to delete without a condition")
-        self._shard.update(UpdateOperation.delete_points_by_filter(_filter(doc_id=doc_id, state=state)))
+        flt = _filter(doc_id=doc_id, state=state)
+        if written_before is not None:
+            from qdrant_edge import FieldCondition, Filter, RangeFloat
+
+            flt = Filter(must=[*flt.must, FieldCondition(key="written_at", range=RangeFloat(lt=written_before))])
+        self._shard.update(UpdateOperation.delete_points_by_filter(flt))
         self._shard.flush()
 
     def _scroll(self, *, kind: str, page: int | None = None, state: str = LIVE, doc_id: str | None = None,

@@ -42,13 +42,19 @@ class PageImages:
     def remove(self, doc_id: str) -> None:
         shutil.rmtree(self.folder(doc_id), ignore_errors=True)
 
-    def clear_staging(self) -> None:
-        shutil.rmtree(self.staging_root, ignore_errors=True)
+    def clear_staging(self, older_than: float) -> None:
+        """Remove staging folders last written before `older_than` (epoch seconds)."""
+        if self.staging_root.exists():
+            for folder in self.staging_root.iterdir():
+                if folder.stat().st_mtime < older_than + 1:
+                    shutil.rmtree(folder, ignore_errors=True)
 
-    def remove_orphans(self, live_ids: set[str]) -> list[str]:
+    def remove_orphans(self, live_ids: set[str], older_than: float) -> list[str]:
+        """Remove document folders of documents not live, published before `older_than`."""
         if not self.root.exists():
             return []
-        orphans = [p.name for p in self.root.iterdir() if p.is_dir() and p.name not in live_ids]
+        orphans = [p.name for p in self.root.iterdir()
+                   if p.is_dir() and p.name not in live_ids and p.stat().st_mtime < older_than + 1]
         for doc_id in orphans:
             self.remove(doc_id)
         return orphans

@@ -44,6 +44,8 @@ def connect(url: str, api_key: str | None = None, timeout: float = 30.0):
 
 
 class ServerStore(Store):
+    stale_after_s = 6 * 3600  # other processes may be writing to the same collection
+
     def __init__(self, client, folder: Path, name: str, *, where: str = "the Qdrant server"):
         super().__init__(folder, name)
         self.client = client
@@ -114,14 +116,18 @@ class ServerStore(Store):
     def _set_state(self, doc_id: str, state: str) -> None:
         self.client.set_payload(self.name, {"state": state}, points=_filter(doc_id=doc_id), wait=True)
 
-    def _delete(self, *, doc_id: str | None = None, state: str | None = None) -> None:
+    def _delete(self, *, doc_id: str | None = None, state: str | None = None,
+                written_before: int | None = None) -> None:
         from qdrant_client import models
 
         if self.schema is None:
             return
         if doc_id is None and state is None:
             raise ValueError("refusing to delete without a condition")
-        selector = models.FilterSelector(filter=_filter(doc_id=doc_id, state=state))
+        flt = _filter(doc_id=doc_id, state=state)
+        if written_before is not None:
+            flt.must.append(models.FieldCondition(key="written_at", range=models.Range(lt=written_before)))
+        selector = models.FilterSelector(filter=flt)
         self.client.delete(self.name, points_selector=selector, wait=True)
 
     def _scroll(self, *, kind: str, page: int | None = None, state: str = LIVE, doc_id: str | None = None,

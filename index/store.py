@@ -8,6 +8,7 @@ crash and finishes replacements that were interrupted, so a document is visible 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
@@ -29,7 +30,7 @@ PAGE_VECTOR, PAGE_POOLED, IMAGE_VECTOR, TEXT_VECTOR = "page", "page_pooled", "im
 PENDING, LIVE = "pending", "live"
 # Payload fields with an index: every filter PageSight makes runs on one of these.
 KEYWORD_FIELDS = ("doc_id", "state", "kind", "tags", "file_name", "source")
-INTEGER_FIELDS = ("page",)
+INTEGER_FIELDS = ("page", "written_at")
 
 _ID_NAMESPACE = uuid.UUID("8a3b1d52-5f0e-4c55-9f7e-2f4d1c9b6a10")
 
@@ -106,6 +107,11 @@ class DocumentVectors:
 class Store(ABC):
     """One collection. Subclasses supply the primitive operations of a Qdrant backend."""
 
+    # Pending points older than this are leftovers of a crash. The embedded store is owned by one
+    # process, so any pending point it finds is one; on a shared server another process may be
+    # writing a document right now, so only old ones are.
+    stale_after_s: int = 0
+
     def __init__(self, folder: Path, name: str):
         self.folder = folder  # local: page images, and for the embedded backend the shard itself
         self.name = name
@@ -128,7 +134,8 @@ class Store(ABC):
     def _set_state(self, doc_id: str, state: str) -> None: ...
 
     @abstractmethod
-    def _delete(self, *, doc_id: str | None = None, state: str | None = None) -> None: ...
+    def _delete(self, *, doc_id: str | None = None, state: str | None = None,
+                written_before: int | None = None) -> None: ...
 
     @abstractmethod
     def _scroll(self, *, kind: str, page: int | None = None, state: str = LIVE, doc_id: str | None = None,
@@ -165,18 +172,20 @@ class Store(ABC):
     def recover(self) -> None:
         """Undo what a crash left half done: pending points, interrupted replacements, stray files."""
         if self.schema is None:
-            self.images.clear_staging()
+            self.images.clear_staging(older_than=int(time.time()) - self.stale_after_s)
             return
-        self._delete(state=PENDING)
+        cutoff = int(time.time()) - self.stale_after_s
+        self._delete(state=PENDING, written_before=cutoff + 1)
         live = {p["doc_id"]: p for p in self._scroll(kind="page", page=1)}
         for doc_id, payload in list(live.items()):
             for old in payload.get("replaces", []):
                 if old in live and old != doc_id:
                     log.info("finishing an interrupted replacement: removing %s", old)
                     self._delete(doc_id=old)
+                    self.images.remove(old)
                     live.pop(old)
-        self.images.remove_orphans(set(live))
-        self.images.clear_staging()
+        self.images.remove_orphans(set(live), older_than=cutoff)
+        self.images.clear_staging(older_than=cutoff)
 
     # ---- documents --------------------------------------------------------------------------
     def add_document(self, doc: Document, pages: list[Page], vectors: DocumentVectors, staging: Path,
@@ -259,6 +268,7 @@ class Store(ABC):
     def _points(self, doc: Document, pages: list[Page], vectors: DocumentVectors, replaces: list[str]) -> list[Point]:
         base = {
             "doc_id": doc.id, "file_name": doc.file_name, "source": doc.source, "tags": doc.tags, "state": PENDING,
+            "written_at": int(time.time()),
         }
         document = doc.model_dump(mode="json")
         points = []

@@ -139,20 +139,45 @@ def test_a_failure_in_the_middle_of_a_document_leaves_none_of_it(store, monkeypa
     assert not store.images.folder("broken").exists()
 
 
-def test_pending_points_of_a_crashed_ingest_are_invisible_and_removed_on_open(opener):
+def crash_half_way(store):
+    """Leave a document's points pending and its images published, as a crash in add_document would."""
+    doc, pages, vectors, staging = make_doc(store, "half", 3, [[1, 0, 0, 0]] * 3)
+    store.images.publish("half", staging)
+    store._upsert(store._points(doc, pages, vectors, []))
+
+
+def test_pending_points_of_a_crashed_ingest_are_invisible_and_removed_on_open(opener, monkeypatch):
     store = opener()
     store.ensure_schema(SCHEMA)
     add(store, "keep", 1, [[0, 0, 1, 0]])
-    doc, pages, vectors, staging = make_doc(store, "half", 3, [[1, 0, 0, 0]] * 3)
-    store.images.publish("half", staging)
-    store._upsert(store._points(doc, pages, vectors, []))  # written, never committed: then the "crash"
+    crash_half_way(store)
     assert [d.id for d in store.documents()] == ["keep"]
     assert all(h.doc_id == "keep" for h in store.search_text(unit([1, 0, 0, 0]), 5))
     store.close()
 
+    monkeypatch.setattr(type(store), "stale_after_s", 0)  # leftovers count as stale at once
     reopened = opener()
     assert reopened.count() == 2
     assert not reopened.images.folder("half").exists()
+    reopened.close()
+
+
+def test_a_server_leaves_fresh_pending_points_alone(tmp_path):
+    """Another process may be writing them right now: only old pending points are leftovers."""
+    from qdrant_client import QdrantClient
+
+    def open_server():
+        return ServerStore(QdrantClient(path=str(tmp_path / "qdrant")), tmp_path / "c", "c", where="local mode")
+
+    store = open_server()
+    store.ensure_schema(SCHEMA)
+    add(store, "keep", 1, [[0, 0, 1, 0]])
+    crash_half_way(store)
+    store.close()
+    reopened = open_server()
+    assert reopened.count() == 2 + 6  # the pending points stay, invisible
+    assert [d.id for d in reopened.documents()] == ["keep"]
+    assert reopened.images.folder("half").exists()
     reopened.close()
 
 
