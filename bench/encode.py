@@ -30,9 +30,8 @@ TOKENS, DIM = 1030, 128
 
 def page_images(n: int) -> list:
     import pymupdf
-    from PIL import Image
-
     from pagesight.api.sample import write_sample_pdf
+    from PIL import Image
 
     with tempfile.TemporaryDirectory() as tmp:
         doc = pymupdf.open(write_sample_pdf(Path(tmp) / "sample.pdf"))
@@ -53,7 +52,6 @@ def timed(fn, items) -> float:
 
 def encoder_speed(n: int, models_dir: Path) -> list[dict]:
     import torch
-
     from pagesight.index.encoders import SentenceTransformerEncoder
     from pagesight.index.tiny import build_tiny_models
     from pagesight.index.vision import ClipImageEncoder, ColVisionEncoder
@@ -68,7 +66,8 @@ def encoder_speed(n: int, models_dir: Path) -> list[dict]:
                  "s_per_page": timed(text.encode, texts)})
     for name in ("colqwen2", "colpali"):
         encoder = ColVisionEncoder(str(tiny[name]), device="cpu", batch_size=2)
-        rows.append({"profile": "tiny", "encoder": f"{name} (random, tiny)", "s_per_page": timed(encoder.encode_pages, images)})
+        rows.append({"profile": "tiny", "encoder": f"{name} (random, tiny)",
+                     "s_per_page": timed(encoder.encode_pages, images)})
     clip = ClipImageEncoder(str(tiny["clip"]), device="cpu")
     rows.append({"profile": "tiny", "encoder": "clip (random, tiny)", "s_per_page": timed(clip.encode_images, images)})
     return rows
@@ -76,7 +75,6 @@ def encoder_speed(n: int, models_dir: Path) -> list[dict]:
 
 def storage_bytes(n_pages: int) -> list[dict]:
     import numpy as np
-
     from pagesight.core.types import Document, Page
     from pagesight.index.edge import EdgeStore
     from pagesight.index.encoders import EncoderSpec

@@ -60,7 +60,9 @@ class Settings(BaseSettings):
     # Limits: a file over any of these is refused with a clear error.
     max_file_mb: float = 200.0
     max_pages: int = 2000
-    max_page_pixels: int = Field(default=25_000_000, description="rendered page; larger pages are rendered at lower dpi")
+    max_page_pixels: int = Field(
+        default=25_000_000, description="rendered page; larger pages are rendered at lower dpi"
+    )
     max_image_pixels: int = Field(default=200_000_000, description="one embedded or input image, decoded")
     file_timeout_s: float = 300.0
     worker_memory_mb: int = 3072

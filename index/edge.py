@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-
 from pagesight.core.errors import StoreError, StoreLocked
 from pagesight.index.store import (
     IMAGE_VECTOR,
@@ -20,6 +19,7 @@ from pagesight.index.store import (
     TEXT_VECTOR,
     CollectionSchema,
     Point,
+    SearchFilter,
     Store,
 )
 
@@ -156,21 +156,21 @@ class EdgeStore(Store):
             if offset is None:
                 return out
 
-    def _search_text(self, vector: np.ndarray, limit: int, kinds: tuple[str, ...]) -> list[tuple[float, dict]]:
-        from qdrant_edge import FieldCondition, Filter, MatchAny, MatchValue, Query, QueryRequest
+    def _search_dense(self, vector: np.ndarray, using: str, limit: int, kinds: tuple[str, ...],
+                      flt: SearchFilter) -> list[tuple[float, dict]]:
+        from qdrant_edge import Query, QueryRequest
 
-        flt = Filter(must=[FieldCondition(key="state", match=MatchValue(LIVE)),
-                           FieldCondition(key="kind", match=MatchAny(list(kinds)))])
         hits = self._shard.query(QueryRequest(
-            limit=limit, query=Query.Nearest(np.asarray(vector, dtype=np.float32), using=TEXT_VECTOR),
-            filter=flt, with_payload=True,
+            limit=limit, query=Query.Nearest(np.asarray(vector, dtype=np.float32), using=using),
+            filter=_search_filter(flt, kinds), with_payload=True,
         ))
         return [(h.score, h.payload) for h in hits]
 
-    def _search_pages(self, query: np.ndarray, limit: int, first_pass: str, candidates: int) -> list[tuple[float, dict]]:
+    def _search_pages(self, query: np.ndarray, limit: int, first_pass: str, candidates: int,
+                      flt: SearchFilter) -> list[tuple[float, dict]]:
         from qdrant_edge import Prefetch, QuantizationSearchParams, Query, QueryRequest, SearchParams
 
-        live = _filter(state=LIVE, kind="page")
+        live = _search_filter(flt, ("page",))
         exact = SearchParams(quantization=QuantizationSearchParams(ignore=True))
         if first_pass == "pooled":
             request = QueryRequest(
@@ -217,6 +217,22 @@ def _quantization(kind: str):
     if kind == "binary":
         return BinaryQuantizationConfig()
     return None
+
+
+def _search_filter(flt: SearchFilter, kinds: tuple[str, ...]):
+    """Live points of these kinds, restricted as `flt` says."""
+    from qdrant_edge import FieldCondition, Filter, MatchAny, MatchValue, RangeFloat
+
+    must = [FieldCondition(key="state", match=MatchValue(LIVE)),
+            FieldCondition(key="kind", match=MatchAny(list(kinds)))]
+    if flt.doc_ids is not None:
+        must.append(FieldCondition(key="doc_id", match=MatchAny(list(flt.doc_ids))))
+    if flt.tags:
+        must.append(FieldCondition(key="tags", match=MatchAny(list(flt.tags))))
+    if flt.pages is not None:
+        low, high = flt.pages
+        must.append(FieldCondition(key="page", range=RangeFloat(gte=low, lte=high)))
+    return Filter(must=must)
 
 
 def _filter(**equals):

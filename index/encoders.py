@@ -7,7 +7,6 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
-
 from pagesight.core.errors import ModelUnavailable
 
 __all__ = ["EncoderSpec", "TextEncoder", "SentenceTransformerEncoder", "packaged_minilm"]

@@ -119,7 +119,6 @@ def resolve_profile(settings: Settings) -> tuple[str, str]:
 
 def load_encoders(settings: Settings, profile: str | None = None) -> Encoders:
     import torch
-
     from pagesight.index.vision import ClipImageEncoder, ColVisionEncoder
 
     torch.set_num_threads(settings.torch_threads)

@@ -11,7 +11,6 @@ import logging
 from pathlib import Path
 
 import numpy as np
-
 from pagesight.core.errors import StoreError
 from pagesight.index.store import (
     IMAGE_VECTOR,
@@ -23,6 +22,7 @@ from pagesight.index.store import (
     TEXT_VECTOR,
     CollectionSchema,
     Point,
+    SearchFilter,
     Store,
 )
 
@@ -142,23 +142,19 @@ class ServerStore(Store):
             if offset is None:
                 return out
 
-    def _search_text(self, vector: np.ndarray, limit: int, kinds: tuple[str, ...]) -> list[tuple[float, dict]]:
-        from qdrant_client import models
-
-        flt = models.Filter(must=[
-            models.FieldCondition(key="state", match=models.MatchValue(value=LIVE)),
-            models.FieldCondition(key="kind", match=models.MatchAny(any=list(kinds))),
-        ])
+    def _search_dense(self, vector: np.ndarray, using: str, limit: int, kinds: tuple[str, ...],
+                      flt: SearchFilter) -> list[tuple[float, dict]]:
         response = self.client.query_points(
-            self.name, query=np.asarray(vector, dtype=np.float32).tolist(), using=TEXT_VECTOR,
-            query_filter=flt, limit=limit, with_payload=True,
+            self.name, query=np.asarray(vector, dtype=np.float32).tolist(), using=using,
+            query_filter=_search_filter(flt, kinds), limit=limit, with_payload=True,
         )
         return [(p.score, p.payload) for p in response.points]
 
-    def _search_pages(self, query: np.ndarray, limit: int, first_pass: str, candidates: int) -> list[tuple[float, dict]]:
+    def _search_pages(self, query: np.ndarray, limit: int, first_pass: str, candidates: int,
+                      flt: SearchFilter) -> list[tuple[float, dict]]:
         from qdrant_client import models
 
-        live = _filter(state=LIVE, kind="page")
+        live = _search_filter(flt, ("page",))
         matrix = query.tolist()
         exact = models.SearchParams(quantization=models.QuantizationSearchParams(ignore=True))
         if first_pass == "pooled":
@@ -191,6 +187,22 @@ def _quantization(kind: str):
     if kind == "binary":
         return models.BinaryQuantization(binary=models.BinaryQuantizationConfig(always_ram=True))
     return None
+
+
+def _search_filter(flt: SearchFilter, kinds: tuple[str, ...]):
+    """Live points of these kinds, restricted as `flt` says."""
+    from qdrant_client import models
+
+    must = [models.FieldCondition(key="state", match=models.MatchValue(value=LIVE)),
+            models.FieldCondition(key="kind", match=models.MatchAny(any=list(kinds)))]
+    if flt.doc_ids is not None:
+        must.append(models.FieldCondition(key="doc_id", match=models.MatchAny(any=list(flt.doc_ids))))
+    if flt.tags:
+        must.append(models.FieldCondition(key="tags", match=models.MatchAny(any=list(flt.tags))))
+    if flt.pages is not None:
+        low, high = flt.pages
+        must.append(models.FieldCondition(key="page", range=models.Range(gte=low, lte=high)))
+    return models.Filter(must=must)
 
 
 def _filter(**equals):

@@ -16,13 +16,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-
 from pagesight.core.errors import SchemaMismatch
 from pagesight.core.types import Document, Hit, Page
 from pagesight.index.encoders import EncoderSpec
 from pagesight.index.images import PageImages
 
-__all__ = ["CollectionSchema", "DocumentVectors", "Point", "Store", "point_id"]
+__all__ = ["CollectionSchema", "DocumentVectors", "PageStorage", "Point", "SearchFilter", "Store", "point_id"]
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +84,19 @@ class CollectionSchema:
                 )
 
 
+@dataclass(frozen=True)
+class SearchFilter:
+    """Restrictions applied inside the store's query (never to its results afterwards)."""
+
+    doc_ids: tuple[str, ...] | None = None  # any of these documents
+    tags: tuple[str, ...] | None = None  # documents carrying any of these tags
+    pages: tuple[int | None, int | None] | None = None  # inclusive page range; None for an open end
+
+    def is_empty_match(self) -> bool:
+        """True when the filter can match nothing (an empty id list after resolving a glob)."""
+        return self.doc_ids is not None and len(self.doc_ids) == 0
+
+
 @dataclass
 class Point:
     id: str
@@ -143,14 +155,17 @@ class Store(ABC):
         """Payloads of matching points."""
 
     @abstractmethod
-    def _search_text(self, vector: np.ndarray, limit: int, kinds: tuple[str, ...]) -> list[tuple[float, dict]]: ...
+    def _search_dense(self, vector: np.ndarray, using: str, limit: int, kinds: tuple[str, ...],
+                      flt: SearchFilter) -> list[tuple[float, dict]]:
+        """Nearest live points of these kinds by one dense named vector."""
 
     @abstractmethod
-    def _search_pages(self, query: np.ndarray, limit: int, first_pass: str, candidates: int) -> list[tuple[float, dict]]:
+    def _search_pages(self, query: np.ndarray, limit: int, first_pass: str, candidates: int,
+                      flt: SearchFilter) -> list[tuple[float, dict]]:
         """MaxSim over live page multi-vectors; first_pass: "none" (exact), "pooled" (prefetch on the
         pooled companions, then exact MaxSim) or "quantized" (quantized vectors, rescored)."""
 
-    def optimize(self) -> None:
+    def optimize(self) -> None:  # noqa: B027 (a no-op by default: a server optimises by itself)
         """Build indexes and quantized copies now rather than in the background (embedded store)."""
 
     @abstractmethod
@@ -233,37 +248,44 @@ class Store(ABC):
     def image_path(self, relative: str) -> Path:
         return self.folder / relative
 
-    def search_text(self, vector: np.ndarray, limit: int = 10) -> list[Hit]:
+    def search_text(self, vector: np.ndarray, limit: int = 10, flt: SearchFilter = SearchFilter()) -> list[Hit]:
         """Dense text search over page text and text blocks; the best region per page."""
-        if self.schema is None or self.schema.text is None:
+        if self.schema is None or self.schema.text is None or flt.is_empty_match():
             return []
-        best: dict[tuple[str, int], Hit] = {}
-        for score, p in self._search_text(vector, limit * 4, ("page", "block")):
-            key = (p["doc_id"], p["page"])
-            if key in best and best[key].score >= score:
-                continue
-            best[key] = Hit(
-                doc_id=p["doc_id"], file_name=p["file_name"], page=p["page"], score=score, channels=["text"],
-                text=p.get("text", "")[:500], image_path=str(self.image_path(p["image"])),
-                region=p.get("region"),
-            )
-        return sorted(best.values(), key=lambda h: -h.score)[:limit]
+        found = self._search_dense(vector, TEXT_VECTOR, limit * 4, ("page", "block"), flt)
+        return self._best_per_page(found, "text", limit)
+
+    def search_images(self, vector: np.ndarray, limit: int = 10, flt: SearchFilter = SearchFilter()) -> list[Hit]:
+        """CLIP-space search over figures and whole pages; the best region per page."""
+        if self.schema is None or self.schema.image is None or flt.is_empty_match():
+            return []
+        found = self._search_dense(vector, IMAGE_VECTOR, limit * 4, ("page", "figure"), flt)
+        return self._best_per_page(found, "figure", limit)
 
     def search_pages(self, query: np.ndarray, limit: int = 10, *, first_pass: str = "none",
-                     candidates: int = 100) -> list[Hit]:
+                     candidates: int = 100, flt: SearchFilter = SearchFilter()) -> list[Hit]:
         """Pages by late-interaction score with the query's multi-vector (n_q_tokens, dim)."""
-        if self.schema is None or self.schema.page is None:
+        if self.schema is None or self.schema.page is None or flt.is_empty_match():
             return []
         if first_pass == "pooled" and self.schema.page_storage.pooling == "none":
             raise ValueError(f"collection {self.name!r} has no pooled page vectors (page_pooling is none)")
         if first_pass == "quantized" and self.schema.page_storage.quantization == "none":
             raise ValueError(f"collection {self.name!r} keeps no quantized page vectors")
-        hits = self._search_pages(np.asarray(query, dtype=np.float32), limit, first_pass, max(candidates, limit))
-        return [
-            Hit(doc_id=p["doc_id"], file_name=p["file_name"], page=p["page"], score=score, channels=["visual"],
-                text=p.get("text", "")[:500], image_path=str(self.image_path(p["image"])))
-            for score, p in hits
-        ]
+        found = self._search_pages(np.asarray(query, dtype=np.float32), limit, first_pass, max(candidates, limit), flt)
+        return self._best_per_page(found, "visual", limit)
+
+    def _best_per_page(self, found: list[tuple[float, dict]], channel: str, limit: int) -> list[Hit]:
+        """One hit per page, its best-scoring point (a region when a block or figure won)."""
+        best: dict[tuple[str, int], Hit] = {}
+        for score, p in found:
+            key = (p["doc_id"], p["page"])
+            if key in best and best[key].score >= score:
+                continue
+            best[key] = Hit(
+                doc_id=p["doc_id"], file_name=p["file_name"], page=p["page"], score=score, channels=[channel],
+                text=p.get("text", "")[:500], image_path=str(self.image_path(p["image"])), region=p.get("region"),
+            )
+        return sorted(best.values(), key=lambda h: -h.score)[:limit]
 
     def _points(self, doc: Document, pages: list[Page], vectors: DocumentVectors, replaces: list[str]) -> list[Point]:
         base = {

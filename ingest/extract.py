@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
 from pagesight.core.errors import (
     CorruptDocument,
     EmptyFile,
@@ -97,7 +96,9 @@ def extract(path: Path, media_type: str, out_dir: Path, options: ExtractOptions)
 
     result = Extracted(media_type=media_type, pages=[], repaired=repaired)
     if repaired:
-        result.warnings.append("the PDF is damaged (truncated or malformed); MuPDF repaired it and pages may be missing")
+        result.warnings.append(
+            "the PDF is damaged (truncated or malformed); MuPDF repaired it and pages may be missing"
+        )
     with doc:
         if doc.page_count == 0:
             raise CorruptDocument("the document has no pages", path)
@@ -372,7 +373,8 @@ def _ocr_blocks(page, options: ExtractOptions, rect, number: int, warnings: list
         ]
         lines = [line for line in lines if line]
         if lines:
-            blocks.append(Region(kind="text", box=_display_box(block["bbox"], page.rotation_matrix), text="\n".join(lines)))
+            box = _display_box(block["bbox"], page.rotation_matrix)
+            blocks.append(Region(kind="text", box=box, text="\n".join(lines)))
     return blocks
 
 

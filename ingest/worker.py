@@ -86,7 +86,8 @@ class ExtractionWorker:
             code = self._proc.wait(5) if self._proc else None
             self._kill()
             raise ExtractionCrashed(
-                f"the parser process died (exit code {code}): out of memory (cap {self.memory_mb} MB) or a crash in the parser",
+                f"the parser process died (exit code {code}): out of memory (cap {self.memory_mb} MB) "
+                "or a crash in the parser",
                 path,
             ) from None
         if status == "error":

@@ -10,9 +10,8 @@ import io
 from pathlib import Path
 
 import pymupdf
-from PIL import Image, ImageDraw
-
 from pagesight.api.sample import text_image
+from PIL import Image, ImageDraw
 
 LETTER = (612, 792)
 

@@ -5,10 +5,10 @@ import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
-
 from pagesight.api.cli import app
 from pagesight.core.settings import get_settings
+from typer.testing import CliRunner
+
 from tests import docs
 
 runner = CliRunner()
@@ -124,7 +124,8 @@ def test_hostile_file_names_are_shown_as_text_not_markup_or_terminal_codes(data_
         (folder / name).write_bytes(report.read_bytes() + name.encode())  # distinct bytes, distinct documents
     # A broken file whose path holds "[/]": shown as markup, its reason would crash the table.
     (folder / "]broken.pdf").write_bytes(b"%PDF-1.7 junk")
-    result = invoke("ingest", str(folder / "[red]r.pdf"), str(folder / "b\x07\x1b[31mc.pdf"), str(folder / "]broken.pdf"))
+    files = [str(folder / name) for name in ("[red]r.pdf", "b\x07\x1b[31mc.pdf", "]broken.pdf")]
+    result = invoke("ingest", *files)
     assert result.exit_code == 1, result.output
     assert "[red]r.pdf" in result.stdout and "2 ingested" in result.stdout and "1 failed" in result.stdout
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout

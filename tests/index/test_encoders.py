@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from pagesight.core.errors import ModelUnavailable
 from pagesight.index.encoders import SentenceTransformerEncoder
 
@@ -35,5 +34,6 @@ def test_empty_input_gives_an_empty_matrix(text_encoder):
 
 def test_a_model_that_is_not_on_disk_fails_fast_with_a_hint(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(ModelUnavailable, match="not on disk .*`hf download sentence-transformers/some-model-that-is-not-here`"):
+    hint = "not on disk .*`hf download sentence-transformers/some-model-that-is-not-here`"
+    with pytest.raises(ModelUnavailable, match=hint):
         SentenceTransformerEncoder("sentence-transformers/some-model-that-is-not-here")

@@ -6,7 +6,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from pagesight.core.errors import SchemaMismatch, StoreError, StoreLocked
 from pagesight.core.types import Document, Page, Region
 from pagesight.index.edge import EdgeStore
@@ -77,7 +76,8 @@ def native_maxsim(store, query: np.ndarray, limit: int):
     if isinstance(store, EdgeStore):
         from qdrant_edge import Query, QueryRequest
 
-        hits = store._shard.query(QueryRequest(limit=limit, query=Query.Nearest(query, using="page"), with_payload=True))
+        request = QueryRequest(limit=limit, query=Query.Nearest(query, using="page"), with_payload=True)
+        hits = store._shard.query(request)
         return [(h.score, h.payload) for h in hits]
     points = store.client.query_points(store.name, query=query.tolist(), using="page", limit=limit).points
     return [(p.score, p.payload) for p in points]

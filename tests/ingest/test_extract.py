@@ -5,16 +5,16 @@ import math
 import numpy as np
 import pymupdf
 import pytest
-from PIL import Image
-
 from pagesight.core.errors import (
     CorruptDocument,
     EncryptedDocument,
+    IngestError,
     PageTooLarge,
     TooManyPages,
 )
-from pagesight.core.errors import IngestError
 from pagesight.ingest.extract import ExtractOptions, extract, fit_dpi, require_mupdf, span_visible, text_is_usable
+from PIL import Image
+
 from tests import docs
 
 

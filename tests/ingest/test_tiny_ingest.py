@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-
 from pagesight.core.errors import SchemaMismatch
 from pagesight.index import load_encoders, open_store
 from pagesight.index.profiles import Encoders
 from pagesight.ingest.pipeline import Ingestor
+
 from tests.conftest import make_settings
 
 
@@ -59,7 +59,8 @@ def test_a_collection_refuses_encoders_it_was_not_built_with(tmp_path, text_enco
     settings = make_settings(tmp_path / "data")
     with open_store(settings) as store:
         Ingestor(store, Encoders("lite", text=text_encoder), settings).close()
-    with open_store(settings) as store, pytest.raises(SchemaMismatch, match="built with image encoder no such encoder, but this profile uses .*tiny/clip"):
+    refusal = "built with image encoder no such encoder, but this profile uses .*tiny/clip"
+    with open_store(settings) as store, pytest.raises(SchemaMismatch, match=refusal):
         Ingestor(store, tiny_encoders, settings)
 
 

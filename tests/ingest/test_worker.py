@@ -4,10 +4,10 @@ import os
 
 import pymupdf
 import pytest
-
 from pagesight.core.errors import EncryptedDocument, ExtractionCrashed, IngestTimeout, PageTooLarge
 from pagesight.ingest.extract import ExtractOptions
 from pagesight.ingest.worker import ExtractionWorker
+
 from tests import docs
 
 
@@ -52,7 +52,8 @@ def test_a_memory_bomb_is_stopped_by_the_cap_and_reported(tmp_path):
             worker.run(tmp_path / "bomb.pdf", "application/pdf", tmp_path / "out", options, timeout=120)
         # this process is fine and the worker still works
         small = docs.simple_pdf(tmp_path / "small.pdf", ["still alive"])
-        assert "still alive" in worker.run(small, "application/pdf", tmp_path / "o2", ExtractOptions(), 60).pages[0].text
+        result = worker.run(small, "application/pdf", tmp_path / "o2", ExtractOptions(), 60)
+        assert "still alive" in result.pages[0].text
     assert os.getpid()  # the test process survived to here
 
 
