@@ -67,16 +67,6 @@ def _encoders():
         _fail(str(e))
 
 
-def _text_encoder():
-    from pagesight.core.errors import PageSightError
-    from pagesight.index import load_text_encoder
-
-    try:
-        return load_text_encoder(_settings())
-    except PageSightError as e:
-        _fail(str(e))
-
-
 @app.command()
 def ingest(
     paths: Annotated[list[str], typer.Argument(help="files, folders (walked recursively) or glob patterns")],
@@ -168,32 +158,54 @@ def documents_delete(
     out.print(f"deleted {matches[0].id} ({_safe(matches[0].file_name)})")
 
 
+def _page_range(text: str | None) -> tuple[int | None, int | None] | None:
+    """'3-7', '3-', '-7' or '5' as an inclusive range."""
+    if not text:
+        return None
+    low, sep, high = text.partition("-")
+    try:
+        start = int(low) if low else None
+        end = (int(high) if high else None) if sep else start
+    except ValueError:
+        _fail(f"--pages {text!r}: use N, N-M, N- or -M")
+    return start, end
+
+
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="the question")],
     k: Annotated[int, typer.Option("-k", min=1, max=100, help="number of pages")] = 5,
+    doc: Annotated[list[str] | None, typer.Option("--doc", help="only these document ids (repeatable)")] = None,
+    file: Annotated[str | None, typer.Option("--file", help="only files whose name matches this glob")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="only documents with any of these tags")] = None,
+    pages: Annotated[str | None, typer.Option("--pages", help="page range: 3-7, 3-, -7 or 5")] = None,
     collection: Collection = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """The pages that best match the question (dense text channel)."""
-    from pagesight.retrieve import search_text
+    """The pages that best match the question: visual, figure and text channels, fused."""
+    from pagesight.core.errors import PageSightError
+    from pagesight.index.store import SearchFilter
+    from pagesight.retrieve import Retriever
 
+    flt = SearchFilter(doc_ids=tuple(doc) if doc else None, tags=tuple(tag) if tag else None, pages=_page_range(pages))
     with _open(collection) as store:
-        encoder = _text_encoder()
-        from pagesight.core.errors import PageSightError
-
+        encoders = _encoders()
         try:
-            hits = search_text(store, encoder, query, k)
+            result = Retriever(store, encoders, _settings()).search(query, k, flt, file_glob=file)
         except PageSightError as e:
             _fail(str(e))
     if as_json:
-        out.print_json(json.dumps([h.model_dump(mode="json") for h in hits]))
+        out.print_json(json.dumps({"channels": result.channels, "skipped": result.skipped,
+                                   "hits": [h.model_dump(mode="json") for h in result.hits]}))
         return
-    if not hits:
-        out.print("no results (is anything ingested?)")
-    for rank, h in enumerate(hits, 1):
+    skipped = "; ".join(f"{c} skipped: {why}" for c, why in result.skipped.items())
+    err.print(f"channels: {', '.join(result.channels) or 'none'}" + (f" ({skipped})" if skipped else ""),
+              highlight=False)
+    if not result.hits:
+        out.print("no results (is anything ingested, and do the filters match?)")
+    for rank, h in enumerate(result.hits, 1):
         snippet = " ".join(h.text.split())[:200]
-        out.print(f"[bold]{rank}. {_safe(h.file_name)}[/bold] page {h.page}  score {h.score:.3f}  "
+        out.print(f"[bold]{rank}. {_safe(h.file_name)}[/bold] page {h.page}  score {h.score:.4f}  "
                   f"({', '.join(h.channels)})")
         out.print(f"   {_safe(snippet)}", highlight=False)
         out.print(f"   [dim]{_safe(h.image_path)}[/dim]", highlight=False)

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         default="mean", description="a companion vector per page for a cheap first pass"
     )
     page_pool_factor: int = Field(default=4, description="token pooling: about n_tokens / factor vectors remain")
+
+    # Retrieval: reciprocal rank fusion of the channels, weighted.
+    fusion_weights: dict[str, float] = Field(default_factory=lambda: {"visual": 1.0, "figure": 0.5, "text": 1.0})
+    rrf_k: int = 60
+    visual_candidates: int = Field(default=200, description="pages the visual first pass hands to exact MaxSim")
     # Threads for torch and BLAS: on a small shared machine one thread is often fastest.
     torch_threads: int = 1
 

@@ -1,5 +1,7 @@
-"""Query to ranked hits. For now the dense text channel; visual, figure, sparse and fusion follow."""
+"""Query to ranked hits: visual, figure and text channels fused by weighted reciprocal rank."""
 
+from pagesight.retrieve.fusion import rrf
+from pagesight.retrieve.retriever import Retriever, SearchResult
 from pagesight.retrieve.text import search_text
 
-__all__ = ["search_text"]
+__all__ = ["Retriever", "SearchResult", "rrf", "search_text"]

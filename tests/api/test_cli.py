@@ -65,8 +65,17 @@ def test_ingest_then_list_search_and_delete(data_dir, tmp_path, report):
 
     found = invoke("search", "How many ships did the lighthouse keeper count in 2023?", "-k", "2", "--json")
     assert found.exit_code == 0, found.output
-    hits = json.loads(found.stdout[found.stdout.index("["):])
+    result = json.loads(found.stdout)
+    assert result["channels"] == ["text"] and set(result["skipped"]) == {"visual", "figure"}
+    hits = result["hits"]
     assert (hits[0]["file_name"], hits[0]["page"]) == ("report.pdf", 1)
+    assert hits[0]["channels"] == ["text"]
+
+    only_note = json.loads(invoke("search", "lighthouse", "--file", "note.*", "--json").stdout)["hits"]
+    assert {h["file_name"] for h in only_note} == {"note.png"}
+    later_pages = json.loads(invoke("search", "lighthouse", "--pages", "2-", "--json").stdout)["hits"]
+    assert later_pages and all(h["page"] >= 2 for h in later_pages)
+    assert json.loads(invoke("search", "lighthouse", "--tag", "nope", "--json").stdout)["hits"] == []
 
     report_id = next(d["id"] for d in documents if d["file_name"] == "report.pdf")
     deleted = invoke("documents", "delete", report_id[:10])
@@ -112,7 +121,7 @@ def test_the_sample_document_answers_the_sample_question(data_dir, tmp_path):
     assert invoke("sample", str(pdf)).exit_code == 0
     assert invoke("ingest", str(pdf)).exit_code == 0
     found = invoke("search", SAMPLE_QUESTION, "--json")
-    hits = json.loads(found.stdout[found.stdout.index("["):])
+    hits = json.loads(found.stdout)["hits"]
     assert (hits[0]["file_name"], hits[0]["page"]) == ("sample.pdf", 4)  # the scanned page, found through OCR
     assert "telegraph" in hits[0]["text"]
 

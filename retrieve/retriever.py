@@ -1,0 +1,104 @@
+"""Query to ranked pages: each channel the profile has, fused by weighted reciprocal rank.
+
+Channels: visual (late interaction over page multi-vectors: a pooled first pass, then exact
+MaxSim), figure (CLIP text-to-image over figures and whole pages), text (the sentence encoder
+over page text and text blocks). A channel whose encoder the profile or the collection lacks is
+skipped, and the result says which ran.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+from dataclasses import dataclass, field, replace
+
+from pagesight.core.settings import Settings
+from pagesight.core.types import Hit
+from pagesight.index.profiles import Encoders
+from pagesight.index.store import CollectionSchema, SearchFilter, Store
+from pagesight.retrieve.fusion import rrf
+
+__all__ = ["Retriever", "SearchResult"]
+
+log = logging.getLogger(__name__)
+
+CHANNELS = ("visual", "figure", "text")
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    channels: list[str]  # the channels that ran
+    skipped: dict[str, str] = field(default_factory=dict)  # channel -> why it did not run
+
+
+class Retriever:
+    def __init__(self, store: Store, encoders: Encoders, settings: Settings):
+        self.store = store
+        self.encoders = encoders
+        self.settings = settings
+
+    def search(self, query: str, k: int = 5, flt: SearchFilter = SearchFilter(),
+               file_glob: str | None = None) -> SearchResult:
+        """The k best pages for `query`, one hit per page, with the channels that found each."""
+        if file_glob:
+            flt = replace(flt, doc_ids=self._glob_ids(file_glob, flt.doc_ids))
+        runnable, skipped = self._channels()
+        candidates = max(4 * k, 20)  # each channel's list must reach past k for fusion to matter
+        per_channel: dict[str, list[Hit]] = {}
+        for channel in runnable:
+            per_channel[channel] = self._run(channel, query, candidates, flt)
+        hits = fuse(per_channel, self.settings.fusion_weights, self.settings.rrf_k)[:k]
+        return SearchResult(hits=hits, channels=runnable, skipped=skipped)
+
+    def _channels(self) -> tuple[list[str], dict[str, str]]:
+        schema = self.store.schema or CollectionSchema()
+        have = {"visual": (self.encoders.page, schema.page), "figure": (self.encoders.image, schema.image),
+                "text": (self.encoders.text, schema.text)}
+        runnable, skipped = [], {}
+        for channel in CHANNELS:
+            encoder, built = have[channel]
+            if encoder is None:
+                skipped[channel] = f"the {self.encoders.profile} profile has no encoder for it"
+            elif built is None:
+                skipped[channel] = "the collection was built without it"
+            else:
+                runnable.append(channel)
+        # Queries must be encoded by the encoders that built the collection.
+        schema.check(CollectionSchema(
+            text=self.encoders.text.spec if "text" in runnable else None,
+            image=self.encoders.image.spec if "figure" in runnable else None,
+            page=self.encoders.page.spec if "visual" in runnable else None,
+        ), self.store.name)
+        return runnable, skipped
+
+    def _run(self, channel: str, query: str, limit: int, flt: SearchFilter) -> list[Hit]:
+        if channel == "text":
+            return self.store.search_text(self.encoders.text.encode([query], query=True)[0], limit, flt)
+        if channel == "figure":
+            return self.store.search_images(self.encoders.image.encode_texts([query])[0], limit, flt)
+        matrix = self.encoders.page.encode_queries([query])[0]  # (n_query_tokens, dim)
+        storage = self.store.schema.page_storage
+        first_pass = "pooled" if storage.pooling != "none" else "quantized" if storage.quantization != "none" else "none"
+        return self.store.search_pages(matrix, limit, first_pass=first_pass,
+                                       candidates=self.settings.visual_candidates, flt=flt)
+
+    def _glob_ids(self, pattern: str, within: tuple[str, ...] | None) -> tuple[str, ...]:
+        """Documents whose file name matches the glob, as ids for the store's own filter."""
+        ids = [d.id for d in self.store.documents() if fnmatch.fnmatchcase(d.file_name, pattern)]
+        if within is not None:
+            ids = [i for i in ids if i in within]
+        return tuple(ids)
+
+
+def fuse(per_channel: dict[str, list[Hit]], weights: dict[str, float], k: int) -> list[Hit]:
+    """One hit per page, scored by weighted RRF over the channels' rankings."""
+    best: dict[tuple[str, int], Hit] = {}
+    for channel in ("text", "figure", "visual"):  # the text or figure hit explains a page best
+        for hit in per_channel.get(channel, []):
+            best.setdefault((hit.doc_id, hit.page), hit)
+    rankings = {c: [(h.doc_id, h.page) for h in hits] for c, hits in per_channel.items()}
+    return [
+        best[key].model_copy(update={"score": score, "channels": channels})
+        for key, score, channels in rrf(rankings, weights, k)
+    ]

@@ -1,0 +1,79 @@
+"""The retriever: channels per profile, fusion, grouping by page, filters inside the store's query."""
+
+import pytest
+from pagesight.index import load_encoders, open_store
+from pagesight.index.profiles import Encoders
+from pagesight.index.store import SearchFilter
+from pagesight.ingest.pipeline import Ingestor
+from pagesight.retrieve import Retriever
+
+from tests import docs
+from tests.conftest import make_settings
+
+
+@pytest.fixture(scope="module")
+def lite(tmp_path_factory, text_encoder, report):
+    """The report (6 pages), a 12-page lighthouse log and a one-page memo, tagged apart."""
+    folder = tmp_path_factory.mktemp("lib")
+    settings = make_settings(folder / "data")
+    log = docs.simple_pdf(folder / "log.pdf", ["Lighthouse keeper's log: the lamp was lit at dusk."], pages=12)
+    memo = docs.simple_pdf(folder / "memo.pdf", ["Memo: the lighthouse lamp needs a new wick."])
+    store = open_store(settings)
+    encoders = Encoders("lite", text=text_encoder)
+    with Ingestor(store, encoders, settings) as ingestor:
+        ids = {
+            "report": ingestor.ingest_file(report, tags=["annual"]).doc_id,
+            "log": ingestor.ingest_file(log, tags=["logs"]).doc_id,
+            "memo": ingestor.ingest_file(memo, tags=["memos"]).doc_id,
+        }
+    yield Retriever(store, encoders, settings), ids
+    store.close()
+
+
+def test_lite_runs_the_text_channel_and_says_what_it_skipped(lite):
+    retriever, ids = lite
+    result = retriever.search("Where do penguins nest?", k=3)
+    assert result.channels == ["text"]
+    assert set(result.skipped) == {"visual", "figure"} and "lite profile" in result.skipped["visual"]
+    assert (result.hits[0].doc_id, result.hits[0].page) == (ids["report"], 6)
+    pages = [(h.doc_id, h.page) for h in result.hits]
+    assert len(pages) == len(set(pages))  # grouped: one hit per page
+
+
+def test_filters_apply_inside_the_query_not_after_it(lite):
+    retriever, ids = lite
+    # Unfiltered, the twelve log pages crowd the top; filtered, the memo's page is still found,
+    # which a filter applied to the top-k afterwards would have lost.
+    top = retriever.search("lighthouse lamp lit at dusk", k=3).hits
+    assert {h.doc_id for h in top} == {ids["log"]}
+    memo = retriever.search("lighthouse lamp lit at dusk", k=3, flt=SearchFilter(tags=("memos",))).hits
+    assert [(h.doc_id, h.page) for h in memo] == [(ids["memo"], 1)]
+    by_id = retriever.search("lighthouse lamp", k=3, flt=SearchFilter(doc_ids=(ids["memo"],))).hits
+    assert [(h.doc_id, h.page) for h in by_id] == [(ids["memo"], 1)]
+
+
+def test_page_range_and_file_glob(lite):
+    retriever, ids = lite
+    hits = retriever.search("Where do penguins nest?", k=5, flt=SearchFilter(pages=(1, 3))).hits
+    assert hits and all(1 <= h.page <= 3 for h in hits)
+    assert retriever.search("lamp", k=20, flt=SearchFilter(pages=(11, None))).hits[0].page >= 11
+    memo_only = retriever.search("lighthouse", k=5, file_glob="memo*.pdf").hits
+    assert {h.doc_id for h in memo_only} == {ids["memo"]}
+    assert retriever.search("lighthouse", k=5, file_glob="nothing-*.pdf").hits == []
+
+
+def test_the_tiny_profile_runs_every_channel_and_fuses_them(tmp_path, report):
+    settings = make_settings(tmp_path / "data", profile="tiny", device="cpu", max_visual_tokens=128)
+    encoders = load_encoders(settings)
+    with open_store(settings) as store:
+        with Ingestor(store, encoders, settings) as ingestor:
+            ingestor.ingest_file(report)
+        result = Retriever(store, encoders, settings).search("the bar chart of ships per quarter", k=6)
+    assert result.channels == ["visual", "figure", "text"] and result.skipped == {}
+    assert len(result.hits) == 6  # all six pages, once each
+    assert {h.page for h in result.hits} == {1, 2, 3, 4, 5, 6}
+    assert all(set(h.channels) == {"visual", "figure", "text"} for h in result.hits)
+    scores = [h.score for h in result.hits]
+    assert scores == sorted(scores, reverse=True)
+    # fused RRF scores: every page found by the three channels, weights 1 + 0.5 + 1 over (60 + rank)
+    assert scores[0] <= 2.5 / 61 + 1e-9 and scores[-1] >= 2.5 / 66 - 1e-9
