@@ -38,9 +38,10 @@ class Retriever:
         self.encoders = encoders
         self.settings = settings
 
-    def search(self, query: str, k: int = 5, flt: SearchFilter = SearchFilter(),
+    def search(self, query: str, k: int = 5, flt: SearchFilter | None = None,
                file_glob: str | None = None) -> SearchResult:
         """The k best pages for `query`, one hit per page, with the channels that found each."""
+        flt = flt or SearchFilter()
         if file_glob:
             flt = replace(flt, doc_ids=self._glob_ids(file_glob, flt.doc_ids))
         runnable, skipped = self._channels()
@@ -79,7 +80,8 @@ class Retriever:
             return self.store.search_images(self.encoders.image.encode_texts([query])[0], limit, flt)
         matrix = self.encoders.page.encode_queries([query])[0]  # (n_query_tokens, dim)
         storage = self.store.schema.page_storage
-        first_pass = "pooled" if storage.pooling != "none" else "quantized" if storage.quantization != "none" else "none"
+        first_pass = ("pooled" if storage.pooling != "none"
+                      else "quantized" if storage.quantization != "none" else "none")
         return self.store.search_pages(matrix, limit, first_pass=first_pass,
                                        candidates=self.settings.visual_candidates, flt=flt)
 
