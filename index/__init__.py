@@ -13,13 +13,12 @@ __all__ = [
     "DocumentVectors",
     "EncoderSpec",
     "Encoders",
-    "load_encoders",
-    "resolve_profile",
     "SentenceTransformerEncoder",
     "Store",
     "TextEncoder",
-    "load_text_encoder",
+    "load_encoders",
     "open_store",
+    "resolve_profile",
 ]
 
 
@@ -34,11 +33,3 @@ def open_store(settings: Settings, collection: str | None = None) -> Store:
     from pagesight.index.edge import EdgeStore
 
     return EdgeStore(settings.collection_dir(name), name)
-
-
-def load_text_encoder(settings: Settings) -> TextEncoder:
-    """The text encoder every profile shares (by default the packaged all-MiniLM-L6-v2)."""
-    import torch
-
-    torch.set_num_threads(settings.torch_threads)
-    return SentenceTransformerEncoder(settings.text_model)
