@@ -76,8 +76,9 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="print the outcomes as JSON")] = False,
 ) -> None:
     """Ingest PDFs and images: render pages, extract text and figures, OCR scans, index."""
-    from pagesight.ingest.pipeline import Ingestor, find_files
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pagesight.ingest.pipeline import Ingestor, find_files
 
     files, outcomes = find_files(paths)
     if not files and not outcomes:

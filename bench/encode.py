@@ -30,8 +30,9 @@ TOKENS, DIM = 1030, 128
 
 def page_images(n: int) -> list:
     import pymupdf
-    from pagesight.api.sample import write_sample_pdf
     from PIL import Image
+
+    from pagesight.api.sample import write_sample_pdf
 
     with tempfile.TemporaryDirectory() as tmp:
         doc = pymupdf.open(write_sample_pdf(Path(tmp) / "sample.pdf"))
@@ -52,6 +53,7 @@ def timed(fn, items) -> float:
 
 def encoder_speed(n: int, models_dir: Path) -> list[dict]:
     import torch
+
     from pagesight.index.encoders import SentenceTransformerEncoder
     from pagesight.index.tiny import build_tiny_models
     from pagesight.index.vision import ClipImageEncoder, ColVisionEncoder
@@ -75,6 +77,7 @@ def encoder_speed(n: int, models_dir: Path) -> list[dict]:
 
 def storage_bytes(n_pages: int) -> list[dict]:
     import numpy as np
+
     from pagesight.core.types import Document, Page
     from pagesight.index.edge import EdgeStore
     from pagesight.index.encoders import EncoderSpec

@@ -49,6 +49,7 @@ def groups(corpus: Path) -> dict[str, list[Path]]:
 def run_group(files: list[Path]) -> dict:
     """Ingest `files` into a fresh collection; this runs in its own process."""
     import torch
+
     from pagesight.core.settings import Settings
     from pagesight.index import load_encoders, open_store
     from pagesight.ingest.pipeline import Ingestor

@@ -46,7 +46,12 @@ class Settings(BaseSettings):
     page_pool_factor: int = Field(default=4, description="token pooling: about n_tokens / factor vectors remain")
 
     # Retrieval: reciprocal rank fusion of the channels, weighted.
-    fusion_weights: dict[str, float] = Field(default_factory=lambda: {"visual": 1.0, "figure": 0.5, "text": 1.0})
+    # BM25 gets a low weight: it loses on vocabulary mismatch (metric names against line items),
+    # and at full weight plain RRF drags the dense text channel down.
+    fusion_weights: dict[str, float] = Field(
+        default_factory=lambda: {"visual": 1.0, "figure": 0.5, "text": 1.0, "bm25": 0.25}
+    )
+    bm25_language: str = "english"
     rrf_k: int = 60
     visual_candidates: int = Field(default=200, description="pages the visual first pass hands to exact MaxSim")
     # Threads for torch and BLAS: on a small shared machine one thread is often fastest.

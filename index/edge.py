@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+
 from pagesight.core.errors import StoreError, StoreLocked
 from pagesight.index.store import (
     IMAGE_VECTOR,
@@ -16,6 +17,7 @@ from pagesight.index.store import (
     LIVE,
     PAGE_POOLED,
     PAGE_VECTOR,
+    SPARSE_VECTOR,
     TEXT_VECTOR,
     CollectionSchema,
     Point,
@@ -64,8 +66,10 @@ class EdgeStore(Store):
             Distance,
             EdgeConfig,
             EdgeShard,
+            EdgeSparseVectorParams,
             EdgeVectorParams,
             HnswIndexConfig,
+            Modifier,
             MultiVectorComparator,
             MultiVectorConfig,
             PayloadSchemaType,
@@ -91,11 +95,15 @@ class EdgeStore(Store):
                 # Small enough to stay in memory: the first pass reads all of them.
                 vectors[PAGE_POOLED] = EdgeVectorParams(size=schema.page.dim, distance=Distance.Dot,
                                                         multivector_config=maxsim)
+        sparse = {}
+        if schema.sparse:
+            sparse[SPARSE_VECTOR] = EdgeSparseVectorParams(modifier=Modifier.Idf)
         if not vectors:
-            raise StoreError("a collection needs at least one encoder")
+            raise StoreError("a collection needs at least one dense encoder")
         if self._shard_dir.exists() and any(self._shard_dir.iterdir()):
             raise StoreError(f"{self._shard_dir} holds a shard but no collection.json; move it away to start afresh")
-        self._shard = EdgeShard.create(str(self._shard_dir), EdgeConfig(vectors=vectors, on_disk_payload=True))
+        config = EdgeConfig(vectors=vectors, sparse_vectors=sparse or None, on_disk_payload=True)
+        self._shard = EdgeShard.create(str(self._shard_dir), config)
         for name in KEYWORD_FIELDS:
             self._shard.update(UpdateOperation.create_field_index(name, PayloadSchemaType.Keyword))
         for name in INTEGER_FIELDS:
@@ -113,8 +121,7 @@ class EdgeStore(Store):
         # Batches keep one update's memory bounded (a ColQwen2 page is ~0.5 MB of vectors).
         for start in range(0, len(points), 64):
             batch = [
-                EdgePoint(id=p.id, vector={k: np.asarray(v, dtype=np.float32) for k, v in p.vectors.items()},
-                          payload=p.payload)
+                EdgePoint(id=p.id, vector={k: _vector(v) for k, v in p.vectors.items()}, payload=p.payload)
                 for p in points[start:start + 64]
             ]
             self._shard.update(UpdateOperation.upsert_points(batch))
@@ -161,7 +168,7 @@ class EdgeStore(Store):
         from qdrant_edge import Query, QueryRequest
 
         hits = self._shard.query(QueryRequest(
-            limit=limit, query=Query.Nearest(np.asarray(vector, dtype=np.float32), using=using),
+            limit=limit, query=Query.Nearest(_vector(vector), using=using),
             filter=_search_filter(flt, kinds), with_payload=True,
         ))
         return [(h.score, h.payload) for h in hits]
@@ -201,6 +208,15 @@ class EdgeStore(Store):
             self._shard.flush()
             self._shard.close()
             self._shard = None
+
+
+def _vector(v):
+    """A dense array as float32, a sparse (indices, values) pair as Qdrant's SparseVector."""
+    if isinstance(v, tuple):
+        from qdrant_edge import SparseVector
+
+        return SparseVector(indices=list(v[0]), values=list(v[1]))
+    return np.asarray(v, dtype=np.float32)
 
 
 def _datatype(name: str):

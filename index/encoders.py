@@ -7,9 +7,12 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
+
 from pagesight.core.errors import ModelUnavailable
 
-__all__ = ["EncoderSpec", "TextEncoder", "SentenceTransformerEncoder", "packaged_minilm"]
+__all__ = ["Bm25Encoder", "EncoderSpec", "SentenceTransformerEncoder", "SparseVector", "TextEncoder", "packaged_minilm"]
+
+SparseVector = tuple[list[int], list[float]]  # (indices, values)
 
 log = logging.getLogger(__name__)
 
@@ -74,3 +77,30 @@ class SentenceTransformerEncoder(TextEncoder):
             texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
         return vectors.astype(np.float32, copy=False)  # (n, dim)
+
+
+class Bm25Encoder:
+    """BM25 as sparse vectors, with Qdrant's own tokenizer, stemmer and stopwords (from qdrant-edge);
+    the collection applies the IDF. Both backends take the same vectors."""
+
+    def __init__(self, language: str = "english"):
+        from importlib.metadata import version
+
+        from qdrant_edge import Bm25, Bm25Config
+
+        try:
+            self._bm25 = Bm25(Bm25Config(language=language))
+        except ValueError as e:
+            raise ModelUnavailable(f"BM25 cannot use language {language!r}: {e}") from e
+        self.spec = EncoderSpec(name=f"qdrant-bm25:{language}", revision=f"qdrant-edge-py=={version('qdrant-edge-py')}",
+                                dim=0)
+
+    def encode_documents(self, texts: list[str]) -> list[SparseVector]:
+        return [_pair(self._bm25.embed_document(t)) for t in texts]
+
+    def encode_query(self, text: str) -> SparseVector:
+        return _pair(self._bm25.embed_query(text))
+
+
+def _pair(vector) -> SparseVector:
+    return list(vector.indices), list(vector.values)

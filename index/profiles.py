@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pagesight.core.errors import ModelUnavailable
 from pagesight.core.settings import Settings
-from pagesight.index.encoders import MINILM, SentenceTransformerEncoder, TextEncoder
+from pagesight.index.encoders import MINILM, Bm25Encoder, SentenceTransformerEncoder, TextEncoder
 from pagesight.index.store import CollectionSchema
 
 __all__ = ["Encoders", "ModelStatus", "load_encoders", "model_status", "profile_models", "pull", "resolve_profile"]
@@ -24,6 +24,7 @@ class Encoders:
     text: TextEncoder | None = None
     image: object | None = None  # vision.ImageEncoder
     page: object | None = None  # vision.PageEncoder
+    sparse: Bm25Encoder | None = None
 
     @property
     def schema(self) -> CollectionSchema:
@@ -31,6 +32,7 @@ class Encoders:
             text=self.text.spec if self.text else None,
             image=self.image.spec if self.image else None,
             page=self.page.spec if self.page else None,
+            sparse=self.sparse.spec if self.sparse else None,
         )
 
 
@@ -119,6 +121,7 @@ def resolve_profile(settings: Settings) -> tuple[str, str]:
 
 def load_encoders(settings: Settings, profile: str | None = None) -> Encoders:
     import torch
+
     from pagesight.index.vision import ClipImageEncoder, ColVisionEncoder
 
     torch.set_num_threads(settings.torch_threads)
@@ -128,7 +131,8 @@ def load_encoders(settings: Settings, profile: str | None = None) -> Encoders:
         from pagesight.index.tiny import build_tiny_models
 
         build_tiny_models(settings.model_dir() / "tiny")
-    encoders = Encoders(profile=profile, text=SentenceTransformerEncoder(settings.text_model))
+    encoders = Encoders(profile=profile, text=SentenceTransformerEncoder(settings.text_model),
+                        sparse=Bm25Encoder(settings.bm25_language))
     if "image" in models:
         encoders.image = ClipImageEncoder(models["image"], device=settings.device, batch_size=settings.image_batch_size)
     if "page" in models:

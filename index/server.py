@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+
 from pagesight.core.errors import StoreError
 from pagesight.index.store import (
     IMAGE_VECTOR,
@@ -19,6 +20,7 @@ from pagesight.index.store import (
     LIVE,
     PAGE_POOLED,
     PAGE_VECTOR,
+    SPARSE_VECTOR,
     TEXT_VECTOR,
     CollectionSchema,
     Point,
@@ -91,9 +93,11 @@ class ServerStore(Store):
                 vectors[PAGE_POOLED] = models.VectorParams(size=schema.page.dim, distance=models.Distance.DOT,
                                                            multivector_config=maxsim)
         if not vectors:
-            raise StoreError("a collection needs at least one encoder")
+            raise StoreError("a collection needs at least one dense encoder")
+        sparse = {SPARSE_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)} if schema.sparse else None
         self.client.create_collection(
-            self.name, vectors_config=vectors, on_disk_payload=True, metadata={_METADATA_KEY: schema.to_json()},
+            self.name, vectors_config=vectors, sparse_vectors_config=sparse, on_disk_payload=True,
+            metadata={_METADATA_KEY: schema.to_json()},
         )
         for field in KEYWORD_FIELDS:
             self.client.create_payload_index(self.name, field, models.PayloadSchemaType.KEYWORD)
@@ -105,10 +109,7 @@ class ServerStore(Store):
 
         for start in range(0, len(points), 64):
             batch = [
-                models.PointStruct(
-                    id=p.id, payload=p.payload,
-                    vector={k: np.asarray(v, dtype=np.float32).tolist() for k, v in p.vectors.items()},
-                )
+                models.PointStruct(id=p.id, payload=p.payload, vector={k: _vector(v) for k, v in p.vectors.items()})
                 for p in points[start:start + 64]
             ]
             self.client.upsert(self.name, batch, wait=True)
@@ -145,7 +146,7 @@ class ServerStore(Store):
     def _search_dense(self, vector: np.ndarray, using: str, limit: int, kinds: tuple[str, ...],
                       flt: SearchFilter) -> list[tuple[float, dict]]:
         response = self.client.query_points(
-            self.name, query=np.asarray(vector, dtype=np.float32).tolist(), using=using,
+            self.name, query=_vector(vector), using=using,
             query_filter=_search_filter(flt, kinds), limit=limit, with_payload=True,
         )
         return [(p.score, p.payload) for p in response.points]
@@ -176,6 +177,15 @@ class ServerStore(Store):
 
     def close(self) -> None:
         self.client.close()
+
+
+def _vector(v):
+    """A dense array as a list of floats, a sparse (indices, values) pair as a SparseVector."""
+    if isinstance(v, tuple):
+        from qdrant_client import models
+
+        return models.SparseVector(indices=list(v[0]), values=list(v[1]))
+    return np.asarray(v, dtype=np.float32).tolist()
 
 
 def _quantization(kind: str):

@@ -16,16 +16,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+
 from pagesight.core.errors import SchemaMismatch
 from pagesight.core.types import Document, Hit, Page
-from pagesight.index.encoders import EncoderSpec
+from pagesight.index.encoders import EncoderSpec, SparseVector
 from pagesight.index.images import PageImages
 
 __all__ = ["CollectionSchema", "DocumentVectors", "PageStorage", "Point", "SearchFilter", "Store", "point_id"]
 
 log = logging.getLogger(__name__)
 
-PAGE_VECTOR, PAGE_POOLED, IMAGE_VECTOR, TEXT_VECTOR = "page", "page_pooled", "image", "text"
+PAGE_VECTOR, PAGE_POOLED, IMAGE_VECTOR, TEXT_VECTOR, SPARSE_VECTOR = "page", "page_pooled", "image", "text", "bm25"
 PENDING, LIVE = "pending", "live"
 # Payload fields with an index: every filter PageSight makes runs on one of these.
 KEYWORD_FIELDS = ("doc_id", "state", "kind", "tags", "file_name", "source")
@@ -36,6 +37,9 @@ _ID_NAMESPACE = uuid.UUID("8a3b1d52-5f0e-4c55-9f7e-2f4d1c9b6a10")
 
 def point_id(doc_id: str, kind: str, page: int, index: int = 0) -> str:
     return str(uuid.uuid5(_ID_NAMESPACE, f"{doc_id}/{kind}/{page}/{index}"))
+
+
+_ENCODER_KINDS = ("text", "image", "page", "sparse")
 
 
 @dataclass(frozen=True)
@@ -60,20 +64,21 @@ class CollectionSchema:
     text: EncoderSpec | None = None
     image: EncoderSpec | None = None
     page: EncoderSpec | None = None  # multi-vector (late interaction), compared with MaxSim
+    sparse: EncoderSpec | None = None  # BM25 sparse vectors, IDF applied by the collection
     page_storage: PageStorage = field(default_factory=PageStorage)
 
     def to_json(self) -> dict:
         data = {k: (asdict(v) if v else None) for k, v in (("text", self.text), ("image", self.image),
-                                                            ("page", self.page))}
+                                                            ("page", self.page), ("sparse", self.sparse))}
         return {**data, "page_storage": asdict(self.page_storage)}
 
     @classmethod
     def from_json(cls, data: dict) -> CollectionSchema:
-        specs = {k: EncoderSpec(**v) if v else None for k, v in data.items() if k in ("text", "image", "page")}
+        specs = {k: EncoderSpec(**v) if v else None for k, v in data.items() if k in _ENCODER_KINDS}
         return cls(**specs, page_storage=PageStorage(**data.get("page_storage", {})))
 
     def check(self, wanted: CollectionSchema, collection: str) -> None:
-        for kind in ("text", "image", "page"):
+        for kind in _ENCODER_KINDS:
             have, want = getattr(self, kind), getattr(wanted, kind)
             if want is not None and have != want:
                 built = f"{have.name} ({have.revision}, {have.dim} dims)" if have else "no such encoder"
@@ -100,7 +105,7 @@ class SearchFilter:
 @dataclass
 class Point:
     id: str
-    vectors: dict[str, np.ndarray]  # name -> (dim,) or, for "page", (n_tokens, dim)
+    vectors: dict[str, np.ndarray | SparseVector]  # name -> (dim,); "page": (n_tokens, dim); "bm25": sparse
     payload: dict
 
 
@@ -114,6 +119,8 @@ class DocumentVectors:
     page_multi: dict[int, np.ndarray] = field(default_factory=dict)  # page number -> (n_tokens, dim)
     page_pooled: dict[int, np.ndarray] = field(default_factory=dict)  # page number -> (n_pooled, dim)
     figure_image: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)  # (page, figure index) -> (dim,)
+    page_sparse: dict[int, SparseVector] = field(default_factory=dict)  # page number -> BM25 (indices, values)
+    block_sparse: dict[tuple[int, int], SparseVector] = field(default_factory=dict)
 
 
 class Store(ABC):
@@ -155,9 +162,9 @@ class Store(ABC):
         """Payloads of matching points."""
 
     @abstractmethod
-    def _search_dense(self, vector: np.ndarray, using: str, limit: int, kinds: tuple[str, ...],
+    def _search_dense(self, vector: np.ndarray | SparseVector, using: str, limit: int, kinds: tuple[str, ...],
                       flt: SearchFilter) -> list[tuple[float, dict]]:
-        """Nearest live points of these kinds by one dense named vector."""
+        """Nearest live points of these kinds by one named vector, dense or sparse (indices, values)."""
 
     @abstractmethod
     def _search_pages(self, query: np.ndarray, limit: int, first_pass: str, candidates: int,
@@ -255,6 +262,13 @@ class Store(ABC):
         found = self._search_dense(vector, TEXT_VECTOR, limit * 4, ("page", "block"), flt)
         return self._best_per_page(found, "text", limit)
 
+    def search_sparse(self, vector: SparseVector, limit: int = 10, flt: SearchFilter = SearchFilter()) -> list[Hit]:
+        """BM25 over page text and text blocks (the collection applies IDF); the best region per page."""
+        if self.schema is None or self.schema.sparse is None or flt.is_empty_match() or not vector[0]:
+            return []
+        found = self._search_dense(vector, SPARSE_VECTOR, limit * 4, ("page", "block"), flt)
+        return self._best_per_page(found, "bm25", limit)
+
     def search_images(self, vector: np.ndarray, limit: int = 10, flt: SearchFilter = SearchFilter()) -> list[Hit]:
         """CLIP-space search over figures and whole pages; the best region per page."""
         if self.schema is None or self.schema.image is None or flt.is_empty_match():
@@ -305,15 +319,19 @@ class Store(ABC):
                 named[PAGE_VECTOR] = vectors.page_multi[page.number]
             if page.number in vectors.page_pooled:
                 named[PAGE_POOLED] = vectors.page_pooled[page.number]
+            if page.number in vectors.page_sparse:
+                named[SPARSE_VECTOR] = vectors.page_sparse[page.number]
             points.append(Point(point_id(doc.id, "page", page.number), named, {
                 **base, "kind": "page", "page": page.number, "text": page.text, "image": image,
                 "thumbnail": self.images.relative(doc.id, page.thumbnail), "text_source": page.text_source,
                 "page_data": page.model_dump(mode="json"), "document": document, "replaces": replaces,
             }))
             for i, block in enumerate(page.blocks):
-                if (page.number, i) in vectors.block_text:
-                    points.append(Point(point_id(doc.id, "block", page.number, i),
-                                        {TEXT_VECTOR: vectors.block_text[(page.number, i)]}, {
+                key = (page.number, i)
+                named = {name: found[key] for name, found in ((TEXT_VECTOR, vectors.block_text),
+                                                               (SPARSE_VECTOR, vectors.block_sparse)) if key in found}
+                if named:
+                    points.append(Point(point_id(doc.id, "block", page.number, i), named, {
                         **base, "kind": "block", "page": page.number, "text": block.text, "image": image,
                         "region": block.model_dump(mode="json"),
                     }))

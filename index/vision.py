@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 
 import numpy as np
+
 from pagesight.core.errors import ModelUnavailable
 from pagesight.index.encoders import EncoderSpec
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
 from pagesight.core.errors import (
     CorruptDocument,
     EmptyFile,

@@ -152,22 +152,26 @@ class Ingestor:
         return FileOutcome(str(path), status, doc_id, doc.pages, warnings=extracted.warnings)
 
     def _encode(self, pages, folder: Path) -> DocumentVectors:
-        """Every vector the profile has: page text and text blocks (text encoder), page images as
-        multi-vectors (page encoder), page images and figure crops (image encoder)."""
+        """Every vector the profile has: page text and text blocks (text encoder and BM25), page
+        images as multi-vectors (page encoder), page images and figure crops (image encoder)."""
         vectors = DocumentVectors()
-        text, image, page = self.encoders.text, self.encoders.image, self.encoders.page
+        text, image, page, sparse = self.encoders.text, self.encoders.image, self.encoders.page, self.encoders.sparse
+        keys, texts = [], []  # page numbers and (page, block) pairs, with their text
+        for p in pages:
+            if p.text.strip():
+                keys.append(p.number)
+                texts.append(p.text)
+            for i, block in enumerate(p.blocks):
+                if block.text.strip():
+                    keys.append((p.number, i))
+                    texts.append(block.text)
         if text is not None:
-            keys, texts = [], []
-            for p in pages:
-                if p.text.strip():
-                    keys.append(p.number)
-                    texts.append(p.text)
-                for i, block in enumerate(p.blocks):
-                    if block.text.strip():
-                        keys.append((p.number, i))
-                        texts.append(block.text)
             for key, vector in zip(keys, text.encode(texts), strict=True):
                 target = vectors.block_text if isinstance(key, tuple) else vectors.page_text
+                target[key] = vector
+        if sparse is not None:
+            for key, vector in zip(keys, sparse.encode_documents(texts), strict=True):
+                target = vectors.block_sparse if isinstance(key, tuple) else vectors.page_sparse
                 target[key] = vector
         if image is None and page is None:
             return vectors

@@ -2,8 +2,9 @@
 
 Channels: visual (late interaction over page multi-vectors: a pooled first pass, then exact
 MaxSim), figure (CLIP text-to-image over figures and whole pages), text (the sentence encoder
-over page text and text blocks). A channel whose encoder the profile or the collection lacks is
-skipped, and the result says which ran.
+over page text and text blocks) and bm25 (Qdrant's BM25 sparse vectors over the same text).
+A channel whose encoder the profile or the collection lacks is skipped, and the result says
+which ran.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ __all__ = ["Retriever", "SearchResult"]
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("visual", "figure", "text")
+CHANNELS = ("visual", "figure", "text", "bm25")
 
 
 @dataclass
@@ -55,7 +56,7 @@ class Retriever:
     def _channels(self) -> tuple[list[str], dict[str, str]]:
         schema = self.store.schema or CollectionSchema()
         have = {"visual": (self.encoders.page, schema.page), "figure": (self.encoders.image, schema.image),
-                "text": (self.encoders.text, schema.text)}
+                "text": (self.encoders.text, schema.text), "bm25": (self.encoders.sparse, schema.sparse)}
         runnable, skipped = [], {}
         for channel in CHANNELS:
             encoder, built = have[channel]
@@ -70,12 +71,15 @@ class Retriever:
             text=self.encoders.text.spec if "text" in runnable else None,
             image=self.encoders.image.spec if "figure" in runnable else None,
             page=self.encoders.page.spec if "visual" in runnable else None,
+            sparse=self.encoders.sparse.spec if "bm25" in runnable else None,
         ), self.store.name)
         return runnable, skipped
 
     def _run(self, channel: str, query: str, limit: int, flt: SearchFilter) -> list[Hit]:
         if channel == "text":
             return self.store.search_text(self.encoders.text.encode([query], query=True)[0], limit, flt)
+        if channel == "bm25":
+            return self.store.search_sparse(self.encoders.sparse.encode_query(query), limit, flt)
         if channel == "figure":
             return self.store.search_images(self.encoders.image.encode_texts([query])[0], limit, flt)
         matrix = self.encoders.page.encode_queries([query])[0]  # (n_query_tokens, dim)
@@ -96,7 +100,7 @@ class Retriever:
 def fuse(per_channel: dict[str, list[Hit]], weights: dict[str, float], k: int) -> list[Hit]:
     """One hit per page, scored by weighted RRF over the channels' rankings."""
     best: dict[tuple[str, int], Hit] = {}
-    for channel in ("text", "figure", "visual"):  # the text or figure hit explains a page best
+    for channel in ("text", "bm25", "figure", "visual"):  # a text or figure hit explains a page best
         for hit in per_channel.get(channel, []):
             best.setdefault((hit.doc_id, hit.page), hit)
     rankings = {c: [(h.doc_id, h.page) for h in hits] for c, hits in per_channel.items()}

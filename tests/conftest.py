@@ -11,8 +11,8 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
-from pagesight.core.settings import Settings  # noqa: E402
 
+from pagesight.core.settings import Settings  # noqa: E402
 from tests import docs  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
@@ -31,6 +31,7 @@ def settings(tmp_path) -> Settings:
 @pytest.fixture(scope="session")
 def text_encoder():
     import torch
+
     from pagesight.index.encoders import SentenceTransformerEncoder
 
     torch.set_num_threads(1)

@@ -10,8 +10,9 @@ import io
 from pathlib import Path
 
 import pymupdf
-from pagesight.api.sample import text_image
 from PIL import Image, ImageDraw
+
+from pagesight.api.sample import text_image
 
 LETTER = (612, 792)
 

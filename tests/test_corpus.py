@@ -6,10 +6,10 @@ Skipped with a reason when the corpus folder is absent. The files are never copi
 import resource
 
 import pytest
+
 from pagesight.index import open_store
 from pagesight.index.profiles import Encoders
 from pagesight.ingest.pipeline import Ingestor
-
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.slow

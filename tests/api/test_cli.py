@@ -5,10 +5,10 @@ import subprocess
 import sys
 
 import pytest
-from pagesight.api.cli import app
-from pagesight.core.settings import get_settings
 from typer.testing import CliRunner
 
+from pagesight.api.cli import app
+from pagesight.core.settings import get_settings
 from tests import docs
 
 runner = CliRunner()
@@ -66,10 +66,10 @@ def test_ingest_then_list_search_and_delete(data_dir, tmp_path, report):
     found = invoke("search", "How many ships did the lighthouse keeper count in 2023?", "-k", "2", "--json")
     assert found.exit_code == 0, found.output
     result = json.loads(found.stdout)
-    assert result["channels"] == ["text"] and set(result["skipped"]) == {"visual", "figure"}
+    assert result["channels"] == ["text", "bm25"] and set(result["skipped"]) == {"visual", "figure"}
     hits = result["hits"]
     assert (hits[0]["file_name"], hits[0]["page"]) == ("report.pdf", 1)
-    assert hits[0]["channels"] == ["text"]
+    assert set(hits[0]["channels"]) == {"text", "bm25"}
 
     only_note = json.loads(invoke("search", "lighthouse", "--file", "note.*", "--json").stdout)["hits"]
     assert {h["file_name"] for h in only_note} == {"note.png"}

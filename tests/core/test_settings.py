@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+
 from pagesight.core import PageSightError, Settings, validate_collection_name
 from pagesight.core.errors import EncryptedDocument, IngestError
 

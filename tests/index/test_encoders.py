@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from pagesight.core.errors import ModelUnavailable
 from pagesight.index.encoders import SentenceTransformerEncoder
 

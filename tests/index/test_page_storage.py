@@ -7,6 +7,7 @@ tokens, so that rankings have structure, as real ones do, and are not decided by
 
 import numpy as np
 import pytest
+
 from pagesight.core.types import Document, Page
 from pagesight.index.edge import EdgeStore
 from pagesight.index.encoders import EncoderSpec

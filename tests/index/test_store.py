@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from pagesight.core.errors import SchemaMismatch, StoreError, StoreLocked
 from pagesight.core.types import Document, Page, Region
 from pagesight.index.edge import EdgeStore
@@ -273,3 +274,21 @@ def test_an_unreachable_server_is_a_clear_error(tmp_path):
     client = connect("http://127.0.0.1:9", timeout=2)  # the discard port: nothing listens there
     with pytest.raises(StoreError, match="cannot open collection 'c' on http://127.0.0.1:9"):
         ServerStore(client, tmp_path / "c", "c", where="http://127.0.0.1:9")
+
+
+def test_bm25_sparse_vectors_on_both_backends(opener):
+    from pagesight.index.encoders import Bm25Encoder
+
+    bm25 = Bm25Encoder()
+    store = opener()
+    store.ensure_schema(CollectionSchema(text=TEXT, image=IMAGE, page=PAGES, sparse=bm25.spec))
+    texts = {"whales": "Whales migrate along the coast every spring.", "ledger": "The ledger lists 4217 invoices."}
+    for doc_id, text in texts.items():
+        doc, pages, vectors, staging = make_doc(store, doc_id, 1, [[1, 0, 0, 0]])
+        pages[0] = pages[0].model_copy(update={"text": text})
+        vectors.page_sparse[1] = bm25.encode_documents([text])[0]
+        store.add_document(doc, pages, vectors, staging)
+    assert [h.doc_id for h in store.search_sparse(bm25.encode_query("invoice 4217"), 2)] == ["ledger"]
+    assert [h.doc_id for h in store.search_sparse(bm25.encode_query("migrating whale"), 2)] == ["whales"]
+    assert store.search_sparse(bm25.encode_query("volcano"), 2) == []
+    store.close()

@@ -4,6 +4,8 @@ import time
 
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
+
 from pagesight.core.errors import ModelUnavailable
 from pagesight.index.profiles import model_status, resolve_profile
 from pagesight.index.tiny import build_tiny_models
@@ -14,8 +16,6 @@ from pagesight.index.vision import (
     ColVisionEncoder,
     model_family,
 )
-from PIL import Image, ImageDraw
-
 from tests.conftest import make_settings
 
 

@@ -1,7 +1,7 @@
 import pytest
+
 from pagesight.core.errors import EmptyFile, UnsupportedFileType
 from pagesight.ingest.detect import sniff, sniff_file
-
 from tests import docs
 
 

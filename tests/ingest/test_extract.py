@@ -5,6 +5,8 @@ import math
 import numpy as np
 import pymupdf
 import pytest
+from PIL import Image
+
 from pagesight.core.errors import (
     CorruptDocument,
     EncryptedDocument,
@@ -13,8 +15,6 @@ from pagesight.core.errors import (
     TooManyPages,
 )
 from pagesight.ingest.extract import ExtractOptions, extract, fit_dpi, require_mupdf, span_visible, text_is_usable
-from PIL import Image
-
 from tests import docs
 
 

@@ -3,11 +3,11 @@
 import shutil
 
 import pytest
+
 from pagesight.index import open_store
 from pagesight.index.profiles import Encoders
 from pagesight.ingest.pipeline import Ingestor, find_files
 from pagesight.retrieve import search_text
-
 from tests import docs
 from tests.conftest import make_settings
 
@@ -156,8 +156,9 @@ def test_a_failure_while_encoding_leaves_nothing_behind(ingest_env, report, tmp_
 
 def test_the_same_pipeline_on_the_server_backend(tmp_path, text_encoder, report):
     """qdrant-client's local mode stands in for a Qdrant server: same client API, same behaviour."""
-    from pagesight.index.server import ServerStore
     from qdrant_client import QdrantClient
+
+    from pagesight.index.server import ServerStore
 
     settings = make_settings(tmp_path / "data")
     store = ServerStore(QdrantClient(path=str(tmp_path / "qdrant")), settings.collection_dir(), "default",

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
+
 from pagesight.core.errors import SchemaMismatch
 from pagesight.index import load_encoders, open_store
 from pagesight.index.profiles import Encoders
 from pagesight.ingest.pipeline import Ingestor
-
 from tests.conftest import make_settings
 
 

@@ -4,10 +4,10 @@ import os
 
 import pymupdf
 import pytest
+
 from pagesight.core.errors import EncryptedDocument, ExtractionCrashed, IngestTimeout, PageTooLarge
 from pagesight.ingest.extract import ExtractOptions
 from pagesight.ingest.worker import ExtractionWorker
-
 from tests import docs
 
 

@@ -1,6 +1,7 @@
 """Reciprocal rank fusion, on cases computed by hand."""
 
 import pytest
+
 from pagesight.retrieve.fusion import rrf
 
 

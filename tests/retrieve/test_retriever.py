@@ -1,12 +1,13 @@
 """The retriever: channels per profile, fusion, grouping by page, filters inside the store's query."""
 
 import pytest
+
 from pagesight.index import load_encoders, open_store
+from pagesight.index.encoders import Bm25Encoder
 from pagesight.index.profiles import Encoders
 from pagesight.index.store import SearchFilter
 from pagesight.ingest.pipeline import Ingestor
 from pagesight.retrieve import Retriever
-
 from tests import docs
 from tests.conftest import make_settings
 
@@ -19,7 +20,7 @@ def lite(tmp_path_factory, text_encoder, report):
     log = docs.simple_pdf(folder / "log.pdf", ["Lighthouse keeper's log: the lamp was lit at dusk."], pages=12)
     memo = docs.simple_pdf(folder / "memo.pdf", ["Memo: the lighthouse lamp needs a new wick."])
     store = open_store(settings)
-    encoders = Encoders("lite", text=text_encoder)
+    encoders = Encoders("lite", text=text_encoder, sparse=Bm25Encoder())
     with Ingestor(store, encoders, settings) as ingestor:
         ids = {
             "report": ingestor.ingest_file(report, tags=["annual"]).doc_id,
@@ -30,14 +31,27 @@ def lite(tmp_path_factory, text_encoder, report):
     store.close()
 
 
-def test_lite_runs_the_text_channel_and_says_what_it_skipped(lite):
+def test_lite_runs_the_text_channels_and_says_what_it_skipped(lite):
     retriever, ids = lite
     result = retriever.search("Where do penguins nest?", k=3)
-    assert result.channels == ["text"]
+    assert result.channels == ["text", "bm25"]
     assert set(result.skipped) == {"visual", "figure"} and "lite profile" in result.skipped["visual"]
     assert (result.hits[0].doc_id, result.hits[0].page) == (ids["report"], 6)
     pages = [(h.doc_id, h.page) for h in result.hits]
     assert len(pages) == len(set(pages))  # grouped: one hit per page
+
+
+def test_bm25_finds_the_rare_exact_term(lite):
+    retriever, ids = lite
+    bm25 = retriever.encoders.sparse
+    hits = retriever.store.search_sparse(bm25.encode_query("4217"), limit=3)
+    assert [(h.doc_id, h.page, h.channels) for h in hits] == [(ids["report"], 1, ["bm25"])]
+    assert "4217" in hits[0].text
+    # words the stemmer folds together still match; stopwords alone match nothing
+    assert retriever.store.search_sparse(bm25.encode_query("penguin nesting"), limit=1)[0].page == 6
+    assert retriever.store.search_sparse(bm25.encode_query("the of and"), limit=3) == []
+    fused = retriever.search("4217 ships", k=1).hits[0]
+    assert (fused.doc_id, fused.page) == (ids["report"], 1) and set(fused.channels) == {"text", "bm25"}
 
 
 def test_filters_apply_inside_the_query_not_after_it(lite):
@@ -69,11 +83,12 @@ def test_the_tiny_profile_runs_every_channel_and_fuses_them(tmp_path, report):
         with Ingestor(store, encoders, settings) as ingestor:
             ingestor.ingest_file(report)
         result = Retriever(store, encoders, settings).search("the bar chart of ships per quarter", k=6)
-    assert result.channels == ["visual", "figure", "text"] and result.skipped == {}
+    assert result.channels == ["visual", "figure", "text", "bm25"] and result.skipped == {}
     assert len(result.hits) == 6  # all six pages, once each
     assert {h.page for h in result.hits} == {1, 2, 3, 4, 5, 6}
-    assert all(set(h.channels) == {"visual", "figure", "text"} for h in result.hits)
+    assert all({"visual", "figure", "text"} <= set(h.channels) for h in result.hits)
     scores = [h.score for h in result.hits]
     assert scores == sorted(scores, reverse=True)
-    # fused RRF scores: every page found by the three channels, weights 1 + 0.5 + 1 over (60 + rank)
-    assert scores[0] <= 2.5 / 61 + 1e-9 and scores[-1] >= 2.5 / 66 - 1e-9
+    # fused RRF scores: the dense channels find every page, weights 1 + 0.5 + 1 over (60 + rank);
+    # BM25 (0.25) finds only pages sharing a word with the query
+    assert scores[0] <= 2.75 / 61 + 1e-9 and scores[-1] >= 2.5 / 66 - 1e-9
