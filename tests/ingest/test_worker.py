@@ -1,6 +1,5 @@
 """The extraction child: results come back, errors keep their type, hangs and bombs kill only the child."""
 
-import os
 
 import pymupdf
 import pytest
@@ -54,7 +53,6 @@ def test_a_memory_bomb_is_stopped_by_the_cap_and_reported(tmp_path):
         small = docs.simple_pdf(tmp_path / "small.pdf", ["still alive"])
         result = worker.run(small, "application/pdf", tmp_path / "o2", ExtractOptions(), 60)
         assert "still alive" in result.pages[0].text
-    assert os.getpid()  # the test process survived to here
 
 
 def test_a_pixmap_beyond_mupdfs_own_limit_is_a_page_too_large(tmp_path):
