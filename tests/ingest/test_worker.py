@@ -1,6 +1,5 @@
 """The extraction child: results come back, errors keep their type, hangs and bombs kill only the child."""
 
-
 import pymupdf
 import pytest
 
