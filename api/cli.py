@@ -212,6 +212,50 @@ def search(
         out.print(f"   [dim]{_safe(h.image_path)}[/dim]", highlight=False)
 
 
+@app.command("eval")
+def eval_command(
+    questions: Annotated[str, typer.Argument(help="FinanceBench JSONL, MMLongBench-Doc samples.json or plain JSONL")],
+    docs: Annotated[str | None, typer.Option("--docs", help="ingest this folder first")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="auto, financebench, mmlongbench or jsonl")] = "auto",
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="only the first N questions")] = None,
+    collection: Collection = None,
+    out_file: Annotated[str | None, typer.Option("--out", help="also write the report here as JSON")] = None,
+) -> None:
+    """Recall@1/5/10, nDCG@5, MRR and latency per channel and fused, on a question set."""
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from pagesight.core.errors import PageSightError
+    from pagesight.ingest.pipeline import Ingestor, find_files
+    from pagesight.retrieve import Retriever, evaluate, read_questions
+
+    try:
+        asked = read_questions(Path(questions), fmt)[:limit]
+    except (OSError, ValueError, KeyError) as e:
+        _fail(f"{questions}: cannot read the questions ({e})")
+    with _open(collection) as store:
+        encoders = _encoders()
+        try:
+            if docs:
+                files, _ = find_files([docs])
+                with Ingestor(store, encoders, _settings()) as ingestor:
+                    failed = [o for o in ingestor.ingest(files) if o.status == "failed"]
+                for o in failed:
+                    err.print(f"not ingested: {_safe(o.path)}: {_safe(o.reason)}", highlight=False)
+            report = evaluate(Retriever(store, encoders, _settings()), asked)
+        except PageSightError as e:
+            _fail(str(e))
+    table = Table(title=f"{report.questions} questions")
+    for column in ("channel", "R@1", "R@5", "R@10", "nDCG@5", "MRR", "p50 ms", "p95 ms"):
+        table.add_column(column, justify="right")
+    for channel, r in report.channels.items():
+        table.add_row(channel, *(f"{r.recall[k]:.3f}" for k in (1, 5, 10)), f"{r.ndcg5:.3f}", f"{r.mrr:.3f}",
+                      f"{r.latency_ms_p50:.0f}", f"{r.latency_ms_p95:.0f}")
+    out.print(table)
+    if out_file:
+        Path(out_file).write_text(json.dumps(asdict(report), indent=2) + "\n")
+
+
 @models_app.command("list")
 def models_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """What each profile needs, what is on disk, and how big it is."""

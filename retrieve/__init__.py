@@ -1,7 +1,9 @@
-"""Query to ranked hits: visual, figure and text channels fused by weighted reciprocal rank."""
+"""Query to ranked hits: visual, figure, text and BM25 channels fused by weighted reciprocal rank;
+retrieval evaluation."""
 
+from pagesight.retrieve.evaluate import EvalReport, Question, evaluate, read_questions
 from pagesight.retrieve.fusion import rrf
 from pagesight.retrieve.retriever import Retriever, SearchResult
 from pagesight.retrieve.text import search_text
 
-__all__ = ["Retriever", "SearchResult", "rrf", "search_text"]
+__all__ = ["EvalReport", "Question", "Retriever", "SearchResult", "evaluate", "read_questions", "rrf", "search_text"]

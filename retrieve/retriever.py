@@ -45,15 +45,16 @@ class Retriever:
         flt = flt or SearchFilter()
         if file_glob:
             flt = replace(flt, doc_ids=self._glob_ids(file_glob, flt.doc_ids))
-        runnable, skipped = self._channels()
+        runnable, skipped = self.channels()
         candidates = max(4 * k, 20)  # each channel's list must reach past k for fusion to matter
         per_channel: dict[str, list[Hit]] = {}
         for channel in runnable:
-            per_channel[channel] = self._run(channel, query, candidates, flt)
+            per_channel[channel] = self.run_channel(channel, query, candidates, flt)
         hits = fuse(per_channel, self.settings.fusion_weights, self.settings.rrf_k)[:k]
         return SearchResult(hits=hits, channels=runnable, skipped=skipped)
 
-    def _channels(self) -> tuple[list[str], dict[str, str]]:
+    def channels(self) -> tuple[list[str], dict[str, str]]:
+        """The channels that can run, and why the others cannot."""
         schema = self.store.schema or CollectionSchema()
         have = {"visual": (self.encoders.page, schema.page), "figure": (self.encoders.image, schema.image),
                 "text": (self.encoders.text, schema.text), "bm25": (self.encoders.sparse, schema.sparse)}
@@ -75,7 +76,8 @@ class Retriever:
         ), self.store.name)
         return runnable, skipped
 
-    def _run(self, channel: str, query: str, limit: int, flt: SearchFilter) -> list[Hit]:
+    def run_channel(self, channel: str, query: str, limit: int, flt: SearchFilter) -> list[Hit]:
+        """One channel alone: its best pages for the query, one hit per page."""
         if channel == "text":
             return self.store.search_text(self.encoders.text.encode([query], query=True)[0], limit, flt)
         if channel == "bm25":
