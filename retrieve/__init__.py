@@ -4,6 +4,5 @@ retrieval evaluation."""
 from pagesight.retrieve.evaluate import EvalReport, Question, evaluate, read_questions
 from pagesight.retrieve.fusion import rrf
 from pagesight.retrieve.retriever import Retriever, SearchResult
-from pagesight.retrieve.text import search_text
 
-__all__ = ["EvalReport", "Question", "Retriever", "SearchResult", "evaluate", "read_questions", "rrf", "search_text"]
+__all__ = ["EvalReport", "Question", "Retriever", "SearchResult", "evaluate", "read_questions", "rrf"]

@@ -6,10 +6,16 @@ import pytest
 
 from pagesight.index import open_store
 from pagesight.index.profiles import Encoders
+from pagesight.index.store import SearchFilter
 from pagesight.ingest.pipeline import Ingestor, find_files
-from pagesight.retrieve import search_text
+from pagesight.retrieve import Retriever
 from tests import docs
 from tests.conftest import make_settings
+
+
+def text_channel(ingestor, query: str, k: int):
+    """The dense text channel alone, as the retriever runs it."""
+    return Retriever(ingestor.store, ingestor.encoders, ingestor.settings).run_channel("text", query, k, SearchFilter())
 
 
 @pytest.fixture
@@ -57,7 +63,7 @@ def test_ingest_a_library_then_find_the_right_pages(ingest_env, library):
     assert [len(p.figures) for p in report_pages] == [0, 1, 1, 1, 0, 0]
 
     def top(query):
-        hit = search_text(store, ingestor.encoders.text, query, k=3)[0]
+        hit = text_channel(ingestor, query, 3)[0]
         return hit.file_name, hit.page
 
     assert top("How many ships did the lighthouse keeper count?") == ("report.pdf", 1)
@@ -70,7 +76,7 @@ def test_ingest_a_library_then_find_the_right_pages(ingest_env, library):
 def test_hidden_injection_text_is_not_searchable(ingest_env, report):
     _, store, ingestor = ingest_env
     ingestor.ingest_file(report)
-    for hit in search_text(store, ingestor.encoders.text, docs.INJECTION, k=10):
+    for hit in text_channel(ingestor, docs.INJECTION, 10):
         assert "PWNED" not in hit.text
     page = store.pages(store.documents()[0].id)[0]
     assert "PWNED" not in page.text
@@ -166,6 +172,6 @@ def test_the_same_pipeline_on_the_server_backend(tmp_path, text_encoder, report)
     with store, Ingestor(store, Encoders("lite", text=text_encoder), settings) as ingestor:
         assert ingestor.ingest_file(report).status == "ingested"
         assert ingestor.ingest_file(report).status == "unchanged"
-        hit = search_text(store, text_encoder, "When was the submarine cable laid across the Atlantic?", k=1)[0]
+        hit = text_channel(ingestor, "When was the submarine cable laid across the Atlantic?", 1)[0]
         assert (hit.file_name, hit.page) == ("report.pdf", 5)
         assert store.delete_document(hit.doc_id) and store.documents() == []
