@@ -1,0 +1,264 @@
+"""Visual retrieval at 1,000 / 10,000 / 30,000 pages: latency, agreement, memory, bytes on disk.
+
+    python bench/query.py [--pages 1000,10000,30000] [--queries 100] [--exact-queries 10]
+                          [--data /tmp/pagesight-bench-query] [--out bench/results/query.json]
+
+Pages carry vectors of ColQwen2's real shape (1,030 x 128, float32, the default storage) plus
+the page's dense vectors (a 384-d text vector and the mean-pooled companion), written through
+the store's own `add_document` into an embedded (Qdrant Edge) collection and optimised. The
+vectors have structure, not uniform noise: each document draws 20 topics from 512 shared
+concept centroids, each page 6 of its document's topics; 45% of a page's tokens sit near 8
+"blank paper" centroids shared by every page (offsets of length 0.3), the rest near its topics
+(offsets of length 0.6). A query is 4 fixed prefix tokens (the same in every query, as a model's
+query prompt is) and 16 copies of content tokens of one target page, moved by offsets of 0.5.
+
+Three paths answer the same queries, each in its own process (so its resident memory is its own):
+  exhaustive  colpali-engine's `score_multi_vector` over every page held in memory, as byaldi does;
+  exact       Qdrant's exact multivector MaxSim query over all pages;
+  two-stage   PageSight's path: the pooled first pass, then exact MaxSim over its candidates.
+Exact MaxSim's top-10 (the exhaustive scores) is the reference for agreement. The exhaustive and
+exact paths are timed on the first --exact-queries queries (each takes seconds at 10,000 pages);
+agreement and the two-stage latency use all of them.
+Collections are kept under --data between runs (same sizes and seed: built once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKENS, DIM, TEXT_DIM = 1030, 128, 384
+PAGES_PER_DOC = 50
+CONCEPTS, BLANKS, DOC_TOPICS, PAGE_TOPICS = 512, 8, 20, 6
+QUERY_PREFIX, QUERY_CONTENT = 4, 16
+SEED = 7
+TOP = 10
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return (x / np.linalg.norm(x, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def _centroids() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(SEED)
+    return (_unit(rng.normal(size=(CONCEPTS, DIM))), _unit(rng.normal(size=(BLANKS, DIM))),
+            _unit(rng.normal(size=(QUERY_PREFIX, DIM))))
+
+
+def _noise(rng, norm: float, n: int) -> np.ndarray:
+    """n random offsets of about the given length (the centroids are unit vectors)."""
+    return norm / np.sqrt(DIM) * rng.normal(size=(n, DIM))
+
+
+def page_vectors(i: int, concepts: np.ndarray, blanks: np.ndarray) -> np.ndarray:
+    """Page i's (TOKENS, DIM) vectors; the same for the same i in every process."""
+    doc_topics = np.random.default_rng([SEED, i // PAGES_PER_DOC]).choice(CONCEPTS, DOC_TOPICS, replace=False)
+    rng = np.random.default_rng([SEED, 1, i])
+    topics = rng.choice(doc_topics, PAGE_TOPICS, replace=False)
+    n_blank = int(TOKENS * 0.45)
+    blank = blanks[rng.integers(0, BLANKS, n_blank)] + _noise(rng, 0.3, n_blank)
+    content = concepts[rng.choice(topics, TOKENS - n_blank)] + _noise(rng, 0.6, TOKENS - n_blank)
+    return _unit(np.concatenate([blank, content]))
+
+
+def queries(n: int, n_pages: int, concepts, blanks, prefix) -> tuple[list[np.ndarray], list[int]]:
+    rng = np.random.default_rng([SEED, 2, n_pages])
+    targets = rng.choice(n_pages, n, replace=False)
+    out = []
+    for t in targets:
+        page = page_vectors(int(t), concepts, blanks)
+        content = page[rng.choice(np.arange(int(TOKENS * 0.45), TOKENS), QUERY_CONTENT, replace=False)]
+        out.append(_unit(np.concatenate([prefix, content + _noise(rng, 0.5, QUERY_CONTENT)])))
+    return out, [int(t) for t in targets]
+
+
+def doc_id(i: int) -> str:
+    return f"doc{i // PAGES_PER_DOC:05d}"
+
+
+def build(folder: Path, n_pages: int) -> dict:
+    """The collection at `folder`, built once; returns build time and bytes per page on disk."""
+    marker = folder / "bench.json"
+    if marker.exists():
+        return json.loads(marker.read_text())
+    shutil.rmtree(folder, ignore_errors=True)
+    from pagesight.core.types import Document, Page
+    from pagesight.index.edge import EdgeStore
+    from pagesight.index.encoders import EncoderSpec
+    from pagesight.index.pooling import pool_page
+    from pagesight.index.store import CollectionSchema, DocumentVectors, PageStorage, now
+
+    concepts, blanks, _ = _centroids()
+    storage = PageStorage("float32", "none", "mean")
+    started = time.perf_counter()
+    store = EdgeStore(folder, "bench")
+    store.ensure_schema(CollectionSchema(text=EncoderSpec("bench-text", "1", TEXT_DIM),
+                                         page=EncoderSpec("bench-page", "1", DIM), page_storage=storage))
+    rng = np.random.default_rng([SEED, 3])
+    for first in range(0, n_pages, PAGES_PER_DOC):
+        numbers = range(first, min(first + PAGES_PER_DOC, n_pages))
+        vectors = DocumentVectors()
+        pages = []
+        for i in numbers:
+            n = i - first + 1
+            multi = page_vectors(i, concepts, blanks)
+            vectors.page_multi[n] = multi
+            vectors.page_pooled[n] = pool_page(multi, storage)
+            vectors.page_text[n] = _unit(rng.normal(size=TEXT_DIM))
+            pages.append(Page(number=n, width=612, height=792, image_width=1, image_height=1, image="p.png",
+                              thumbnail="t.png"))
+        staging = store.images.new_staging(doc_id(first))
+        staging.mkdir(parents=True)
+        doc = Document(id=doc_id(first), file_name=f"{doc_id(first)}.pdf", source=f"/bench/{doc_id(first)}.pdf",
+                       media_type="application/pdf", pages=len(pages), ingested_at=now())
+        store.add_document(doc, pages, vectors, staging)
+    written = time.perf_counter() - started
+    store.optimize()
+    store.close()
+    segments = folder / "shard" / "segments"
+    optimised = time.perf_counter() - started - written
+    info = {"pages": n_pages, "write_s": round(written, 1), "optimise_s": round(optimised, 1),
+            "disk_bytes_per_page": int(_size(segments) / n_pages)}
+    marker.write_text(json.dumps(info))
+    return info
+
+
+def _size(folder: Path) -> int:
+    return sum(p.stat().st_blocks * 512 for p in folder.rglob("*") if p.is_file())
+
+
+def _page_index(doc: str, page: int) -> int:
+    return int(doc[3:]) * PAGES_PER_DOC + page - 1
+
+
+def run_path(path: str, folder: Path, n_pages: int, n_queries: int, n_timed: int, candidates: int) -> dict:
+    """One path in this process: top-10 page indexes per query, latencies, peak RSS."""
+    import torch
+
+    torch.set_num_threads(1)
+    concepts, blanks, prefix = _centroids()
+    qs, _ = queries(n_queries, n_pages, concepts, blanks, prefix)
+    latencies, tops = [], []
+    if path == "exhaustive":
+        from colpali_engine.utils.processing_utils import BaseVisualRetrieverProcessor
+
+        pages = [torch.from_numpy(page_vectors(i, concepts, blanks)) for i in range(n_pages)]
+        score = BaseVisualRetrieverProcessor.score_multi_vector
+        for q in qs[:n_timed]:
+            started = time.perf_counter()
+            scores = score([torch.from_numpy(q)], pages, device="cpu")[0]
+            tops.append(torch.topk(scores, TOP).indices.tolist())
+            latencies.append(time.perf_counter() - started)
+        for start in range(n_timed, n_queries, 16):  # the reference for the rest, batched (not timed)
+            scores = score([torch.from_numpy(q) for q in qs[start:start + 16]], pages, device="cpu")
+            tops.extend(torch.topk(scores, TOP, dim=1).indices.tolist())
+    else:
+        from pagesight.index.edge import EdgeStore
+
+        store = EdgeStore(folder, "bench")
+        first_pass = "none" if path == "exact" else "pooled"
+        store.search_pages(qs[0], TOP, first_pass=first_pass, candidates=candidates)  # warm-up
+        for q in qs[:n_timed if path == "exact" else n_queries]:
+            started = time.perf_counter()
+            hits = store.search_pages(q, TOP, first_pass=first_pass, candidates=candidates)
+            latencies.append(time.perf_counter() - started)
+            tops.append([_page_index(h.doc_id, h.page) for h in hits])
+        store.close()
+    return {"tops": tops, "latencies_ms": [1000 * s for s in latencies],
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def peak_rss_mb() -> float:
+    """This process's resident high-water mark. (getrusage's ru_maxrss would carry the parent's
+    peak across fork and exec.)"""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def in_child(*args) -> dict:
+    """run_path in a fresh interpreter, so each path's peak memory is its own."""
+    done = subprocess.run([sys.executable, __file__, "--child", json.dumps([str(a) for a in args])],
+                          capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"bench child {args[0]} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pages", default="1000,10000,30000")
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--exact-queries", type=int, default=10)
+    parser.add_argument("--candidates", type=int, default=200, help="the first pass's candidates (settings default)")
+    parser.add_argument("--data", type=Path, default=Path("/tmp/pagesight-bench-query"))
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "query.json")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        path, folder, n_pages, n_queries, n_timed, candidates = json.loads(args.child)
+        print(json.dumps(run_path(path, Path(folder), int(n_pages), int(n_queries), int(n_timed), int(candidates))))
+        return
+
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, 1 thread per path"
+    rows = []
+    for n_pages in (int(n) for n in args.pages.split(",")):
+        folder = args.data / f"pages-{n_pages}"
+        info = build(folder, n_pages)
+        print(f"{n_pages:,} pages: written in {info['write_s']} s, optimised in {info['optimise_s']} s",
+              file=sys.stderr)
+        n_timed = min(args.exact_queries, args.queries)
+        found = {p: in_child(p, folder, n_pages, args.queries, n_timed, args.candidates)
+                 for p in ("exhaustive", "exact", "two-stage")}
+        reference = [set(t) for t in found["exhaustive"]["tops"]]
+        for path, r in found.items():
+            agree = [set(t) == ref for t, ref in zip(r["tops"], reference, strict=False)]
+            overlap = [len(set(t) & ref) / TOP for t, ref in zip(r["tops"], reference, strict=False)]
+            rows.append({
+                "pages": n_pages, "path": path, "queries_timed": len(r["latencies_ms"]),
+                "p50_ms": _pct(r["latencies_ms"], 50), "p95_ms": _pct(r["latencies_ms"], 95),
+                "top10_equal": float(np.mean(agree)), "top10_overlap": float(np.mean(overlap)),
+                "queries_compared": len(agree), "peak_rss_mb": r["peak_rss_mb"],
+                "disk_bytes_per_page": info["disk_bytes_per_page"] if path != "exhaustive" else None,
+            })
+        two, ex = rows[-1], rows[-3]
+        two["speedup_vs_exhaustive"] = ex["p50_ms"] / two["p50_ms"]
+
+    print(f"visual retrieval, {TOKENS} x {DIM} float32 per page, top-{TOP} ({machine})")
+    print(f"{'pages':>7} {'path':<11} {'p50 ms':>9} {'p95 ms':>9} {'top10 =':>8} {'overlap':>8} {'RSS MB':>8} "
+          f"{'disk B/page':>12}")
+    for r in rows:
+        disk = f"{r['disk_bytes_per_page']:,}" if r["disk_bytes_per_page"] else "-"
+        print(f"{r['pages']:>7,} {r['path']:<11} {r['p50_ms']:>9.1f} {r['p95_ms']:>9.1f} {r['top10_equal']:>8.2f} "
+              f"{r['top10_overlap']:>8.3f} {r['peak_rss_mb']:>8.0f} {disk:>12}")
+    for r in rows:
+        if "speedup_vs_exhaustive" in r:
+            print(f"{r['pages']:>7,} pages: two-stage is {r['speedup_vs_exhaustive']:.0f}x faster than "
+                  "exhaustive (p50)")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"machine": machine, "date": time.strftime("%Y-%m-%d"),
+                                    "candidates": args.candidates, "rows": rows}, indent=2) + "\n")
+    print(f"\nwritten to {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
