@@ -20,6 +20,7 @@ __all__ = [
     "StoreLocked",
     "SchemaMismatch",
     "ModelUnavailable",
+    "GenerationError",
 ]
 
 
@@ -86,3 +87,7 @@ class SchemaMismatch(StoreError):
 
 class ModelUnavailable(PageSightError):
     """Model weights are not on disk and may not be downloaded."""
+
+
+class GenerationError(PageSightError):
+    """An answer could not be generated (the model failed, or a remote endpoint refused or timed out)."""

@@ -57,6 +57,22 @@ class Settings(BaseSettings):
     # Threads for torch and BLAS: on a small shared machine one thread is often fastest.
     torch_threads: int = 1
 
+    # Answers: which answerer, how many pages it reads, and how large each page image may be.
+    answerer: Literal["auto", "local", "remote", "extractive"] = Field(
+        default="auto", description="auto: remote when PAGESIGHT_REMOTE_URL is set, local when the full profile's "
+        "generator is on disk, else extractive",
+    )
+    answer_pages: int = Field(default=3, description="top pages the answerer reads")
+    answer_max_pixels: int = Field(default=602_112, description="pixel budget per page image (768 x 28 x 28)")
+    answer_page_text: bool = Field(default=True, description="give the VLM the page text too, fenced, as a hint")
+    answer_max_new_tokens: int = 512
+    # An OpenAI-compatible chat-completions endpoint that accepts images (vLLM, Ollama, TGI, hosted).
+    remote_url: str | None = Field(default=None, description="base URL, e.g. http://localhost:8000/v1")
+    remote_model: str = "Qwen/Qwen2-VL-2B-Instruct"
+    remote_api_key: str | None = None
+    remote_timeout_s: float = 120.0
+    remote_retries: int = 2
+
     # Rendering and extraction.
     render_dpi: int = 144
     min_render_dpi: int = 10

@@ -95,14 +95,22 @@ class Hit(BaseModel):
 
 
 class Citation(BaseModel):
+    """What a marker such as [2] in an answer's text points at."""
+
     marker: int
     doc_id: str
     file_name: str
     page: int
-    box: Box | None = None
+    box: Box | None = Field(default=None, description="where on the page the cited text or figure is")
+    quote: str = Field(default="", description="the cited text, when the answerer quotes")
+    image_path: str | None = None
 
 
 class Answer(BaseModel):
     text: str
     citations: list[Citation] = Field(default_factory=list)
-    extractive: bool = False
+    extractive: bool = Field(default=False, description="quoted from the pages, not generated")
+    answerer: str = ""
+    dropped_citations: list[str] = Field(
+        default_factory=list, description="citations the model made to pages it was not given, removed from the text"
+    )

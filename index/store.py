@@ -252,6 +252,10 @@ class Store(ABC):
         payloads = self._scroll(kind="page", doc_id=doc_id)
         return sorted((Page(**p["page_data"]) for p in payloads), key=lambda p: p.number)
 
+    def page(self, doc_id: str, number: int) -> Page | None:
+        found = self._scroll(kind="page", page=number, doc_id=doc_id)
+        return Page(**found[0]["page_data"]) if found else None
+
     def image_path(self, relative: str) -> Path:
         return self.folder / relative
 

@@ -15,7 +15,7 @@ __all__ = ["TINY_MODELS", "build_tiny_models"]
 
 log = logging.getLogger(__name__)
 
-TINY_MODELS = ("colqwen2", "colqwen2_5", "colpali", "clip", "siglip", "qwen2_vl")
+TINY_MODELS = ("colqwen2", "colqwen2_5", "colpali", "clip", "siglip", "qwen2_vl", "qwen2_5_vl")
 
 _CORPUS = [
     "The quick brown fox jumps over the lazy dog.",
@@ -118,19 +118,35 @@ def build_colqwen2_5(folder: Path, seed: int = 0) -> Path:
     return _build_colqwen(folder, "2.5", seed)
 
 
-def build_qwen2_vl(folder: Path, seed: int = 0) -> Path:
-    """A tiny Qwen2-VL generator (image-text-to-text), for the answerers."""
+def _build_generator(folder: Path, version: str, seed: int) -> Path:
     import torch
-    from transformers import Qwen2VLForConditionalGeneration, Qwen2VLProcessor
+    from transformers import (
+        Qwen2_5_VLForConditionalGeneration,
+        Qwen2_5_VLProcessor,
+        Qwen2VLForConditionalGeneration,
+        Qwen2VLProcessor,
+    )
 
-    config, parts = _qwen_parts("2")
+    model_cls, processor_cls = ((Qwen2VLForConditionalGeneration, Qwen2VLProcessor) if version == "2"
+                                else (Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLProcessor))
+    config, parts = _qwen_parts(version)
     torch.manual_seed(seed)
-    model = Qwen2VLForConditionalGeneration(config).eval()
+    model = model_cls(config).eval()
     model.generation_config.pad_token_id = config.text_config.pad_token_id
     model.generation_config.eos_token_id = config.text_config.eos_token_id
     model.save_pretrained(folder)
-    Qwen2VLProcessor(**parts).save_pretrained(folder)
+    processor_cls(**parts).save_pretrained(folder)
     return folder
+
+
+def build_qwen2_vl(folder: Path, seed: int = 0) -> Path:
+    """A tiny Qwen2-VL generator (image-text-to-text), for the answerers."""
+    return _build_generator(folder, "2", seed)
+
+
+def build_qwen2_5_vl(folder: Path, seed: int = 0) -> Path:
+    """A tiny Qwen2.5-VL generator."""
+    return _build_generator(folder, "2.5", seed)
 
 
 def build_colpali(folder: Path, seed: int = 0) -> Path:
@@ -216,6 +232,7 @@ _BUILDERS = {
     "clip": build_clip,
     "siglip": build_siglip,
     "qwen2_vl": build_qwen2_vl,
+    "qwen2_5_vl": build_qwen2_5_vl,
 }
 
 

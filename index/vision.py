@@ -26,8 +26,10 @@ __all__ = [
     "ImageEncoder",
     "ColVisionEncoder",
     "ClipImageEncoder",
+    "missing_weights",
     "model_family",
     "resolve_device",
+    "torch_dtype",
 ]
 
 log = logging.getLogger(__name__)
@@ -79,7 +81,7 @@ def resolve_device(device: str) -> str:
     return "cpu"
 
 
-def _dtype(dtype: str, device: str):
+def torch_dtype(dtype: str, device: str):
     import torch
 
     if dtype == "auto":
@@ -88,7 +90,7 @@ def _dtype(dtype: str, device: str):
     return {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}[dtype]
 
 
-def _missing(model: str, error: Exception) -> ModelUnavailable:
+def missing_weights(model: str, error: Exception) -> ModelUnavailable:
     return ModelUnavailable(
         f"model {model!r} is not on disk and nothing is downloaded implicitly. Fetch the weights once with "
         f"`pagesight models pull` (or `hf download {model}`), or point the setting at a local folder. ({error})"
@@ -137,7 +139,7 @@ class ColVisionEncoder(PageEncoder):
         family = model_family(model, PAGE_FAMILIES)
         model_cls, processor_cls = (getattr(cm, name) for name in PAGE_FAMILIES[family])
         self.device = resolve_device(device)
-        self.dtype = _dtype(dtype, self.device)
+        self.dtype = torch_dtype(dtype, self.device)
         try:
             # device_map, not .to(): ColPali's tied lm_head stays on the meta device under transformers 5,
             # and the retriever never uses it.
@@ -147,7 +149,7 @@ class ColVisionEncoder(PageEncoder):
             extra = {"max_num_visual_tokens": max_visual_tokens} if family != "paligemma" else {}
             self.processor = processor_cls.from_pretrained(model, local_files_only=True, **extra)
         except OSError as e:
-            raise _missing(model, e) from e
+            raise missing_weights(model, e) from e
         self.batch_size = batch_size
         # PaliGemma's prefix attention reaches the pad tokens of a padded query batch, so a query's
         # vectors would depend on its neighbours: ColPali encodes queries one at a time.
@@ -190,7 +192,7 @@ class ClipImageEncoder(ImageEncoder):
             self.model = model_cls.from_pretrained(model, local_files_only=True).to(self.device).eval()
             self.processor = transformers.AutoProcessor.from_pretrained(model, local_files_only=True)
         except OSError as e:
-            raise _missing(model, e) from e
+            raise missing_weights(model, e) from e
         # SigLIP was trained on text padded to the full length; CLIP on the longest in the batch.
         self._padding = "max_length" if family == "siglip" else True
         self.batch_size = batch_size
