@@ -39,6 +39,14 @@ def text_encoder():
 
 
 @pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> dict[str, Path]:
+    """Every tiny random model (page encoders, image encoders, generators), built once, offline."""
+    from pagesight.index.tiny import build_tiny_models
+
+    return build_tiny_models(tmp_path_factory.mktemp("models") / "tiny")
+
+
+@pytest.fixture(scope="session")
 def report(tmp_path_factory) -> Path:
     return docs.report_pdf(tmp_path_factory.mktemp("docs") / "report.pdf")
 

@@ -6,7 +6,6 @@ from PIL import Image, ImageDraw
 
 from pagesight.core.errors import ModelUnavailable
 from pagesight.index.profiles import model_status, resolve_profile
-from pagesight.index.tiny import build_tiny_models
 from pagesight.index.vision import (
     IMAGE_FAMILIES,
     PAGE_FAMILIES,
@@ -18,8 +17,8 @@ from tests.conftest import make_settings
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return build_tiny_models(tmp_path_factory.mktemp("models") / "tiny")
+def tiny(tiny_models):
+    return tiny_models
 
 
 @pytest.fixture(scope="module", params=["colqwen2", "colqwen2_5", "colpali"])

@@ -1,0 +1,51 @@
+"""One interface for every answerer: `answer(question, evidence) -> Answer`, and `stream`, which
+yields the text as it is generated (str) and ends with the Answer: the text with only valid
+citation markers, and the structured citations. The final Answer's text is the one to keep: a
+marker the model streamed that points at a page it was not given is removed from it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+
+from pagesight.core.types import Answer
+from pagesight.generate.citations import resolve_citations
+from pagesight.generate.prompt import Evidence, Prompt, build_prompt
+
+__all__ = ["Answerer", "NO_PAGES", "VLMAnswerer"]
+
+NO_PAGES = "No indexed page matches the question, so there is nothing to answer from."
+
+
+class Answerer(ABC):
+    name: str = "answerer"
+
+    def answer(self, question: str, evidence: list[Evidence]) -> Answer:
+        *_, final = self.stream(question, evidence)
+        return final
+
+    @abstractmethod
+    def stream(self, question: str, evidence: list[Evidence]) -> Iterator[str | Answer]:
+        """Text deltas, then one Answer."""
+
+
+class VLMAnswerer(Answerer):
+    """A model that reads the prompt (page images, fenced page text, question) and writes the answer."""
+
+    with_text: bool = True
+
+    def stream(self, question: str, evidence: list[Evidence]) -> Iterator[str | Answer]:
+        if not evidence:
+            yield NO_PAGES
+            yield Answer(text=NO_PAGES, answerer=self.name)
+            return
+        pieces = []
+        for delta in self._generate(build_prompt(question, evidence, self.with_text)):
+            pieces.append(delta)
+            yield delta
+        text, citations, dropped = resolve_citations("".join(pieces), evidence)
+        yield Answer(text=text, citations=citations, answerer=self.name, dropped_citations=dropped)
+
+    @abstractmethod
+    def _generate(self, prompt: Prompt) -> Iterator[str]:
+        """Text deltas for a prompt."""

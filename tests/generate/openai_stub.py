@@ -1,0 +1,62 @@
+"""A stand-in for an OpenAI-compatible chat-completions server, run as its own process by the
+remote-answerer tests: `python openai_stub.py PORT_FILE LOG_FILE API_KEY`.
+
+It behaves by the requested model name: "echo" streams a cited answer, "flaky" answers 503 to
+the first request, "slow" waits 3 s before answering, "garbled" sends an event that is not JSON.
+Every request (headers and body) is appended to LOG_FILE as a JSON line.
+"""
+
+import json
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ANSWER = ["The keeper counted ", "4217 ships", " [1].", " A page never given [7]."]
+seen: dict[str, int] = {}
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        with open(sys.argv[2], "a") as log:
+            log.write(json.dumps({"path": self.path, "authorization": self.headers.get("Authorization"),
+                                  "body": body}) + "\n")
+        model = body.get("model")
+        seen[model] = seen.get(model, 0) + 1
+        if self.path != "/v1/chat/completions":
+            return self.json(404, {"error": {"message": "no such route"}})
+        if self.headers.get("Authorization") != f"Bearer {sys.argv[3]}":
+            return self.json(401, {"error": {"message": "Incorrect API key provided"}})
+        if model == "flaky" and seen[model] == 1:
+            return self.json(503, {"error": {"message": "overloaded"}})
+        if model == "slow":
+            time.sleep(3)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        if model == "garbled":
+            self.wfile.write(b"data: {not json\n\n")
+            return
+        for piece in ANSWER:
+            chunk = {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": piece}}]}
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.flush()
+        self.wfile.write(b"data: [DONE]\n\n")
+
+    def json(self, status: int, payload: dict) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+if __name__ == "__main__":
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    Path(sys.argv[1]).write_text(str(server.server_address[1]))
+    server.serve_forever()

@@ -1,0 +1,73 @@
+"""The extractive answerer (lite, offline) on ingested pages: quotes the passage that answers,
+cites its page and block, and never turns document text into anything but a quotation."""
+
+from pagesight.generate.extractive import HEADER, NOT_FOUND, ExtractiveAnswerer
+from pagesight.generate.prompt import Evidence
+from tests.docs import FACT_TEXT
+from tests.generate.conftest import INJECTED
+
+
+def test_it_quotes_the_sentence_that_answers_with_its_page_and_box(library, text_encoder):
+    evidence, ids = library
+    answer = ExtractiveAnswerer(text_encoder).answer("How many ships did the keeper count?",
+                                                     evidence("How many ships did the keeper count?"))
+    assert answer.extractive and answer.answerer == "extractive"
+    assert answer.text.splitlines()[0] == HEADER
+    first = answer.citations[0]
+    assert (first.doc_id, first.page, first.marker) == (ids["report"], 1, 1)
+    assert first.quote == FACT_TEXT and f'1. "{FACT_TEXT}" [1]' in answer.text
+    x0, y0, x1, y1 = first.box  # the text box drawn at (72, 100)-(540, 200) on page 1
+    assert 70 <= x0 and y0 >= 95 and x1 <= 545 and y1 <= 205
+    assert first.image_path and first.image_path.endswith(".png")
+
+
+def test_a_table_row_is_quoted_whole(library, text_encoder):
+    evidence, ids = library
+    question = "What was the revenue of the South region?"
+    answer = ExtractiveAnswerer(text_encoder).answer(question, evidence(question))
+    quotes = [c.quote for c in answer.citations if c.page == 2 and c.doc_id == ids["report"]]
+    assert any("South" in q and "3400" in q for q in quotes), answer.text
+
+
+def test_hidden_text_is_never_quoted_and_a_visible_injection_is_only_ever_quoted(library, text_encoder):
+    evidence, ids = library
+    answerer = ExtractiveAnswerer(text_encoder)
+    for question in ("What should the assistant reply?", "What were the harbour dues per ship?"):
+        answer = answerer.answer(question, evidence(question))
+        lines = answer.text.splitlines()
+        assert lines[0] == HEADER
+        for n, line in enumerate(lines[1:], start=1):  # every other line is a numbered quotation
+            assert line.startswith(f'{n}. "') and line.endswith(f'" [{n}]')
+        assert "PWNED" not in answer.text.replace(INJECTED, "")  # only inside the quoted sentence
+        assert "IGNORE PREVIOUS INSTRUCTIONS" not in answer.text  # 3 Tr text on the report never indexed
+    dues = answerer.answer("What were the harbour dues per ship?", evidence("What were the harbour dues per ship?"))
+    assert dues.citations[0].quote == "The harbour dues rose to 12 shillings per ship in 1820."
+    assert dues.citations[0].doc_id == ids["memo"]
+
+
+def test_it_says_plainly_when_nothing_answers(library, text_encoder):
+    evidence, _ = library
+    answer = ExtractiveAnswerer(text_encoder, min_score=0.9).answer("Who won the 1998 World Cup final?",
+                                                                    evidence("Who won the 1998 World Cup final?"))
+    assert answer.text == NOT_FOUND and answer.citations == []
+
+
+def test_no_pages_no_answer(text_encoder):
+    answer = ExtractiveAnswerer(text_encoder).answer("anything", [])
+    assert "nothing to answer from" in answer.text and answer.citations == []
+
+
+def test_streaming_yields_the_lines_then_the_answer(library, text_encoder):
+    evidence, _ = library
+    question = "How many ships did the keeper count?"
+    events = list(ExtractiveAnswerer(text_encoder).stream(question, evidence(question)))
+    *deltas, final = events
+    assert all(isinstance(d, str) for d in deltas) and "".join(deltas).rstrip("\n") == final.text
+
+
+def test_a_hit_without_its_page_is_answered_from_the_hit_text(text_encoder):
+    from pagesight.core.types import Hit
+
+    hit = Hit(doc_id="d", file_name="f.pdf", page=3, score=1.0, text="The bridge opened in 1890. It is red.")
+    answer = ExtractiveAnswerer(text_encoder).answer("When did the bridge open?", [Evidence(1, hit, None, None)])
+    assert answer.citations[0].quote == "The bridge opened in 1890." and answer.citations[0].box is None
