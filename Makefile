@@ -33,6 +33,7 @@ demo: setup
 	$(VENV)/bin/pagesight sample $(DEMO)/sample.pdf
 	PAGESIGHT_DATA_DIR=$(DEMO)/data $(VENV)/bin/pagesight ingest $(DEMO)/sample.pdf --tag demo
 	PAGESIGHT_DATA_DIR=$(DEMO)/data $(VENV)/bin/pagesight search "When was the telegraph cable laid across the Atlantic?" -k 3
+	PAGESIGHT_DATA_DIR=$(DEMO)/data $(VENV)/bin/pagesight ask "When was the telegraph cable laid across the Atlantic?"
 
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider

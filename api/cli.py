@@ -212,6 +212,69 @@ def search(
         out.print(f"   [dim]{_safe(h.image_path)}[/dim]", highlight=False)
 
 
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="the question")],
+    k: Annotated[int | None, typer.Option("-k", min=1, max=20, help="pages the answerer reads")] = None,
+    doc: Annotated[list[str] | None, typer.Option("--doc", help="only these document ids (repeatable)")] = None,
+    file: Annotated[str | None, typer.Option("--file", help="only files whose name matches this glob")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="only documents with any of these tags")] = None,
+    pages: Annotated[str | None, typer.Option("--pages", help="page range: 3-7, 3-, -7 or 5")] = None,
+    answerer: Annotated[str | None, typer.Option(help="auto, local, remote or extractive")] = None,
+    collection: Collection = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the answer, citations and pages as JSON")] = False,
+) -> None:
+    """Answer from the best pages, streaming, then list the citations (page, box, image)."""
+    from pagesight.core.errors import PageSightError
+    from pagesight.core.types import Answer
+    from pagesight.generate import choose_answerer, gather_evidence, load_answerer
+    from pagesight.index.store import SearchFilter
+    from pagesight.retrieve import Retriever
+
+    settings = _settings()
+    if answerer is not None:
+        if answerer not in ("auto", "local", "remote", "extractive"):
+            _fail(f"--answerer must be auto, local, remote or extractive, not {answerer!r}")
+        settings = settings.model_copy(update={"answerer": answerer})
+    k = k or settings.answer_pages
+    flt = SearchFilter(doc_ids=tuple(doc) if doc else None, tags=tuple(tag) if tag else None, pages=_page_range(pages))
+    with _open(collection) as store:
+        encoders = _encoders()
+        kind, why = choose_answerer(settings, encoders.profile)
+        err.print(f"answerer: {kind} ({_safe(why)})", highlight=False)
+        final = None
+        try:
+            model = load_answerer(settings, encoders.text, kind, encoders.profile)
+            result = Retriever(store, encoders, settings).search(question, k, flt, file_glob=file)
+            evidence = gather_evidence(store, result.hits, k)
+            for event in model.stream(question, evidence):
+                if isinstance(event, Answer):
+                    final = event
+                elif not as_json:
+                    sys.stdout.write(_plain(event))
+                    sys.stdout.flush()
+        except PageSightError as e:
+            _fail(str(e))
+    if as_json:
+        out.print_json(json.dumps({"answer": final.model_dump(mode="json"), "channels": result.channels,
+                                   "pages": [h.model_dump(mode="json") for h in result.hits]}))
+        return
+    sys.stdout.write("\n")
+    if final.dropped_citations:
+        err.print(f"dropped citations to pages not given: {_safe(', '.join(final.dropped_citations))}", highlight=False)
+    if final.citations:
+        out.print("[bold]citations[/bold]")
+    for c in final.citations:
+        box = "box " + ", ".join(f"{v:.0f}" for v in c.box) + " pt" if c.box else "whole page"
+        out.print(f"[{c.marker}] {_plain(c.file_name)}, page {c.page} ({box})", highlight=False, markup=False)
+        out.print(f"    {_safe(c.image_path or '')}", highlight=False, soft_wrap=True)
+
+
+def _plain(text: str) -> str:
+    """Generated or quoted text for the terminal: no control codes (escape sequences) pass."""
+    return "".join(c if c.isprintable() or c in "\n\t" else "\ufffd" for c in text)
+
+
 @app.command("eval")
 def eval_command(
     questions: Annotated[str, typer.Argument(help="FinanceBench JSONL, MMLongBench-Doc samples.json or plain JSONL")],

@@ -180,3 +180,24 @@ def test_models_build_tiny_then_ingest_with_the_tiny_profile(data_dir, monkeypat
     result = invoke("ingest", str(pdf))
     assert result.exit_code == 0, result.output
     assert "profile: tiny (set by PAGESIGHT_PROFILE)" in result.output
+
+
+def test_ask_streams_a_quoted_answer_then_its_citations(data_dir, report):
+    assert invoke("ingest", str(report)).exit_code == 0
+    result = invoke("ask", "How many ships did the keeper count?")
+    assert result.exit_code == 0, result.output
+    assert "answerer: extractive (the lite profile has no generator)" in result.stderr
+    assert f'1. "{docs.FACT_TEXT}" [1]' in result.stdout
+    assert "citations" in result.stdout and "report.pdf" in result.stdout and "p0001.png" in result.stdout
+
+    as_json = invoke("ask", "How many ships did the keeper count?", "--json")
+    answer = json.loads(as_json.stdout)["answer"]
+    assert answer["extractive"] and answer["citations"][0]["page"] == 1
+    assert answer["citations"][0]["quote"] == docs.FACT_TEXT
+
+
+def test_ask_with_a_remote_answerer_but_no_url_says_what_is_missing(data_dir, report):
+    assert invoke("ingest", str(report)).exit_code == 0
+    result = invoke("ask", "anything", "--answerer", "remote")
+    assert result.exit_code == 2 and "PAGESIGHT_REMOTE_URL" in result.stderr
+    assert invoke("ask", "anything", "--answerer", "oracle").exit_code == 2
