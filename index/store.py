@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from pagesight.core.errors import SchemaMismatch
-from pagesight.core.types import Document, Hit, Page
+from pagesight.core.types import Document, Hit, Page, Region
 from pagesight.index.encoders import EncoderSpec, SparseVector
 from pagesight.index.images import PageImages
 
@@ -114,13 +114,14 @@ class DocumentVectors:
     """Vectors for one document; any part may be missing when the profile lacks that encoder."""
 
     page_text: dict[int, np.ndarray] = field(default_factory=dict)  # page number -> (dim,)
-    block_text: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)  # (page, block index) -> (dim,)
+    passages: dict[int, list[Region]] = field(default_factory=dict)  # page number -> its passages (ingest.passages)
+    passage_text: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)  # (page, passage index) -> (dim,)
     page_image: dict[int, np.ndarray] = field(default_factory=dict)  # page number -> (dim,)
     page_multi: dict[int, np.ndarray] = field(default_factory=dict)  # page number -> (n_tokens, dim)
     page_pooled: dict[int, np.ndarray] = field(default_factory=dict)  # page number -> (n_pooled, dim)
     figure_image: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)  # (page, figure index) -> (dim,)
     page_sparse: dict[int, SparseVector] = field(default_factory=dict)  # page number -> BM25 (indices, values)
-    block_sparse: dict[tuple[int, int], SparseVector] = field(default_factory=dict)
+    passage_sparse: dict[tuple[int, int], SparseVector] = field(default_factory=dict)
 
 
 class Store(ABC):
@@ -260,11 +261,11 @@ class Store(ABC):
         return self.folder / relative
 
     def search_text(self, vector: np.ndarray, limit: int = 10, flt: SearchFilter = SearchFilter()) -> list[Hit]:
-        """Dense text search over page text and text blocks; the best region per page."""
+        """Dense text search over page text and passages; the best region per page."""
         return self._search_channel("text", vector, limit, flt)
 
     def search_sparse(self, vector: SparseVector, limit: int = 10, flt: SearchFilter = SearchFilter()) -> list[Hit]:
-        """BM25 over page text and text blocks (the collection applies IDF); the best region per page."""
+        """BM25 over page text and passages (the collection applies IDF); the best region per page."""
         if not vector[0]:  # only stopwords: nothing to match
             return []
         return self._search_channel("bm25", vector, limit, flt)
@@ -337,10 +338,10 @@ class Store(ABC):
                 "thumbnail": self.images.relative(doc.id, page.thumbnail), "text_source": page.text_source,
                 "page_data": page.model_dump(mode="json"), "document": document, "replaces": replaces,
             }))
-            for i, block in enumerate(page.blocks):
+            for i, block in enumerate(vectors.passages.get(page.number, [])):
                 key = (page.number, i)
-                named = {name: found[key] for name, found in ((TEXT_VECTOR, vectors.block_text),
-                                                               (SPARSE_VECTOR, vectors.block_sparse)) if key in found}
+                named = {name: found[key] for name, found in ((TEXT_VECTOR, vectors.passage_text),
+                                                               (SPARSE_VECTOR, vectors.passage_sparse)) if key in found}
                 if named:
                     points.append(Point(point_id(doc.id, "block", page.number, i), named, {
                         **base, "kind": "block", "page": page.number, "text": block.text, "image": image,

@@ -23,6 +23,7 @@ from pagesight.index.profiles import Encoders
 from pagesight.index.store import DocumentVectors, PageStorage, Store, now
 from pagesight.ingest.detect import SUPPORTED, sniff, sniff_file
 from pagesight.ingest.extract import ExtractOptions
+from pagesight.ingest.passages import document_title, passages
 from pagesight.ingest.worker import ExtractionWorker
 
 __all__ = ["FileOutcome", "Ingestor", "find_files", "document_id"]
@@ -144,35 +145,35 @@ class Ingestor:
                 pages=len(extracted.pages), tags=tags, ingested_at=now(), repaired=extracted.repaired,
                 warnings=extracted.warnings,
             )
-            vectors = self._encode(extracted.pages, staging)
+            vectors = self._encode(extracted.pages, staging, title=document_title(path.name))
             self.store.add_document(doc, extracted.pages, vectors, staging, replaces=replaces)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         status: Status = "replaced" if replaces else "ingested"
         return FileOutcome(str(path), status, doc_id, doc.pages, warnings=extracted.warnings)
 
-    def _encode(self, pages, folder: Path) -> DocumentVectors:
-        """Every vector the profile has: page text and text blocks (text encoder and BM25), page
+    def _encode(self, pages, folder: Path, title: str = "") -> DocumentVectors:
+        """Every vector the profile has: page text and its passages (text encoder and BM25), page
         images as multi-vectors (page encoder), page images and figure crops (image encoder)."""
         vectors = DocumentVectors()
         text, image, page, sparse = self.encoders.text, self.encoders.image, self.encoders.page, self.encoders.sparse
-        keys, texts = [], []  # page numbers and (page, block) pairs, with their text
+        keys, texts = [], []  # page numbers and (page, passage) pairs, with their text
         for p in pages:
             if p.text.strip():
                 keys.append(p.number)
-                texts.append(p.text)
-            for i, block in enumerate(p.blocks):
-                if block.text.strip():
-                    keys.append((p.number, i))
-                    texts.append(block.text)
+                texts.append(f"{title}\n{p.text}")
+            vectors.passages[p.number] = passages(p)
+            for i, passage in enumerate(vectors.passages[p.number]):
+                keys.append((p.number, i))
+                texts.append(f"{title}\n{passage.text}")
         text_encodings = (
-            (text.encode if text else None, vectors.page_text, vectors.block_text),
-            (sparse.encode_documents if sparse else None, vectors.page_sparse, vectors.block_sparse),
+            (text.encode if text else None, vectors.page_text, vectors.passage_text),
+            (sparse.encode_documents if sparse else None, vectors.page_sparse, vectors.passage_sparse),
         )
-        for encode, by_page, by_block in text_encodings:
+        for encode, by_page, by_passage in text_encodings:
             if encode is not None:
                 for key, vector in zip(keys, encode(texts), strict=True):
-                    (by_block if isinstance(key, tuple) else by_page)[key] = vector
+                    (by_passage if isinstance(key, tuple) else by_page)[key] = vector
         if image is None and page is None:
             return vectors
         from PIL import Image

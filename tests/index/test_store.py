@@ -41,7 +41,8 @@ def make_doc(store: EdgeStore, doc_id: str, n_pages: int, text_vectors: list, so
     rng = np.random.default_rng(n_pages)
     vectors = DocumentVectors(
         page_text={n: unit(text_vectors[n - 1]) for n in range(1, n_pages + 1)},
-        block_text={(n, 0): unit(text_vectors[n - 1]) for n in range(1, n_pages + 1)},
+        passages={n: pages[n - 1].regions for n in range(1, n_pages + 1)},
+        passage_text={(n, 0): unit(text_vectors[n - 1]) for n in range(1, n_pages + 1)},
         page_image={n: unit(rng.normal(size=3)) for n in range(1, n_pages + 1)},
         page_multi={n: rng.normal(size=(5, 8)).astype(np.float32) for n in range(1, n_pages + 1)},
     )
