@@ -283,14 +283,17 @@ def eval_command(
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="only the first N questions")] = None,
     collection: Collection = None,
     out_file: Annotated[str | None, typer.Option("--out", help="also write the report here as JSON")] = None,
+    answers: Annotated[bool, typer.Option("--answers", help="also answer each question and check the citations "
+                                          "against the gold pages")] = False,
 ) -> None:
-    """Recall@1/5/10, nDCG@5, MRR and latency per channel and fused, on a question set."""
+    """Recall@1/5/10, nDCG@5, MRR and latency per channel and fused, on a question set; with --answers,
+    how often the answerer's citations point at a gold page."""
     from dataclasses import asdict
     from pathlib import Path
 
     from pagesight.core.errors import PageSightError
     from pagesight.ingest.pipeline import Ingestor, find_files
-    from pagesight.retrieve import Retriever, evaluate, read_questions
+    from pagesight.retrieve import Retriever, evaluate, evaluate_answers, read_questions
 
     try:
         asked = read_questions(Path(questions), fmt)[:limit]
@@ -305,7 +308,16 @@ def eval_command(
                     failed = [o for o in ingestor.ingest(files) if o.status == "failed"]
                 for o in failed:
                     err.print(f"not ingested: {_safe(o.path)}: {_safe(o.reason)}", highlight=False)
-            report = evaluate(Retriever(store, encoders, _settings()), asked)
+            retriever = Retriever(store, encoders, _settings())
+            report = evaluate(retriever, asked)
+            answered = None
+            if answers:
+                from pagesight.generate import choose_answerer, load_answerer
+
+                kind, why = choose_answerer(_settings(), encoders.profile)
+                err.print(f"answerer: {kind} ({_safe(why)})", highlight=False)
+                answerer = load_answerer(_settings(), encoders.text, kind, encoders.profile)
+                answered = evaluate_answers(retriever, answerer, asked, _settings().answer_pages)
         except PageSightError as e:
             _fail(str(e))
     table = Table(title=f"{report.questions} questions")
@@ -315,8 +327,14 @@ def eval_command(
         table.add_row(channel, *(f"{r.recall[k]:.3f}" for k in (1, 5, 10)), f"{r.ndcg5:.3f}", f"{r.mrr:.3f}",
                       f"{r.latency_ms_p50:.0f}", f"{r.latency_ms_p95:.0f}")
     out.print(table)
+    if answered is not None:
+        out.print(f"answers ({_settings().answer_pages} pages each): a gold page among those read "
+                  f"{answered.gold_in_pages:.3f}; first citation on a gold page {answered.first_citation_gold:.3f}; "
+                  f"any citation on a gold page {answered.any_citation_gold:.3f}; "
+                  f"p50 {answered.latency_ms_p50:.0f} ms, p95 {answered.latency_ms_p95:.0f} ms", highlight=False)
     if out_file:
-        Path(out_file).write_text(json.dumps(asdict(report), indent=2) + "\n")
+        data = asdict(report) | ({"answers": asdict(answered)} if answered is not None else {})
+        Path(out_file).write_text(json.dumps(data, indent=2) + "\n")
 
 
 @models_app.command("list")

@@ -15,6 +15,7 @@ import numpy as np
 from pagesight.core.types import Answer, Box, Citation
 from pagesight.generate.answerer import NO_PAGES, Answerer
 from pagesight.generate.prompt import Evidence
+from pagesight.ingest.passages import document_title
 
 __all__ = ["ExtractiveAnswerer", "HEADER", "NOT_FOUND", "candidates"]
 
@@ -22,6 +23,7 @@ HEADER = "Extractive answer: passages quoted from the pages, not generated."
 NOT_FOUND = "The retrieved pages do not appear to answer the question."
 MAX_QUOTE = 400
 MAX_CANDIDATES = 600
+RANK_PRIOR = 0.1
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9(\"'])")
 _ENDS_IN_NUMBER = re.compile(r"\(?[$€£]?\d[\d,.]*\)?%?\s*$")
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
@@ -109,9 +111,11 @@ class ExtractiveAnswerer(Answerer):
             pool, overlap = [pool[i] for i in keep], overlap[keep]
         if not pool:
             return []
-        vectors = self.encoder.encode([question] + [c.text[:MAX_QUOTE] for c in pool], query=True)
+        # Each passage is read with its document's title, as at ingest: a table row rarely names its company.
+        texts = [f"{document_title(c.evidence.hit.file_name)}\n{c.text[:MAX_QUOTE]}" for c in pool]
+        vectors = self.encoder.encode([question] + texts, query=True)
         similarity = vectors[1:] @ vectors[0]
-        rank_bonus = np.array([0.05 / c.evidence.marker for c in pool])  # the retriever's order breaks ties
+        rank_bonus = np.array([RANK_PRIOR / c.evidence.marker for c in pool])  # the retriever's order counts
         scores = 0.7 * similarity + 0.3 * overlap + rank_bonus
         return sorted(zip(scores.tolist(), pool, strict=True), key=lambda sc: -sc[0])
 

@@ -1,8 +1,9 @@
 """Query to ranked hits: visual, figure, text and BM25 channels fused by weighted reciprocal rank;
-retrieval evaluation."""
+retrieval and answer evaluation."""
 
-from pagesight.retrieve.evaluate import EvalReport, Question, evaluate, read_questions
+from pagesight.retrieve.evaluate import AnswerReport, EvalReport, Question, evaluate, evaluate_answers, read_questions
 from pagesight.retrieve.fusion import rrf
 from pagesight.retrieve.retriever import Retriever, SearchResult
 
-__all__ = ["EvalReport", "Question", "Retriever", "SearchResult", "evaluate", "read_questions", "rrf"]
+__all__ = ["AnswerReport", "EvalReport", "Question", "Retriever", "SearchResult", "evaluate", "evaluate_answers",
+           "read_questions", "rrf"]

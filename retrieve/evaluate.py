@@ -20,9 +20,11 @@ from pathlib import Path
 from pagesight.index.store import SearchFilter
 
 __all__ = [
+    "AnswerReport",
     "EvalReport",
     "Question",
     "evaluate",
+    "evaluate_answers",
     "mrr",
     "ndcg_at_k",
     "read_questions",
@@ -168,6 +170,37 @@ def evaluate(retriever, questions: Sequence[Question], ks: Sequence[int] = (1, 5
             latency_ms_p95=_percentile(latencies[channel], 95),
         )
     return report
+
+
+@dataclass
+class AnswerReport:
+    """How often an answer's evidence comes from a gold page: among the pages the answerer read,
+    in its first citation, in any of its citations."""
+
+    questions: int
+    gold_in_pages: float
+    first_citation_gold: float
+    any_citation_gold: float
+    latency_ms_p50: float
+    latency_ms_p95: float
+
+
+def evaluate_answers(retriever, answerer, questions: Sequence[Question], k: int = 3) -> AnswerReport:
+    """Every question retrieved (fused, top k) and answered; citations checked against the gold pages."""
+    from pagesight.generate import gather_evidence
+
+    read, first, anywhere, latencies = [], [], [], []
+    for question in questions:
+        started = time.perf_counter()
+        evidence = gather_evidence(retriever.store, retriever.search(question.text, k=k).hits, k)
+        answer = answerer.answer(question.text, evidence)
+        latencies.append(1000 * (time.perf_counter() - started))
+        cited = [(_stem(c.file_name), c.page) for c in answer.citations]
+        read.append(any((_stem(e.hit.file_name), e.hit.page) in question.relevant for e in evidence))
+        first.append(bool(cited) and cited[0] in question.relevant)
+        anywhere.append(any(c in question.relevant for c in cited))
+    return AnswerReport(len(questions), _mean(read), _mean(first), _mean(anywhere),
+                        _percentile(latencies, 50), _percentile(latencies, 95))
 
 
 def _mean(values) -> float:

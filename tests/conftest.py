@@ -16,6 +16,7 @@ from pagesight.core.settings import Settings  # noqa: E402
 from tests import docs  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+FINANCEBENCH = Path(__file__).resolve().parents[1].parent / "shared" / "devset" / "financebench"
 
 
 def make_settings(data_dir: Path, **overrides) -> Settings:
@@ -56,3 +57,10 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"the real-world corpus is not here ({CORPUS}); it lives in the project's shared folder")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def financebench() -> Path:
+    if not (FINANCEBENCH / "questions_local_subset.jsonl").is_file():
+        pytest.skip(f"the FinanceBench devset is not here ({FINANCEBENCH}); it lives in the project's shared folder")
+    return FINANCEBENCH
