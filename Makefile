@@ -5,13 +5,15 @@ VENV    ?= .venv
 PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 APT_PKGS := tesseract-ocr tesseract-ocr-eng
+# The browser test drives Debian's Chromium through Playwright (never `playwright install`).
+TEST_APT_PKGS := chromium
 DEMO    ?= pagesight-demo
 # One thread each: on a small machine, BLAS and torch threads only fight each other.
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup system-deps demo test bench clean
+.PHONY: setup system-deps test-deps demo test bench clean
 
 setup: system-deps $(VENV)/.installed
 
@@ -20,6 +22,13 @@ system-deps:
 		echo "installing $(APT_PKGS) (OCR for scanned pages)"; \
 		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(APT_PKGS); \
+	fi
+
+test-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "installing $(TEST_APT_PKGS) (the browser test of the chat page)"; \
+		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(TEST_APT_PKGS); \
 	fi
 
 $(VENV)/.installed: pyproject.toml
@@ -35,7 +44,7 @@ demo: setup
 	PAGESIGHT_DATA_DIR=$(DEMO)/data $(VENV)/bin/pagesight search "When was the telegraph cable laid across the Atlantic?" -k 3
 	PAGESIGHT_DATA_DIR=$(DEMO)/data $(VENV)/bin/pagesight ask "When was the telegraph cable laid across the Atlantic?"
 
-test: setup
+test: setup test-deps
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: setup

@@ -161,15 +161,12 @@ def documents_delete(
 
 def _page_range(text: str | None) -> tuple[int | None, int | None] | None:
     """'3-7', '3-', '-7' or '5' as an inclusive range."""
-    if not text:
-        return None
-    low, sep, high = text.partition("-")
+    from pagesight.index.store import SearchFilter
+
     try:
-        start = int(low) if low else None
-        end = (int(high) if high else None) if sep else start
-    except ValueError:
-        _fail(f"--pages {text!r}: use N, N-M, N- or -M")
-    return start, end
+        return SearchFilter.parse_pages(text)
+    except ValueError as e:
+        _fail(f"--pages: {e}")
 
 
 @app.command()
@@ -273,6 +270,22 @@ def ask(
 def _plain(text: str) -> str:
     """Generated or quoted text for the terminal: no control codes (escape sequences) pass."""
     return "".join(c if c.isprintable() or c in "\n\t" else "\ufffd" for c in text)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0 for every interface)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+) -> None:
+    """The REST API and the chat web page (http://HOST:PORT/, OpenAPI docs at /docs)."""
+    import uvicorn
+
+    settings = _settings()
+    if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_keys:
+        err.print("warning: listening beyond this machine without PAGESIGHT_API_KEYS: anyone who can reach "
+                  f"{host}:{port} can read and change the documents", highlight=False)
+    uvicorn.run("pagesight.api.app:create_app", factory=True, host=host, port=port, log_level="info",
+                timeout_graceful_shutdown=10)
 
 
 @app.command("eval")

@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     remote_timeout_s: float = 120.0
     remote_retries: int = 2
 
+    # The REST API (pagesight serve).
+    api_keys: str | None = Field(default=None, description="comma-separated; when set, every route but /health "
+                                 "needs Authorization: Bearer <key>")
+    cors_origins: str | None = Field(default=None, description="comma-separated origins; CORS is closed when unset")
+    max_upload_mb: float = Field(default=512.0, description="one upload request, all its files together")
+    max_upload_files: int = 100
+
     # Rendering and extraction.
     render_dpi: int = 144
     min_render_dpi: int = 10

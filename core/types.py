@@ -104,6 +104,8 @@ class Citation(BaseModel):
     box: Box | None = Field(default=None, description="where on the page the cited text or figure is")
     quote: str = Field(default="", description="the cited text, when the answerer quotes")
     image_path: str | None = None
+    page_width: float | None = Field(default=None, description="the page's size in the box's units, to draw the box")
+    page_height: float | None = None
 
 
 class Answer(BaseModel):

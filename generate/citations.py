@@ -59,7 +59,7 @@ def resolve_citations(answer: str, evidence: list[Evidence]) -> tuple[str, list[
             if n not in citations:
                 e = by_marker[n]
                 citations[n] = Citation(marker=n, doc_id=e.hit.doc_id, file_name=e.hit.file_name, page=e.hit.page,
-                                        box=best_box(claim, e), image_path=e.hit.image_path)
+                                        box=best_box(claim, e), image_path=e.hit.image_path, **e.page_size)
     return text, list(citations.values()), dropped
 
 

@@ -145,5 +145,5 @@ class ExtractiveAnswerer(Answerer):
             yield line + "\n"
             hit = c.evidence.hit
             citations.append(Citation(marker=n, doc_id=hit.doc_id, file_name=hit.file_name, page=hit.page,
-                                      box=c.box, quote=quote, image_path=hit.image_path))
+                                      box=c.box, quote=quote, image_path=hit.image_path, **c.evidence.page_size))
         yield Answer(text="\n".join(lines), citations=citations, extractive=True, answerer=self.name)

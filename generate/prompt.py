@@ -44,6 +44,12 @@ class Evidence:
     def text(self) -> str:
         return self.page.text if self.page is not None else self.hit.text
 
+    @property
+    def page_size(self) -> dict:
+        if self.page is None:
+            return {}
+        return {"page_width": self.page.width, "page_height": self.page.height}
+
 
 @dataclass(frozen=True)
 class Part:

@@ -101,6 +101,21 @@ class SearchFilter:
         """True when the filter can match nothing (an empty id list after resolving a glob)."""
         return self.doc_ids is not None and len(self.doc_ids) == 0
 
+    @staticmethod
+    def parse_pages(text: str | None) -> tuple[int | None, int | None] | None:
+        """'3-7', '3-', '-7' or '5' as an inclusive range; ValueError for anything else."""
+        if not text:
+            return None
+        low, sep, high = text.strip().partition("-")
+        try:
+            start = int(low) if low else None
+            end = (int(high) if high else None) if sep else start
+        except ValueError:
+            raise ValueError(f"page range {text!r}: use N, N-M, N- or -M") from None
+        if (start is not None and start < 1) or (end is not None and end < 1) or (start, end) == (None, None):
+            raise ValueError(f"page range {text!r}: pages are numbered from 1")
+        return start, end
+
 
 @dataclass
 class Point:

@@ -109,10 +109,15 @@ class Ingestor:
                 on_file(outcome)
         return outcomes
 
-    def ingest_file(self, path: Path, *, tags: list[str] = (), password: str | None = None) -> FileOutcome:
+    def ingest_file(self, path: Path, *, tags: list[str] = (), password: str | None = None,
+                    file_name: str | None = None, source: str | None = None,
+                    on_pages: Callable[[int, int], None] | None = None) -> FileOutcome:
+        """One file. `file_name` and `source` stand in for the path's when the path is not the
+        document's own (an upload's temporary file); `on_pages(done, total)` reports progress."""
         path = Path(path).resolve()
         try:
-            return self._ingest(path, sorted(set(tags)), password)
+            return self._ingest(path, sorted(set(tags)), password, file_name or path.name, source or str(path),
+                                on_pages)
         except PageSightError as e:
             log.info("%s failed: %s", path, e.reason)
             return FileOutcome(str(path), "failed", reason=e.reason)
@@ -122,7 +127,8 @@ class Ingestor:
             log.exception("unexpected failure ingesting %s", path)
             return FileOutcome(str(path), "failed", reason=f"unexpected error ({type(e).__name__}: {e})")
 
-    def _ingest(self, path: Path, tags: list[str], password: str | None) -> FileOutcome:
+    def _ingest(self, path: Path, tags: list[str], password: str | None, file_name: str, source: str,
+                on_pages: Callable[[int, int], None] | None) -> FileOutcome:
         size = path.stat().st_size
         if size == 0:
             raise EmptyFile("the file is empty (0 bytes)", path)
@@ -134,19 +140,23 @@ class Ingestor:
         existing = self.store.get_document(doc_id)
         if existing is not None:
             return FileOutcome(str(path), "unchanged", doc_id, existing.pages, reason="already indexed")
-        replaces = [d.id for d in self.store.documents_from(str(path))]
+        replaces = [d.id for d in self.store.documents_from(source)]
 
         staging = self.store.images.new_staging(doc_id)
         try:
             options = ExtractOptions.from_settings(self.settings, password=password)
             extracted = self._worker.run(path, media_type, staging, options, self.settings.file_timeout_s)
             doc = Document(
-                id=doc_id, file_name=path.name, source=str(path), media_type=media_type,
+                id=doc_id, file_name=file_name, source=source, media_type=media_type,
                 pages=len(extracted.pages), tags=tags, ingested_at=now(), repaired=extracted.repaired,
                 warnings=extracted.warnings,
             )
-            vectors = self._encode(extracted.pages, staging, title=document_title(path.name))
+            if on_pages:
+                on_pages(0, doc.pages)
+            vectors = self._encode(extracted.pages, staging, title=document_title(file_name))
             self.store.add_document(doc, extracted.pages, vectors, staging, replaces=replaces)
+            if on_pages:
+                on_pages(doc.pages, doc.pages)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         status: Status = "replaced" if replaces else "ingested"

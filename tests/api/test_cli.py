@@ -1,6 +1,7 @@
 """The `pagesight` command, called in-process through Typer's runner and once as a real process."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -201,3 +202,31 @@ def test_ask_with_a_remote_answerer_but_no_url_says_what_is_missing(data_dir, re
     result = invoke("ask", "anything", "--answerer", "remote")
     assert result.exit_code == 2 and "PAGESIGHT_REMOTE_URL" in result.stderr
     assert invoke("ask", "anything", "--answerer", "oracle").exit_code == 2
+
+
+def test_serve_answers_health_and_the_page(tmp_path):
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PAGESIGHT_DATA_DIR": str(tmp_path / "data"), "PAGESIGHT_PROFILE": "lite"}
+    process = subprocess.Popen([sys.executable, "-m", "pagesight.api.cli", "serve", "--port", str(port)],
+                               env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline, process.stderr.read().decode()
+                time.sleep(0.2)
+        assert health.json() == {"status": "ok"}
+        assert "PageSight" in httpx.get(f"http://127.0.0.1:{port}/").text
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -1,0 +1,70 @@
+"""The API under test: an app over a fresh lite collection, in-process (TestClient) or served by
+uvicorn on 127.0.0.1 for real HTTP clients (the openai package, a browser)."""
+
+import socket
+import threading
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pagesight.api.app import create_app
+from tests.conftest import make_settings
+
+KEY = "test-key-0123456789"
+
+
+def wait_for_job(client, job_id: str, timeout_s: float = 120) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        job = client.get(f"/v1/jobs/{job_id}").json()
+        if job["status"] == "done":
+            return job
+        assert time.monotonic() < deadline, job
+        time.sleep(0.2)
+
+
+def upload(client, *files: tuple[str, bytes], tags: str | None = None) -> dict:
+    response = client.post("/v1/documents", files=[("files", (name, data, "application/octet-stream"))
+                                                   for name, data in files],
+                           data={"tags": tags} if tags else None)
+    assert response.status_code == 202, response.text
+    return wait_for_job(client, response.json()["id"])
+
+
+@pytest.fixture
+def api_settings(tmp_path):
+    return make_settings(tmp_path / "data", profile="lite")
+
+
+@pytest.fixture
+def client(api_settings):
+    with TestClient(create_app(api_settings)) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, report):
+    """uvicorn serving the app on a free port, with the report ingested; (base URL, settings)."""
+    import uvicorn
+
+    settings = make_settings(tmp_path_factory.mktemp("served") / "data", profile="lite", api_keys=KEY)
+    app = create_app(settings)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    import httpx
+
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}, timeout=120) as http:
+        upload(http, ("report.pdf", report.read_bytes()))
+    yield base, settings
+    server.should_exit = True
+    thread.join(timeout=30)
