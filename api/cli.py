@@ -24,6 +24,27 @@ err = Console(stderr=True)
 Collection = Annotated[str | None, typer.Option("--collection", "-c", help="collection name (default: 'default')")]
 
 
+_state: dict[str, str | None] = {"server": None}
+
+
+@app.callback()
+def _options(
+    server: Annotated[str | None, typer.Option(
+        "--server", envvar="PAGESIGHT_SERVER", help="send ingest, documents, search and ask to a running "
+        "`pagesight serve` at this URL instead of opening the store here")] = None,
+) -> None:
+    _state["server"] = server
+
+
+def _client():
+    """A client of the server given by --server, or None to work on the store here."""
+    if not _state["server"]:
+        return None
+    from pagesight.api.client import ServerClient
+
+    return ServerClient(_state["server"], os.environ.get("PAGESIGHT_SERVER_API_KEY"))
+
+
 def _safe(text: object) -> str:
     """User-supplied text (file names, document text) shown as itself: no markup, no control codes."""
     from rich.markup import escape
@@ -83,6 +104,11 @@ def ingest(
     files, outcomes = find_files(paths)
     if not files and not outcomes:
         _fail("no supported files found (PDF, PNG, JPEG, TIFF, WebP)")
+    if (client := _client()) is not None:
+        if password:
+            _fail("--password is not sent to a server; ingest encrypted files where the server runs")
+        outcomes += _ingest_on_server(client, files, tag or [], collection)
+        return _report_outcomes(outcomes, as_json)
     store = _open(collection)
     with store:
         encoders = _encoders()
@@ -101,6 +127,23 @@ def ingest(
                 progress.update(task, description=f"ingesting {path.name[:40]}")
                 outcomes.append(ingestor.ingest_file(path, tags=tag or [], password=password))
                 progress.advance(task)
+    _report_outcomes(outcomes, as_json)
+
+
+def _ingest_on_server(client, files, tags: list[str], collection: str | None) -> list:
+    from pagesight.core.errors import PageSightError
+    from pagesight.ingest.pipeline import FileOutcome
+
+    try:
+        err.print(f"uploading {len(files)} files to {_safe(client.url)}", highlight=False)
+        job = client.wait(client.upload(files, tags, collection))
+    except PageSightError as e:
+        _fail(str(e))
+    return [FileOutcome(str(path), f["status"], f["doc_id"], f["pages_done"], reason=f["error"] or "")
+            for path, f in zip(files, job["files"], strict=True)]
+
+
+def _report_outcomes(outcomes, as_json: bool) -> None:
     if as_json:
         out.print_json(json.dumps([o.__dict__ for o in outcomes]))
     else:
@@ -131,8 +174,11 @@ def documents_list(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Documents in the collection, with their page counts."""
-    with _open(collection) as store:
-        docs = store.documents()
+    if (client := _client()) is not None:
+        docs = _on_server(lambda: client.documents(collection))
+    else:
+        with _open(collection) as store:
+            docs = store.documents()
     if as_json:
         out.print_json(json.dumps([d.model_dump(mode="json") for d in docs]))
         return
@@ -151,12 +197,28 @@ def documents_delete(
     collection: Collection = None,
 ) -> None:
     """Delete a document: its points and its page images."""
+    if (client := _client()) is not None:
+        matches = [d for d in _on_server(lambda: client.documents(collection)) if d.id.startswith(doc_id)]
+        if len(matches) != 1:
+            _fail(f"no document matches {doc_id!r}" if not matches else f"{doc_id!r} matches {len(matches)} documents")
+        _on_server(lambda: client.delete(matches[0].id, collection))
+        out.print(f"deleted {matches[0].id} ({_safe(matches[0].file_name)})")
+        return
     with _open(collection) as store:
         matches = [d for d in store.documents() if d.id.startswith(doc_id)] if doc_id else []
         if len(matches) != 1:
             _fail(f"no document matches {doc_id!r}" if not matches else f"{doc_id!r} matches {len(matches)} documents")
         store.delete_document(matches[0].id)
     out.print(f"deleted {matches[0].id} ({_safe(matches[0].file_name)})")
+
+
+def _on_server(call):
+    from pagesight.core.errors import PageSightError
+
+    try:
+        return call()
+    except PageSightError as e:
+        _fail(str(e))
 
 
 def _page_range(text: str | None) -> tuple[int | None, int | None] | None:
@@ -186,12 +248,18 @@ def search(
     from pagesight.retrieve import Retriever
 
     flt = SearchFilter(doc_ids=tuple(doc) if doc else None, tags=tuple(tag) if tag else None, pages=_page_range(pages))
-    with _open(collection) as store:
-        encoders = _encoders()
-        try:
-            result = Retriever(store, encoders, _settings()).search(query, k, flt, file_glob=file)
-        except PageSightError as e:
-            _fail(str(e))
+    if (client := _client()) is not None:
+        from types import SimpleNamespace
+
+        found = _on_server(lambda: client.search(_request_body(query, "query", doc, tag, file, pages, collection, k)))
+        result = SimpleNamespace(**found)
+    else:
+        with _open(collection) as store:
+            encoders = _encoders()
+            try:
+                result = Retriever(store, encoders, _settings()).search(query, k, flt, file_glob=file)
+            except PageSightError as e:
+                _fail(str(e))
     if as_json:
         out.print_json(json.dumps({"channels": result.channels, "skipped": result.skipped,
                                    "hits": [h.model_dump(mode="json") for h in result.hits]}))
@@ -207,6 +275,12 @@ def search(
                   f"({', '.join(h.channels)})")
         out.print(f"   {_safe(snippet)}", highlight=False)
         out.print(f"   [dim]{_safe(h.image_path)}[/dim]", highlight=False)
+
+
+def _request_body(text: str, field: str, doc, tag, file, pages, collection, k) -> dict:
+    body = {field: text, "doc_ids": doc or None, "tags": tag or None, "file": file, "pages": pages,
+            "collection": collection, "k": k}
+    return {key: value for key, value in body.items() if value is not None}
 
 
 @app.command()
@@ -235,6 +309,24 @@ def ask(
         settings = settings.model_copy(update={"answerer": answerer})
     k = k or settings.answer_pages
     flt = SearchFilter(doc_ids=tuple(doc) if doc else None, tags=tuple(tag) if tag else None, pages=_page_range(pages))
+    if (client := _client()) is not None:
+        if answerer is not None:
+            _fail("--answerer is the server's setting (PAGESIGHT_ANSWERER where it runs)")
+        from types import SimpleNamespace
+
+        final, hits = None, []
+        try:
+            for event in client.answer(_request_body(question, "question", doc, tag, file, pages, collection, k)):
+                if isinstance(event, Answer):
+                    final = event
+                elif isinstance(event, list):
+                    hits = event
+                elif not as_json:
+                    sys.stdout.write(_plain(event))
+                    sys.stdout.flush()
+        except PageSightError as e:
+            _fail(str(e))
+        return _print_answer(final, SimpleNamespace(hits=hits, channels=[]), as_json)
     with _open(collection) as store:
         encoders = _encoders()
         kind, why = choose_answerer(settings, encoders.profile)
@@ -252,6 +344,10 @@ def ask(
                     sys.stdout.flush()
         except PageSightError as e:
             _fail(str(e))
+    _print_answer(final, result, as_json)
+
+
+def _print_answer(final, result, as_json: bool) -> None:
     if as_json:
         out.print_json(json.dumps({"answer": final.model_dump(mode="json"), "channels": result.channels,
                                    "pages": [h.model_dump(mode="json") for h in result.hits]}))

@@ -230,3 +230,35 @@ def test_serve_answers_health_and_the_page(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_the_cli_talks_to_a_running_server(served, tmp_path, monkeypatch):
+    from tests.api.conftest import KEY
+
+    base, settings = served
+    monkeypatch.setenv("PAGESIGHT_SERVER_API_KEY", KEY)
+    listed = runner.invoke(app, ["--server", base, "documents", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [d["file_name"] for d in json.loads(listed.stdout)] == ["report.pdf"]
+
+    found = json.loads(runner.invoke(app, ["--server", base, "search", "How many ships did the keeper count?",
+                                           "--json"]).stdout)
+    assert found["channels"] == ["text", "bm25"] and found["hits"][0]["page"] == 1
+
+    asked = runner.invoke(app, ["--server", base, "ask", "How many ships did the keeper count?"])
+    assert asked.exit_code == 0 and docs.FACT_TEXT in asked.stdout
+    assert f"{base}/v1/documents/" in asked.stdout and "/pages/1/image" in asked.stdout
+
+    memo = docs.simple_pdf(tmp_path / "memo.pdf", ["Memo: the lamp needs a new wick."])
+    ingested = runner.invoke(app, ["--server", base, "ingest", str(memo), "--json"])
+    assert ingested.exit_code == 0, ingested.output
+    (outcome,) = json.loads(ingested.stdout[ingested.stdout.index("["):])
+    assert outcome["status"] == "ingested" and outcome["pages"] == 1
+    deleted = runner.invoke(app, ["--server", base, "documents", "delete", outcome["doc_id"][:10]])
+    assert deleted.exit_code == 0 and "memo.pdf" in deleted.stdout
+
+    monkeypatch.setenv("PAGESIGHT_SERVER_API_KEY", "wrong")
+    refused = runner.invoke(app, ["--server", base, "documents", "list"])
+    assert refused.exit_code == 2 and "wants an API key" in refused.stderr
+    gone = runner.invoke(app, ["--server", "http://127.0.0.1:9", "documents", "list"])
+    assert gone.exit_code == 2 and "cannot reach the PageSight server" in gone.stderr
