@@ -1,0 +1,154 @@
+"""REST API throughput and latency: /v1/search and /v1/answer with 1 and 8 concurrent clients.
+
+    python bench/api.py [--data DIR] [--questions FILE] [--requests 48] [--out bench/results/api.json]
+
+`pagesight serve` runs in its own process on 127.0.0.1 (lite profile, one torch thread) over the
+collection in --data (PAGESIGHT_DATA_DIR of an ingested collection, e.g. the FinanceBench devset);
+without --data, FinanceBench's six shortest filings (or, without the devset, the sample PDF) are
+ingested into a temporary one. Clients send the questions of --questions (FinanceBench JSONL) in
+turn, each client with its own connection; every request must succeed. Figures: requests per
+second over the whole run, and p50/p95 latency per request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import httpx  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DEVSET = ROOT.parent / "shared" / "devset" / "financebench"
+SHORTEST = ["FOOTLOCKER_2022_8K_dated-2022-05-20", "PEPSICO_2023_8K_dated-2023-05-05", "AMCOR_2022_8K_dated-2022-07-01",
+            "ULTABEAUTY_2023Q4_EARNINGS", "AMCOR_2023Q4_EARNINGS", "MGMRESORTS_2022Q4_EARNINGS"]
+
+
+def prepare(data: Path) -> str:
+    """Ingest a small collection into `data`; what it holds."""
+    env = {**os.environ, "PAGESIGHT_DATA_DIR": str(data), "PAGESIGHT_PROFILE": "lite"}
+    if (DEVSET / "pdfs").is_dir():
+        files = [str(DEVSET / "pdfs" / f"{name}.pdf") for name in SHORTEST]
+        what = "FinanceBench, 6 shortest filings (56 pages)"
+    else:
+        sample = data.parent / "sample.pdf"
+        subprocess.run([sys.executable, "-m", "pagesight.api.cli", "sample", str(sample)], env=env, check=True,
+                       capture_output=True)
+        files, what = [str(sample)], "the sample PDF (4 pages)"
+    subprocess.run([sys.executable, "-m", "pagesight.api.cli", "ingest", *files], env=env, check=True,
+                   capture_output=True)
+    return what
+
+
+def questions(path: Path | None) -> list[str]:
+    if path and path.is_file():
+        return [json.loads(line)["question"] for line in path.read_text().splitlines() if line.strip()]
+    return ["When was the telegraph cable laid across the Atlantic?", "How many ships were logged in 1812?",
+            "What does the bar chart show?", "Which lighthouse is the oldest?"]
+
+
+def serve(data: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PAGESIGHT_DATA_DIR": str(data), "PAGESIGHT_PROFILE": "lite"}
+    process = subprocess.Popen([sys.executable, "-m", "pagesight.api.cli", "serve", "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            if httpx.get(f"{base}/ready", timeout=120).status_code == 200:  # encoders loaded, store open
+                return process, base
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"the server did not start:\n{process.stderr.read().decode()[-2000:]}")
+        time.sleep(0.3)
+
+
+def load(base: str, route: str, asked: list[str], requests: int, clients: int) -> dict:
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    counter = iter(range(requests))
+
+    def client() -> None:
+        with httpx.Client(base_url=base, timeout=300) as http:
+            for i in counter:  # the shared iterator hands each request to one client
+                question = asked[i % len(asked)]
+                body = {"query": question, "k": 5} if route == "search" else {"question": question}
+                started = time.perf_counter()
+                response = http.post(f"/v1/{route}", json=body)
+                elapsed = time.perf_counter() - started
+                with lock:
+                    latencies.append(elapsed)
+                    if response.status_code != 200:
+                        errors.append(f"{response.status_code} {response.text[:200]}")
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    latencies.sort()
+    return {"route": f"/v1/{route}", "clients": clients, "requests": len(latencies), "errors": len(errors),
+            "error_samples": errors[:3], "rps": len(latencies) / wall,
+            "p50_ms": 1000 * latencies[len(latencies) // 2],
+            "p95_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, help="PAGESIGHT_DATA_DIR of an ingested lite collection")
+    parser.add_argument("--questions", type=Path, default=DEVSET / "questions_local_subset.jsonl")
+    parser.add_argument("--requests", type=int, default=48, help="requests per route and concurrency")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "api.json")
+    args = parser.parse_args()
+
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, 1 torch thread"
+    with tempfile.TemporaryDirectory() as tmp:
+        data = args.data
+        what = f"the collection in {data}"
+        if data is None:
+            data = Path(tmp) / "data"
+            what = prepare(data)
+        asked = questions(args.questions)
+        process, base = serve(data)
+        try:
+            load(base, "search", asked, 4, 1)  # warm-up
+            rows = [load(base, route, asked, args.requests, clients)
+                    for route in ("search", "answer") for clients in (1, 8)]
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+
+    print(f"REST API on 127.0.0.1, lite profile, {what} ({machine})")
+    print(f"{'route':<12} {'clients':>7} {'requests':>9} {'errors':>7} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8}")
+    for r in rows:
+        print(f"{r['route']:<12} {r['clients']:>7} {r['requests']:>9} {r['errors']:>7} {r['rps']:>7.1f} "
+              f"{r['p50_ms']:>8.0f} {r['p95_ms']:>8.0f}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"machine": machine, "date": time.strftime("%Y-%m-%d"), "collection": what,
+                                    "rows": rows}, indent=2) + "\n")
+    print(f"\nwritten to {args.out}", file=sys.stderr)
+    if any(r["errors"] for r in rows):
+        raise SystemExit("some requests failed: " + "; ".join(s for r in rows for s in r["error_samples"]))
+
+
+if __name__ == "__main__":
+    main()
