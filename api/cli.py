@@ -17,6 +17,8 @@ documents_app = typer.Typer(no_args_is_help=True, help="List and delete indexed 
 app.add_typer(documents_app, name="documents")
 models_app = typer.Typer(no_args_is_help=True, help="The models each profile uses: list, pull, build the tiny ones.")
 app.add_typer(models_app, name="models")
+index_app = typer.Typer(no_args_is_help=True, help="Collections as a whole: move one to a Qdrant server.")
+app.add_typer(index_app, name="index")
 
 out = Console()
 err = Console(stderr=True)
@@ -382,6 +384,49 @@ def serve(
                   f"{host}:{port} can read and change the documents", highlight=False)
     uvicorn.run("pagesight.api.app:create_app", factory=True, host=host, port=port, log_level="info",
                 timeout_graceful_shutdown=10)
+
+
+@index_app.command("migrate")
+def index_migrate(
+    to: Annotated[str, typer.Option("--to", help="URL of the Qdrant server or cluster")],
+    collection: Collection = None,
+    api_key: Annotated[str | None, typer.Option(envvar="PAGESIGHT_QDRANT_API_KEY", help="the server's API key")] = None,
+    batch: Annotated[int, typer.Option(min=1, max=1024, help="points per request")] = 64,
+) -> None:
+    """Copy an embedded collection to a Qdrant server, in batches; resumable; verified by counts and
+    a sample of vectors. Then set PAGESIGHT_QDRANT_URL to use it (page images stay where they are)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pagesight.core.errors import PageSightError
+    from pagesight.index.edge import EdgeStore
+    from pagesight.index.migrate import migrate
+    from pagesight.index.server import ClusterOptions, ServerStore, connect
+
+    settings = _settings()
+    name = collection or settings.collection
+    try:
+        source = EdgeStore(settings.collection_dir(name), name)
+    except (PageSightError, ValueError) as e:
+        _fail(str(e))
+    with source:
+        try:
+            target = ServerStore(connect(to, api_key), settings.collection_dir(name), name, where=to,
+                                 cluster=ClusterOptions.from_settings(settings))
+            with Progress(TextColumn("copying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=err, transient=True, disable=not err.is_terminal) as progress:
+                task = progress.add_task("copy", total=None)
+                report = migrate(source, target, batch=batch,
+                                 on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+            target.close()
+        except PageSightError as e:
+            _fail(str(e))
+    out.print(f"{report.points} points: {report.copied} copied, {report.skipped} already there; "
+              f"{report.verified_sample} sampled and compared", highlight=False)
+    if not report.ok:
+        for problem in report.mismatches:
+            err.print(f"[red]mismatch:[/red] {_safe(problem)}", highlight=False)
+        raise typer.Exit(1)
+    out.print(f"verified. To use it: PAGESIGHT_QDRANT_URL={_safe(to)} (collection {name!r})", highlight=False)
 
 
 @app.command("eval")

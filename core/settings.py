@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     # A Qdrant server or cluster instead of the embedded store.
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
+    # For a Qdrant cluster: applied when PageSight creates a collection on the server.
+    qdrant_shard_number: int = Field(default=1, ge=1, description="shards of a new collection (spread over nodes)")
+    qdrant_replication_factor: int = Field(default=1, ge=1, description="copies of each shard")
+    qdrant_write_consistency_factor: int = Field(default=1, ge=1, description="replicas that confirm each write")
+    qdrant_on_disk_vectors: bool = Field(default=False, description="keep text and image vectors on disk too "
+                                         "(page multi-vectors always are)")
 
     profile: Profile = "auto"
     text_model: str | None = Field(

@@ -26,10 +26,11 @@ def open_store(settings: Settings, collection: str | None = None) -> Store:
     """The collection's store: on the Qdrant server when a URL is set, else embedded under the data directory."""
     name = validate_collection_name(collection or settings.collection)
     if settings.qdrant_url:
-        from pagesight.index.server import ServerStore, connect
+        from pagesight.index.server import ClusterOptions, ServerStore, connect
 
         client = connect(settings.qdrant_url, settings.qdrant_api_key)
-        return ServerStore(client, settings.collection_dir(name), name, where=settings.qdrant_url)
+        return ServerStore(client, settings.collection_dir(name), name, where=settings.qdrant_url,
+                           cluster=ClusterOptions.from_settings(settings))
     from pagesight.index.edge import EdgeStore
 
     return EdgeStore(settings.collection_dir(name), name)

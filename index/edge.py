@@ -194,6 +194,31 @@ class EdgeStore(Store):
                                    query=Query.Nearest(query, using=PAGE_VECTOR))
         return [(h.score, h.payload) for h in self._shard.query(request)]
 
+    def export_points(self, offset, limit: int, state: str = LIVE) -> tuple[list[Point], object]:
+        from qdrant_edge import ScrollRequest
+
+        records, offset = self._shard.scroll(ScrollRequest(offset=offset, limit=limit, filter=_filter(state=state),
+                                                           with_payload=True, with_vector=True))
+        return [Point(str(r.id), {k: _from_edge(v) for k, v in r.vector.items()}, r.payload) for r in records], offset
+
+    def existing_ids(self, ids: list[str]) -> set[str]:
+        return {str(r.id) for r in self._shard.retrieve(ids, with_payload=False, with_vector=False)}
+
+    def point_vectors(self, ids: list[str]) -> dict[str, dict]:
+        return {str(r.id): {k: _from_edge(v) for k, v in r.vector.items()}
+                for r in self._shard.retrieve(ids, with_payload=False, with_vector=True)}
+
+    def count_state(self, state: str) -> int:
+        from qdrant_edge import CountRequest
+
+        return 0 if self._shard is None else self._shard.count(CountRequest(exact=True, filter=_filter(state=state)))
+
+    def set_all_state(self, old: str, new: str) -> None:
+        from qdrant_edge import UpdateOperation
+
+        self._shard.update(UpdateOperation.set_payload_by_filter(_filter(state=old), {"state": new}))
+        self._shard.flush()
+
     def optimize(self) -> None:
         if self._shard is not None:
             self._shard.optimize()
@@ -216,6 +241,13 @@ def _vector(v):
         from qdrant_edge import SparseVector
 
         return SparseVector(indices=list(v[0]), values=list(v[1]))
+    return np.asarray(v, dtype=np.float32)
+
+
+def _from_edge(v):
+    """An Edge vector as PageSight holds vectors: arrays, or (indices, values) for sparse."""
+    if hasattr(v, "indices"):
+        return (list(v.indices), list(v.values))
     return np.asarray(v, dtype=np.float32)
 
 

@@ -8,6 +8,7 @@ so every machine that opens the collection sees what built it.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -45,13 +46,30 @@ def connect(url: str, api_key: str | None = None, timeout: float = 30.0):
     return QdrantClient(url=url, api_key=api_key, timeout=int(timeout))
 
 
+@dataclass(frozen=True)
+class ClusterOptions:
+    """How a new collection is laid out on a Qdrant cluster (ignored by a single node beyond 1s)."""
+
+    shard_number: int = 1
+    replication_factor: int = 1
+    write_consistency_factor: int = 1
+    on_disk_vectors: bool = False
+
+    @classmethod
+    def from_settings(cls, settings) -> ClusterOptions:
+        return cls(settings.qdrant_shard_number, settings.qdrant_replication_factor,
+                   settings.qdrant_write_consistency_factor, settings.qdrant_on_disk_vectors)
+
+
 class ServerStore(Store):
     stale_after_s = 6 * 3600  # other processes may be writing to the same collection
 
-    def __init__(self, client, folder: Path, name: str, *, where: str = "the Qdrant server"):
+    def __init__(self, client, folder: Path, name: str, *, where: str = "the Qdrant server",
+                 cluster: ClusterOptions | None = None):
         super().__init__(folder, name)
         self.client = client
         self._where = where
+        self.cluster = cluster or ClusterOptions()
         try:
             self.schema = self._load_schema()
         except StoreError:
@@ -75,10 +93,13 @@ class ServerStore(Store):
         from qdrant_client import models
 
         vectors = {}
+        on_disk = self.cluster.on_disk_vectors
         if schema.text:
-            vectors[TEXT_VECTOR] = models.VectorParams(size=schema.text.dim, distance=models.Distance.COSINE)
+            vectors[TEXT_VECTOR] = models.VectorParams(size=schema.text.dim, distance=models.Distance.COSINE,
+                                                       on_disk=on_disk)
         if schema.image:
-            vectors[IMAGE_VECTOR] = models.VectorParams(size=schema.image.dim, distance=models.Distance.COSINE)
+            vectors[IMAGE_VECTOR] = models.VectorParams(size=schema.image.dim, distance=models.Distance.COSINE,
+                                                        on_disk=on_disk)
         if schema.page:
             storage = schema.page_storage
             maxsim = models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM)
@@ -97,7 +118,9 @@ class ServerStore(Store):
         sparse = {SPARSE_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)} if schema.sparse else None
         self.client.create_collection(
             self.name, vectors_config=vectors, sparse_vectors_config=sparse, on_disk_payload=True,
-            metadata={_METADATA_KEY: schema.to_json()},
+            metadata={_METADATA_KEY: schema.to_json()}, shard_number=self.cluster.shard_number,
+            replication_factor=self.cluster.replication_factor,
+            write_consistency_factor=self.cluster.write_consistency_factor,
         )
         for field in KEYWORD_FIELDS:
             self.client.create_payload_index(self.name, field, models.PayloadSchemaType.KEYWORD)
@@ -113,6 +136,27 @@ class ServerStore(Store):
                 for p in points[start:start + 64]
             ]
             self.client.upsert(self.name, batch, wait=True)
+
+    def export_points(self, offset, limit: int, state: str = LIVE) -> tuple[list[Point], object]:
+        records, offset = self.client.scroll(self.name, scroll_filter=_filter(state=state), limit=limit, offset=offset,
+                                             with_payload=True, with_vectors=True)
+        return [Point(str(r.id), {k: _from_client(v) for k, v in (r.vector or {}).items()}, r.payload)
+                for r in records], offset
+
+    def existing_ids(self, ids: list[str]) -> set[str]:
+        return {str(r.id) for r in self.client.retrieve(self.name, ids, with_payload=False, with_vectors=False)}
+
+    def point_vectors(self, ids: list[str]) -> dict[str, dict]:
+        return {str(r.id): {k: _from_client(v) for k, v in (r.vector or {}).items()}
+                for r in self.client.retrieve(self.name, ids, with_payload=False, with_vectors=True)}
+
+    def count_state(self, state: str) -> int:
+        if self.schema is None:
+            return 0
+        return self.client.count(self.name, count_filter=_filter(state=state), exact=True).count
+
+    def set_all_state(self, old: str, new: str) -> None:
+        self.client.set_payload(self.name, {"state": new}, points=_filter(state=old), wait=True)
 
     def _set_state(self, doc_id: str, state: str) -> None:
         self.client.set_payload(self.name, {"state": state}, points=_filter(doc_id=doc_id), wait=True)
@@ -186,6 +230,12 @@ def _vector(v):
 
         return models.SparseVector(indices=list(v[0]), values=list(v[1]))
     return np.asarray(v, dtype=np.float32).tolist()
+
+
+def _from_client(v):
+    if hasattr(v, "indices"):
+        return (list(v.indices), list(v.values))
+    return np.asarray(v, dtype=np.float32)
 
 
 def _quantization(kind: str):

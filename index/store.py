@@ -188,6 +188,28 @@ class Store(ABC):
         """MaxSim over live page multi-vectors; first_pass: "none" (exact), "pooled" (prefetch on the
         pooled companions, then exact MaxSim) or "quantized" (quantized vectors, rescored)."""
 
+    # ---- moving points between backends (index/migrate.py) ----
+
+    def export_points(self, offset, limit: int, state: str = LIVE) -> tuple[list[Point], object]:
+        """A batch of points in one state, with their vectors, and the offset of the next batch (None at the end)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot export points")
+
+    def existing_ids(self, ids: list[str]) -> set[str]:
+        raise NotImplementedError(f"{type(self).__name__} cannot look points up")
+
+    def point_vectors(self, ids: list[str]) -> dict[str, dict]:
+        """id -> {vector name: array, or (indices, values) for sparse}."""
+        raise NotImplementedError(f"{type(self).__name__} cannot read vectors")
+
+    def import_points(self, points: list[Point]) -> None:
+        self._upsert(points)
+
+    def count_state(self, state: str) -> int:
+        raise NotImplementedError(f"{type(self).__name__} cannot count by state")
+
+    def set_all_state(self, old: str, new: str) -> None:
+        raise NotImplementedError(f"{type(self).__name__} cannot change states")
+
     def optimize(self) -> None:  # noqa: B027 (a no-op by default: a server optimises by itself)
         """Build indexes and quantized copies now rather than in the background (embedded store)."""
 

@@ -1,8 +1,10 @@
 """The store on both backends (Qdrant Edge embedded; qdrant-client, here in its local mode):
 documents whole or not at all, recovery after a crash, schema, locking."""
 
+import os
 import subprocess
 import sys
+import uuid
 
 import numpy as np
 import pytest
@@ -51,18 +53,26 @@ def make_doc(store: EdgeStore, doc_id: str, n_pages: int, text_vectors: list, so
     return doc, pages, vectors, staging
 
 
-@pytest.fixture(params=["edge", "server"])
+@pytest.fixture(params=["edge", "server", "remote"])
 def opener(request, tmp_path):
-    """Opens the collection anew, as a later process would: embedded, or through qdrant-client."""
+    """Opens the collection anew, as a later process would: embedded, through qdrant-client's local
+    mode, or on a real Qdrant server when PAGESIGHT_TEST_QDRANT_URL names one (each test in its own
+    collections, dropped afterwards)."""
     if request.param == "edge":
         return lambda name="c": EdgeStore(tmp_path / "c", name)
+    from qdrant_client import QdrantClient
 
-    def open_server(name="c"):
-        from qdrant_client import QdrantClient
-
-        return ServerStore(QdrantClient(path=str(tmp_path / "qdrant")), tmp_path / "c", name, where="local mode")
-
-    return open_server
+    if request.param == "server":
+        return lambda name="c": ServerStore(QdrantClient(path=str(tmp_path / "qdrant")), tmp_path / "c", name,
+                                            where="local mode")
+    url = os.environ.get("PAGESIGHT_TEST_QDRANT_URL")
+    if not url:
+        pytest.skip("no real Qdrant server (set PAGESIGHT_TEST_QDRANT_URL to run these against one)")
+    client = QdrantClient(url=url, api_key=os.environ.get("PAGESIGHT_TEST_QDRANT_API_KEY"))
+    prefix = f"pagesight-test-{uuid.uuid4().hex[:12]}"
+    request.addfinalizer(lambda: [client.delete_collection(c.name) for c in client.get_collections().collections
+                                  if c.name.startswith(prefix)])
+    return lambda name="c": ServerStore(client, tmp_path / "c", f"{prefix}-{name}", where=url)
 
 
 @pytest.fixture
