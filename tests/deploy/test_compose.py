@@ -1,0 +1,55 @@
+"""docker-compose.yml and the Dockerfile, checked without a Docker engine: the compose file against
+the Compose specification's JSON schema (as vendored by check-jsonschema), then what PageSight
+needs of it."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+
+
+def validate(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
+                           str(path)], capture_output=True, text=True, timeout=120)
+
+
+def test_the_compose_file_follows_the_compose_specification():
+    result = validate(COMPOSE)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_validator_rejects_a_broken_compose_file(tmp_path):
+    broken = yaml.safe_load(COMPOSE.read_text())
+    broken["services"]["api"]["depends_on"]["qdrant"]["condition"] = "whenever"
+    broken["services"]["qdrant"]["healthcheck"]["retries"] = "many"
+    (tmp_path / "compose.yml").write_text(yaml.safe_dump(broken))
+    assert validate(tmp_path / "compose.yml").returncode != 0
+
+
+def test_the_services_fit_together():
+    spec = yaml.safe_load(COMPOSE.read_text())
+    qdrant, api, vllm = (spec["services"][name] for name in ("qdrant", "api", "vllm"))
+    assert re.fullmatch(r"qdrant/qdrant:v\d+\.\d+\.\d+", qdrant["image"])  # pinned, never :latest
+    assert "qdrant-storage:/qdrant/storage" in qdrant["volumes"] and "test" in qdrant["healthcheck"]
+    assert api["depends_on"]["qdrant"]["condition"] == "service_healthy"
+    assert api["environment"]["PAGESIGHT_QDRANT_URL"] == "http://qdrant:6333"
+    assert {"pagesight-data:/data", "models:/models"} <= set(api["volumes"]) and "test" in api["healthcheck"]
+    assert vllm["profiles"] == ["vllm"] and re.fullmatch(r"vllm/vllm-openai:v[\d.]+", vllm["image"])
+    assert "PAGESIGHT_REMOTE_URL" in api["environment"]
+    assert set(spec["volumes"]) == {"qdrant-storage", "pagesight-data", "models"}
+
+
+def test_the_image_runs_as_a_user_with_a_healthcheck_and_a_model_volume():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^ARG VARIANT=cpu$", dockerfile, re.M) and "FROM base-${VARIANT}" in dockerfile
+    user = re.findall(r"^USER (\S+)$", dockerfile, re.M)
+    assert user and user[-1] not in ("root", "0")
+    assert "HEALTHCHECK" in dockerfile and "/health" in dockerfile
+    assert 'VOLUME ["/data", "/models"]' in dockerfile and "HF_HOME=/models" in dockerfile
+    copied = set(re.findall(r"^COPY (\w+) \1$", dockerfile, re.M))
+    assert copied == {"core", "ingest", "index", "retrieve", "generate", "api"}  # every package folder
