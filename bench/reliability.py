@@ -1,0 +1,302 @@
+"""Reliability figures: hostile files through the API, kill -9 during ingestion, ingestion under load.
+
+    python bench/reliability.py [--kills 20] [--clients 8] [--out bench/results/reliability.json]
+
+1. hostile files: every file of ../shared/corpus uploaded to `pagesight serve` (lite, its default
+   limits): the outcome of each (ingested, or failed with the reason), whether the server stayed
+   up, and the peak memory of the server process and of its extraction workers.
+2. kill -9: a process ingests a folder of PDFs one by one, printing each outcome as it lands; it
+   is killed with SIGKILL at a random moment, --kills times. After each kill the collection is
+   opened again: it must open, show no partial document, and hold every document reported as
+   ingested, whole (all its pages).
+3. load: while a batch of PDFs is uploaded and ingested, --clients clients search and ask through
+   the API; errors, lost documents and latencies are counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import httpx  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+INGEST_ONE_BY_ONE = """
+import json, sys
+from pathlib import Path
+from pagesight.core.settings import Settings
+from pagesight.index import load_encoders, open_store
+from pagesight.ingest.pipeline import Ingestor
+settings = Settings(_env_file=None, data_dir=Path(sys.argv[1]), profile="lite")
+with open_store(settings) as store, Ingestor(store, load_encoders(settings), settings) as ingestor:
+    print(json.dumps({"ready": True}), flush=True)
+    for path in sys.argv[2:]:
+        o = ingestor.ingest_file(Path(path))
+        print(json.dumps({"path": path, "status": o.status, "doc_id": o.doc_id, "pages": o.pages}), flush=True)
+"""
+
+
+def pdfs(folder: Path, n: int) -> list[Path]:
+    import pymupdf
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i in range(n):
+        doc = pymupdf.open()
+        for p in range(1 + i % 5):
+            page = doc.new_page()
+            page.insert_text((72, 72), f"Document {i}, page {p + 1}: the lighthouse log of year {1800 + i}.")
+            page.insert_text((72, 100), f"Ships counted: {1000 + 37 * i + p}. Keeper number {i}.")
+        doc.save(folder / f"doc{i:03d}.pdf")
+        out.append(folder / f"doc{i:03d}.pdf")
+    return out
+
+
+def serve(data: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PAGESIGHT_DATA_DIR": str(data), "PAGESIGHT_PROFILE": "lite"}
+    process = subprocess.Popen([sys.executable, "-m", "pagesight.api.cli", "serve", "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            if httpx.get(f"{base}/ready", timeout=120).status_code == 200:
+                return process, base
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"the server did not start:\n{process.stderr.read().decode()[-2000:]}")
+        time.sleep(0.3)
+
+
+def tree_rss_mb(pid: int) -> tuple[float, float]:
+    """(resident MB of the process, largest resident MB among its children) right now."""
+    def rss(p: int) -> float:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    kids = [int(c) for c in children.read_text().split()] if children.exists() else []
+    return rss(pid), max((rss(k) for k in kids), default=0.0)
+
+
+def hostile_files(tmp: Path) -> dict:
+    if not CORPUS.is_dir():
+        return {"skipped": f"no corpus at {CORPUS}"}
+    process, base = serve(tmp / "hostile")
+    peak = [0.0, 0.0]
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            main, worker = tree_rss_mb(process.pid)
+            peak[0], peak[1] = max(peak[0], main), max(peak[1], worker)
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    rows = []
+    try:
+        with httpx.Client(base_url=base, timeout=600) as http:
+            for path in sorted(CORPUS.iterdir()):
+                if not path.is_file():
+                    continue
+                with path.open("rb") as f:
+                    response = http.post("/v1/documents", files=[("files", (path.name, f))])
+                if response.status_code != 202:
+                    rows.append({"file": path.name, "status": f"HTTP {response.status_code}",
+                                 "reason": response.text[:200]})
+                    continue
+                job_id = response.json()["id"]
+                while (job := http.get(f"/v1/jobs/{job_id}").json())["status"] != "done":
+                    time.sleep(0.3)
+                entry = job["files"][0]
+                rows.append({"file": path.name, "status": entry["status"], "pages": entry["pages_total"],
+                             "reason": entry["error"] or ""})
+            alive = http.get("/health").status_code == 200
+    finally:
+        stop.set()
+        watcher.join()
+        crashed = process.poll() is not None
+        process.terminate()
+        process.wait(timeout=60)
+    return {"files": len(rows), "ingested": sum(r["status"] in ("ingested", "unchanged") for r in rows),
+            "failed": sum(r["status"] == "failed" for r in rows), "server_alive_after": alive and not crashed,
+            "peak_rss_server_mb": peak[0], "peak_rss_worker_mb": peak[1], "rows": rows}
+
+
+def kills(tmp: Path, runs: int, seed: int) -> dict:
+    from pagesight.core.settings import Settings
+    from pagesight.index import open_store
+
+    files = pdfs(tmp / "kill-in", 30)
+    data = tmp / "kill-data"
+    rng = random.Random(seed)
+    reported: dict[str, int] = {}  # doc id -> pages, as the killed process reported them
+    results = []
+    for run in range(runs):
+        process = subprocess.Popen([sys.executable, "-c", INGEST_ONE_BY_ONE, str(data), *map(str, files)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        lines: list[str] = []
+        reader = threading.Thread(target=_read_lines, args=(process, lines), daemon=True)
+        reader.start()
+        while not lines and process.poll() is None:  # killed while ingesting, not while loading models
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, 6.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        reader.join(timeout=5)
+        for line in lines:
+            event = json.loads(line)
+            if event.get("status") in ("ingested", "replaced", "unchanged"):
+                reported[event["doc_id"]] = event["pages"]
+        settings = Settings(_env_file=None, data_dir=data, profile="lite")
+        try:
+            with open_store(settings) as store:
+                docs = {d.id: d for d in store.documents()}
+                whole = all(len(store.pages(d.id)) == d.pages for d in docs.values())
+                pending = store.count_state("pending")
+            opened, error = True, ""
+        except Exception as e:  # the figure is whether it opens
+            opened, error, docs, whole, pending = False, f"{type(e).__name__}: {e}", {}, False, -1
+        lost = [d for d in reported if d not in docs]
+        results.append({"run": run, "reported_so_far": len(reported), "visible": len(docs), "opened": opened,
+                        "error": error, "all_whole": whole, "pending_after_open": pending, "lost": len(lost)})
+        if len(docs) == len(files):  # all in: start the next run on a fresh collection
+            import shutil
+
+            shutil.rmtree(data)
+            reported.clear()
+    return {"runs": runs, "opened": sum(r["opened"] for r in results),
+            "partial_documents_seen": sum(not r["all_whole"] for r in results),
+            "reported_documents_lost": sum(r["lost"] for r in results), "rows": results}
+
+
+def _read_lines(process: subprocess.Popen, lines: list[str]) -> None:
+    lines.extend(iter(process.stdout.readline, ""))
+
+
+def load(tmp: Path, clients: int) -> dict:
+    files = pdfs(tmp / "load-in", 24)
+    process, base = serve(tmp / "load")
+    errors, latencies = [], {"search": [], "answer": []}
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def client(i: int) -> None:
+        route = "search" if i % 2 == 0 else "answer"
+        with httpx.Client(base_url=base, timeout=300) as http:
+            n = 0
+            while not stop.is_set():
+                body = {"query": f"ships counted in year {1800 + n % 24}"} if route == "search" else {
+                    "question": f"How many ships were counted by keeper number {n % 24}?"}
+                started = time.perf_counter()
+                response = http.post(f"/v1/{route}", json=body)
+                with lock:
+                    latencies[route].append(time.perf_counter() - started)
+                    if response.status_code != 200:
+                        errors.append(f"{route} {response.status_code} {response.text[:200]}")
+                n += 1
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    try:
+        with httpx.Client(base_url=base, timeout=600) as http:
+            started = time.perf_counter()
+            handles = [f.open("rb") for f in files]
+            response = http.post("/v1/documents", files=[("files", (f.name, h)) for f, h in zip(files, handles,
+                                                                                                strict=True)])
+            for h in handles:
+                h.close()
+            job_id = response.json()["id"]
+            while (job := http.get(f"/v1/jobs/{job_id}").json())["status"] != "done":
+                time.sleep(0.5)
+            ingest_s = time.perf_counter() - started
+            listed = {d["file_name"] for d in http.get("/v1/documents").json()}
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        process.terminate()
+        process.wait(timeout=60)
+
+    def pct(values: list[float], q: float) -> float:
+        values = sorted(values)
+        return 1000 * values[min(len(values) - 1, int(len(values) * q))] if values else float("nan")
+
+    return {"clients": clients, "documents": len(files), "ingest_s": ingest_s,
+            "ingested": sum(f["status"] == "ingested" for f in job["files"]),
+            "lost": len({f.name for f in files} - listed), "errors": len(errors), "error_samples": errors[:3],
+            "requests": {r: len(v) for r, v in latencies.items()},
+            "p50_ms": {r: pct(v, 0.5) for r, v in latencies.items()},
+            "p95_ms": {r: pct(v, 0.95) for r, v in latencies.items()}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--skip", default="", help="comma-separated parts to skip: hostile, kills, load")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "reliability.json")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    with tempfile.TemporaryDirectory() as tmp:
+        figures = {
+            "hostile": None if "hostile" in skip else hostile_files(Path(tmp)),
+            "kills": None if "kills" in skip else kills(Path(tmp), args.kills, args.seed),
+            "load": None if "load" in skip else load(Path(tmp), args.clients),
+        }
+    print(f"reliability ({machine})")
+    if h := figures["hostile"]:
+        print(f"hostile files through the API: {h.get('files', 0)} files, {h.get('ingested', 0)} ingested, "
+              f"{h.get('failed', 0)} refused with a reason; server alive after: {h.get('server_alive_after')}; "
+              f"peak RSS server {h.get('peak_rss_server_mb', 0):.0f} MB, "
+              f"worker {h.get('peak_rss_worker_mb', 0):.0f} MB")
+        for r in h.get("rows", []):
+            if r["status"] not in ("ingested", "unchanged"):
+                print(f"  {r['file']:<50} {r['status']:<8} {r['reason'][:90]}")
+    if k := figures["kills"]:
+        print(f"kill -9 during ingestion: {k['runs']} kills, store opened {k['opened']}/{k['runs']}, "
+              f"partial documents seen {k['partial_documents_seen']}, reported documents lost "
+              f"{k['reported_documents_lost']}")
+    if lo := figures["load"]:
+        print(f"ingestion under load: {lo['documents']} PDFs in {lo['ingest_s']:.0f} s while {lo['clients']} clients "
+              f"searched and asked: {lo['requests']} requests, {lo['errors']} errors, {lo['lost']} documents lost; "
+              f"p50/p95 ms search {lo['p50_ms']['search']:.0f}/{lo['p95_ms']['search']:.0f}, "
+              f"answer {lo['p50_ms']['answer']:.0f}/{lo['p95_ms']['answer']:.0f}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"machine": machine, "date": time.strftime("%Y-%m-%d"), **figures}, indent=2)
+                        + "\n")
+    print(f"\nwritten to {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
