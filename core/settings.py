@@ -52,12 +52,15 @@ class Settings(BaseSettings):
     page_pool_factor: int = Field(default=4, description="token pooling: about n_tokens / factor vectors remain")
 
     # Retrieval: reciprocal rank fusion of the channels, weighted. Plain RRF (equal weights) for the
-    # text channels: on FinanceBench (README) it is what beats each channel alone; figures count half,
-    # a figure match says less about the page than the page's own vectors.
+    # text channels, BM25 scoped to the dense channels' first documents (bm25_documents; see
+    # retrieve/retriever.py and the FinanceBench table in the README); figures count half, a figure
+    # match says less about the page than the page's own vectors.
     fusion_weights: dict[str, float] = Field(
         default_factory=lambda: {"visual": 1.0, "figure": 0.5, "text": 1.0, "bm25": 1.0}
     )
     bm25_language: str = "english"
+    bm25_documents: int = Field(default=1, ge=0, description="in fused search, BM25 looks only inside the documents "
+                                "the dense channels rank first: this many (0: the whole collection)")
     rrf_k: int = 60
     visual_candidates: int = Field(default=200, description="pages the visual first pass hands to exact MaxSim")
     # Threads for torch and BLAS: on a small shared machine one thread is often fastest.
