@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from threading import Thread
+from threading import Lock, Thread
 
 from pagesight.core.errors import GenerationError, ModelUnavailable
 from pagesight.generate.answerer import VLMAnswerer
@@ -43,6 +43,7 @@ class LocalVLMAnswerer(VLMAnswerer):
         if getattr(self.processor, "chat_template", None) is None:
             raise ModelUnavailable(f"{model!r} has no chat template; PageSight needs an instruction-tuned model")
         self._torch = torch
+        self._one_at_a_time = Lock()  # the server answers from several threads; one model, one generation
 
     def inputs(self, prompt: Prompt):
         """The model's inputs for a prompt: chat template applied, images scaled to the budget."""
@@ -67,7 +68,7 @@ class LocalVLMAnswerer(VLMAnswerer):
 
         def run() -> None:
             try:
-                with self._torch.inference_mode():
+                with self._one_at_a_time, self._torch.inference_mode():
                     self.model.generate(**inputs, streamer=streamer, max_new_tokens=self.max_new_tokens,
                                         do_sample=self.do_sample)
             except BaseException as e:  # reported in the caller's thread below
