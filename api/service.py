@@ -81,8 +81,10 @@ class Service:
         self.jobs: dict[str, Job] = {}
         self._queue: Queue[Job | None] = Queue()
         self._worker = threading.Thread(target=self._run_jobs, name="pagesight-ingest", daemon=True)
-        self._worker.start()
         self.uploads = settings.data_dir / "uploads"
+        # Jobs live in memory: uploads left by a previous process (stopped mid-job) belong to nobody.
+        shutil.rmtree(self.uploads, ignore_errors=True)
+        self._worker.start()
 
     # ---- what requests share -------------------------------------------------------------------
 
