@@ -299,7 +299,6 @@ def ask(
 ) -> None:
     """Answer from the best pages, streaming, then list the citations (page, box, image)."""
     from pagesight.core.errors import PageSightError
-    from pagesight.core.types import Answer
     from pagesight.generate import choose_answerer, gather_evidence, load_answerer
     from pagesight.index.store import SearchFilter
     from pagesight.retrieve import Retriever
@@ -316,16 +315,9 @@ def ask(
             _fail("--answerer is the server's setting (PAGESIGHT_ANSWERER where it runs)")
         from types import SimpleNamespace
 
-        final, hits = None, []
         try:
-            for event in client.answer(_request_body(question, "question", doc, tag, file, pages, collection, k)):
-                if isinstance(event, Answer):
-                    final = event
-                elif isinstance(event, list):
-                    hits = event
-                elif not as_json:
-                    sys.stdout.write(_plain(event))
-                    sys.stdout.flush()
+            final, hits = _follow(client.answer(_request_body(question, "question", doc, tag, file, pages,
+                                                              collection, k)), as_json)
         except PageSightError as e:
             _fail(str(e))
         return _print_answer(final, SimpleNamespace(hits=hits, channels=[]), as_json)
@@ -333,20 +325,29 @@ def ask(
         encoders = _encoders()
         kind, why = choose_answerer(settings, encoders.profile)
         err.print(f"answerer: {kind} ({_safe(why)})", highlight=False)
-        final = None
         try:
             model = load_answerer(settings, encoders.text, kind, encoders.profile)
             result = Retriever(store, encoders, settings).search(question, k, flt, file_glob=file)
-            evidence = gather_evidence(store, result.hits, k)
-            for event in model.stream(question, evidence):
-                if isinstance(event, Answer):
-                    final = event
-                elif not as_json:
-                    sys.stdout.write(_plain(event))
-                    sys.stdout.flush()
+            final, _ = _follow(model.stream(question, gather_evidence(store, result.hits, k)), as_json)
         except PageSightError as e:
             _fail(str(e))
     _print_answer(final, result, as_json)
+
+
+def _follow(events, as_json: bool):
+    """Print an answer's text as it streams (unless printing JSON); (the Answer, the pages read if sent)."""
+    from pagesight.core.types import Answer
+
+    final, hits = None, []
+    for event in events:
+        if isinstance(event, Answer):
+            final = event
+        elif isinstance(event, list):
+            hits = event
+        elif not as_json:
+            sys.stdout.write(_plain(event))
+            sys.stdout.flush()
+    return final, hits
 
 
 def _print_answer(final, result, as_json: bool) -> None:

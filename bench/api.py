@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import httpx  # noqa: E402
+from served import serve  # noqa: E402  (bench/ is the script's folder)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVSET = ROOT.parent / "shared" / "devset" / "financebench"
@@ -57,26 +57,6 @@ def questions(path: Path | None) -> list[str]:
         return [json.loads(line)["question"] for line in path.read_text().splitlines() if line.strip()]
     return ["When was the telegraph cable laid across the Atlantic?", "How many ships were logged in 1812?",
             "What does the bar chart show?", "Which lighthouse is the oldest?"]
-
-
-def serve(data: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "PAGESIGHT_DATA_DIR": str(data), "PAGESIGHT_PROFILE": "lite"}
-    process = subprocess.Popen([sys.executable, "-m", "pagesight.api.cli", "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while True:
-        try:
-            if httpx.get(f"{base}/ready", timeout=120).status_code == 200:  # encoders loaded, store open
-                return process, base
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"the server did not start:\n{process.stderr.read().decode()[-2000:]}")
-        time.sleep(0.3)
 
 
 def load(base: str, route: str, asked: list[str], requests: int, clients: int) -> dict:

@@ -1,0 +1,33 @@
+"""`pagesight serve` in its own process on a free port of 127.0.0.1, for the API benchmarks."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def serve(data: Path) -> tuple[subprocess.Popen, str]:
+    """The server over PAGESIGHT_DATA_DIR=data (lite), once /ready answers; (process, base URL)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PAGESIGHT_DATA_DIR": str(data), "PAGESIGHT_PROFILE": "lite"}
+    process = subprocess.Popen([sys.executable, "-m", "pagesight.api.cli", "serve", "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            if httpx.get(f"{base}/ready", timeout=120).status_code == 200:  # encoders loaded, store open
+                return process, base
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"the server did not start:\n{process.stderr.read().decode()[-2000:]}")
+        time.sleep(0.3)
