@@ -80,8 +80,12 @@ def tree_rss_mb(pid: int) -> tuple[float, float]:
             pass
         return 0.0
 
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    kids = [int(c) for c in children.read_text().split()] if children.exists() else []
+    kids = []  # children of every thread: the server starts its extraction worker from the ingest thread
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            kids += [int(c) for c in children.read_text().split()]
+        except OSError:
+            pass
     return rss(pid), max((rss(k) for k in kids), default=0.0)
 
 

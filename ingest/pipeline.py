@@ -115,17 +115,22 @@ class Ingestor:
         """One file. `file_name` and `source` stand in for the path's when the path is not the
         document's own (an upload's temporary file); `on_pages(done, total)` reports progress."""
         path = Path(path).resolve()
+        name = file_name or path.name
+
+        def failed(reason: str) -> FileOutcome:
+            # Reasons quote library messages, which may name the path; an upload's path is the server's business.
+            return FileOutcome(str(path), "failed", reason=reason.replace(str(path), name))
+
         try:
-            return self._ingest(path, sorted(set(tags)), password, file_name or path.name, source or str(path),
-                                on_pages)
+            return self._ingest(path, sorted(set(tags)), password, name, source or str(path), on_pages)
         except PageSightError as e:
             log.info("%s failed: %s", path, e.reason)
-            return FileOutcome(str(path), "failed", reason=e.reason)
+            return failed(e.reason)
         except OSError as e:
-            return FileOutcome(str(path), "failed", reason=f"cannot read the file ({e.strerror or e})")
+            return failed(f"cannot read the file ({e.strerror or e})")
         except Exception as e:  # a bug or an encoder failure: the store is already rolled back
             log.exception("unexpected failure ingesting %s", path)
-            return FileOutcome(str(path), "failed", reason=f"unexpected error ({type(e).__name__}: {e})")
+            return failed(f"unexpected error ({type(e).__name__}: {e})")
 
     def _ingest(self, path: Path, tags: list[str], password: str | None, file_name: str, source: str,
                 on_pages: Callable[[int, int], None] | None) -> FileOutcome:

@@ -194,3 +194,11 @@ def test_nothing_is_written_outside_the_data_directory(client, api_settings, tmp
     after = {p for p in tmp_path.rglob("*") if not p.is_relative_to(api_settings.data_dir)}
     assert after == before
     assert Path(api_settings.data_dir).is_dir()
+
+
+def test_failure_reasons_never_show_the_servers_upload_paths(client, api_settings):
+    job = upload(client, ("broken.pdf", b"%PDF-1.7\n" + b"\x00garbage" * 50))
+    (entry,) = job["files"]
+    assert entry["status"] == "failed" and entry["error"]
+    assert str(api_settings.data_dir) not in entry["error"] and "uploads" not in entry["error"]
+    assert "broken.pdf" in entry["error"]  # the name the user gave, in its place
