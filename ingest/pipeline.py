@@ -219,6 +219,11 @@ class Ingestor:
                         vectors.figure_image[(p.number, i)] = vector
         return vectors
 
+    @property
+    def worker_peak_rss_mb(self) -> float:
+        """The largest resident size an extraction worker reached so far."""
+        return self._worker.peak_rss_mb
+
     def close(self) -> None:
         self._worker.close()
 

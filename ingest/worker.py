@@ -57,6 +57,7 @@ class ExtractionWorker:
 
     def __init__(self, memory_mb: int = 3072):
         self.memory_mb = memory_mb
+        self.peak_rss_mb = 0.0  # the largest resident size any of its child processes reached
         self._proc: subprocess.Popen | None = None
         self._conn: Connection | None = None
 
@@ -82,6 +83,7 @@ class ExtractionWorker:
             raise IngestTimeout(f"reading the file took longer than the limit of {timeout:.0f} s", path)
         try:
             status, payload = self._conn.recv()
+            self._note_peak()
         except (EOFError, ConnectionError):
             code = self._proc.wait(5) if self._proc else None
             self._kill()
@@ -96,8 +98,17 @@ class ExtractionWorker:
             raise payload
         return payload
 
+    def _note_peak(self) -> None:
+        try:
+            for line in Path(f"/proc/{self._proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    self.peak_rss_mb = max(self.peak_rss_mb, int(line.split()[1]) / 1024)
+        except OSError:  # not Linux, or already gone
+            pass
+
     def _kill(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
+            self._note_peak()
             self._proc.kill()
             self._proc.wait(5)
         if self._conn is not None:
