@@ -280,7 +280,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         collection = body.model if body.model and re.fullmatch(COLLECTION, body.model) else None
         if body.model and collection is None:
             raise HTTPException(404, f"no model {body.model!r}: GET /v1/models lists the collections")
-        if collection and collection not in service.collections():
+        if collection and collection not in {*service.collections(), settings.collection}:
             raise HTTPException(404, f"no model {collection!r}: GET /v1/models lists the collections")
         result, events = service.answer_stream(question, settings.answer_pages, _filter(Filters()), None, collection)
         return _chat_reply(body.stream, f"chatcmpl-{uuid.uuid4().hex}", collection or settings.collection, events)
