@@ -77,7 +77,7 @@ class Service:
         self._stores: dict[str, object] = {}
         self._encoders = None
         self._answerer = None
-        self._load_lock = threading.Lock()
+        self._load_lock = threading.RLock()
         self.jobs: dict[str, Job] = {}
         self._queue: Queue[Job | None] = Queue()
         self._worker = threading.Thread(target=self._run_jobs, name="pagesight-ingest", daemon=True)
@@ -117,7 +117,7 @@ class Service:
             if self._answerer is None:
                 from pagesight.generate import choose_answerer, load_answerer
 
-                encoders = self._encoders
+                encoders = self.encoders
                 kind, why = choose_answerer(self.settings, encoders.profile)
                 log.info("answerer: %s (%s)", kind, why)
                 self._answerer = load_answerer(self.settings, encoders.text, kind, encoders.profile)
