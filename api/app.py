@@ -27,7 +27,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
@@ -203,18 +204,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return _job(found)
 
     @app.get("/v1/documents", tags=["documents"], dependencies=guarded, responses=errors)
-    def documents(collection: Annotated[str | None, _collection_query()] = None) -> list[Document]:
+    def documents(collection: Annotated[str | None, Query(pattern=COLLECTION)] = None) -> list[Document]:
         store = service.store(collection)
         with service.lock:
             return store.documents()
 
     @app.get("/v1/documents/{doc_id}", tags=["documents"], dependencies=guarded, responses=errors)
-    def document(doc_id: str, collection: Annotated[str | None, _collection_query()] = None) -> Document:
+    def document(doc_id: str, collection: Annotated[str | None, Query(pattern=COLLECTION)] = None) -> Document:
         return _document(service, doc_id, collection)
 
     @app.delete("/v1/documents/{doc_id}", status_code=204, tags=["documents"], dependencies=guarded,
                 responses=errors)
-    def delete(doc_id: str, collection: Annotated[str | None, _collection_query()] = None) -> None:
+    def delete(doc_id: str, collection: Annotated[str | None, Query(pattern=COLLECTION)] = None) -> None:
         _document(service, doc_id, collection)
         store = service.store(collection)
         with service.lock:
@@ -236,14 +237,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/v1/documents/{doc_id}/pages/{n}/image", tags=["documents"], dependencies=guarded,
              response_class=FileResponse, responses=errors)
-    def page_image(doc_id: str, n: Annotated[int, _page_number()],
-                   collection: Annotated[str | None, _collection_query()] = None) -> FileResponse:
+    def page_image(doc_id: str, n: Annotated[int, PathParam(ge=1, le=100_000)],
+                   collection: Annotated[str | None, Query(pattern=COLLECTION)] = None) -> FileResponse:
         return page_file(doc_id, n, collection, "image")
 
     @app.get("/v1/documents/{doc_id}/pages/{n}/thumbnail", tags=["documents"], dependencies=guarded,
              response_class=FileResponse, responses=errors)
-    def page_thumbnail(doc_id: str, n: Annotated[int, _page_number()],
-                       collection: Annotated[str | None, _collection_query()] = None) -> FileResponse:
+    def page_thumbnail(doc_id: str, n: Annotated[int, PathParam(ge=1, le=100_000)],
+                       collection: Annotated[str | None, Query(pattern=COLLECTION)] = None) -> FileResponse:
         return page_file(doc_id, n, collection, "thumbnail")
 
     # ---- search and answers ----
@@ -306,18 +307,6 @@ def _error(status: int, detail: str, headers: dict | None = None) -> JSONRespons
         status, "invalid_request_error")
     return JSONResponse({"detail": detail, "error": {"message": detail, "type": kind, "code": status}},
                         status_code=status, headers=headers)
-
-
-def _collection_query():
-    from fastapi import Query
-
-    return Query(pattern=COLLECTION)
-
-
-def _page_number():
-    from fastapi import Path as PathParam
-
-    return PathParam(ge=1, le=100_000)
 
 
 def _document(service: Service, doc_id: str, collection: str | None) -> Document:

@@ -28,6 +28,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from common import peak_rss_mb  # noqa: E402  (bench/ is the script's folder)
+
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = [
     "When was the telegraph cable laid across the Atlantic?",
@@ -95,13 +97,6 @@ def run(kind: str, folder: Path, n_questions: int, tokens: int) -> dict:
             answerer.answer(question, evidence)
             rows.append({"first_s": first, "total_s": time.perf_counter() - started})
     return {"rows": rows, "peak_rss_mb": peak_rss_mb()}
-
-
-def peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def median(values: list[float]) -> float:

@@ -39,6 +39,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
+from common import peak_rss_mb  # noqa: E402  (bench/ is the script's folder)
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKENS, DIM, TEXT_DIM = 1030, 128, 384
@@ -180,15 +181,6 @@ def run_path(path: str, folder: Path, n_pages: int, n_queries: int, n_timed: int
         store.close()
     return {"tops": tops, "latencies_ms": [1000 * s for s in latencies],
             "peak_rss_mb": peak_rss_mb()}
-
-
-def peak_rss_mb() -> float:
-    """This process's resident high-water mark. (getrusage's ru_maxrss would carry the parent's
-    peak across fork and exec.)"""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def in_child(*args) -> dict:

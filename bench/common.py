@@ -1,4 +1,4 @@
-"""`pagesight serve` in its own process on a free port of 127.0.0.1, for the API benchmarks."""
+"""Shared by the benchmarks: a server on 127.0.0.1 for the API benchmarks, and a process's peak memory."""
 
 from __future__ import annotations
 
@@ -31,3 +31,12 @@ def serve(data: Path) -> tuple[subprocess.Popen, str]:
         if process.poll() is not None or time.monotonic() > deadline:
             raise SystemExit(f"the server did not start:\n{process.stderr.read().decode()[-2000:]}")
         time.sleep(0.3)
+
+
+def peak_rss_mb() -> float:
+    """This process's resident high-water mark. (getrusage's ru_maxrss would carry the parent's
+    peak across fork and exec.)"""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
