@@ -46,10 +46,11 @@ class Settings(BaseSettings):
     # How page multi-vectors are stored; fixed when a collection is created (see bench/encode.py).
     page_datatype: Literal["float32", "float16"] = "float32"
     page_quantization: Literal["none", "scalar", "binary"] = "none"
-    page_pooling: Literal["none", "mean", "tokens"] = Field(
-        default="mean", description="a companion vector per page for a cheap first pass"
+    page_pooling: Literal["none", "mean", "clusters", "tokens"] = Field(
+        default="clusters", description="companion vectors per page for a cheap first pass (bench/query.py)"
     )
-    page_pool_factor: int = Field(default=4, description="token pooling: about n_tokens / factor vectors remain")
+    page_pool_rows: int = Field(default=32, ge=1, description="clusters: k-means centroids kept per page")
+    page_pool_factor: int = Field(default=4, ge=1, description="token pooling: about n_tokens / factor vectors remain")
 
     # Retrieval: reciprocal rank fusion of the channels, weighted. Plain RRF (equal weights) for the
     # text channels, BM25 scoped to the dense channels' first documents (bm25_documents; see
@@ -62,7 +63,7 @@ class Settings(BaseSettings):
     bm25_documents: int = Field(default=1, ge=0, description="in fused search, BM25 looks only inside the documents "
                                 "the dense channels rank first: this many (0: the whole collection)")
     rrf_k: int = 60
-    visual_candidates: int = Field(default=200, description="pages the visual first pass hands to exact MaxSim")
+    visual_candidates: int = Field(default=100, ge=1, description="pages the visual first pass hands to exact MaxSim")
     # Threads for torch and BLAS: on a small shared machine one thread is often fastest.
     torch_threads: int = 1
 

@@ -92,7 +92,8 @@ class EdgeStore(Store):
                 hnsw_config=HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000),
             )
             if storage.pooling != "none":
-                # Small enough to stay in memory: the first pass reads all of them.
+                # Kept in memory with an HNSW graph (MaxSim between companions): the first pass.
+                # 32 centroids a page are 16 KB; the graph takes minutes to build at 10,000 pages.
                 vectors[PAGE_POOLED] = EdgeVectorParams(size=schema.page.dim, distance=Distance.Dot,
                                                         multivector_config=maxsim)
         sparse = {}
@@ -280,6 +281,11 @@ def _search_filter(flt: SearchFilter, kinds: tuple[str, ...]):
     if flt.pages is not None:
         low, high = flt.pages
         must.append(FieldCondition(key="page", range=RangeFloat(gte=low, lte=high)))
+    if flt.within is not None:
+        must.append(Filter(should=[
+            Filter(must=[FieldCondition(key="doc_id", match=MatchValue(doc)),
+                         FieldCondition(key="page", match=MatchValue(page))]) for doc, page in flt.within
+        ]))
     return Filter(must=must)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["maxsim", "mean_pool", "pool_page", "token_pool"]
+__all__ = ["cluster_pool", "maxsim", "mean_pool", "pool_page", "token_pool"]
 
 
 def mean_pool(vectors: np.ndarray) -> np.ndarray:
@@ -32,6 +32,33 @@ def token_pool(vectors: np.ndarray, factor: int) -> np.ndarray:
     return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
 
 
+def cluster_pool(vectors: np.ndarray, rows: int, iterations: int = 8) -> np.ndarray:
+    """(n_tokens, dim) -> (at most `rows`, dim): spherical k-means centroids of the token vectors.
+
+    A first pass needs few rows that still point at each thing the page is about; the mean is one
+    row for all of them, and drowns a small topic in the page's background (blank paper, margins).
+    Deterministic: farthest-point seeding from the first token, then a fixed number of k-means steps;
+    a cluster that empties keeps its last centroid.
+    """
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if len(vectors) <= rows:
+        return vectors
+    chosen = [0]
+    closest = vectors @ vectors[0]  # each token's similarity to its nearest chosen seed
+    for _ in range(rows - 1):
+        chosen.append(int(np.argmin(closest)))
+        np.maximum(closest, vectors @ vectors[chosen[-1]], out=closest)
+    centroids = vectors[chosen].copy()
+    for _ in range(iterations):
+        labels = np.argmax(vectors @ centroids.T, axis=1)
+        sums = np.zeros_like(centroids)
+        np.add.at(sums, labels, vectors)
+        norms = np.linalg.norm(sums, axis=1)
+        filled = norms > 0
+        centroids[filled] = sums[filled] / norms[filled, None]
+    return centroids.astype(np.float32)
+
+
 def maxsim(query: np.ndarray, page: np.ndarray) -> float:
     """Late-interaction score: for each query token its best page token, summed.
     query (n_q, dim), page (n_p, dim)."""
@@ -40,9 +67,12 @@ def maxsim(query: np.ndarray, page: np.ndarray) -> float:
 
 def pool_page(vectors: np.ndarray, storage) -> np.ndarray | None:
     """The companion the collection's PageStorage asks for, as rows for MaxSim: (1, dim) for the
-    mean, (about n / factor, dim) for token pooling; None when it keeps none."""
+    mean, (pool_rows, dim) for clusters, (about n / factor, dim) for token pooling; None when it
+    keeps none."""
     if storage.pooling == "mean":
         return mean_pool(vectors)[None, :]
+    if storage.pooling == "clusters":
+        return cluster_pool(vectors, storage.pool_rows)
     if storage.pooling == "tokens":
         return token_pool(vectors, storage.pool_factor)
     return None

@@ -45,16 +45,19 @@ _ENCODER_KINDS = ("text", "image", "page", "sparse")
 @dataclass(frozen=True)
 class PageStorage:
     """How page multi-vectors are kept: element type, quantization (searched with rescoring), and a
-    pooled companion per page for a cheap first pass (mean: one row; tokens: clustered rows)."""
+    pooled companion per page for a cheap first pass (mean: one row; clusters: pool_rows k-means
+    centroids; tokens: hierarchical token pooling, about n / pool_factor rows)."""
 
     datatype: str = "float32"  # float32 | float16
     quantization: str = "none"  # none | scalar | binary
     pooling: str = "mean"  # none | mean | tokens
     pool_factor: int = 4
+    pool_rows: int = 32
 
     @classmethod
     def from_settings(cls, settings) -> PageStorage:
-        return cls(settings.page_datatype, settings.page_quantization, settings.page_pooling, settings.page_pool_factor)
+        return cls(settings.page_datatype, settings.page_quantization, settings.page_pooling,
+                   settings.page_pool_factor, settings.page_pool_rows)
 
 
 @dataclass(frozen=True)

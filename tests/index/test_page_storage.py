@@ -11,7 +11,7 @@ import pytest
 from pagesight.core.types import Document, Page
 from pagesight.index.edge import EdgeStore
 from pagesight.index.encoders import EncoderSpec
-from pagesight.index.pooling import maxsim, mean_pool, pool_page, token_pool
+from pagesight.index.pooling import cluster_pool, maxsim, mean_pool, pool_page, token_pool
 from pagesight.index.server import ServerStore
 from pagesight.index.store import CollectionSchema, DocumentVectors, PageStorage, now
 
@@ -63,6 +63,7 @@ def fill(store, pages, storage: PageStorage):
 
 STORAGES = {
     "float32, mean-pooled": PageStorage("float32", "none", "mean"),
+    "float32, 8 cluster centroids": PageStorage("float32", "none", "clusters", pool_rows=8),
     "float16, token-pooled": PageStorage("float16", "none", "tokens", 4),
     "float32, scalar int8": PageStorage("float32", "scalar", "none"),
     "float32, binary": PageStorage("float32", "binary", "none"),
@@ -107,7 +108,24 @@ def test_pooling_functions():
     assert pooled.shape[1] == DIM and pooled.shape[0] <= 15
     assert pool_page(page, PageStorage(pooling="none")) is None
     assert pool_page(page, PageStorage(pooling="mean")).shape == (1, DIM)
+    assert pool_page(page, PageStorage(pooling="clusters", pool_rows=5)).shape == (5, DIM)
     assert maxsim(page[:3], page) == pytest.approx(3.0, abs=1e-5)  # each query row finds itself
+
+
+def test_cluster_pool_finds_each_topic_of_a_page():
+    rng = np.random.default_rng(1)
+    topics = unit_rows(rng.normal(size=(4, DIM)))
+    sizes = (40, 30, 6, 4)  # two large topics, two small ones the mean would drown
+    page = unit_rows(np.concatenate([t + 0.3 / np.sqrt(DIM) * rng.normal(size=(n, DIM))
+                                     for t, n in zip(topics, sizes, strict=True)]))
+    centroids = cluster_pool(page, 4)
+    assert centroids.shape == (4, DIM)
+    assert np.allclose(np.linalg.norm(centroids, axis=1), 1, atol=1e-5)
+    # each topic, small ones included, has a centroid close to it; the mean is far from the small ones
+    assert (topics @ centroids.T).max(axis=1).min() > 0.95
+    assert (topics[2:] @ mean_pool(page)).max() < 0.5
+    assert np.array_equal(cluster_pool(page, 4), centroids)  # deterministic
+    assert np.array_equal(cluster_pool(page[:3], 4), page[:3])  # fewer tokens than rows: the tokens
 
 
 def test_asking_for_a_first_pass_the_collection_lacks_is_an_error(tmp_path, corpus):
