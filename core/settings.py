@@ -52,16 +52,18 @@ class Settings(BaseSettings):
     page_pool_rows: int = Field(default=32, ge=1, description="clusters: k-means centroids kept per page")
     page_pool_factor: int = Field(default=4, ge=1, description="token pooling: about n_tokens / factor vectors remain")
 
-    # Retrieval: reciprocal rank fusion of the channels, weighted. Plain RRF (equal weights) for the
-    # text channels, BM25 scoped to the dense channels' first documents (bm25_documents; see
-    # retrieve/retriever.py and the FinanceBench table in the README); figures count half, a figure
-    # match says less about the page than the page's own vectors.
+    # Retrieval: reciprocal rank fusion of the channels, weighted. BM25 ranks only the dense
+    # channels' candidate pages, at a quarter weight (retrieve/retriever.py, and the FinanceBench
+    # table in the README); figures count half, a figure match says less about the page than the
+    # page's own vectors.
     fusion_weights: dict[str, float] = Field(
-        default_factory=lambda: {"visual": 1.0, "figure": 0.5, "text": 1.0, "bm25": 1.0}
+        default_factory=lambda: {"visual": 1.0, "figure": 0.5, "text": 1.0, "bm25": 0.25}
     )
+    fusion_depth: int = Field(default=40, ge=1, description="pages each channel hands to the fusion (at least k)")
     bm25_language: str = "english"
-    bm25_documents: int = Field(default=1, ge=0, description="in fused search, BM25 looks only inside the documents "
-                                "the dense channels rank first: this many (0: the whole collection)")
+    bm25_scope: Literal["candidates", "collection"] = Field(
+        default="candidates", description="in fused search, BM25 ranks the pages the dense channels found, "
+        "or the whole collection")
     rrf_k: int = 60
     visual_candidates: int = Field(default=100, ge=1, description="pages the visual first pass hands to exact MaxSim")
     # Threads for torch and BLAS: on a small shared machine one thread is often fastest.

@@ -262,6 +262,12 @@ def _search_filter(flt: SearchFilter, kinds: tuple[str, ...]):
     if flt.pages is not None:
         low, high = flt.pages
         must.append(models.FieldCondition(key="page", range=models.Range(gte=low, lte=high)))
+    if flt.within is not None:
+        must.append(models.Filter(should=[
+            models.Filter(must=[models.FieldCondition(key="doc_id", match=models.MatchValue(value=doc)),
+                                models.FieldCondition(key="page", match=models.MatchValue(value=page))])
+            for doc, page in flt.within
+        ]))
     return models.Filter(must=must)
 
 

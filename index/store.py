@@ -50,7 +50,7 @@ class PageStorage:
 
     datatype: str = "float32"  # float32 | float16
     quantization: str = "none"  # none | scalar | binary
-    pooling: str = "mean"  # none | mean | tokens
+    pooling: str = "mean"  # none | mean | clusters | tokens
     pool_factor: int = 4
     pool_rows: int = 32
 
@@ -99,10 +99,11 @@ class SearchFilter:
     doc_ids: tuple[str, ...] | None = None  # any of these documents
     tags: tuple[str, ...] | None = None  # documents carrying any of these tags
     pages: tuple[int | None, int | None] | None = None  # inclusive page range; None for an open end
+    within: tuple[tuple[str, int], ...] | None = None  # any of these (document id, page number) pairs
 
     def is_empty_match(self) -> bool:
-        """True when the filter can match nothing (an empty id list after resolving a glob)."""
-        return self.doc_ids is not None and len(self.doc_ids) == 0
+        """True when the filter can match nothing (an empty id or page list)."""
+        return (self.doc_ids is not None and len(self.doc_ids) == 0) or (self.within is not None and not self.within)
 
     @staticmethod
     def parse_pages(text: str | None) -> tuple[int | None, int | None] | None:

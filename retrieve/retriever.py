@@ -6,12 +6,17 @@ over page text and passages) and bm25 (Qdrant's BM25 sparse vectors over the sam
 A channel whose encoder the profile or the collection lacks is skipped, and the result says
 which ran.
 
-In the fused search, BM25 looks only inside the documents the dense channels rank first
-(`bm25_documents`, default 1; 0 for the whole collection). BM25 is good at the exact words of a
-line item and bad at telling documents apart (a company written "Activision Blizzard" in the
-question and "ACTIVISIONBLIZZARD" in a title shares no token with it); the dense channels are
-the other way round. On FinanceBench (README) this is what lets the fused ranking beat each
-channel; searched alone, BM25 covers the whole collection.
+In the fused search, BM25 ranks only the pages the dense channels found (`bm25_scope`,
+"candidates"; "collection" for all of it), with a quarter of a dense channel's weight. BM25 is
+good at the exact words of a line item and bad at telling documents apart (a company written
+"Activision Blizzard" in a question and "ACTIVISIONBLIZZARD" in a title share no token, and "FY2019"
+is not "2019"); the dense channels are the other way round. Searched over the whole collection,
+BM25's pages from the wrong filings outvote the dense channels' right ones; asked to reorder the
+dense candidates, its exact words are what the fused ranking gains. On FinanceBench (README) this
+is what lets the fused ranking beat each channel; searched alone, BM25 covers the whole collection.
+
+Each channel hands `fusion_depth` pages (default 40) to the fusion whatever k is, so the first
+five hits of a search for ten are the hits of a search for five (for any k up to that depth).
 """
 
 from __future__ import annotations
@@ -53,13 +58,14 @@ class Retriever:
         if file_glob:
             flt = replace(flt, doc_ids=self._glob_ids(file_glob, flt.doc_ids))
         runnable, skipped = self.channels()
-        candidates = max(4 * k, 20)  # each channel's list must reach past k for fusion to matter
+        depth = max(k, self.settings.fusion_depth)
         per_channel: dict[str, list[Hit]] = {}
-        for channel in runnable:
+        for channel in sorted(runnable, key=lambda c: c == "bm25"):  # BM25 last: it may need the others' pages
             scope = flt
-            if channel == "bm25" and self.settings.bm25_documents > 0:
-                scope = self._dense_documents(per_channel, flt)
-            per_channel[channel] = self.run_channel(channel, query, candidates, scope)
+            if channel == "bm25" and self.settings.bm25_scope == "candidates" and len(runnable) > 1:
+                scope = replace(flt, within=tuple(dict.fromkeys(
+                    (h.doc_id, h.page) for hits in per_channel.values() for h in hits)))
+            per_channel[channel] = self.run_channel(channel, query, depth, scope)
         hits = fuse(per_channel, self.settings.fusion_weights, self.settings.rrf_k)[:k]
         return SearchResult(hits=hits, channels=runnable, skipped=skipped)
 
@@ -100,16 +106,6 @@ class Retriever:
                       else "quantized" if storage.quantization != "none" else "none")
         return self.store.search_pages(matrix, limit, first_pass=first_pass,
                                        candidates=self.settings.visual_candidates, flt=flt)
-
-    def _dense_documents(self, per_channel: dict[str, list[Hit]], flt: SearchFilter) -> SearchFilter:
-        """The filter narrowed to the documents the dense channels rank first (unchanged without them)."""
-        order: list[str] = []
-        for channel in ("text", "visual"):
-            for hit in per_channel.get(channel, []):
-                if hit.doc_id not in order:
-                    order.append(hit.doc_id)
-        top = order[:self.settings.bm25_documents]
-        return replace(flt, doc_ids=tuple(top)) if top else flt
 
     def _glob_ids(self, pattern: str, within: tuple[str, ...] | None) -> tuple[str, ...]:
         """Documents whose file name matches the glob, as ids for the store's own filter."""

@@ -303,3 +303,17 @@ def test_bm25_sparse_vectors_on_both_backends(opener):
     assert [h.doc_id for h in store.search_sparse(bm25.encode_query("migrating whale"), 2)] == ["whales"]
     assert store.search_sparse(bm25.encode_query("volcano"), 2) == []
     store.close()
+
+
+def test_a_filter_to_listed_pages_searches_those_pages_only(store):
+    from pagesight.index.store import SearchFilter
+
+    add(store, "aaa", 3, [[1, 0, 0, 0], [0.9, 0.1, 0, 0], [0, 1, 0, 0]])
+    add(store, "bbb", 2, [[1, 0.05, 0, 0], [0, 0, 1, 0]])
+    query = unit([1, 0, 0, 0])
+    assert [(h.doc_id, h.page) for h in store.search_text(query, 2)] == [("aaa", 1), ("bbb", 1)]
+    within = SearchFilter(within=(("aaa", 3), ("bbb", 1), ("bbb", 7)))  # a pair that names no page is harmless
+    assert [(h.doc_id, h.page) for h in store.search_text(query, 5, within)] == [("bbb", 1), ("aaa", 3)]
+    # the page number and the document must match together, not each somewhere in the list
+    assert [(h.doc_id, h.page) for h in store.search_text(query, 5, SearchFilter(within=(("bbb", 3),)))] == []
+    assert store.search_text(query, 5, SearchFilter(within=())) == []

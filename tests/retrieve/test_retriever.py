@@ -54,6 +54,33 @@ def test_bm25_finds_the_rare_exact_term(lite):
     assert (fused.doc_id, fused.page) == (ids["report"], 1) and set(fused.channels) == {"text", "bm25"}
 
 
+def test_in_fused_search_bm25_ranks_only_the_dense_candidates(lite):
+    retriever, ids = lite
+    query = "4217 lamp dusk"  # MiniLM hears the lamp of the log; BM25 the number of the report
+    dense = {(h.doc_id, h.page) for h in retriever.run_channel("text", query, 3, SearchFilter())}
+    alone = retriever.run_channel("bm25", query, 3, SearchFilter())
+    assert (alone[0].doc_id, alone[0].page) == (ids["report"], 1) and (ids["report"], 1) not in dense
+    even = {"text": 1.0, "bm25": 1.0}
+    scoped = retriever.settings.model_copy(update={"fusion_depth": 3, "fusion_weights": even})
+    fused = Retriever(retriever.store, retriever.encoders, scoped).search(query, k=3).hits
+    assert {(h.doc_id, h.page) for h in fused} == dense
+    assert all(h.channels == ["text", "bm25"] for h in fused)  # BM25 ranked the candidates themselves
+    # over the whole collection, BM25's own first page comes in from outside the candidates
+    wide = scoped.model_copy(update={"bm25_scope": "collection"})
+    fused = Retriever(retriever.store, retriever.encoders, wide).search(query, k=3).hits
+    assert (ids["report"], 1, ["bm25"]) in [(h.doc_id, h.page, h.channels) for h in fused]
+
+
+def test_the_first_hits_do_not_depend_on_how_many_are_asked_for(lite):
+    lite_retriever, _ = lite
+    # each channel hands the fusion fusion_depth pages whatever k is (up to that depth)
+    settings = lite_retriever.settings.model_copy(update={"fusion_depth": 10})
+    retriever = Retriever(lite_retriever.store, lite_retriever.encoders, settings)
+    for query in ("Where do penguins nest?", "lighthouse lamp", "4217 ships"):
+        ten = [(h.doc_id, h.page, h.score) for h in retriever.search(query, k=10).hits]
+        assert [(h.doc_id, h.page, h.score) for h in retriever.search(query, k=3).hits] == ten[:3]
+
+
 def test_filters_apply_inside_the_query_not_after_it(lite):
     retriever, ids = lite
     # Unfiltered, the twelve log pages crowd the top; filtered, the memo's page is still found,
@@ -90,5 +117,5 @@ def test_the_tiny_profile_runs_every_channel_and_fuses_them(tmp_path, report):
     scores = [h.score for h in result.hits]
     assert scores == sorted(scores, reverse=True)
     # fused RRF scores: the dense channels find every page, weights 1 + 0.5 + 1 over (60 + rank);
-    # BM25 (1) finds only pages sharing a word with the query
-    assert scores[0] <= 3.5 / 61 + 1e-9 and scores[-1] >= 2.5 / 66 - 1e-9
+    # BM25 (0.25) finds only pages sharing a word with the query
+    assert scores[0] <= 2.75 / 61 + 1e-9 and scores[-1] >= 2.5 / 66 - 1e-9
