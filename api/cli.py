@@ -129,6 +129,8 @@ def ingest(
                 progress.update(task, description=f"ingesting {path.name[:40]}")
                 outcomes.append(ingestor.ingest_file(path, tags=tag or [], password=password))
                 progress.advance(task)
+        with err.status("building the collection's indexes"):
+            ingestor.optimize()
     _report_outcomes(outcomes, as_json)
 
 

@@ -98,6 +98,7 @@ class Ingestor:
         # Storage options apply when the collection is created; an existing one keeps its own.
         self.store.ensure_schema(replace(encoders.schema, page_storage=PageStorage.from_settings(settings)))
         self._worker = ExtractionWorker(settings.worker_memory_mb)
+        self._written = 0  # documents added since the store was last optimised
 
     def ingest(self, paths: list[Path], *, tags: list[str] = (), password: str | None = None,
                on_file: Callable[[FileOutcome], None] | None = None) -> list[FileOutcome]:
@@ -160,6 +161,7 @@ class Ingestor:
                 on_pages(0, doc.pages)
             vectors = self._encode(extracted.pages, staging, title=document_title(file_name))
             self.store.add_document(doc, extracted.pages, vectors, staging, replaces=replaces)
+            self._written += 1
             if on_pages:
                 on_pages(doc.pages, doc.pages)
         finally:
@@ -224,12 +226,28 @@ class Ingestor:
         """The largest resident size an extraction worker reached so far."""
         return self._worker.peak_rss_mb
 
+    def optimize(self) -> None:
+        """Let the store build its indexes over what was written (the embedded store only does so
+        when asked: without it every search scans). A failure here loses nothing: the documents are
+        in, searches stay exact, only slower, and the next ingest tries again."""
+        if not self._written:
+            return
+        self._written = 0
+        try:
+            self.store.optimize()
+        except Exception as e:  # e.g. too little disk for the rebuilt segments
+            log.warning("the collection was not optimised (%s); searches scan it until the next ingest", e)
+
     def close(self) -> None:
         self._worker.close()
 
     def __enter__(self) -> Ingestor:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        try:
+            if exc_type is None:
+                self.optimize()
+        finally:
+            self.close()
 

@@ -175,3 +175,35 @@ def test_the_same_pipeline_on_the_server_backend(tmp_path, text_encoder, report)
         hit = text_channel(ingestor, "When was the submarine cable laid across the Atlantic?", 1)[0]
         assert (hit.file_name, hit.page) == ("report.pdf", 5)
         assert store.delete_document(hit.doc_id) and store.documents() == []
+
+
+def test_the_store_is_optimised_after_an_ingest_that_wrote_something(tmp_path, text_encoder, report, monkeypatch,
+                                                                       caplog):
+    settings = make_settings(tmp_path / "data")
+    with open_store(settings) as store:
+        calls = []
+        monkeypatch.setattr(store, "optimize", lambda: calls.append(store.count()))
+        encoders = Encoders("lite", text=text_encoder)
+        with Ingestor(store, encoders, settings) as ingestor:
+            ingestor.ingest_file(report)
+        assert calls == [store.count()]  # once, at the end, with the document in
+        with Ingestor(store, encoders, settings) as ingestor:
+            assert ingestor.ingest_file(report).status == "unchanged"
+        assert len(calls) == 1  # nothing written, nothing to rebuild
+        with pytest.raises(KeyboardInterrupt), Ingestor(store, encoders, settings) as ingestor:
+            ingestor.ingest_file(docs.simple_pdf(tmp_path / "b.pdf", ["Bees make honey."]))
+            raise KeyboardInterrupt
+        assert len(calls) == 1  # not while unwinding an interruption
+
+        def no_room():
+            raise RuntimeError("Not enough space available for optimization, needed: 29.63 GiB")
+
+        monkeypatch.setattr(store, "optimize", no_room)
+        with Ingestor(store, encoders, settings) as ingestor:
+            outcome = ingestor.ingest_file(docs.simple_pdf(tmp_path / "c.pdf", ["Penguins nest on rocky shores."]))
+        assert outcome.status == "ingested"
+        assert "not optimised (Not enough space" in caplog.text
+        # the failed rebuild lost nothing: all three documents are in and found
+        assert len(store.documents()) == 3
+        hit = text_channel(ingestor, "Where do penguins nest?", 1)[0]
+        assert (hit.doc_id, hit.page) == (outcome.doc_id, 1)
