@@ -91,6 +91,7 @@ def storage_bytes(n_pages: int) -> list[dict]:
         "float16": PageStorage("float16", "none", "none"),
         "float32 + scalar int8": PageStorage("float32", "scalar", "none"),
         "float32 + binary": PageStorage("float32", "binary", "none"),
+        "float32 + 32 centroids (default)": PageStorage("float32", "none", "clusters", pool_rows=32),
         "float32 + mean-pooled companion": PageStorage("float32", "none", "mean"),
         "float32 + token-pooled companion (/4)": PageStorage("float32", "none", "tokens", 4),
         "float16 + scalar int8 + mean-pooled": PageStorage("float16", "scalar", "mean"),
