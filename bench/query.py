@@ -183,7 +183,6 @@ def run_path(path: str, folder: Path, n_pages: int, n_queries: int, n_timed: int
 
         first_pass = "none" if path == "exact" else "pooled"
         timed = qs[:n_timed if path == "exact" else n_queries]
-        cold = []
         if path == "two-stage" and _drop_page_cache():  # first: straight from disk, as after a restart
             store = EdgeStore(folder, "bench")
             for q in timed:
@@ -201,7 +200,7 @@ def run_path(path: str, folder: Path, n_pages: int, n_queries: int, n_timed: int
             tops.append([_page_index(h.doc_id, h.page) for h in hits])
         store.close()
     return {"tops": tops, "latencies_ms": [1000 * s for s in latencies],
-            "cold_latencies_ms": [1000 * s for s in cold] if path == "two-stage" else [],
+            "cold_latencies_ms": [1000 * s for s in cold],
             "peak_rss_mb": peak_rss_mb()}
 
 
@@ -233,8 +232,8 @@ def in_child(*args) -> dict:
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def _pct(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else float("nan")
+def _pct(values: list[float], q: float) -> float | None:
+    return float(np.percentile(values, q)) if values else None
 
 
 def main() -> None:
@@ -298,7 +297,7 @@ def main() -> None:
     for r in rows:
         disk = f"{r['disk_bytes_per_page']:,}" if r["disk_bytes_per_page"] else "-"
         speedup = f"{r['speedup_vs_exhaustive']:.0f}x" if "speedup_vs_exhaustive" in r else "-"
-        cold = [f"{v:.1f}" if v == v else "-" for v in (r["cold_p50_ms"], r["cold_p95_ms"])]  # NaN: not measured
+        cold = [f"{v:.1f}" if v is not None else "-" for v in (r["cold_p50_ms"], r["cold_p95_ms"])]
         print(f"{r['pages']:>7,} {r['path']:<20} {r['p50_ms']:>7.1f} {r['p95_ms']:>7.1f} {cold[0]:>8} {cold[1]:>8} "
               f"{r['top10_equal']:>7.2f} {r['top10_overlap']:>7.3f} {r['peak_rss_mb']:>7.0f} {disk:>11} {speedup:>7}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
