@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+import time
 from typing import Annotated
 
 import typer
@@ -17,7 +18,8 @@ documents_app = typer.Typer(no_args_is_help=True, help="List and delete indexed 
 app.add_typer(documents_app, name="documents")
 models_app = typer.Typer(no_args_is_help=True, help="The models each profile uses: list, pull, build the tiny ones.")
 app.add_typer(models_app, name="models")
-index_app = typer.Typer(no_args_is_help=True, help="Collections as a whole: move one to a Qdrant server.")
+index_app = typer.Typer(no_args_is_help=True, help="Collections as a whole: build indexes, move one to a "
+                        "Qdrant server.")
 app.add_typer(index_app, name="index")
 
 out = Console()
@@ -389,6 +391,24 @@ def serve(
                 timeout_graceful_shutdown=10)
 
 
+@index_app.command("optimize")
+def index_optimize(collection: Collection = None) -> None:
+    """Build the embedded collection's indexes now. `pagesight ingest` does this when it ends; a
+    server does not (the embedded store holds the process while it works), so run this while the
+    server is stopped after large uploads. A Qdrant server optimises by itself."""
+    if _settings().qdrant_url:
+        out.print("the collection is on a Qdrant server, which optimises by itself", highlight=False)
+        return
+    started = time.perf_counter()
+    with _open(collection) as store:
+        try:
+            with err.status("building the collection's indexes"):
+                store.optimize()
+        except Exception as e:  # Qdrant's own message, e.g. too little disk for the rebuilt segments
+            _fail(f"not optimised: {e}")
+    out.print(f"optimised {store.name!r} in {time.perf_counter() - started:.1f} s", highlight=False)
+
+
 @index_app.command("migrate")
 def index_migrate(
     to: Annotated[str, typer.Option("--to", help="URL of the Qdrant server or cluster")],
@@ -463,6 +483,7 @@ def eval_command(
                 files, _ = find_files([docs])
                 with Ingestor(store, encoders, _settings()) as ingestor:
                     failed = [o for o in ingestor.ingest(files) if o.status == "failed"]
+                    ingestor.optimize()
                 for o in failed:
                     err.print(f"not ingested: {_safe(o.path)}: {_safe(o.reason)}", highlight=False)
             retriever = Retriever(store, encoders, _settings())

@@ -227,16 +227,18 @@ class Ingestor:
         return self._worker.peak_rss_mb
 
     def optimize(self) -> None:
-        """Let the store build its indexes over what was written (the embedded store only does so
-        when asked: without it every search scans). A failure here loses nothing: the documents are
-        in, searches stay exact, only slower, and the next ingest tries again."""
+        """Let the store build its indexes over what this ingestor wrote (the embedded store only
+        does so when asked: without it every search scans). A failure loses nothing: the documents
+        are in, searches stay exact, only slower. The embedded store holds the GIL while it works, so
+        a server must not call this: its process would stop answering (see `pagesight index optimize`)."""
         if not self._written:
             return
         self._written = 0
         try:
             self.store.optimize()
         except Exception as e:  # e.g. too little disk for the rebuilt segments
-            log.warning("the collection was not optimised (%s); searches scan it until the next ingest", e)
+            log.warning("the collection was not optimised (%s); searches scan it until it is "
+                        "(pagesight index optimize)", e)
 
     def close(self) -> None:
         self._worker.close()
@@ -244,10 +246,6 @@ class Ingestor:
     def __enter__(self) -> Ingestor:
         return self
 
-    def __exit__(self, exc_type, *exc) -> None:
-        try:
-            if exc_type is None:
-                self.optimize()
-        finally:
-            self.close()
+    def __exit__(self, *exc) -> None:
+        self.close()
 

@@ -262,3 +262,27 @@ def test_the_cli_talks_to_a_running_server(served, tmp_path, monkeypatch):
     assert refused.exit_code == 2 and "wants an API key" in refused.stderr
     gone = runner.invoke(app, ["--server", "http://127.0.0.1:9", "documents", "list"])
     assert gone.exit_code == 2 and "cannot reach the PageSight server" in gone.stderr
+
+
+def test_ingest_ends_by_building_indexes_and_index_optimize_does_it_on_demand(data_dir, report, monkeypatch):
+    from pagesight.index.edge import EdgeStore
+
+    calls = []
+    monkeypatch.setattr(EdgeStore, "optimize", lambda self: calls.append(self.count()))
+    assert invoke("ingest", str(report)).exit_code == 0
+    assert len(calls) == 1 and calls[0] > 0  # after the document was written
+    result = invoke("index", "optimize")
+    assert result.exit_code == 0 and "optimised 'default' in" in result.output
+    assert len(calls) == 2
+
+    def no_room(self):
+        raise RuntimeError("Not enough space available for optimization")
+
+    monkeypatch.setattr(EdgeStore, "optimize", no_room)
+    result = invoke("index", "optimize")
+    assert result.exit_code == 2 and "not optimised: Not enough space" in result.output
+    assert "report" in invoke("documents", "list").output  # nothing lost
+    monkeypatch.setenv("PAGESIGHT_QDRANT_URL", "http://127.0.0.1:9")
+    get_settings.cache_clear()
+    result = invoke("index", "optimize")
+    assert result.exit_code == 0 and "optimises by itself" in result.output
