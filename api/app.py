@@ -301,12 +301,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return BodyLimit(app, upload_bytes=int(settings.max_upload_mb * 2**20), other_bytes=1 << 20)
 
 
-def _error(status: int, detail: str, headers: dict | None = None) -> JSONResponse:
+def _problem(status: int, detail: str) -> dict:
     """FastAPI's {"detail": ...}, plus OpenAI's {"error": {...}} so that OpenAI SDKs show the message."""
     kind = {401: "authentication_error", 404: "not_found_error", 413: "request_too_large"}.get(
         status, "invalid_request_error")
-    return JSONResponse({"detail": detail, "error": {"message": detail, "type": kind, "code": status}},
-                        status_code=status, headers=headers)
+    return {"detail": detail, "error": {"message": detail, "type": kind, "code": status}}
+
+
+def _error(status: int, detail: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse(_problem(status, detail), status_code=status, headers=headers)
 
 
 def _document(service: Service, doc_id: str, collection: str | None) -> Document:
@@ -365,11 +368,12 @@ def _chat_reply(stream: bool, completion_id: str, model: str, events: Iterator[s
         return StreamingResponse(_chat_events(completion_id, model, events), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
     *_, final = events
+    citations = _citations(final.citations)
     return {
         "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": model,
         "choices": [{"index": 0, "finish_reason": "stop", "message": {
-            "role": "assistant", "content": final.text, "citations": _citations(final.citations)}}],
-        "citations": _citations(final.citations),
+            "role": "assistant", "content": final.text, "citations": citations}}],
+        "citations": citations,
         "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
     }
 
@@ -454,7 +458,7 @@ class BodyLimit:
 
 
 async def _reply(send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
+    body = json.dumps(_problem(status, detail)).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})

@@ -28,7 +28,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import httpx  # noqa: E402
-from common import serve  # noqa: E402  (bench/ is the script's folder)
+from common import percentile_ms, serve  # noqa: E402  (bench/ is the script's folder)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVSET = ROOT.parent / "shared" / "devset" / "financebench"
@@ -85,11 +85,9 @@ def load(base: str, route: str, asked: list[str], requests: int, clients: int) -
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
-    latencies.sort()
     return {"route": f"/v1/{route}", "clients": clients, "requests": len(latencies), "errors": len(errors),
             "error_samples": errors[:3], "rps": len(latencies) / wall,
-            "p50_ms": 1000 * latencies[len(latencies) // 2],
-            "p95_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))]}
+            "p50_ms": percentile_ms(latencies, 0.5), "p95_ms": percentile_ms(latencies, 0.95)}
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -33,7 +34,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import httpx  # noqa: E402
-from common import serve  # noqa: E402  (bench/ is the script's folder)
+from common import percentile_ms, serve  # noqa: E402  (bench/ is the script's folder)
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -172,8 +173,6 @@ def kills(tmp: Path, runs: int, seed: int) -> dict:
         results.append({"run": run, "reported_so_far": len(reported), "visible": len(docs), "opened": opened,
                         "error": error, "all_whole": whole, "pending_after_open": pending, "lost": len(lost)})
         if len(docs) == len(files):  # all in: start the next run on a fresh collection
-            import shutil
-
             shutil.rmtree(data)
             reported.clear()
     return {"runs": runs, "opened": sum(r["opened"] for r in results),
@@ -230,16 +229,12 @@ def load(tmp: Path, clients: int) -> dict:
         process.terminate()
         process.wait(timeout=60)
 
-    def pct(values: list[float], q: float) -> float:
-        values = sorted(values)
-        return 1000 * values[min(len(values) - 1, int(len(values) * q))] if values else float("nan")
-
     return {"clients": clients, "documents": len(files), "ingest_s": ingest_s,
             "ingested": sum(f["status"] == "ingested" for f in job["files"]),
             "lost": len({f.name for f in files} - listed), "errors": len(errors), "error_samples": errors[:3],
             "requests": {r: len(v) for r, v in latencies.items()},
-            "p50_ms": {r: pct(v, 0.5) for r, v in latencies.items()},
-            "p95_ms": {r: pct(v, 0.95) for r, v in latencies.items()}}
+            "p50_ms": {r: percentile_ms(v, 0.5) for r, v in latencies.items()},
+            "p95_ms": {r: percentile_ms(v, 0.95) for r, v in latencies.items()}}
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from pagesight.index.store import (
     Point,
     SearchFilter,
     Store,
+    held_vector,
 )
 
 __all__ = ["EdgeStore"]
@@ -200,13 +201,13 @@ class EdgeStore(Store):
 
         records, offset = self._shard.scroll(ScrollRequest(offset=offset, limit=limit, filter=_filter(state=state),
                                                            with_payload=True, with_vector=True))
-        return [Point(str(r.id), {k: _from_edge(v) for k, v in r.vector.items()}, r.payload) for r in records], offset
+        return [Point(str(r.id), {k: held_vector(v) for k, v in r.vector.items()}, r.payload) for r in records], offset
 
     def existing_ids(self, ids: list[str]) -> set[str]:
         return {str(r.id) for r in self._shard.retrieve(ids, with_payload=False, with_vector=False)}
 
     def point_vectors(self, ids: list[str]) -> dict[str, dict]:
-        return {str(r.id): {k: _from_edge(v) for k, v in r.vector.items()}
+        return {str(r.id): {k: held_vector(v) for k, v in r.vector.items()}
                 for r in self._shard.retrieve(ids, with_payload=False, with_vector=True)}
 
     def count_state(self, state: str) -> int:
@@ -242,13 +243,6 @@ def _vector(v):
         from qdrant_edge import SparseVector
 
         return SparseVector(indices=list(v[0]), values=list(v[1]))
-    return np.asarray(v, dtype=np.float32)
-
-
-def _from_edge(v):
-    """An Edge vector as PageSight holds vectors: arrays, or (indices, values) for sparse."""
-    if hasattr(v, "indices"):
-        return (list(v.indices), list(v.values))
     return np.asarray(v, dtype=np.float32)
 
 

@@ -27,6 +27,7 @@ from pagesight.index.store import (
     Point,
     SearchFilter,
     Store,
+    held_vector,
 )
 
 __all__ = ["ServerStore", "connect"]
@@ -140,14 +141,14 @@ class ServerStore(Store):
     def export_points(self, offset, limit: int, state: str = LIVE) -> tuple[list[Point], object]:
         records, offset = self.client.scroll(self.name, scroll_filter=_filter(state=state), limit=limit, offset=offset,
                                              with_payload=True, with_vectors=True)
-        return [Point(str(r.id), {k: _from_client(v) for k, v in (r.vector or {}).items()}, r.payload)
+        return [Point(str(r.id), {k: held_vector(v) for k, v in (r.vector or {}).items()}, r.payload)
                 for r in records], offset
 
     def existing_ids(self, ids: list[str]) -> set[str]:
         return {str(r.id) for r in self.client.retrieve(self.name, ids, with_payload=False, with_vectors=False)}
 
     def point_vectors(self, ids: list[str]) -> dict[str, dict]:
-        return {str(r.id): {k: _from_client(v) for k, v in (r.vector or {}).items()}
+        return {str(r.id): {k: held_vector(v) for k, v in (r.vector or {}).items()}
                 for r in self.client.retrieve(self.name, ids, with_payload=False, with_vectors=True)}
 
     def count_state(self, state: str) -> int:
@@ -230,12 +231,6 @@ def _vector(v):
 
         return models.SparseVector(indices=list(v[0]), values=list(v[1]))
     return np.asarray(v, dtype=np.float32).tolist()
-
-
-def _from_client(v):
-    if hasattr(v, "indices"):
-        return (list(v.indices), list(v.values))
-    return np.asarray(v, dtype=np.float32)
 
 
 def _quantization(kind: str):

@@ -22,7 +22,8 @@ from pagesight.core.types import Document, Hit, Page, Region
 from pagesight.index.encoders import EncoderSpec, SparseVector
 from pagesight.index.images import PageImages
 
-__all__ = ["CollectionSchema", "DocumentVectors", "PageStorage", "Point", "SearchFilter", "Store", "point_id"]
+__all__ = ["CollectionSchema", "DocumentVectors", "PageStorage", "Point", "SearchFilter", "Store", "held_vector",
+           "point_id"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,14 @@ _ID_NAMESPACE = uuid.UUID("8a3b1d52-5f0e-4c55-9f7e-2f4d1c9b6a10")
 
 def point_id(doc_id: str, kind: str, page: int, index: int = 0) -> str:
     return str(uuid.uuid5(_ID_NAMESPACE, f"{doc_id}/{kind}/{page}/{index}"))
+
+
+def held_vector(v):
+    """A vector read back from either backend, as PageSight holds vectors: a float32 array (dense,
+    or rows of a multi-vector), or (indices, values) for a sparse one."""
+    if hasattr(v, "indices"):
+        return (list(v.indices), list(v.values))
+    return np.asarray(v, dtype=np.float32)
 
 
 _ENCODER_KINDS = ("text", "image", "page", "sparse")

@@ -35,7 +35,7 @@ __all__ = ["Retriever", "SearchResult"]
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("visual", "figure", "text", "bm25")
+CHANNELS = ("visual", "figure", "text", "bm25")  # BM25 last: in fused search it ranks the others' pages
 
 
 @dataclass
@@ -60,7 +60,7 @@ class Retriever:
         runnable, skipped = self.channels()
         depth = max(k, self.settings.fusion_depth)
         per_channel: dict[str, list[Hit]] = {}
-        for channel in sorted(runnable, key=lambda c: c == "bm25"):  # BM25 last: it may need the others' pages
+        for channel in runnable:  # in CHANNELS order: BM25 last, after the pages it may be limited to
             scope = flt
             if channel == "bm25" and self.settings.bm25_scope == "candidates" and len(runnable) > 1:
                 scope = replace(flt, within=tuple(dict.fromkeys(
