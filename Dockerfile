@@ -17,7 +17,7 @@ RUN apt-get update \
 RUN useradd --create-home --uid 10001 pagesight \
     && mkdir -p /data /models && chown pagesight:pagesight /data /models
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md __init__.py ./
 COPY core core
 COPY ingest ingest
 COPY index index

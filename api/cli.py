@@ -1,4 +1,5 @@
-"""The `pagesight` command: a thin parser over plain functions. Heavy imports wait for the command."""
+"""The `pagesight` command: a thin parser over a backend (`PageSight` here, or `ServerClient` with
+--server); each command parses, calls the backend, renders. Heavy imports wait for the command."""
 
 from __future__ import annotations
 
@@ -26,7 +27,12 @@ out = Console()
 err = Console(stderr=True)
 
 Collection = Annotated[str | None, typer.Option("--collection", "-c", help="collection name (default: 'default')")]
-
+Doc = Annotated[list[str] | None, typer.Option("--doc", help="only these documents: id, unique id prefix or file "
+                                                "name (repeatable)")]
+File = Annotated[str | None, typer.Option("--file", help="only files whose name matches this glob")]
+Tag = Annotated[list[str] | None, typer.Option("--tag", "-t", help="only documents with any of these tags")]
+Pages = Annotated[str | None, typer.Option("--pages", help="page range: 3-7, 3-, -7 or 5")]
+AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 _state: dict[str, str | None] = {"server": None}
 
@@ -40,27 +46,21 @@ def _options(
     _state["server"] = server
 
 
-def _client():
-    """A client of the server given by --server, or None to work on the store here."""
-    if not _state["server"]:
-        return None
-    from pagesight.api.client import ServerClient
+# ---- helpers --------------------------------------------------------------------------------------
 
-    return ServerClient(_state["server"], os.environ.get("PAGESIGHT_SERVER_API_KEY"))
+def _settings():
+    from ..core.settings import get_settings
+
+    return get_settings()
 
 
 def _safe(text: object) -> str:
     """User-supplied text (file names, document text) shown as itself: no markup, no control codes."""
     from rich.markup import escape
 
-    shown = "".join(c if c.isprintable() or c in "\n" else "\ufffd" for c in str(text))
-    return escape(shown)
+    from ..core.text import for_terminal
 
-
-def _settings():
-    from pagesight.core.settings import get_settings
-
-    return get_settings()
+    return escape(for_terminal(text, keep="\n"))
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -68,29 +68,57 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _open(collection: str | None):
-    from pagesight.core.errors import PageSightError
-    from pagesight.index import open_store
+class _failures:
+    """Errors a user can act on become one line and exit code 2, never a traceback."""
 
-    try:
-        return open_store(_settings(), collection)
-    except (PageSightError, ValueError) as e:
-        _fail(str(e))
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, tb) -> bool:
+        from ..core.errors import PageSightError
+
+        if isinstance(error, PageSightError | ValueError):
+            _fail(str(error))
+        return False
 
 
-def _encoders():
-    """The profile's encoders, after one line saying which profile and why."""
-    from pagesight.core.errors import PageSightError
-    from pagesight.index import load_encoders, resolve_profile
-
+def _backend(collection: str | None, *, announce: bool = False):
+    """The backend commands call: a client of the server given by --server, or PageSight on this machine
+    (which says, when `announce`, which profile it runs and why)."""
     settings = _settings()
-    profile, why = resolve_profile(settings)
-    err.print(f"profile: {profile} ({_safe(why)})", highlight=False)
-    try:
-        return load_encoders(settings, profile)
-    except PageSightError as e:
-        _fail(str(e))
+    with _failures():
+        if _state["server"]:
+            from .client import ServerClient
 
+            return ServerClient(_state["server"], os.environ.get("PAGESIGHT_SERVER_API_KEY"),
+                                collection or settings.collection)
+        from .pagesight import PageSight
+
+        sight = PageSight(collection, settings)
+        if announce:
+            err.print(f"profile: {sight.models.profile} ({_safe(sight.models.profile_why)})", highlight=False)
+        return sight
+
+
+def _filters(doc, tag, file, pages):
+    from ..core.types import Filters, parse_pages
+
+    try:
+        page_range = parse_pages(pages)
+    except ValueError as e:
+        _fail(f"--pages: {e}")
+    return Filters(documents=tuple(doc) if doc else None, tags=tuple(tag) if tag else None, file=file,
+                   pages=page_range)
+
+
+def _plain(text: str) -> str:
+    """Generated or quoted text for the terminal: no control codes (escape sequences) pass."""
+    from ..core.text import for_terminal
+
+    return for_terminal(text)
+
+
+# ---- ingest and documents -------------------------------------------------------------------------
 
 @app.command()
 def ingest(
@@ -98,58 +126,23 @@ def ingest(
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="tag the documents (repeatable)")] = None,
     collection: Collection = None,
     password: Annotated[str | None, typer.Option(help="password for encrypted PDFs")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print the outcomes as JSON")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Ingest PDFs and images: render pages, extract text and figures, OCR scans, index."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from pagesight.ingest.pipeline import Ingestor, find_files
+    from ..ingest import find_files
 
-    files, outcomes = find_files(paths)
-    if not files and not outcomes:
+    files, missing = find_files(paths)
+    if not files and not missing:
         _fail("no supported files found (PDF, PNG, JPEG, TIFF, WebP)")
-    if (client := _client()) is not None:
-        if password:
-            _fail("--password is not sent to a server; ingest encrypted files where the server runs")
-        outcomes += _ingest_on_server(client, files, tag or [], collection)
-        return _report_outcomes(outcomes, as_json)
-    store = _open(collection)
-    with store:
-        encoders = _encoders()
-        from pagesight.core.errors import PageSightError
-
-        try:
-            ingestor = Ingestor(store, encoders, _settings())
-        except PageSightError as e:
-            _fail(str(e))
-        with ingestor, Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=err, transient=True, disable=not err.is_terminal,
-        ) as progress:
-            task = progress.add_task("ingesting", total=len(files))
-            for path in files:
-                progress.update(task, description=f"ingesting {path.name[:40]}")
-                outcomes.append(ingestor.ingest_file(path, tags=tag or [], password=password))
-                progress.advance(task)
-        with err.status("building the collection's indexes"):
-            ingestor.optimize()
-    _report_outcomes(outcomes, as_json)
-
-
-def _ingest_on_server(client, files, tags: list[str], collection: str | None) -> list:
-    from pagesight.core.errors import PageSightError
-    from pagesight.ingest.pipeline import FileOutcome
-
-    try:
-        err.print(f"uploading {len(files)} files to {_safe(client.url)}", highlight=False)
-        job = client.wait(client.upload(files, tags, collection))
-    except PageSightError as e:
-        _fail(str(e))
-    return [FileOutcome(str(path), f["status"], f["doc_id"], f["pages_done"], reason=f["error"] or "")
-            for path, f in zip(files, job["files"], strict=True)]
-
-
-def _report_outcomes(outcomes, as_json: bool) -> None:
+    with _backend(collection, announce=True) as backend, _failures(), Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True, disable=not err.is_terminal,
+    ) as progress:
+        task = progress.add_task("ingesting", total=len(files) + len(missing))
+        outcomes = backend.ingest(paths, tags=tag or [], password=password,
+                                  on_file=lambda outcome: progress.advance(task))
     if as_json:
         out.print_json(json.dumps([o.__dict__ for o in outcomes]))
     else:
@@ -165,26 +158,18 @@ def _print_outcomes(outcomes) -> None:
     colours = {"ingested": "green", "replaced": "green", "unchanged": "dim", "failed": "red"}
     for o in outcomes:
         note = o.reason or "; ".join(o.warnings)
-        table.add_row(
-            _safe(os.path.basename(o.path) or o.path), f"[{colours[o.status]}]{o.status}[/]", str(o.pages or ""),
-            (o.doc_id or "")[:12], _safe(note),
-        )
+        table.add_row(_safe(os.path.basename(o.path) or o.path), f"[{colours[o.status]}]{o.status}[/]",
+                      str(o.pages or ""), (o.doc_id or "")[:12], _safe(note))
     out.print(table)
     counts = {s: sum(o.status == s for o in outcomes) for s in colours}
     out.print(", ".join(f"{n} {s}" for s, n in counts.items()))
 
 
 @documents_app.command("list")
-def documents_list(
-    collection: Collection = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
+def documents_list(collection: Collection = None, tag: Tag = None, as_json: AsJson = False) -> None:
     """Documents in the collection, with their page counts."""
-    if (client := _client()) is not None:
-        docs = _on_server(lambda: client.documents(collection))
-    else:
-        with _open(collection) as store:
-            docs = store.documents()
+    with _backend(collection) as backend, _failures():
+        docs = backend.documents(tag)
     if as_json:
         out.print_json(json.dumps([d.model_dump(mode="json") for d in docs]))
         return
@@ -199,73 +184,29 @@ def documents_list(
 
 @documents_app.command("delete")
 def documents_delete(
-    doc_id: Annotated[str, typer.Argument(help="document id (or a unique prefix of it)")],
+    ref: Annotated[str, typer.Argument(help="document id, a unique prefix of it, or its file name")],
     collection: Collection = None,
 ) -> None:
     """Delete a document: its points and its page images."""
-    if (client := _client()) is not None:
-        matches = [d for d in _on_server(lambda: client.documents(collection)) if d.id.startswith(doc_id)]
-        if len(matches) != 1:
-            _fail(f"no document matches {doc_id!r}" if not matches else f"{doc_id!r} matches {len(matches)} documents")
-        _on_server(lambda: client.delete(matches[0].id, collection))
-        out.print(f"deleted {matches[0].id} ({_safe(matches[0].file_name)})")
-        return
-    with _open(collection) as store:
-        matches = [d for d in store.documents() if d.id.startswith(doc_id)] if doc_id else []
-        if len(matches) != 1:
-            _fail(f"no document matches {doc_id!r}" if not matches else f"{doc_id!r} matches {len(matches)} documents")
-        store.delete_document(matches[0].id)
-    out.print(f"deleted {matches[0].id} ({_safe(matches[0].file_name)})")
+    with _backend(collection) as backend, _failures():
+        doc = backend.delete(ref)
+    out.print(f"deleted {doc.id} ({_safe(doc.file_name)})")
 
 
-def _on_server(call):
-    from pagesight.core.errors import PageSightError
-
-    try:
-        return call()
-    except PageSightError as e:
-        _fail(str(e))
-
-
-def _page_range(text: str | None) -> tuple[int | None, int | None] | None:
-    """'3-7', '3-', '-7' or '5' as an inclusive range."""
-    from pagesight.index.store import SearchFilter
-
-    try:
-        return SearchFilter.parse_pages(text)
-    except ValueError as e:
-        _fail(f"--pages: {e}")
-
+# ---- search and answers ---------------------------------------------------------------------------
 
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="the question")],
     k: Annotated[int, typer.Option("-k", min=1, max=100, help="number of pages")] = 5,
-    doc: Annotated[list[str] | None, typer.Option("--doc", help="only these document ids (repeatable)")] = None,
-    file: Annotated[str | None, typer.Option("--file", help="only files whose name matches this glob")] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="only documents with any of these tags")] = None,
-    pages: Annotated[str | None, typer.Option("--pages", help="page range: 3-7, 3-, -7 or 5")] = None,
+    doc: Doc = None, file: File = None, tag: Tag = None, pages: Pages = None,
     collection: Collection = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """The pages that best match the question: visual, figure and text channels, fused."""
-    from pagesight.core.errors import PageSightError
-    from pagesight.index.store import SearchFilter
-    from pagesight.retrieve import Retriever
-
-    flt = SearchFilter(doc_ids=tuple(doc) if doc else None, tags=tuple(tag) if tag else None, pages=_page_range(pages))
-    if (client := _client()) is not None:
-        from types import SimpleNamespace
-
-        found = _on_server(lambda: client.search(_request_body(query, "query", doc, tag, file, pages, collection, k)))
-        result = SimpleNamespace(**found)
-    else:
-        with _open(collection) as store:
-            encoders = _encoders()
-            try:
-                result = Retriever(store, encoders, _settings()).search(query, k, flt, file_glob=file)
-            except PageSightError as e:
-                _fail(str(e))
+    filters = _filters(doc, tag, file, pages)
+    with _backend(collection, announce=True) as backend, _failures():
+        result = backend.search(query, k, filters)
     if as_json:
         out.print_json(json.dumps({"channels": result.channels, "skipped": result.skipped,
                                    "hits": [h.model_dump(mode="json") for h in result.hits]}))
@@ -274,7 +215,7 @@ def search(
     err.print(f"channels: {', '.join(result.channels) or 'none'}" + (f" ({skipped})" if skipped else ""),
               highlight=False)
     if not result.hits:
-        out.print("no results (is anything ingested, and do the filters match?)")
+        out.print("no results (do the filters match?)")
     for rank, h in enumerate(result.hits, 1):
         snippet = " ".join(h.text.split())[:200]
         out.print(f"[bold]{rank}. {_safe(h.file_name)}[/bold] page {h.page}  score {h.score:.4f}  "
@@ -283,81 +224,36 @@ def search(
         out.print(f"   [dim]{_safe(h.image_path)}[/dim]", highlight=False)
 
 
-def _request_body(text: str, field: str, doc, tag, file, pages, collection, k) -> dict:
-    body = {field: text, "doc_ids": doc or None, "tags": tag or None, "file": file, "pages": pages,
-            "collection": collection, "k": k}
-    return {key: value for key, value in body.items() if value is not None}
-
-
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="the question")],
     k: Annotated[int | None, typer.Option("-k", min=1, max=20, help="pages the answerer reads")] = None,
-    doc: Annotated[list[str] | None, typer.Option("--doc", help="only these document ids (repeatable)")] = None,
-    file: Annotated[str | None, typer.Option("--file", help="only files whose name matches this glob")] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="only documents with any of these tags")] = None,
-    pages: Annotated[str | None, typer.Option("--pages", help="page range: 3-7, 3-, -7 or 5")] = None,
+    doc: Doc = None, file: File = None, tag: Tag = None, pages: Pages = None,
     answerer: Annotated[str | None, typer.Option(help="auto, local, remote or extractive")] = None,
     collection: Collection = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the answer, citations and pages as JSON")] = False,
 ) -> None:
     """Answer from the best pages, streaming, then list the citations (page, box, image)."""
-    from pagesight.core.errors import PageSightError
-    from pagesight.generate import choose_answerer, gather_evidence, load_answerer
-    from pagesight.index.store import SearchFilter
-    from pagesight.retrieve import Retriever
+    from ..core.types import Answer, SearchResult
 
-    settings = _settings()
-    if answerer is not None:
-        if answerer not in ("auto", "local", "remote", "extractive"):
-            _fail(f"--answerer must be auto, local, remote or extractive, not {answerer!r}")
-        settings = settings.model_copy(update={"answerer": answerer})
-    k = k or settings.answer_pages
-    flt = SearchFilter(doc_ids=tuple(doc) if doc else None, tags=tuple(tag) if tag else None, pages=_page_range(pages))
-    if (client := _client()) is not None:
-        if answerer is not None:
-            _fail("--answerer is the server's setting (PAGESIGHT_ANSWERER where it runs)")
-        from types import SimpleNamespace
-
-        try:
-            final, hits = _follow(client.answer(_request_body(question, "question", doc, tag, file, pages,
-                                                              collection, k)), as_json)
-        except PageSightError as e:
-            _fail(str(e))
-        return _print_answer(final, SimpleNamespace(hits=hits, channels=[]), as_json)
-    with _open(collection) as store:
-        encoders = _encoders()
-        kind, why = choose_answerer(settings, encoders.profile)
-        err.print(f"answerer: {kind} ({_safe(why)})", highlight=False)
-        try:
-            model = load_answerer(settings, encoders.text, kind, encoders.profile)
-            result = Retriever(store, encoders, settings).search(question, k, flt, file_glob=file)
-            final, _ = _follow(model.stream(question, gather_evidence(store, result.hits, k)), as_json)
-        except PageSightError as e:
-            _fail(str(e))
-    _print_answer(final, result, as_json)
-
-
-def _follow(events, as_json: bool):
-    """Print an answer's text as it streams (unless printing JSON); (the Answer, the pages read if sent)."""
-    from pagesight.core.types import Answer
-
-    final, hits = None, []
-    for event in events:
-        if isinstance(event, Answer):
-            final = event
-        elif isinstance(event, list):
-            hits = event
-        elif not as_json:
-            sys.stdout.write(_plain(event))
-            sys.stdout.flush()
-    return final, hits
-
-
-def _print_answer(final, result, as_json: bool) -> None:
+    filters = _filters(doc, tag, file, pages)
+    with _backend(collection, announce=True) as backend, _failures():
+        if not _state["server"]:
+            kind, why = backend.models.answerer_choice(answerer)
+            err.print(f"answerer: {kind} ({_safe(why)})", highlight=False)
+        found, final = None, None
+        for event in backend.ask_stream(question, k, filters, answerer):
+            if isinstance(event, SearchResult):
+                found = event
+            elif isinstance(event, Answer):
+                final = event
+            elif not as_json:
+                sys.stdout.write(_plain(event))
+                sys.stdout.flush()
     if as_json:
-        out.print_json(json.dumps({"answer": final.model_dump(mode="json"), "channels": result.channels,
-                                   "pages": [h.model_dump(mode="json") for h in result.hits]}))
+        out.print_json(json.dumps({"answer": final.model_dump(mode="json", exclude={"pages"}),
+                                   "channels": found.channels if found else [],
+                                   "pages": [h.model_dump(mode="json") for h in final.pages]}))
         return
     sys.stdout.write("\n")
     if final.dropped_citations:
@@ -370,10 +266,53 @@ def _print_answer(final, result, as_json: bool) -> None:
         out.print(f"    {_safe(c.image_path or '')}", highlight=False, soft_wrap=True)
 
 
-def _plain(text: str) -> str:
-    """Generated or quoted text for the terminal: no control codes (escape sequences) pass."""
-    return "".join(c if c.isprintable() or c in "\n\t" else "\ufffd" for c in text)
+@app.command("eval")
+def eval_command(
+    questions: Annotated[str, typer.Argument(help="FinanceBench JSONL, MMLongBench-Doc samples.json or plain JSONL")],
+    docs: Annotated[str | None, typer.Option("--docs", help="ingest this folder first")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="auto, financebench, mmlongbench or jsonl")] = "auto",
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="only the first N questions")] = None,
+    collection: Collection = None,
+    out_file: Annotated[str | None, typer.Option("--out", help="also write the report here as JSON")] = None,
+    answers: Annotated[bool, typer.Option("--answers", help="also answer each question and check the citations "
+                                          "against the gold pages")] = False,
+) -> None:
+    """Recall@1/5/10, nDCG@5, MRR and latency per channel and fused, on a question set; with --answers,
+    how often the answerer's citations point at a gold page."""
+    from dataclasses import asdict
+    from pathlib import Path
 
+    from ..retrieve import read_questions
+
+    try:
+        asked = read_questions(Path(questions), fmt)[:limit]
+    except (OSError, ValueError, KeyError) as e:
+        _fail(f"{questions}: cannot read the questions ({e})")
+    with _backend(collection, announce=True) as backend, _failures():
+        if docs:
+            for o in backend.ingest([docs]):
+                if o.status == "failed":
+                    err.print(f"not ingested: {_safe(o.path)}: {_safe(o.reason)}", highlight=False)
+        report = backend.evaluate(asked)
+        answered = backend.evaluate_answers(asked) if answers else None
+    table = Table(title=f"{report.questions} questions")
+    for column in ("channel", "R@1", "R@5", "R@10", "nDCG@5", "MRR", "p50 ms", "p95 ms"):
+        table.add_column(column, justify="right")
+    for channel, r in report.channels.items():
+        table.add_row(channel, *(f"{r.recall[k]:.3f}" for k in (1, 5, 10)), f"{r.ndcg5:.3f}", f"{r.mrr:.3f}",
+                      f"{r.latency_ms_p50:.0f}", f"{r.latency_ms_p95:.0f}")
+    out.print(table)
+    if answered is not None:
+        out.print(f"answers: a gold page among those read {answered.gold_in_pages:.3f}; first citation on a gold "
+                  f"page {answered.first_citation_gold:.3f}; any citation on a gold page "
+                  f"{answered.any_citation_gold:.3f}; p50 {answered.latency_ms_p50:.0f} ms, "
+                  f"p95 {answered.latency_ms_p95:.0f} ms", highlight=False)
+    if out_file:
+        data = asdict(report) | ({"answers": asdict(answered)} if answered is not None else {})
+        Path(out_file).write_text(json.dumps(data, indent=2) + "\n")
+
+
+# ---- the server and the collection's indexes ------------------------------------------------------
 
 @app.command()
 def serve(
@@ -399,8 +338,10 @@ def index_optimize(collection: Collection = None) -> None:
     if _settings().qdrant_url:
         out.print("the collection is on a Qdrant server, which optimises by itself", highlight=False)
         return
+    from ..index import open_store
+
     started = time.perf_counter()
-    with _open(collection) as store:
+    with _failures(), open_store(_settings(), collection) as store:
         try:
             with err.status("building the collection's indexes"):
                 store.optimize()
@@ -420,29 +361,20 @@ def index_migrate(
     a sample of vectors. Then set PAGESIGHT_QDRANT_URL to use it (page images stay where they are)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from pagesight.core.errors import PageSightError
-    from pagesight.index.edge import EdgeStore
-    from pagesight.index.migrate import migrate
-    from pagesight.index.server import ClusterOptions, ServerStore, connect
+    from ..index.edge import EdgeStore
+    from ..index.migrate import migrate
+    from ..index.server import ClusterOptions, ServerStore, connect
 
     settings = _settings()
     name = collection or settings.collection
-    try:
-        source = EdgeStore(settings.collection_dir(name), name)
-    except (PageSightError, ValueError) as e:
-        _fail(str(e))
-    with source:
-        try:
-            target = ServerStore(connect(to, api_key), settings.collection_dir(name), name, where=to,
-                                 cluster=ClusterOptions.from_settings(settings))
-            with Progress(TextColumn("copying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          console=err, transient=True, disable=not err.is_terminal) as progress:
-                task = progress.add_task("copy", total=None)
-                report = migrate(source, target, batch=batch,
-                                 on_progress=lambda done, total: progress.update(task, completed=done, total=total))
-            target.close()
-        except PageSightError as e:
-            _fail(str(e))
+    with _failures(), EdgeStore(settings.collection_dir(name), name) as source:
+        target = ServerStore(connect(to, api_key), settings.collection_dir(name), name, where=to,
+                             cluster=ClusterOptions.from_settings(settings))
+        with target, Progress(TextColumn("copying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                              console=err, transient=True, disable=not err.is_terminal) as progress:
+            task = progress.add_task("copy", total=None)
+            report = migrate(source, target, batch=batch,
+                             on_progress=lambda done, total: progress.update(task, completed=done, total=total))
     out.print(f"{report.points} points: {report.copied} copied, {report.skipped} already there; "
               f"{report.verified_sample} sampled and compared", highlight=False)
     if not report.ok:
@@ -452,73 +384,12 @@ def index_migrate(
     out.print(f"verified. To use it: PAGESIGHT_QDRANT_URL={_safe(to)} (collection {name!r})", highlight=False)
 
 
-@app.command("eval")
-def eval_command(
-    questions: Annotated[str, typer.Argument(help="FinanceBench JSONL, MMLongBench-Doc samples.json or plain JSONL")],
-    docs: Annotated[str | None, typer.Option("--docs", help="ingest this folder first")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="auto, financebench, mmlongbench or jsonl")] = "auto",
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="only the first N questions")] = None,
-    collection: Collection = None,
-    out_file: Annotated[str | None, typer.Option("--out", help="also write the report here as JSON")] = None,
-    answers: Annotated[bool, typer.Option("--answers", help="also answer each question and check the citations "
-                                          "against the gold pages")] = False,
-) -> None:
-    """Recall@1/5/10, nDCG@5, MRR and latency per channel and fused, on a question set; with --answers,
-    how often the answerer's citations point at a gold page."""
-    from dataclasses import asdict
-    from pathlib import Path
-
-    from pagesight.core.errors import PageSightError
-    from pagesight.ingest.pipeline import Ingestor, find_files
-    from pagesight.retrieve import Retriever, evaluate, evaluate_answers, read_questions
-
-    try:
-        asked = read_questions(Path(questions), fmt)[:limit]
-    except (OSError, ValueError, KeyError) as e:
-        _fail(f"{questions}: cannot read the questions ({e})")
-    with _open(collection) as store:
-        encoders = _encoders()
-        try:
-            if docs:
-                files, _ = find_files([docs])
-                with Ingestor(store, encoders, _settings()) as ingestor:
-                    failed = [o for o in ingestor.ingest(files) if o.status == "failed"]
-                    ingestor.optimize()
-                for o in failed:
-                    err.print(f"not ingested: {_safe(o.path)}: {_safe(o.reason)}", highlight=False)
-            retriever = Retriever(store, encoders, _settings())
-            report = evaluate(retriever, asked)
-            answered = None
-            if answers:
-                from pagesight.generate import choose_answerer, load_answerer
-
-                kind, why = choose_answerer(_settings(), encoders.profile)
-                err.print(f"answerer: {kind} ({_safe(why)})", highlight=False)
-                answerer = load_answerer(_settings(), encoders.text, kind, encoders.profile)
-                answered = evaluate_answers(retriever, answerer, asked, _settings().answer_pages)
-        except PageSightError as e:
-            _fail(str(e))
-    table = Table(title=f"{report.questions} questions")
-    for column in ("channel", "R@1", "R@5", "R@10", "nDCG@5", "MRR", "p50 ms", "p95 ms"):
-        table.add_column(column, justify="right")
-    for channel, r in report.channels.items():
-        table.add_row(channel, *(f"{r.recall[k]:.3f}" for k in (1, 5, 10)), f"{r.ndcg5:.3f}", f"{r.mrr:.3f}",
-                      f"{r.latency_ms_p50:.0f}", f"{r.latency_ms_p95:.0f}")
-    out.print(table)
-    if answered is not None:
-        out.print(f"answers ({_settings().answer_pages} pages each): a gold page among those read "
-                  f"{answered.gold_in_pages:.3f}; first citation on a gold page {answered.first_citation_gold:.3f}; "
-                  f"any citation on a gold page {answered.any_citation_gold:.3f}; "
-                  f"p50 {answered.latency_ms_p50:.0f} ms, p95 {answered.latency_ms_p95:.0f} ms", highlight=False)
-    if out_file:
-        data = asdict(report) | ({"answers": asdict(answered)} if answered is not None else {})
-        Path(out_file).write_text(json.dumps(data, indent=2) + "\n")
-
+# ---- models and the sample ------------------------------------------------------------------------
 
 @models_app.command("list")
-def models_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def models_list(as_json: AsJson = False) -> None:
     """What each profile needs, what is on disk, and how big it is."""
-    from pagesight.index.profiles import model_status, resolve_profile
+    from ..index.profiles import model_status, resolve_profile
 
     settings = _settings()
     rows = [(profile, s) for profile in ("full", "lite", "tiny") for s in model_status(profile, settings)]
@@ -538,41 +409,34 @@ def models_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
 
 
 @models_app.command("pull")
-def models_pull(
-    profile: Annotated[str, typer.Argument(help="full, lite or tiny")] = "full",
-) -> None:
+def models_pull(profile: Annotated[str, typer.Argument(help="full, lite or tiny")] = "full") -> None:
     """Download a profile's weights (Hugging Face cache). The only command that downloads."""
-    from pagesight.core.errors import PageSightError
-    from pagesight.index.profiles import pull
+    from ..index.profiles import pull
 
     if profile not in ("full", "lite", "tiny"):
         _fail(f"unknown profile {profile!r}: choose full, lite or tiny")
     if profile == "tiny":
         _fail("the tiny models are built, not downloaded: pagesight models build-tiny")
-    try:
+    with _failures():
         fetched = pull(profile, _settings())
-    except PageSightError as e:
-        _fail(str(e))
     out.print("fetched: " + ", ".join(fetched) if fetched else f"everything the {profile} profile needs is on disk")
 
 
 @models_app.command("build-tiny")
 def models_build_tiny() -> None:
     """Build the random tiny models of the `tiny` profile (for tests and benchmarks) under the models folder."""
-    from pagesight.index.tiny import build_tiny_models
+    from ..index.tiny import build_tiny_models
 
     for name, folder in build_tiny_models(_settings().model_dir() / "tiny").items():
         out.print(f"{name}: {_safe(folder)}")
 
 
 @app.command()
-def sample(
-    path: Annotated[str, typer.Argument(help="where to write the sample PDF")] = "pagesight-sample.pdf",
-) -> None:
+def sample(path: Annotated[str, typer.Argument(help="where to write the sample PDF")] = "pagesight-sample.pdf") -> None:
     """Write a small sample PDF (text, a table, a chart and a scanned page) to try PageSight on."""
     from pathlib import Path
 
-    from pagesight.api.sample import SAMPLE_QUESTION, write_sample_pdf
+    from .sample import SAMPLE_QUESTION, write_sample_pdf
 
     written = write_sample_pdf(Path(path))
     out.print(f"wrote {_safe(written)}; try: pagesight ingest {_safe(written)} && "

@@ -1,43 +1,57 @@
-"""The command line's way to a running `pagesight serve` (`pagesight --server URL ...`): the server
-owns the embedded store, so the CLI sends requests instead of opening the store a second time."""
+"""`PageSight`'s methods over HTTP, to a running `pagesight serve` (`pagesight --server URL ...`): the
+server owns the embedded store, so a client sends requests instead of opening it a second time.
+Same methods, same return types; page images come back as URLs on the server."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
-from pagesight.core.errors import PageSightError
-from pagesight.core.types import Answer, Citation, Document, Hit
+from ..core.errors import Ambiguous, NotFound, PageSightError
+from ..core.types import Answer, Citation, Document, FileOutcome, Filters, Hit, SearchResult, validate_tags
+from ..ingest.files import find_files
+from .backend import Backend, CollectionInfo
 
 __all__ = ["ServerClient"]
 
 
-class ServerClient:
-    def __init__(self, url: str, api_key: str | None = None, timeout_s: float = 600.0):
+class ServerClient(Backend):
+    def __init__(self, url: str, api_key: str | None = None, collection: str | None = None, timeout_s: float = 600.0):
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.url = url.rstrip("/")
+        self.collection = collection  # None: the server's default
         self.http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout_s)
 
-    def _call(self, method: str, path: str, **kwargs) -> httpx.Response:
-        try:
-            response = self.http.request(method, path, **kwargs)
-        except httpx.TransportError as e:
-            raise PageSightError(f"cannot reach the PageSight server at {self.url} ({e})") from e
-        _check(response, self.url)
-        return response
+    # ---- ingestion ------------------------------------------------------------------------------
 
-    def upload(self, paths: list[Path], tags: list[str], collection: str | None) -> str:
+    def ingest(self, paths: Iterable[str | Path], *, tags: Sequence[str] = (), password: str | None = None,
+               on_file: Callable[[FileOutcome], None] | None = None) -> list[FileOutcome]:
+        if password:
+            raise PageSightError("a password is not sent to a server; ingest encrypted files where the server runs")
+        tags = validate_tags(tags)
+        files, outcomes = find_files([str(p) for p in paths])
+        if files:
+            job = self.wait(self.upload(files, tags))
+            outcomes += [FileOutcome(str(path), f["status"], f["doc_id"], f["pages_done"], reason=f["error"] or "")
+                         for path, f in zip(files, job["files"], strict=True)]
+        for outcome in outcomes:
+            if on_file:
+                on_file(outcome)
+        return outcomes
+
+    def upload(self, paths: list[Path], tags: list[str]) -> str:
         """Send files; the job id."""
         with ExitStack() as stack:
             files = [("files", (p.name, stack.enter_context(p.open("rb")))) for p in paths]
             data = {"tags": ",".join(tags)} if tags else {}
-            if collection:
-                data["collection"] = collection
+            if self.collection:
+                data["collection"] = self.collection
             return self._call("POST", "/v1/documents", files=files, data=data).json()["id"]
 
     def job(self, job_id: str) -> dict:
@@ -48,50 +62,105 @@ class ServerClient:
             time.sleep(every_s)
         return job
 
-    def documents(self, collection: str | None) -> list[Document]:
-        params = {"collection": collection} if collection else {}
-        return [Document(**d) for d in self._call("GET", "/v1/documents", params=params).json()]
+    # ---- documents ------------------------------------------------------------------------------
 
-    def delete(self, doc_id: str, collection: str | None) -> None:
-        params = {"collection": collection} if collection else {}
-        self._call("DELETE", f"/v1/documents/{doc_id}", params=params)
+    def documents(self, tags: Sequence[str] | None = None) -> list[Document]:
+        params = self._params() | ({"tag": list(tags)} if tags else {})
+        return [self._document(d) for d in self._call("GET", "/v1/documents", params=params).json()]
 
-    def search(self, body: dict) -> dict:
+    def document(self, ref: str) -> Document:
+        return self._document(self._call("GET", f"/v1/documents/{_path(ref)}", params=self._params()).json())
+
+    def delete(self, ref: str) -> Document:
+        doc = self.document(ref)
+        self._call("DELETE", f"/v1/documents/{doc.id}", params=self._params())
+        return doc
+
+    def _document(self, data: dict) -> Document:
+        return Document(**data, source=f"{self.url} (collection {self.collection or 'default'})")
+
+    # ---- search and answers ---------------------------------------------------------------------
+
+    def search(self, query: str, k: int = 5, filters: Filters | None = None,
+               channels: Sequence[str] | None = None) -> SearchResult:
+        body = self._body("query", query, k, filters) | ({"channels": list(channels)} if channels is not None else {})
         found = self._call("POST", "/v1/search", json=body).json()
-        found["hits"] = [Hit(**h) for h in found["hits"]]
-        return found
+        return SearchResult([self._hit(h) for h in found["hits"]], found["channels"], found["skipped"])
 
-    def answer(self, body: dict) -> Iterator[str | Answer | list[Hit]]:
-        """The pages read (a list of hits), then text deltas, then the Answer."""
+    def ask_stream(self, question: str, k: int | None = None, filters: Filters | None = None,
+                   answerer: str | None = None) -> Iterator[SearchResult | str | Answer]:
+        if answerer is not None:
+            raise PageSightError("the answerer is the server's setting (PAGESIGHT_ANSWERER where it runs)")
+        body = self._body("question", question, k, filters) | {"stream": True}
         try:
-            yield from self._answer_events(body)
+            with self.http.stream("POST", "/v1/answer", json=body) as response:
+                if response.status_code != 200:
+                    response.read()
+                    _check(response, self.url)
+                yield from self._answer_events(response)
         except httpx.TransportError as e:
             raise PageSightError(f"cannot reach the PageSight server at {self.url} ({e})") from e
 
-    def _answer_events(self, body: dict) -> Iterator[str | Answer | list[Hit]]:
-        with self.http.stream("POST", "/v1/answer", json={**body, "stream": True}) as response:
-            if response.status_code != 200:
-                response.read()
-                _check(response, self.url)
-            event = None
-            for line in response.iter_lines():
-                if line.startswith("event:"):
-                    event = line[6:].strip()
-                elif line.startswith("data:"):
-                    data = json.loads(line[5:])
-                    if event == "pages":
-                        yield [Hit(**h) for h in data["pages"]]
-                    elif event == "delta":
-                        yield data["text"]
-                    elif event == "citations":
-                        citations = [Citation(**{k: v for k, v in c.items() if k != "image_url"},
-                                              image_path=self.url + c["image_url"]) for c in data["citations"]]
-                        yield Answer(**data["answer"], citations=citations)
-                    elif event == "error":
-                        raise PageSightError(f"the server could not answer: {data['detail']}")
+    def _answer_events(self, response) -> Iterator[SearchResult | str | Answer]:
+        event, pages = None, []
+        for line in response.iter_lines():
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:"):
+                data = json.loads(line[5:])
+                if event == "pages":
+                    pages = [self._hit(h) for h in data["pages"]]
+                    yield SearchResult(pages, data.get("channels", []), data.get("skipped", {}))
+                elif event == "delta":
+                    yield data["text"]
+                elif event == "citations":
+                    citations = [Citation(**{k: v for k, v in c.items() if k != "image_url"},
+                                          image_path=self.url + c["image_url"]) for c in data["citations"]]
+                    yield Answer(**data["answer"], citations=citations, pages=pages)
+                elif event == "error":
+                    raise PageSightError(f"the server could not answer: {data['detail']}")
+
+    def _hit(self, data: dict) -> Hit:
+        return Hit(**{k: v for k, v in data.items() if k != "image_url"}, image_path=self.url + data["image_url"])
+
+    def _body(self, field: str, text: str, k: int | None, filters: Filters | None) -> dict:
+        filters = filters or Filters()
+        body = {field: text, "k": k, "documents": list(filters.documents) if filters.documents else None,
+                "tags": list(filters.tags) if filters.tags else None, "file": filters.file,
+                "pages": _pages(filters.pages), "collection": self.collection}
+        return {key: value for key, value in body.items() if value is not None}
+
+    # ---- about the collection -------------------------------------------------------------------
+
+    def info(self) -> CollectionInfo:
+        name = self.collection or "default"
+        data = self._call("GET", f"/v1/collections/{_path(name)}").json()
+        return CollectionInfo(**data, where=self.url)
 
     def close(self) -> None:
         self.http.close()
+
+    def _params(self) -> dict:
+        return {"collection": self.collection} if self.collection else {}
+
+    def _call(self, method: str, path: str, **kwargs) -> httpx.Response:
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.TransportError as e:
+            raise PageSightError(f"cannot reach the PageSight server at {self.url} ({e})") from e
+        _check(response, self.url)
+        return response
+
+
+def _path(ref: str) -> str:
+    return quote(ref, safe="")
+
+
+def _pages(pages) -> str | None:
+    if pages is None:
+        return None
+    low, high = pages
+    return f"{low or ''}-{high or ''}" if low != high else str(low)
 
 
 def _check(response: httpx.Response, url: str) -> None:
@@ -103,4 +172,8 @@ def _check(response: httpx.Response, url: str) -> None:
         detail = response.text[:300]
     if response.status_code == 401:
         raise PageSightError(f"the server at {url} wants an API key: set PAGESIGHT_SERVER_API_KEY ({detail})")
+    if response.status_code == 404:
+        raise NotFound(str(detail))
+    if response.status_code == 409:
+        raise Ambiguous(str(detail))
     raise PageSightError(f"the server at {url} answered {response.status_code}: {detail}")

@@ -42,45 +42,41 @@ PAGES = 3
 
 
 def prepare(folder: Path) -> None:
+    from pagesight import PageSight
     from pagesight.api.sample import write_sample_pdf
     from pagesight.core.settings import Settings
-    from pagesight.index import load_encoders, open_store
-    from pagesight.ingest.pipeline import Ingestor
 
-    settings = Settings(_env_file=None, data_dir=folder / "data", profile="lite")
-    with open_store(settings) as store, Ingestor(store, load_encoders(settings), settings) as ingestor:
-        ingestor.ingest([write_sample_pdf(folder / "sample.pdf")])
+    with PageSight(settings=Settings(_env_file=None, data_dir=folder / "data", profile="lite")) as sight:
+        sight.ingest([write_sample_pdf(folder / "sample.pdf")])
 
 
 def run(kind: str, folder: Path, n_questions: int, tokens: int) -> dict:
     """One answerer over the questions: per question, seconds to the first text and in all."""
     import torch
 
+    from pagesight import PageSight
     from pagesight.core.settings import Settings
-    from pagesight.generate import gather_evidence
-    from pagesight.index import load_encoders, open_store
-    from pagesight.retrieve import Retriever
+    from pagesight.generate import load_answerer
 
     torch.set_num_threads(1)
-    settings = Settings(_env_file=None, data_dir=folder / "data", profile="lite")
-    encoders = load_encoders(settings)
-    if kind == "extractive":
-        from pagesight.generate.extractive import ExtractiveAnswerer
-
-        answerer = ExtractiveAnswerer(encoders.text)
-    else:
-        from pagesight.generate.local import LocalVLMAnswerer
-        from pagesight.index.tiny import build_tiny_models
-
-        model = build_tiny_models(folder / "models")[kind]
-        answerer = LocalVLMAnswerer(str(model), device="cpu", max_new_tokens=tokens)
-        answerer.model.generation_config.min_new_tokens = tokens  # exactly `tokens`: random weights may stop early
+    settings = Settings(_env_file=None, data_dir=folder / "data", profile="lite", device="cpu",
+                        answer_max_new_tokens=tokens)
     rows = []
-    with open_store(settings) as store:
-        retriever = Retriever(store, encoders, settings)
-        answerer.answer(QUESTIONS[0], gather_evidence(store, retriever.search(QUESTIONS[0], PAGES).hits, PAGES))
+    with PageSight(settings=settings) as sight:
+        if kind == "extractive":
+            answerer = sight.models.answerer("extractive")
+        else:
+            from pagesight.index.tiny import build_tiny_models
+
+            answerer = load_answerer("local", settings, generator_model=str(build_tiny_models(folder / "models")[kind]))
+            answerer.model.generation_config.min_new_tokens = tokens  # exactly `tokens`: random weights may stop early
+
+        def evidence_for(question: str):
+            return sight.evidence(sight.search(question, PAGES))
+
+        answerer.answer(QUESTIONS[0], evidence_for(QUESTIONS[0]))
         for question in QUESTIONS[:n_questions]:
-            evidence = gather_evidence(store, retriever.search(question, PAGES).hits, PAGES)
+            evidence = evidence_for(question)
             if kind == "extractive":
                 started = time.perf_counter()
                 answerer.answer(question, evidence)

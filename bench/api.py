@@ -28,7 +28,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import httpx  # noqa: E402
-from common import percentile_ms, serve  # noqa: E402  (bench/ is the script's folder)
+from common import serve  # noqa: E402  (bench/ is the script's folder)
+
+from pagesight.retrieve.metrics import percentile  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVSET = ROOT.parent / "shared" / "devset" / "financebench"
@@ -87,7 +89,8 @@ def load(base: str, route: str, asked: list[str], requests: int, clients: int) -
     wall = time.perf_counter() - started
     return {"route": f"/v1/{route}", "clients": clients, "requests": len(latencies), "errors": len(errors),
             "error_samples": errors[:3], "rps": len(latencies) / wall,
-            "p50_ms": percentile_ms(latencies, 0.5), "p95_ms": percentile_ms(latencies, 0.95)}
+            "p50_ms": percentile([1000 * s for s in latencies], 50),
+            "p95_ms": percentile([1000 * s for s in latencies], 95)}
 
 
 def main() -> None:

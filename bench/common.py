@@ -1,5 +1,5 @@
-"""Shared by the benchmarks: a server on 127.0.0.1 for the API benchmarks, a process's peak memory, and
-latency percentiles."""
+"""Shared by the benchmarks: a server on 127.0.0.1 for the API benchmarks, and a process's peak memory.
+(Latency percentiles: pagesight.retrieve.metrics.percentile, the one definition.)"""
 
 from __future__ import annotations
 
@@ -41,9 +41,3 @@ def peak_rss_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def percentile_ms(seconds: list[float], q: float) -> float:
-    """The nearest-rank q-quantile (0 < q < 1) of latencies in seconds, in milliseconds; NaN for none."""
-    values = sorted(seconds)
-    return 1000 * values[min(len(values) - 1, int(len(values) * q))] if values else float("nan")

@@ -52,21 +52,20 @@ def run_group(files: list[Path]) -> dict:
     """Ingest `files` into a fresh collection; this runs in its own process."""
     import torch
 
+    from pagesight import PageSight
     from pagesight.core.settings import Settings
-    from pagesight.index import load_encoders, open_store
-    from pagesight.ingest.pipeline import Ingestor
 
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(_env_file=None, data_dir=Path(tmp), profile="lite")
-        encoders = load_encoders(settings, "lite")  # loaded before the clock starts: a server loads them once
-        with open_store(settings) as store, Ingestor(store, encoders, settings) as ingestor:
+        with PageSight(settings=settings) as sight:
+            _ = sight.models.encoders  # loaded before the clock starts: a server loads them once
             started = time.perf_counter()
-            outcomes = ingestor.ingest(files)
+            outcomes = sight.ingest(files, optimize=False)
             seconds = time.perf_counter() - started
-            ingestor.optimize()
+            sight.optimize()
             optimise_s = time.perf_counter() - started - seconds
-            worker_mb = ingestor.worker_peak_rss_mb
+            worker_mb = sight.worker_peak_rss_mb
     pages = sum(o.pages for o in outcomes if o.status == "ingested")
     return {
         "files": len(files),

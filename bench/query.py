@@ -50,6 +50,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 from common import peak_rss_mb  # noqa: E402  (bench/ is the script's folder)
 
+from pagesight.retrieve.metrics import percentile  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 TOKENS, DIM, TEXT_DIM = 1030, 128, 384
 PAGES_PER_DOC = 50
@@ -197,7 +199,7 @@ def run_path(path: str, folder: Path, n_pages: int, n_queries: int, n_timed: int
             started = time.perf_counter()
             hits = store.search_pages(q, TOP, first_pass=first_pass, candidates=candidates)
             latencies.append(time.perf_counter() - started)
-            tops.append([_page_index(h.doc_id, h.page) for h in hits])
+            tops.append([_page_index(s.payload["doc_id"], s.payload["page"]) for s in hits])
         store.close()
     return {"tops": tops, "latencies_ms": [1000 * s for s in latencies],
             "cold_latencies_ms": [1000 * s for s in cold],
@@ -233,7 +235,7 @@ def in_child(*args) -> dict:
 
 
 def _pct(values: list[float], q: float) -> float | None:
-    return float(np.percentile(values, q)) if values else None
+    return percentile(values, q)
 
 
 def main() -> None:

@@ -34,7 +34,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import httpx  # noqa: E402
-from common import percentile_ms, serve  # noqa: E402  (bench/ is the script's folder)
+from common import serve  # noqa: E402  (bench/ is the script's folder)
+
+from pagesight.retrieve.metrics import percentile  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -42,14 +44,14 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 INGEST_ONE_BY_ONE = """
 import json, sys
 from pathlib import Path
+from pagesight import PageSight
 from pagesight.core.settings import Settings
-from pagesight.index import load_encoders, open_store
-from pagesight.ingest.pipeline import Ingestor
 settings = Settings(_env_file=None, data_dir=Path(sys.argv[1]), profile="lite")
-with open_store(settings) as store, Ingestor(store, load_encoders(settings), settings) as ingestor:
+with PageSight(settings=settings) as sight:
+    _ = sight.models.encoders, sight.store
     print(json.dumps({"ready": True}), flush=True)
     for path in sys.argv[2:]:
-        o = ingestor.ingest_file(Path(path))
+        o = sight.ingest_file(Path(path))
         print(json.dumps({"path": path, "status": o.status, "doc_id": o.doc_id, "pages": o.pages}), flush=True)
 """
 
@@ -233,8 +235,8 @@ def load(tmp: Path, clients: int) -> dict:
             "ingested": sum(f["status"] == "ingested" for f in job["files"]),
             "lost": len({f.name for f in files} - listed), "errors": len(errors), "error_samples": errors[:3],
             "requests": {r: len(v) for r, v in latencies.items()},
-            "p50_ms": {r: percentile_ms(v, 0.5) for r, v in latencies.items()},
-            "p95_ms": {r: percentile_ms(v, 0.95) for r, v in latencies.items()}}
+            "p50_ms": {r: percentile([1000 * s for s in v], 50) for r, v in latencies.items()},
+            "p95_ms": {r: percentile([1000 * s for s in v], 95) for r, v in latencies.items()}}
 
 
 def main() -> None:

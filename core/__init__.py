@@ -1,14 +1,17 @@
 """Settings, domain types and errors shared by every PageSight stage."""
 
-from pagesight.core.errors import (
+from .errors import (
+    Ambiguous,
     CorruptDocument,
     EmptyFile,
     EncryptedDocument,
     ExtractionCrashed,
     FileTooLarge,
+    GenerationError,
     IngestError,
     IngestTimeout,
     ModelUnavailable,
+    NotFound,
     PageSightError,
     PageTooLarge,
     SchemaMismatch,
@@ -17,10 +20,28 @@ from pagesight.core.errors import (
     TooManyPages,
     UnsupportedFileType,
 )
-from pagesight.core.settings import Settings, get_settings
-from pagesight.core.types import Answer, Box, Citation, Document, Hit, Page, Region, validate_collection_name
+from .settings import Settings, get_settings
+from .types import (
+    Answer,
+    Box,
+    Citation,
+    Document,
+    FileOutcome,
+    Filters,
+    Hit,
+    Page,
+    Region,
+    SearchResult,
+    find_document,
+    parse_pages,
+    title_of,
+    union,
+    validate_collection_name,
+    validate_tags,
+)
 
 __all__ = [
+    "Ambiguous",
     "Answer",
     "Box",
     "Citation",
@@ -29,21 +50,31 @@ __all__ = [
     "EmptyFile",
     "EncryptedDocument",
     "ExtractionCrashed",
+    "FileOutcome",
     "FileTooLarge",
+    "Filters",
+    "GenerationError",
     "Hit",
     "IngestError",
     "IngestTimeout",
     "ModelUnavailable",
+    "NotFound",
     "Page",
     "PageSightError",
     "PageTooLarge",
     "Region",
     "SchemaMismatch",
+    "SearchResult",
     "Settings",
     "StoreError",
     "StoreLocked",
     "TooManyPages",
     "UnsupportedFileType",
+    "find_document",
     "get_settings",
+    "parse_pages",
+    "title_of",
+    "union",
     "validate_collection_name",
+    "validate_tags",
 ]

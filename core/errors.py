@@ -21,6 +21,8 @@ __all__ = [
     "SchemaMismatch",
     "ModelUnavailable",
     "GenerationError",
+    "NotFound",
+    "Ambiguous",
 ]
 
 
@@ -88,6 +90,21 @@ class SchemaMismatch(StoreError):
 class ModelUnavailable(PageSightError):
     """Model weights are not on disk and may not be downloaded."""
 
+    @classmethod
+    def missing(cls, model: str, error: Exception) -> ModelUnavailable:
+        return cls(
+            f"model {model!r} is not on disk and nothing is downloaded implicitly. Fetch the weights once with "
+            f"`pagesight models pull` (or `hf download {model}`), or point the setting at a local folder. ({error})"
+        )
+
 
 class GenerationError(PageSightError):
     """An answer could not be generated (the model failed, or a remote endpoint refused or timed out)."""
+
+
+class NotFound(PageSightError):
+    """A document, page or collection asked for by name that is not there."""
+
+
+class Ambiguous(PageSightError):
+    """A reference (an id prefix, a file name) that matches more than one document."""

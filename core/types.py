@@ -7,28 +7,52 @@ wide for `width` units, so pixels = units * image_width / width.
 
 from __future__ import annotations
 
+import fnmatch
 import re
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from .errors import Ambiguous, NotFound
+
 __all__ = [
-    "Box",
-    "Region",
-    "Page",
-    "Document",
-    "Hit",
-    "Citation",
     "Answer",
+    "Box",
+    "COLLECTION_NAME",
+    "Citation",
+    "Document",
+    "FileOutcome",
+    "Filters",
+    "Hit",
+    "MAX_TAGS",
+    "MAX_TAG_LENGTH",
+    "Page",
+    "PAGE_RANGE",
+    "PageRange",
+    "Region",
+    "SearchResult",
     "TextSource",
+    "find_document",
+    "parse_pages",
+    "title_of",
+    "union",
     "validate_collection_name",
+    "validate_tags",
 ]
 
 Box = tuple[float, float, float, float]
 TextSource = Literal["layer", "ocr", "none"]
+PageRange = tuple[int | None, int | None]  # inclusive, 1-based; None for an open end
 
-_COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+COLLECTION_NAME = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
+PAGE_RANGE = r"^(?:[1-9][0-9]{0,5}(?:-(?:[1-9][0-9]{0,5})?)?|-[1-9][0-9]{0,5})$"  # 5, 3-7, 3- or -7
+_COLLECTION_NAME = re.compile(COLLECTION_NAME)
+MAX_TAGS = 32  # a document's tags are kept once per document, but a search filters by them
+MAX_TAG_LENGTH = 64
+_TAG = re.compile(r"[^\x00-\x1f\x7f-\x9f,]{1,%d}" % MAX_TAG_LENGTH)
 
 
 def validate_collection_name(name: str) -> str:
@@ -38,6 +62,44 @@ def validate_collection_name(name: str) -> str:
             f"invalid collection name {name!r}: use 1-64 letters, digits, '-' or '_', starting with a letter or digit"
         )
     return name
+
+
+def validate_tags(tags) -> list[str]:
+    """Tags as stored: stripped, without duplicates, sorted; at most MAX_TAGS of at most MAX_TAG_LENGTH
+    characters each, without commas or control characters. ValueError names the first offender."""
+    cleaned = sorted({t.strip() for t in tags if t.strip()})
+    for tag in cleaned:
+        if not _TAG.fullmatch(tag):
+            raise ValueError(f"invalid tag {tag[:40]!r}: tags are 1-{MAX_TAG_LENGTH} characters, "
+                             "without commas or control characters")
+    if len(cleaned) > MAX_TAGS:
+        raise ValueError(f"{len(cleaned)} tags; at most {MAX_TAGS} a document")
+    return cleaned
+
+
+def parse_pages(text: str | None) -> PageRange | None:
+    """'3-7', '3-', '-7' or '5' as an inclusive range; ValueError for anything else."""
+    if not text:
+        return None
+    if not re.fullmatch(PAGE_RANGE, text.strip()):
+        raise ValueError(f"page range {text!r}: use N, N-M, N- or -M, with pages numbered from 1")
+    low, sep, high = text.strip().partition("-")
+    start = int(low) if low else None
+    return start, (int(high) if high else None) if sep else start
+
+
+def union(boxes) -> Box:
+    """The smallest box holding all of these (rounded to a hundredth of a unit)."""
+    boxes = list(boxes)
+    return tuple(round(float(v), 2) for v in (  # type: ignore[return-value]
+        min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)))
+
+
+def title_of(file_name: str) -> str:
+    """A document's title from its file name ("3M 2018 10K" for 3M_2018_10K.pdf): read with every text
+    vector of the document and every quote, since a page of a filing rarely names its company and a
+    question usually does."""
+    return " ".join(Path(file_name).stem.replace("_", " ").replace("-", " ").split())
 
 
 class Region(BaseModel):
@@ -116,3 +178,52 @@ class Answer(BaseModel):
     dropped_citations: list[str] = Field(
         default_factory=list, description="citations the model made to pages it was not given, removed from the text"
     )
+    pages: list[Hit] = Field(default_factory=list, description="the pages the answerer read, [1] first")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a search or a question is limited to, as a user says it: documents by id, unique id prefix or
+    file name; documents carrying any of some tags; file names matching a glob; a page range."""
+
+    documents: tuple[str, ...] | None = None
+    tags: tuple[str, ...] | None = None
+    file: str | None = None
+    pages: PageRange | None = None
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    channels: list[str]  # the channels that ran
+    skipped: dict[str, str] = field(default_factory=dict)  # channel -> why it did not run
+
+
+@dataclass
+class FileOutcome:
+    """What became of one file of an ingest: ingested, replaced (a changed file at a source ingested
+    before), unchanged (its bytes are indexed already), or failed with the reason."""
+
+    path: str
+    status: Literal["ingested", "replaced", "unchanged", "failed"]
+    doc_id: str | None = None
+    pages: int = 0
+    reason: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def find_document(documents: list[Document], ref: str) -> Document:
+    """The one document a user means by `ref`: its id, a unique prefix of it, or its file name.
+    NotFound when none matches; Ambiguous, listing them, when several do."""
+    ref = ref.strip()
+    if not ref:
+        raise NotFound("no document given (an empty id)")
+    for match in (lambda d: d.id == ref, lambda d: d.id.startswith(ref.lower()) and len(ref) >= 4,
+                  lambda d: d.file_name == ref, lambda d: fnmatch.fnmatchcase(d.file_name, ref)):
+        found = [d for d in documents if match(d)]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            listed = "; ".join(f"{d.id[:12]} {d.file_name}" for d in found[:10])
+            raise Ambiguous(f"{ref!r} matches {len(found)} documents ({listed}); give more of the id")
+    raise NotFound(f"no document matches {ref!r} (give an id, a unique prefix of it, or a file name)")

@@ -8,9 +8,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 
-from pagesight.core.types import Answer
-from pagesight.generate.citations import resolve_citations
-from pagesight.generate.prompt import Evidence, Prompt, build_prompt
+from ..core.types import Answer
+from .citations import resolve_citations
+from .prompt import Evidence, Prompt, build_prompt
 
 __all__ = ["Answerer", "NO_PAGES", "VLMAnswerer"]
 
@@ -44,7 +44,8 @@ class VLMAnswerer(Answerer):
             pieces.append(delta)
             yield delta
         text, citations, dropped = resolve_citations("".join(pieces), evidence)
-        yield Answer(text=text, citations=citations, answerer=self.name, dropped_citations=dropped)
+        yield Answer(text=text, citations=citations, answerer=self.name, dropped_citations=dropped,
+                     pages=[e.hit for e in evidence])
 
     @abstractmethod
     def _generate(self, prompt: Prompt) -> Iterator[str]:

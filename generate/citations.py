@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import re
 
-from pagesight.core.types import Box, Citation
-from pagesight.generate.prompt import Evidence
+from ..core.types import Box, Citation
+from .prompt import Evidence
 
 __all__ = ["resolve_citations", "best_box"]
 

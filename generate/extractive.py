@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pagesight.core.types import Answer, Box, Citation
-from pagesight.generate.answerer import NO_PAGES, Answerer
-from pagesight.generate.prompt import Evidence
-from pagesight.ingest.passages import document_title
+from ..core.text import strip_control
+from ..core.types import Answer, Box, Citation, title_of, union
+from .answerer import NO_PAGES, Answerer
+from .prompt import Evidence
 
 __all__ = ["ExtractiveAnswerer", "HEADER", "NOT_FOUND", "candidates"]
 
@@ -27,7 +27,6 @@ RANK_PRIOR = 0.1
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9(\"'])")
 _ENDS_IN_NUMBER = re.compile(r"\(?[$€£]?\d[\d,.]*\)?%?\s*$")
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _STOP = frozenset("""a an and are as at be by did do does for from had has have how in is it its of on or
 that the their this to was were what when where which who why will with""".split())
 
@@ -76,9 +75,7 @@ def _rows(cells: list) -> list[tuple[str, Box]]:
     out = []
     for row in (r for r in rows if len(r) > 1):
         row.sort(key=lambda r: r.box[0])
-        box = (min(r.box[0] for r in row), min(r.box[1] for r in row),
-               max(r.box[2] for r in row), max(r.box[3] for r in row))
-        out.append((" | ".join(r.text.strip() for r in row), box))
+        out.append((" | ".join(r.text.strip() for r in row), union(r.box for r in row)))
     return out
 
 
@@ -112,7 +109,7 @@ class ExtractiveAnswerer(Answerer):
         if not pool:
             return []
         # Each passage is read with its document's title, as at ingest: a table row rarely names its company.
-        texts = [f"{document_title(c.evidence.hit.file_name)}\n{c.text[:MAX_QUOTE]}" for c in pool]
+        texts = [f"{title_of(c.evidence.hit.file_name)}\n{c.text[:MAX_QUOTE]}" for c in pool]
         vectors = self.encoder.encode([question] + texts, query=True)
         similarity = vectors[1:] @ vectors[0]
         rank_bonus = np.array([RANK_PRIOR / c.evidence.marker for c in pool])  # the retriever's order counts
@@ -134,16 +131,17 @@ class ExtractiveAnswerer(Answerer):
                 chosen.append(c)
         if not chosen:
             yield NOT_FOUND
-            yield Answer(text=NOT_FOUND, extractive=True, answerer=self.name)
+            yield Answer(text=NOT_FOUND, extractive=True, answerer=self.name, pages=[e.hit for e in evidence])
             return
         lines, citations = [HEADER], []
         yield HEADER + "\n"
         for n, c in enumerate(chosen, start=1):
-            quote = _CONTROL.sub("", c.text)[:MAX_QUOTE].replace('"', "'")
+            quote = strip_control(c.text)[:MAX_QUOTE].replace('"', "'")
             line = f'{n}. "{quote}" [{n}]'
             lines.append(line)
             yield line + "\n"
             hit = c.evidence.hit
             citations.append(Citation(marker=n, doc_id=hit.doc_id, file_name=hit.file_name, page=hit.page,
                                       box=c.box, quote=quote, image_path=hit.image_path, **c.evidence.page_size))
-        yield Answer(text="\n".join(lines), citations=citations, extractive=True, answerer=self.name)
+        yield Answer(text="\n".join(lines), citations=citations, extractive=True, answerer=self.name,
+                     pages=[e.hit for e in evidence])

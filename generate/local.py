@@ -8,9 +8,10 @@ import logging
 from collections.abc import Iterator
 from threading import Lock, Thread
 
-from pagesight.core.errors import GenerationError, ModelUnavailable
-from pagesight.generate.answerer import VLMAnswerer
-from pagesight.generate.prompt import Prompt, load_image
+from ..core.device import resolve_device, torch_dtype
+from ..core.errors import GenerationError, ModelUnavailable
+from .answerer import VLMAnswerer
+from .prompt import Prompt, load_image
 
 __all__ = ["LocalVLMAnswerer"]
 
@@ -25,8 +26,6 @@ class LocalVLMAnswerer(VLMAnswerer):
         import torch
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
-        from pagesight.index.vision import missing_weights, resolve_device, torch_dtype
-
         self.model_name = model
         self.device = resolve_device(device)
         self.max_pixels, self.max_new_tokens, self.with_text = max_pixels, max_new_tokens, with_text
@@ -37,7 +36,7 @@ class LocalVLMAnswerer(VLMAnswerer):
                 model, local_files_only=True, dtype=torch_dtype(dtype, self.device), device_map=self.device,
             ).eval()
         except OSError as e:
-            raise missing_weights(model, e) from e
+            raise ModelUnavailable.missing(model, e) from e
         except ValueError as e:  # a config transformers cannot map to an image-text-to-text class
             raise ModelUnavailable(f"{model!r} is not an image-text-to-text model transformers can load ({e})") from e
         if getattr(self.processor, "chat_template", None) is None:

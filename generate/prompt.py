@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pagesight.core.types import Hit, Page
+from ..core.text import strip_control
+from ..core.types import Hit, Page
 
-__all__ = ["SYSTEM_PROMPT", "Evidence", "Part", "Prompt", "build_prompt", "fence", "gather_evidence", "label",
-           "load_image"]
+__all__ = ["SYSTEM_PROMPT", "Evidence", "Part", "Prompt", "build_prompt", "fence", "label", "load_image"]
 
 SYSTEM_PROMPT = (
     "You answer questions using only the document pages you are given. Each page comes with a marker such "
@@ -27,7 +27,6 @@ SYSTEM_PROMPT = (
 )
 MAX_PAGE_TEXT = 6000  # characters of page text per page in the prompt
 _FENCE_TAG = re.compile(r"<\s*/?\s*page_text[^>]*>?", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -64,25 +63,16 @@ class Prompt:
     parts: list[Part]
 
 
-def gather_evidence(store, hits: list[Hit], k: int) -> list[Evidence]:
-    """The top k hits with their full pages from the store, numbered [1]..[k]."""
-    evidence = []
-    for marker, hit in enumerate(hits[:k], start=1):
-        image = Path(hit.image_path) if hit.image_path else None
-        evidence.append(Evidence(marker, hit, store.page(hit.doc_id, hit.page), image))
-    return evidence
-
-
 def label(evidence: Evidence) -> str:
     """[n] file name, page p: the file name cleaned of anything that could pass for prompt structure."""
-    name = _CONTROL.sub("", evidence.hit.file_name).replace("\n", " ")
+    name = strip_control(evidence.hit.file_name).replace("\n", " ")
     name = _FENCE_TAG.sub("", name).replace("[", "(").replace("]", ")")[:120]
     return f"[{evidence.marker}] {name}, page {evidence.hit.page}"
 
 
 def fence(text: str, marker: int) -> str:
     """Page text between fences the text itself cannot close or imitate."""
-    text = _CONTROL.sub("", text)
+    text = strip_control(text)
     text = _FENCE_TAG.sub("(tag removed)", text)[:MAX_PAGE_TEXT]
     return f'<page_text source="{marker}">\n{text}\n</page_text>'
 

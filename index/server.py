@@ -1,4 +1,5 @@
-"""The server backend: a collection on a Qdrant server or cluster, through qdrant-client.
+"""The server backend: a collection on a Qdrant server or cluster, through qdrant-client. It
+translates the descriptions of layout.py into qdrant-client calls and does nothing else.
 
 Tests run it against qdrant-client's local mode, which speaks the same client API. Page images
 stay on local disk under the data directory; the schema is recorded in the collection's metadata,
@@ -13,28 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from pagesight.core.errors import StoreError
-from pagesight.index.store import (
-    IMAGE_VECTOR,
-    INTEGER_FIELDS,
-    KEYWORD_FIELDS,
-    LIVE,
-    PAGE_POOLED,
-    PAGE_VECTOR,
-    SPARSE_VECTOR,
-    TEXT_VECTOR,
-    CollectionSchema,
-    Point,
-    SearchFilter,
-    Store,
-    held_vector,
-)
+from ..core.errors import StoreError
+from .layout import INTEGER_FIELDS, KEYWORD_FIELDS, AllOf, AnyOf, Condition, Match, MatchAny, Range, Search, VectorSpec
+from .store import CollectionSchema, Point, Record, Scored, Store, held_vector
 
-__all__ = ["ServerStore", "connect"]
+__all__ = ["ClusterOptions", "ServerStore", "connect"]
 
 log = logging.getLogger(__name__)
 
-_SCROLL_BATCH = 256
 _METADATA_KEY = "pagesight_schema"
 
 
@@ -71,6 +58,7 @@ class ServerStore(Store):
         self.client = client
         self._where = where
         self.cluster = cluster or ClusterOptions()
+        self._vectors_on_disk = self.cluster.on_disk_vectors
         try:
             self.schema = self._load_schema()
         except StoreError:
@@ -90,142 +78,82 @@ class ServerStore(Store):
             )
         return CollectionSchema.from_json(metadata[_METADATA_KEY])
 
-    def _create(self, schema: CollectionSchema) -> None:
+    def _save_schema(self, schema: CollectionSchema) -> None:
+        self.client.update_collection(self.name, metadata={_METADATA_KEY: schema.to_json()})
+
+    def _create(self, dense: list[VectorSpec], sparse: list[str], schema: CollectionSchema) -> None:
         from qdrant_client import models
 
-        vectors = {}
-        on_disk = self.cluster.on_disk_vectors
-        if schema.text:
-            vectors[TEXT_VECTOR] = models.VectorParams(size=schema.text.dim, distance=models.Distance.COSINE,
-                                                       on_disk=on_disk)
-        if schema.image:
-            vectors[IMAGE_VECTOR] = models.VectorParams(size=schema.image.dim, distance=models.Distance.COSINE,
-                                                        on_disk=on_disk)
-        if schema.page:
-            storage = schema.page_storage
-            maxsim = models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM)
-            # No HNSW graph over the page multi-vectors (m=0): they are scored exactly (see edge.py).
-            vectors[PAGE_VECTOR] = models.VectorParams(
-                size=schema.page.dim, distance=models.Distance.DOT, on_disk=True, multivector_config=maxsim,
-                hnsw_config=models.HnswConfigDiff(m=0),
-                datatype=models.Datatype.FLOAT16 if storage.datatype == "float16" else models.Datatype.FLOAT32,
-                quantization_config=_quantization(storage.quantization),
-            )
-            if storage.pooling != "none":
-                vectors[PAGE_POOLED] = models.VectorParams(size=schema.page.dim, distance=models.Distance.DOT,
-                                                           multivector_config=maxsim)
-        if not vectors:
+        if not dense:
             raise StoreError("a collection needs at least one dense encoder")
-        sparse = {SPARSE_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)} if schema.sparse else None
         self.client.create_collection(
-            self.name, vectors_config=vectors, sparse_vectors_config=sparse, on_disk_payload=True,
-            metadata={_METADATA_KEY: schema.to_json()}, shard_number=self.cluster.shard_number,
-            replication_factor=self.cluster.replication_factor,
+            self.name, vectors_config={v.name: _vector_params(v) for v in dense},
+            sparse_vectors_config={n: models.SparseVectorParams(modifier=models.Modifier.IDF) for n in sparse} or None,
+            on_disk_payload=True, metadata={_METADATA_KEY: schema.to_json()},
+            shard_number=self.cluster.shard_number, replication_factor=self.cluster.replication_factor,
             write_consistency_factor=self.cluster.write_consistency_factor,
         )
-        for field in KEYWORD_FIELDS:
-            self.client.create_payload_index(self.name, field, models.PayloadSchemaType.KEYWORD)
-        for field in INTEGER_FIELDS:
-            self.client.create_payload_index(self.name, field, models.PayloadSchemaType.INTEGER)
+        for name in KEYWORD_FIELDS:
+            self.client.create_payload_index(self.name, name, models.PayloadSchemaType.KEYWORD)
+        for name in INTEGER_FIELDS:
+            self.client.create_payload_index(self.name, name, models.PayloadSchemaType.INTEGER)
 
     def _upsert(self, points: list[Point]) -> None:
         from qdrant_client import models
 
         for start in range(0, len(points), 64):
-            batch = [
-                models.PointStruct(id=p.id, payload=p.payload, vector={k: _vector(v) for k, v in p.vectors.items()})
-                for p in points[start:start + 64]
-            ]
+            batch = [models.PointStruct(id=p.id, payload=p.payload,
+                                        vector={k: _vector(v) for k, v in p.vectors.items()})
+                     for p in points[start:start + 64]]
             self.client.upsert(self.name, batch, wait=True)
 
-    def export_points(self, offset, limit: int, state: str = LIVE) -> tuple[list[Point], object]:
-        records, offset = self.client.scroll(self.name, scroll_filter=_filter(state=state), limit=limit, offset=offset,
-                                             with_payload=True, with_vectors=True)
-        return [Point(str(r.id), {k: held_vector(v) for k, v in (r.vector or {}).items()}, r.payload)
-                for r in records], offset
+    def _set_payload(self, condition: Condition, values: dict) -> None:
+        self.client.set_payload(self.name, values, points=_filter(condition), wait=True)
 
-    def existing_ids(self, ids: list[str]) -> set[str]:
-        return {str(r.id) for r in self.client.retrieve(self.name, ids, with_payload=False, with_vectors=False)}
-
-    def point_vectors(self, ids: list[str]) -> dict[str, dict]:
-        return {str(r.id): {k: held_vector(v) for k, v in (r.vector or {}).items()}
-                for r in self.client.retrieve(self.name, ids, with_payload=False, with_vectors=True)}
-
-    def count_state(self, state: str) -> int:
-        if self.schema is None:
-            return 0
-        return self.client.count(self.name, count_filter=_filter(state=state), exact=True).count
-
-    def set_all_state(self, old: str, new: str) -> None:
-        self.client.set_payload(self.name, {"state": new}, points=_filter(state=old), wait=True)
-
-    def _set_state(self, doc_id: str, state: str) -> None:
-        self.client.set_payload(self.name, {"state": state}, points=_filter(doc_id=doc_id), wait=True)
-
-    def _delete(self, *, doc_id: str | None = None, state: str | None = None,
-                written_before: int | None = None) -> None:
+    def _delete(self, condition: Condition) -> None:
         from qdrant_client import models
 
         if self.schema is None:
             return
-        if doc_id is None and state is None:
-            raise ValueError("refusing to delete without a condition")
-        flt = _filter(doc_id=doc_id, state=state)
-        if written_before is not None:
-            flt.must.append(models.FieldCondition(key="written_at", range=models.Range(lt=written_before)))
-        selector = models.FilterSelector(filter=flt)
-        self.client.delete(self.name, points_selector=selector, wait=True)
+        self.client.delete(self.name, points_selector=models.FilterSelector(filter=_filter(condition)), wait=True)
 
-    def _scroll(self, *, kind: str, page: int | None = None, state: str = LIVE, doc_id: str | None = None,
-                source: str | None = None) -> list[dict]:
-        flt = _filter(kind=kind, page=page, state=state, doc_id=doc_id, source=source)
-        out, offset = [], None
-        while True:
-            records, offset = self.client.scroll(
-                self.name, scroll_filter=flt, limit=_SCROLL_BATCH, offset=offset, with_payload=True, with_vectors=False,
-            )
-            out.extend(r.payload for r in records)
-            if offset is None:
-                return out
+    def _scroll(self, condition: Condition, *, offset=None, limit: int = 256,
+                vectors: bool = False) -> tuple[list[Record], object]:
+        records, offset = self.client.scroll(self.name, scroll_filter=_filter(condition), limit=limit, offset=offset,
+                                             with_payload=True, with_vectors=vectors)
+        return [_record(r, vectors) for r in records], offset
 
-    def _search_dense(self, vector: np.ndarray, using: str, limit: int, kinds: tuple[str, ...],
-                      flt: SearchFilter) -> list[tuple[float, dict]]:
-        response = self.client.query_points(
-            self.name, query=_vector(vector), using=using,
-            query_filter=_search_filter(flt, kinds), limit=limit, with_payload=True,
-        )
-        return [(p.score, p.payload) for p in response.points]
+    def _retrieve(self, ids: list[str], *, vectors: bool) -> list[Record]:
+        return [_record(r, vectors) for r in self.client.retrieve(self.name, ids, with_payload=False,
+                                                                  with_vectors=vectors)]
 
-    def _search_pages(self, query: np.ndarray, limit: int, first_pass: str, candidates: int,
-                      flt: SearchFilter) -> list[tuple[float, dict]]:
+    def _query(self, search: Search) -> list[Scored]:
         from qdrant_client import models
 
-        live = _search_filter(flt, ("page",))
-        matrix = query.tolist()
-        exact = models.SearchParams(quantization=models.QuantizationSearchParams(ignore=True))
-        if first_pass == "pooled":
-            prefetch = models.Prefetch(query=matrix, using=PAGE_POOLED, limit=candidates, filter=live)
-            response = self.client.query_points(self.name, prefetch=prefetch, query=matrix, using=PAGE_VECTOR,
-                                                query_filter=live, limit=limit, search_params=exact)
-        elif first_pass == "quantized":
-            params = models.SearchParams(quantization=models.QuantizationSearchParams(
-                rescore=True, oversampling=candidates / limit))
-            response = self.client.query_points(self.name, query=matrix, using=PAGE_VECTOR, query_filter=live,
-                                                limit=limit, search_params=params)
-        else:
-            response = self.client.query_points(self.name, query=matrix, using=PAGE_VECTOR, query_filter=live,
-                                                limit=limit, search_params=exact)
-        return [(p.score, p.payload) for p in response.points]
+        prefetch = None
+        if search.prefetch is not None:
+            first = search.prefetch
+            prefetch = models.Prefetch(query=_vector(first.vector), using=first.using, limit=first.limit,
+                                       filter=_filter(first.filter))
+        response = self.client.query_points(self.name, query=_vector(search.vector), using=search.using,
+                                            prefetch=prefetch, query_filter=_filter(search.filter),
+                                            limit=search.limit, with_payload=True, search_params=_params(search))
+        return [Scored(p.score, p.payload) for p in response.points]
 
-    def count(self) -> int:
-        return 0 if self.schema is None else self.client.count(self.name, exact=True).count
+    def _count(self, condition: Condition | None) -> int:
+        return self.client.count(self.name, count_filter=_filter(condition) if condition else None, exact=True).count
 
     def close(self) -> None:
         self.client.close()
 
 
+def _record(r, vectors: bool) -> Record:
+    held = {k: held_vector(v) for k, v in (r.vector or {}).items()} if vectors else None
+    return Record(str(r.id), r.payload or {}, held)
+
+
 def _vector(v):
-    """A dense array as a list of floats, a sparse (indices, values) pair as a SparseVector."""
+    """A dense array as lists of floats, a sparse (indices, values) pair as a SparseVector."""
     if isinstance(v, tuple):
         from qdrant_client import models
 
@@ -233,42 +161,56 @@ def _vector(v):
     return np.asarray(v, dtype=np.float32).tolist()
 
 
-def _quantization(kind: str):
+def _vector_params(v: VectorSpec):
     from qdrant_client import models
 
-    if kind == "scalar":
-        return models.ScalarQuantization(scalar=models.ScalarQuantizationConfig(
-            type=models.ScalarType.INT8, quantile=0.99, always_ram=True))
-    if kind == "binary":
-        return models.BinaryQuantization(binary=models.BinaryQuantizationConfig(always_ram=True))
-    return None
+    # Quantized copies stay in memory: they are what a first pass reads.
+    quantization = {
+        "scalar": models.ScalarQuantization(scalar=models.ScalarQuantizationConfig(
+            type=models.ScalarType.INT8, quantile=0.99, always_ram=True)),
+        "binary": models.BinaryQuantization(binary=models.BinaryQuantizationConfig(always_ram=True)),
+    }.get(v.quantization)
+    return models.VectorParams(
+        size=v.size, distance=models.Distance.COSINE if v.distance == "cosine" else models.Distance.DOT,
+        on_disk=v.on_disk,
+        multivector_config=(models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM)
+                            if v.multivector else None),
+        datatype=models.Datatype.FLOAT16 if v.datatype == "float16" else models.Datatype.FLOAT32,
+        quantization_config=quantization, hnsw_config=None if v.graph else models.HnswConfigDiff(m=0),
+    )
 
 
-def _search_filter(flt: SearchFilter, kinds: tuple[str, ...]):
-    """Live points of these kinds, restricted as `flt` says."""
+def _params(search: Search):
     from qdrant_client import models
 
-    must = [models.FieldCondition(key="state", match=models.MatchValue(value=LIVE)),
-            models.FieldCondition(key="kind", match=models.MatchAny(any=list(kinds)))]
-    if flt.doc_ids is not None:
-        must.append(models.FieldCondition(key="doc_id", match=models.MatchAny(any=list(flt.doc_ids))))
-    if flt.tags:
-        must.append(models.FieldCondition(key="tags", match=models.MatchAny(any=list(flt.tags))))
-    if flt.pages is not None:
-        low, high = flt.pages
-        must.append(models.FieldCondition(key="page", range=models.Range(gte=low, lte=high)))
-    if flt.within is not None:
-        must.append(models.Filter(should=[
-            models.Filter(must=[models.FieldCondition(key="doc_id", match=models.MatchValue(value=doc)),
-                                models.FieldCondition(key="page", match=models.MatchValue(value=page))])
-            for doc, page in flt.within
-        ]))
-    return models.Filter(must=must)
+    if search.oversampling is not None:
+        return models.SearchParams(quantization=models.QuantizationSearchParams(
+            rescore=True, oversampling=search.oversampling))
+    return models.SearchParams(quantization=models.QuantizationSearchParams(ignore=True)) if search.exact else None
 
 
-def _filter(**equals):
+def _filter(condition: Condition):
+    """A condition of layout.py as a qdrant-client filter."""
     from qdrant_client import models
 
-    return models.Filter(must=[
-        models.FieldCondition(key=k, match=models.MatchValue(value=v)) for k, v in equals.items() if v is not None
-    ])
+    found = _condition(condition)
+    return found if isinstance(found, models.Filter) else models.Filter(must=[found])
+
+
+def _condition(condition: Condition):
+    from qdrant_client import models
+
+    if isinstance(condition, AllOf):
+        if not condition.conditions:
+            raise ValueError("refusing an empty filter: every operation names what it applies to")
+        return models.Filter(must=[_condition(c) for c in condition.conditions])
+    if isinstance(condition, AnyOf):
+        return models.Filter(should=[_condition(c) for c in condition.conditions])
+    if isinstance(condition, Match):
+        return models.FieldCondition(key=condition.key, match=models.MatchValue(value=condition.value))
+    if isinstance(condition, MatchAny):
+        return models.FieldCondition(key=condition.key, match=models.MatchAny(any=list(condition.values)))
+    if isinstance(condition, Range):
+        return models.FieldCondition(key=condition.key, range=models.Range(gte=condition.gte, lte=condition.lte,
+                                                                           lt=condition.lt))
+    raise TypeError(f"not a condition: {condition!r}")

@@ -1,39 +1,63 @@
-"""The store interface: a collection of documents' pages, regions and vectors, whole or not at all.
+"""The store: one collection of documents' pages, regions and vectors, whole or not at all.
 
 Every point carries `state`: "pending" while a document is being written, "live" once all of its
 points are in. Readers see only live points; opening a collection removes pending leftovers of a
 crash and finishes replacements that were interrupted, so a document is visible whole or not at all.
+
+The store answers with scored points (a score and a payload); what a point means to a search (a
+channel, a page's best region) is retrieval's business. The two backends (edge.py, server.py)
+implement the primitives at the bottom of `Store`, translating the descriptions of layout.py.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from pagesight.core.errors import SchemaMismatch
-from pagesight.core.types import Document, Hit, Page, Region
-from pagesight.index.encoders import EncoderSpec, SparseVector
-from pagesight.index.images import PageImages
+from ..core.errors import SchemaMismatch
+from ..core.types import Document, Page, PageRange, Region
+from .encoders import EncoderSpec, SparseVector
+from .images import PageImages
+from .layout import (
+    IMAGE_VECTOR,
+    LIVE,
+    PAGE_POOLED,
+    PAGE_VECTOR,
+    PENDING,
+    SPARSE_VECTOR,
+    TEXT_VECTOR,
+    AllOf,
+    AnyOf,
+    Condition,
+    Match,
+    MatchAny,
+    Range,
+    Search,
+    VectorSpec,
+    equals,
+    vector_layout,
+)
 
-__all__ = ["CollectionSchema", "DocumentVectors", "PageStorage", "Point", "SearchFilter", "Store", "held_vector",
-           "point_id"]
+__all__ = ["LAYOUT", "CollectionSchema", "DocumentVectors", "PageStorage", "Point", "Record", "Scored",
+           "SearchFilter", "Store", "held_vector", "now", "point_id"]
 
 log = logging.getLogger(__name__)
 
-PAGE_VECTOR, PAGE_POOLED, IMAGE_VECTOR, TEXT_VECTOR, SPARSE_VECTOR = "page", "page_pooled", "image", "text", "bm25"
-PENDING, LIVE = "pending", "live"
-# Payload fields with an index: every filter PageSight makes runs on one of these.
-KEYWORD_FIELDS = ("doc_id", "state", "kind", "tags", "file_name", "source")
-INTEGER_FIELDS = ("page", "written_at")
+# The point layout (layout.py) a new collection gets. 1: document metadata on every point (read, and
+# upgraded in place on open); 2: once per document, on a point of its own.
+LAYOUT = 2
 
 _ID_NAMESPACE = uuid.UUID("8a3b1d52-5f0e-4c55-9f7e-2f4d1c9b6a10")
+_SCROLL_BATCH = 256
 
 
 def point_id(doc_id: str, kind: str, page: int, index: int = 0) -> str:
@@ -46,6 +70,10 @@ def held_vector(v):
     if hasattr(v, "indices"):
         return (list(v.indices), list(v.values))
     return np.asarray(v, dtype=np.float32)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 _ENCODER_KINDS = ("text", "image", "page", "sparse")
@@ -71,33 +99,35 @@ class PageStorage:
 
 @dataclass(frozen=True)
 class CollectionSchema:
-    """Which encoders built the collection; None where the profile has no such encoder."""
+    """Which encoders built the collection (None where the profile has no such encoder), how its page
+    vectors are stored, and the point layout it was written in."""
 
     text: EncoderSpec | None = None
     image: EncoderSpec | None = None
     page: EncoderSpec | None = None  # multi-vector (late interaction), compared with MaxSim
     sparse: EncoderSpec | None = None  # BM25 sparse vectors, IDF applied by the collection
     page_storage: PageStorage = field(default_factory=PageStorage)
+    layout: int = LAYOUT
 
     def to_json(self) -> dict:
-        data = {k: (asdict(v) if v else None) for k, v in (("text", self.text), ("image", self.image),
-                                                            ("page", self.page), ("sparse", self.sparse))}
-        return {**data, "page_storage": asdict(self.page_storage)}
+        data = {k: (asdict(getattr(self, k)) if getattr(self, k) else None) for k in _ENCODER_KINDS}
+        return {**data, "page_storage": asdict(self.page_storage), "layout": self.layout}
 
     @classmethod
     def from_json(cls, data: dict) -> CollectionSchema:
-        specs = {k: EncoderSpec(**v) if v else None for k, v in data.items() if k in _ENCODER_KINDS}
-        return cls(**specs, page_storage=PageStorage(**data.get("page_storage", {})))
+        specs = {k: EncoderSpec.from_json(v) if v else None for k, v in data.items() if k in _ENCODER_KINDS}
+        return cls(**specs, page_storage=PageStorage(**data.get("page_storage", {})), layout=data.get("layout", 1))
 
     def check(self, wanted: CollectionSchema, collection: str) -> None:
+        """SchemaMismatch unless every encoder `wanted` names is the one this collection was built with."""
         for kind in _ENCODER_KINDS:
             have, want = getattr(self, kind), getattr(wanted, kind)
             if want is not None and have != want:
-                built = f"{have.name} ({have.revision}, {have.dim} dims)" if have else "no such encoder"
+                built = have.describe() if have else "no such encoder"
                 raise SchemaMismatch(
                     f"collection {collection!r} was built with {kind} encoder {built}, but this profile uses "
-                    f"{want.name} ({want.revision}, {want.dim} dims). Ingest into another collection "
-                    f"(--collection NAME), or delete this one and ingest again with the new encoders."
+                    f"{want.describe()}. Ingest into another collection (--collection NAME), or delete this one "
+                    "and ingest again with the new encoders."
                 )
 
 
@@ -106,28 +136,23 @@ class SearchFilter:
     """Restrictions applied inside the store's query (never to its results afterwards)."""
 
     doc_ids: tuple[str, ...] | None = None  # any of these documents
-    tags: tuple[str, ...] | None = None  # documents carrying any of these tags
-    pages: tuple[int | None, int | None] | None = None  # inclusive page range; None for an open end
+    pages: PageRange | None = None  # inclusive page range; None for an open end
     within: tuple[tuple[str, int], ...] | None = None  # any of these (document id, page number) pairs
 
-    def is_empty_match(self) -> bool:
+    def matches_nothing(self) -> bool:
         """True when the filter can match nothing (an empty id or page list)."""
         return (self.doc_ids is not None and len(self.doc_ids) == 0) or (self.within is not None and not self.within)
 
-    @staticmethod
-    def parse_pages(text: str | None) -> tuple[int | None, int | None] | None:
-        """'3-7', '3-', '-7' or '5' as an inclusive range; ValueError for anything else."""
-        if not text:
-            return None
-        low, sep, high = text.strip().partition("-")
-        try:
-            start = int(low) if low else None
-            end = (int(high) if high else None) if sep else start
-        except ValueError:
-            raise ValueError(f"page range {text!r}: use N, N-M, N- or -M") from None
-        if (start is not None and start < 1) or (end is not None and end < 1) or (start, end) == (None, None):
-            raise ValueError(f"page range {text!r}: pages are numbered from 1")
-        return start, end
+    def condition(self, kinds: tuple[str, ...]) -> AllOf:
+        """Live points of these kinds, restricted as this filter says."""
+        must: list[Condition] = [Match("state", LIVE), MatchAny("kind", tuple(kinds))]
+        if self.doc_ids is not None:
+            must.append(MatchAny("doc_id", tuple(self.doc_ids)))
+        if self.pages is not None:
+            must.append(Range("page", gte=self.pages[0], lte=self.pages[1]))
+        if self.within is not None:
+            must.append(AnyOf(tuple(equals(doc_id=doc, page=page) for doc, page in self.within)))
+        return AllOf(tuple(must))
 
 
 @dataclass
@@ -137,12 +162,23 @@ class Point:
     payload: dict
 
 
+class Record(NamedTuple):
+    id: str
+    payload: dict
+    vectors: dict | None  # as held_vector gives them, when asked for
+
+
+class Scored(NamedTuple):
+    score: float
+    payload: dict
+
+
 @dataclass
 class DocumentVectors:
     """Vectors for one document; any part may be missing when the profile lacks that encoder."""
 
     page_text: dict[int, np.ndarray] = field(default_factory=dict)  # page number -> (dim,)
-    passages: dict[int, list[Region]] = field(default_factory=dict)  # page number -> its passages (ingest.passages)
+    passages: dict[int, list[Region]] = field(default_factory=dict)  # page number -> its passages (passages.py)
     passage_text: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)  # (page, passage index) -> (dim,)
     page_image: dict[int, np.ndarray] = field(default_factory=dict)  # page number -> (dim,)
     page_multi: dict[int, np.ndarray] = field(default_factory=dict)  # page number -> (n_tokens, dim)
@@ -153,7 +189,8 @@ class DocumentVectors:
 
 
 class Store(ABC):
-    """One collection. Subclasses supply the primitive operations of a Qdrant backend."""
+    """One collection. Public methods are safe to call from several threads (one lock: the embedded
+    engine is not documented as safe for concurrent use, and each call takes milliseconds)."""
 
     # Pending points older than this are leftovers of a crash. The embedded store is owned by one
     # process, so any pending point it finds is one; on a shared server another process may be
@@ -165,228 +202,234 @@ class Store(ABC):
         self.name = name
         self.images = PageImages(folder / "pages")
         self.schema: CollectionSchema | None = None
-
-    # ---- primitives each backend implements -------------------------------------------------
-    @abstractmethod
-    def _load_schema(self) -> CollectionSchema | None:
-        """The schema recorded with the collection, or None when there is no collection yet."""
-
-    @abstractmethod
-    def _create(self, schema: CollectionSchema) -> None:
-        """Create the collection and record the schema with it."""
-
-    @abstractmethod
-    def _upsert(self, points: list[Point]) -> None: ...
-
-    @abstractmethod
-    def _set_state(self, doc_id: str, state: str) -> None: ...
-
-    @abstractmethod
-    def _delete(self, *, doc_id: str | None = None, state: str | None = None,
-                written_before: int | None = None) -> None: ...
-
-    @abstractmethod
-    def _scroll(self, *, kind: str, page: int | None = None, state: str = LIVE, doc_id: str | None = None,
-                source: str | None = None) -> list[dict]:
-        """Payloads of matching points."""
-
-    @abstractmethod
-    def _search_dense(self, vector: np.ndarray | SparseVector, using: str, limit: int, kinds: tuple[str, ...],
-                      flt: SearchFilter) -> list[tuple[float, dict]]:
-        """Nearest live points of these kinds by one named vector, dense or sparse (indices, values)."""
-
-    @abstractmethod
-    def _search_pages(self, query: np.ndarray, limit: int, first_pass: str, candidates: int,
-                      flt: SearchFilter) -> list[tuple[float, dict]]:
-        """MaxSim over live page multi-vectors; first_pass: "none" (exact), "pooled" (prefetch on the
-        pooled companions, then exact MaxSim) or "quantized" (quantized vectors, rescored)."""
-
-    # ---- moving points between backends (index/migrate.py) ----
-
-    def export_points(self, offset, limit: int, state: str = LIVE) -> tuple[list[Point], object]:
-        """A batch of points in one state, with their vectors, and the offset of the next batch (None at the end)."""
-        raise NotImplementedError(f"{type(self).__name__} cannot export points")
-
-    def existing_ids(self, ids: list[str]) -> set[str]:
-        raise NotImplementedError(f"{type(self).__name__} cannot look points up")
-
-    def point_vectors(self, ids: list[str]) -> dict[str, dict]:
-        """id -> {vector name: array, or (indices, values) for sparse}."""
-        raise NotImplementedError(f"{type(self).__name__} cannot read vectors")
-
-    def import_points(self, points: list[Point]) -> None:
-        self._upsert(points)
-
-    def count_state(self, state: str) -> int:
-        raise NotImplementedError(f"{type(self).__name__} cannot count by state")
-
-    def set_all_state(self, old: str, new: str) -> None:
-        raise NotImplementedError(f"{type(self).__name__} cannot change states")
-
-    def optimize(self) -> None:  # noqa: B027 (a no-op by default: a server optimises by itself)
-        """Build indexes and quantized copies now rather than in the background (embedded store)."""
-
-    @abstractmethod
-    def count(self) -> int:
-        """All points, of every state: for tests and diagnostics."""
-
-    @abstractmethod
-    def close(self) -> None: ...
+        self.lock = threading.RLock()
+        self._documents: dict[str, Document] = {}  # by id; a document never changes once written
 
     # ---- the collection's life --------------------------------------------------------------
     def ensure_schema(self, wanted: CollectionSchema) -> None:
         """Create the collection for these encoders, or check that it was built with them."""
-        if self.schema is None:
-            self._create(wanted)
-            self.schema = wanted
-        else:
-            self.schema.check(wanted, self.name)
+        with self.lock:
+            if self.schema is None:
+                dense, sparse = vector_layout(wanted, on_disk=self._vectors_on_disk)
+                self._create(dense, sparse, wanted)
+                self.schema = wanted
+            else:
+                self.schema.check(wanted, self.name)
 
     def recover(self) -> None:
         """Undo what a crash left half done: pending points, interrupted replacements, stray files."""
-        if self.schema is None:
-            self.images.clear_staging(older_than=int(time.time()) - self.stale_after_s)
-            return
-        cutoff = int(time.time()) - self.stale_after_s
-        self._delete(state=PENDING, written_before=cutoff + 1)
-        live = {p["doc_id"]: p for p in self._scroll(kind="page", page=1)}
-        for doc_id, payload in list(live.items()):
-            for old in payload.get("replaces", []):
-                if old in live and old != doc_id:
-                    log.info("finishing an interrupted replacement: removing %s", old)
-                    self._delete(doc_id=old)
-                    self.images.remove(old)
-                    live.pop(old)
-        self.images.remove_orphans(set(live), older_than=cutoff)
-        self.images.clear_staging(older_than=cutoff)
+        with self.lock:
+            cutoff = int(time.time()) - self.stale_after_s
+            if self.schema is None:
+                self.images.clear_staging(older_than=cutoff)
+                return
+            self._delete(AllOf((Match("state", PENDING), Range("written_at", lt=cutoff + 1))))
+            if self.schema.layout < 2:
+                self._upgrade_layout()
+            live = {p["doc_id"]: p for p in self._payloads(equals(kind="document", state=LIVE))}
+            for doc_id, payload in list(live.items()):
+                for old in payload.get("replaces", []):
+                    if old in live and old != doc_id:
+                        log.info("finishing an interrupted replacement: removing %s", old)
+                        self._delete(equals(doc_id=old))
+                        self.images.remove(old)
+                        live.pop(old)
+            self.images.remove_orphans(set(live), older_than=cutoff)
+            self.images.clear_staging(older_than=cutoff)
+
+    def _upgrade_layout(self) -> None:
+        """Layout 1 kept each document's metadata in its pages' payloads: give every document its point."""
+        points = []
+        for payload in self._payloads(equals(kind="page", page=1, state=LIVE)):
+            doc = Document(**payload["document"])
+            points.append(self._document_point(doc, payload.get("replaces", []), LIVE))
+        self._upsert(points)
+        self.schema = CollectionSchema(**{**self.schema.__dict__, "layout": LAYOUT})
+        self._save_schema(self.schema)
+        log.info("collection %r: %d documents moved to the current layout", self.name, len(points))
 
     # ---- documents --------------------------------------------------------------------------
     def add_document(self, doc: Document, pages: list[Page], vectors: DocumentVectors, staging: Path,
                      replaces: list[str] = ()) -> None:
         """Index a document whole, then drop the versions it replaces. On failure nothing of it remains."""
-        try:
-            self.images.publish(doc.id, staging)
-            self._upsert(self._points(doc, pages, vectors, list(replaces)))
-            self._set_state(doc.id, LIVE)
-        except BaseException:
-            self._delete(doc_id=doc.id)
-            self.images.remove(doc.id)
-            raise
-        for old in replaces:
-            self.delete_document(old)
+        points = self._points(doc, pages, vectors, list(replaces))
+        with self.lock:
+            try:
+                self.images.publish(doc.id, staging)
+                self._upsert(points)
+                # One operation in the write-ahead log: after a crash it is replayed whole or not at all.
+                self._set_payload(equals(doc_id=doc.id), {"state": LIVE})
+            except BaseException:
+                self._delete(equals(doc_id=doc.id))
+                self.images.remove(doc.id)
+                raise
+            self._documents[doc.id] = doc
+            for old in replaces:
+                self.delete_document(old)
 
     def delete_document(self, doc_id: str) -> bool:
-        if self.get_document(doc_id) is None:
-            return False
-        self._delete(doc_id=doc_id)
-        self.images.remove(doc_id)
-        return True
+        with self.lock:
+            if self.get_document(doc_id) is None:
+                return False
+            self._documents.pop(doc_id, None)
+            self._delete(equals(doc_id=doc_id))
+            self.images.remove(doc_id)
+            return True
 
     def get_document(self, doc_id: str) -> Document | None:
-        if self.schema is None:
-            return None
-        found = self._scroll(kind="page", page=1, doc_id=doc_id)
-        return _document(found[0]) if found else None
+        with self.lock:
+            if doc_id in self._documents:
+                return self._documents[doc_id]
+            if self.schema is None:
+                return None
+            found = self._payloads(equals(kind="document", doc_id=doc_id, state=LIVE))
+            if not found:
+                return None
+            self._documents[doc_id] = doc = Document(**found[0]["document"])
+            return doc
 
-    def documents(self) -> list[Document]:
+    def documents(self, tags: tuple[str, ...] | None = None) -> list[Document]:
+        """The live documents, by file name; with `tags`, those carrying any of them."""
         if self.schema is None:
             return []
-        docs = [_document(p) for p in self._scroll(kind="page", page=1)]
+        must: list[Condition] = [Match("kind", "document"), Match("state", LIVE)]
+        if tags:
+            must.append(MatchAny("tags", tuple(tags)))
+        with self.lock:
+            docs = [Document(**p["document"]) for p in self._payloads(AllOf(tuple(must)))]
+            self._documents.update((d.id, d) for d in docs)
         return sorted(docs, key=lambda d: (d.file_name.lower(), d.id))
 
     def documents_from(self, source: str) -> list[Document]:
         if self.schema is None:
             return []
-        return [_document(p) for p in self._scroll(kind="page", page=1, source=source)]
+        with self.lock:
+            return [Document(**p["document"]) for p in self._payloads(equals(kind="document", state=LIVE,
+                                                                             source=source))]
 
     def pages(self, doc_id: str) -> list[Page]:
-        payloads = self._scroll(kind="page", doc_id=doc_id)
+        with self.lock:
+            payloads = self._payloads(equals(kind="page", doc_id=doc_id, state=LIVE)) if self.schema else []
         return sorted((Page(**p["page_data"]) for p in payloads), key=lambda p: p.number)
 
     def page(self, doc_id: str, number: int) -> Page | None:
-        found = self._scroll(kind="page", page=number, doc_id=doc_id)
+        with self.lock:
+            found = self._payloads(equals(kind="page", doc_id=doc_id, page=number, state=LIVE)) if self.schema else []
         return Page(**found[0]["page_data"]) if found else None
 
     def image_path(self, relative: str) -> Path:
         return self.folder / relative
 
-    def search_text(self, vector: np.ndarray, limit: int = 10, flt: SearchFilter = SearchFilter()) -> list[Hit]:
-        """Dense text search over page text and passages; the best region per page."""
-        return self._search_channel("text", vector, limit, flt)
-
-    def search_sparse(self, vector: SparseVector, limit: int = 10, flt: SearchFilter = SearchFilter()) -> list[Hit]:
-        """BM25 over page text and passages (the collection applies IDF); the best region per page."""
-        if not vector[0]:  # only stopwords: nothing to match
+    # ---- searches ---------------------------------------------------------------------------
+    def search(self, using: str, vector, limit: int, kinds: tuple[str, ...],
+               flt: SearchFilter = SearchFilter()) -> list[Scored]:
+        """Live points of these kinds nearest to `vector` by the named vector (dense, or sparse as
+        (indices, values)), best first. Empty when the collection lacks that vector."""
+        if self.schema is None or flt.matches_nothing() or not self._has_vector(using):
             return []
-        return self._search_channel("bm25", vector, limit, flt)
-
-    def search_images(self, vector: np.ndarray, limit: int = 10, flt: SearchFilter = SearchFilter()) -> list[Hit]:
-        """CLIP-space search over figures and whole pages; the best region per page."""
-        return self._search_channel("figure", vector, limit, flt)
-
-    # channel -> (schema field it needs, named vector, point kinds it searches)
-    _CHANNELS = {
-        "text": ("text", TEXT_VECTOR, ("page", "block")),
-        "bm25": ("sparse", SPARSE_VECTOR, ("page", "block")),
-        "figure": ("image", IMAGE_VECTOR, ("page", "figure")),
-    }
-
-    def _search_channel(self, channel: str, vector, limit: int, flt: SearchFilter) -> list[Hit]:
-        needs, using, kinds = self._CHANNELS[channel]
-        if self.schema is None or getattr(self.schema, needs) is None or flt.is_empty_match():
+        if isinstance(vector, tuple) and not vector[0]:  # a sparse vector without terms matches nothing
             return []
-        # Blocks and figures compete with their pages: ask for more points than pages wanted.
-        return self._best_per_page(self._search_dense(vector, using, limit * 4, kinds, flt), channel, limit)
+        with self.lock:
+            return self._query(Search(using, vector, limit, flt.condition(kinds)))
 
-    def search_pages(self, query: np.ndarray, limit: int = 10, *, first_pass: str = "none",
-                     candidates: int = 100, flt: SearchFilter = SearchFilter()) -> list[Hit]:
-        """Pages by late-interaction score with the query's multi-vector (n_q_tokens, dim)."""
-        if self.schema is None or self.schema.page is None or flt.is_empty_match():
+    def search_pages(self, query: np.ndarray, limit: int, *, first_pass: str = "none", candidates: int = 100,
+                     flt: SearchFilter = SearchFilter()) -> list[Scored]:
+        """Page points by late-interaction score with the query's multi-vector (n_q_tokens, dim).
+        first_pass: "none" (exact MaxSim over every page), "pooled" (MaxSim over the pooled companions
+        picks `candidates` pages, exact MaxSim ranks them) or "quantized" (quantized copies, rescored)."""
+        if self.schema is None or self.schema.page is None or flt.matches_nothing():
             return []
-        if first_pass == "pooled" and self.schema.page_storage.pooling == "none":
+        storage = self.schema.page_storage
+        if first_pass == "pooled" and storage.pooling == "none":
             raise ValueError(f"collection {self.name!r} has no pooled page vectors (page_pooling is none)")
-        if first_pass == "quantized" and self.schema.page_storage.quantization == "none":
+        if first_pass == "quantized" and storage.quantization == "none":
             raise ValueError(f"collection {self.name!r} keeps no quantized page vectors")
-        found = self._search_pages(np.asarray(query, dtype=np.float32), limit, first_pass, max(candidates, limit), flt)
-        return self._best_per_page(found, "visual", limit)
+        query = np.asarray(query, dtype=np.float32)
+        live = flt.condition(("page",))
+        candidates = max(candidates, limit)
+        if first_pass == "pooled":
+            search = Search(PAGE_VECTOR, query, limit, live, prefetch=Search(PAGE_POOLED, query, candidates, live),
+                            exact=True)
+        elif first_pass == "quantized":
+            search = Search(PAGE_VECTOR, query, limit, live, oversampling=candidates / limit)
+        else:
+            search = Search(PAGE_VECTOR, query, limit, live, exact=True)
+        with self.lock:
+            return self._query(search)
 
-    def _best_per_page(self, found: list[tuple[float, dict]], channel: str, limit: int) -> list[Hit]:
-        """One hit per page, its best-scoring point (a region when a block or figure won)."""
-        best: dict[tuple[str, int], Hit] = {}
-        for score, p in found:
-            key = (p["doc_id"], p["page"])
-            if key in best and best[key].score >= score:
-                continue
-            best[key] = Hit(
-                doc_id=p["doc_id"], file_name=p["file_name"], page=p["page"], score=score, channels=[channel],
-                text=p.get("text", "")[:500], image_path=str(self.image_path(p["image"])), region=p.get("region"),
-            )
-        return sorted(best.values(), key=lambda h: -h.score)[:limit]
+    def _has_vector(self, using: str) -> bool:
+        dense, sparse = vector_layout(self.schema)
+        return using in {v.name for v in dense} | set(sparse)
+
+    # ---- moving points between backends (migrate.py) -----------------------------------------
+    def export_points(self, offset, limit: int, state: str = LIVE) -> tuple[list[Point], object]:
+        """A batch of points in one state, with their vectors, and the offset of the next batch (None at the end)."""
+        with self.lock:
+            records, offset = self._scroll(equals(state=state), offset=offset, limit=limit, vectors=True)
+        return [Point(r.id, r.vectors or {}, r.payload) for r in records], offset
+
+    def existing_ids(self, ids: list[str]) -> set[str]:
+        with self.lock:
+            return {r.id for r in self._retrieve(ids, vectors=False)}
+
+    def point_vectors(self, ids: list[str]) -> dict[str, dict]:
+        """id -> {vector name: array, or (indices, values) for sparse}."""
+        with self.lock:
+            return {r.id: r.vectors or {} for r in self._retrieve(ids, vectors=True)}
+
+    def import_points(self, points: list[Point]) -> None:
+        with self.lock:
+            self._upsert(points)
+
+    def count_state(self, state: str) -> int:
+        if self.schema is None:
+            return 0
+        with self.lock:
+            return self._count(equals(state=state))
+
+    def set_all_state(self, old: str, new: str) -> None:
+        with self.lock:
+            self._set_payload(equals(state=old), {"state": new})
+            self._documents.clear()
+
+    def count(self) -> int:
+        """All points, of every state: for tests and diagnostics."""
+        if self.schema is None:
+            return 0
+        with self.lock:
+            return self._count(None)
+
+    def optimize(self) -> None:  # noqa: B027 (a no-op by default: a server optimises by itself)
+        """Build indexes and quantized copies now rather than in the background (embedded store)."""
+
+    # ---- points of a document ---------------------------------------------------------------
+    def _payloads(self, condition: Condition) -> list[dict]:
+        out, offset = [], None
+        while True:
+            records, offset = self._scroll(condition, offset=offset, limit=_SCROLL_BATCH)
+            out.extend(r.payload for r in records)
+            if offset is None:
+                return out
+
+    @staticmethod
+    def _document_point(doc: Document, replaces: list[str], state: str) -> Point:
+        return Point(point_id(doc.id, "document", 0), {}, {
+            "kind": "document", "doc_id": doc.id, "state": state, "written_at": int(time.time()),
+            "tags": doc.tags, "source": doc.source, "document": doc.model_dump(mode="json"), "replaces": replaces,
+        })
 
     def _points(self, doc: Document, pages: list[Page], vectors: DocumentVectors, replaces: list[str]) -> list[Point]:
-        base = {
-            "doc_id": doc.id, "file_name": doc.file_name, "source": doc.source, "tags": doc.tags, "state": PENDING,
-            "written_at": int(time.time()),
-        }
-        document = doc.model_dump(mode="json")
-        points = []
+        base = {"doc_id": doc.id, "state": PENDING, "written_at": int(time.time())}
+        points = [self._document_point(doc, replaces, PENDING)]
         for page in pages:
             image = self.images.relative(doc.id, page.image)
-            named = {}
-            if page.number in vectors.page_text:
-                named[TEXT_VECTOR] = vectors.page_text[page.number]
-            if page.number in vectors.page_image:
-                named[IMAGE_VECTOR] = vectors.page_image[page.number]
-            if page.number in vectors.page_multi:
-                named[PAGE_VECTOR] = vectors.page_multi[page.number]
-            if page.number in vectors.page_pooled:
-                named[PAGE_POOLED] = vectors.page_pooled[page.number]
-            if page.number in vectors.page_sparse:
-                named[SPARSE_VECTOR] = vectors.page_sparse[page.number]
+            named = {name: found[page.number] for name, found in (
+                (TEXT_VECTOR, vectors.page_text), (IMAGE_VECTOR, vectors.page_image), (PAGE_VECTOR, vectors.page_multi),
+                (PAGE_POOLED, vectors.page_pooled), (SPARSE_VECTOR, vectors.page_sparse)) if page.number in found}
             points.append(Point(point_id(doc.id, "page", page.number), named, {
                 **base, "kind": "page", "page": page.number, "text": page.text, "image": image,
                 "thumbnail": self.images.relative(doc.id, page.thumbnail), "text_source": page.text_source,
-                "page_data": page.model_dump(mode="json"), "document": document, "replaces": replaces,
+                "page_data": page.model_dump(mode="json"),
             }))
             for i, block in enumerate(vectors.passages.get(page.number, [])):
                 key = (page.number, i)
@@ -407,16 +450,50 @@ class Store(ABC):
                     }))
         return points
 
+    # ---- primitives each backend implements --------------------------------------------------
+    _vectors_on_disk: bool = False  # text and image vectors on disk too (a server's option)
+
+    @abstractmethod
+    def _load_schema(self) -> CollectionSchema | None:
+        """The schema recorded with the collection, or None when there is no collection yet."""
+
+    @abstractmethod
+    def _create(self, dense: list[VectorSpec], sparse: list[str], schema: CollectionSchema) -> None:
+        """Create the collection with these vectors and the payload indexes, and record the schema."""
+
+    @abstractmethod
+    def _save_schema(self, schema: CollectionSchema) -> None:
+        """Record a changed schema (a layout upgrade) with the existing collection."""
+
+    @abstractmethod
+    def _upsert(self, points: list[Point]) -> None: ...
+
+    @abstractmethod
+    def _set_payload(self, condition: Condition, values: dict) -> None:
+        """Set these payload fields on every matching point, in one operation."""
+
+    @abstractmethod
+    def _delete(self, condition: Condition) -> None: ...
+
+    @abstractmethod
+    def _scroll(self, condition: Condition, *, offset=None, limit: int = _SCROLL_BATCH,
+                vectors: bool = False) -> tuple[list[Record], object]:
+        """A batch of matching points and the offset of the next (None at the end)."""
+
+    @abstractmethod
+    def _retrieve(self, ids: list[str], *, vectors: bool) -> list[Record]: ...
+
+    @abstractmethod
+    def _query(self, search: Search) -> list[Scored]: ...
+
+    @abstractmethod
+    def _count(self, condition: Condition | None) -> int: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
     def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def _document(payload: dict) -> Document:
-    return Document(**payload["document"])
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)

@@ -11,11 +11,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-__all__ = ["TINY_MODELS", "build_tiny_models"]
+__all__ = ["build_tiny_models"]
 
 log = logging.getLogger(__name__)
 
-TINY_MODELS = ("colqwen2", "colqwen2_5", "colpali", "clip", "siglip", "qwen2_vl", "qwen2_5_vl")
 
 _CORPUS = [
     "The quick brown fox jumps over the lazy dog.",
@@ -96,18 +95,24 @@ def _qwen_parts(version: str):
     return config, processor_parts
 
 
-def _build_colqwen(folder: Path, version: str, seed: int) -> Path:
+def _build_qwen(folder: Path, version: str, seed: int, model_cls, processor_cls, finish) -> Path:
+    """A tiny model of the Qwen2-VL family (2 or 2.5) of this class, finished by `finish(model, config)`."""
     import torch
-    from colpali_engine.models import ColQwen2, ColQwen2_5, ColQwen2_5_Processor, ColQwen2Processor
 
-    model_cls, processor_cls = (ColQwen2, ColQwen2Processor) if version == "2" else (ColQwen2_5, ColQwen2_5_Processor)
     config, parts = _qwen_parts(version)
     torch.manual_seed(seed)
     model = model_cls(config).eval()
-    _randomise_projection_bias(model, seed)
+    finish(model, config)
     model.save_pretrained(folder)
     processor_cls(**parts).save_pretrained(folder)
     return folder
+
+
+def _build_colqwen(folder: Path, version: str, seed: int) -> Path:
+    from colpali_engine.models import ColQwen2, ColQwen2_5, ColQwen2_5_Processor, ColQwen2Processor
+
+    classes = (ColQwen2, ColQwen2Processor) if version == "2" else (ColQwen2_5, ColQwen2_5_Processor)
+    return _build_qwen(folder, version, seed, *classes, lambda model, _: _randomise_projection_bias(model, seed))
 
 
 def build_colqwen2(folder: Path, seed: int = 0) -> Path:
@@ -119,7 +124,6 @@ def build_colqwen2_5(folder: Path, seed: int = 0) -> Path:
 
 
 def _build_generator(folder: Path, version: str, seed: int) -> Path:
-    import torch
     from transformers import (
         Qwen2_5_VLForConditionalGeneration,
         Qwen2_5_VLProcessor,
@@ -127,16 +131,13 @@ def _build_generator(folder: Path, version: str, seed: int) -> Path:
         Qwen2VLProcessor,
     )
 
-    model_cls, processor_cls = ((Qwen2VLForConditionalGeneration, Qwen2VLProcessor) if version == "2"
-                                else (Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLProcessor))
-    config, parts = _qwen_parts(version)
-    torch.manual_seed(seed)
-    model = model_cls(config).eval()
-    model.generation_config.pad_token_id = config.text_config.pad_token_id
-    model.generation_config.eos_token_id = config.text_config.eos_token_id
-    model.save_pretrained(folder)
-    processor_cls(**parts).save_pretrained(folder)
-    return folder
+    def finish(model, config) -> None:
+        model.generation_config.pad_token_id = config.text_config.pad_token_id
+        model.generation_config.eos_token_id = config.text_config.eos_token_id
+
+    classes = ((Qwen2VLForConditionalGeneration, Qwen2VLProcessor) if version == "2"
+               else (Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLProcessor))
+    return _build_qwen(folder, version, seed, *classes, finish)
 
 
 def build_qwen2_vl(folder: Path, seed: int = 0) -> Path:

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pagesight.core.errors import ModelUnavailable
-from pagesight.index.encoders import EncoderSpec
+from ..core.device import resolve_device, torch_dtype
+from ..core.errors import ModelUnavailable
+from .encoders import EncoderSpec, revision_of
 
 __all__ = [
     "PAGE_FAMILIES",
@@ -26,10 +27,7 @@ __all__ = [
     "ImageEncoder",
     "ColVisionEncoder",
     "ClipImageEncoder",
-    "missing_weights",
     "model_family",
-    "resolve_device",
-    "torch_dtype",
 ]
 
 log = logging.getLogger(__name__)
@@ -67,34 +65,6 @@ def model_family(model: str, families: dict) -> str:
             "Give a known checkpoint name or a local folder whose config.json names one of these."
         )
     return family
-
-
-def resolve_device(device: str) -> str:
-    import torch
-
-    if device != "auto":
-        return device
-    if torch.cuda.is_available():
-        return "cuda"
-    if torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
-
-
-def torch_dtype(dtype: str, device: str):
-    import torch
-
-    if dtype == "auto":
-        # bf16 where the hardware does it well; float32 on the CPU, where bf16 matmuls are slow or missing
-        return torch.bfloat16 if device == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
-    return {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}[dtype]
-
-
-def missing_weights(model: str, error: Exception) -> ModelUnavailable:
-    return ModelUnavailable(
-        f"model {model!r} is not on disk and nothing is downloaded implicitly. Fetch the weights once with "
-        f"`pagesight models pull` (or `hf download {model}`), or point the setting at a local folder. ({error})"
-    )
 
 
 class PageEncoder(ABC):
@@ -149,13 +119,13 @@ class ColVisionEncoder(PageEncoder):
             extra = {"max_num_visual_tokens": max_visual_tokens} if family != "paligemma" else {}
             self.processor = processor_cls.from_pretrained(model, local_files_only=True, **extra)
         except OSError as e:
-            raise missing_weights(model, e) from e
+            raise ModelUnavailable.missing(model, e) from e
         self.batch_size = batch_size
         # PaliGemma's prefix attention reaches the pad tokens of a padded query batch, so a query's
         # vectors would depend on its neighbours: ColPali encodes queries one at a time.
         self.query_batch_size = 1 if family == "paligemma" else batch_size * 8
         self._torch = torch
-        self.spec = EncoderSpec(name=model, revision=revision or _revision(model), dim=int(self.model.dim))
+        self.spec = EncoderSpec(name=model, revision=revision or revision_of(model), dim=int(self.model.dim))
 
     def _run(self, batch) -> list[np.ndarray]:
         torch = self._torch
@@ -192,12 +162,12 @@ class ClipImageEncoder(ImageEncoder):
             self.model = model_cls.from_pretrained(model, local_files_only=True).to(self.device).eval()
             self.processor = transformers.AutoProcessor.from_pretrained(model, local_files_only=True)
         except OSError as e:
-            raise missing_weights(model, e) from e
+            raise ModelUnavailable.missing(model, e) from e
         # SigLIP was trained on text padded to the full length; CLIP on the longest in the batch.
         self._padding = "max_length" if family == "siglip" else True
         self.batch_size = batch_size
         self._torch = torch
-        self.spec = EncoderSpec(name=model, revision=revision or _revision(model),
+        self.spec = EncoderSpec(name=model, revision=revision or revision_of(model),
                                 dim=int(self.model.config.projection_dim if family == "clip"
                                         else self.model.config.text_config.hidden_size))
 
@@ -225,24 +195,3 @@ class ClipImageEncoder(ImageEncoder):
             with torch.inference_mode():
                 out.append(self._normalised(self.model.get_text_features(**batch)))
         return np.concatenate(out)
-
-
-def _revision(model: str) -> str:
-    """A hub name's revision is its cached snapshot; a local folder's, a hash of its weights
-    (their sizes and first 4 MB: enough to tell checkpoints apart without reading gigabytes)."""
-    import hashlib
-
-    folder = Path(model)
-    if folder.is_dir():
-        digest = hashlib.sha256()
-        for weights in sorted(folder.glob("*.safetensors")):
-            digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
-            with weights.open("rb") as f:
-                digest.update(f.read(4 << 20))
-        return "local:" + digest.hexdigest()[:12]
-    try:
-        from huggingface_hub import snapshot_download
-
-        return Path(snapshot_download(model, local_files_only=True)).name[:12]
-    except Exception:
-        return "unknown"

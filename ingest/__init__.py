@@ -1,19 +1,20 @@
-"""Reading PDFs and images into pages: render, visible text with boxes, figures, OCR; limits."""
+"""Reading files into pages: type from the bytes, render, visible text with boxes, figures, OCR,
+limits; parsing in a sandboxed child process. Ingest knows nothing of vectors or stores."""
 
-from pagesight.ingest.detect import sniff, sniff_file
-from pagesight.ingest.extract import Extracted, ExtractOptions, extract
-from pagesight.ingest.pipeline import FileOutcome, Ingestor, document_id, find_files
-from pagesight.ingest.worker import ExtractionWorker
+from .detect import SUPPORTED, sniff, sniff_file
+from .extract import Extracted, ExtractOptions, extract
+from .files import document_id, find_files, inspect
+from .worker import ExtractionWorker
 
 __all__ = [
+    "SUPPORTED",
     "Extracted",
     "ExtractOptions",
     "ExtractionWorker",
-    "FileOutcome",
-    "Ingestor",
     "document_id",
     "extract",
     "find_files",
+    "inspect",
     "sniff",
     "sniff_file",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pagesight.core.errors import EmptyFile, UnsupportedFileType
+from ..core.errors import EmptyFile, UnsupportedFileType
 
 __all__ = ["SUPPORTED", "sniff", "sniff_file"]
 

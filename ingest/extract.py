@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pagesight.core.errors import (
+from ..core.errors import (
     CorruptDocument,
     EmptyFile,
     EncryptedDocument,
@@ -23,8 +23,8 @@ from pagesight.core.errors import (
     TooManyPages,
     UnsupportedFileType,
 )
-from pagesight.core.settings import Settings
-from pagesight.core.types import Box, Page, Region
+from ..core.settings import Settings
+from ..core.types import Box, Page, Region, union
 
 __all__ = ["ExtractOptions", "Extracted", "extract", "fit_dpi", "require_mupdf", "span_visible", "text_is_usable"]
 
@@ -40,17 +40,20 @@ _INK_TOLERANCE = 48
 
 @dataclass(frozen=True)
 class ExtractOptions:
-    render_dpi: int = 144
-    min_render_dpi: int = 10
-    thumbnail_px: int = 256
-    ocr_languages: str = "eng"
-    ocr_dpi: int = 200
-    ocr_min_chars: int = 24
-    figure_min_area: float = 0.02
-    max_figures_per_page: int = 24
-    max_pages: int = 2000
-    max_page_pixels: int = 25_000_000
-    max_image_pixels: int = 200_000_000
+    """What extraction needs of the settings (their defaults live in `Settings` alone), plus a
+    password; plain data, sent to the worker process."""
+
+    render_dpi: int
+    min_render_dpi: int
+    thumbnail_px: int
+    ocr_languages: str
+    ocr_dpi: int
+    ocr_min_chars: int
+    figure_min_area: float
+    max_figures_per_page: int
+    max_pages: int
+    max_page_pixels: int
+    max_image_pixels: int
     password: str | None = None
 
     @classmethod
@@ -351,7 +354,7 @@ def _visible_blocks(page, image, scale: float) -> tuple[list[Region], int]:
             if line_text:
                 lines.append(line_text)
         if lines:
-            blocks.append(Region(kind="text", box=_union(boxes), text="\n".join(lines)))
+            blocks.append(Region(kind="text", box=union(boxes), text="\n".join(lines)))
     return blocks, hidden
 
 
@@ -422,12 +425,6 @@ def _display_box(box, rotation) -> Box:
     r = pymupdf.Rect(box) * rotation
     r.normalize()
     return _round_box(tuple(r))
-
-
-def _union(boxes: list) -> Box:
-    return _round_box(
-        (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
-    )
 
 
 def _round_box(box) -> Box:

@@ -13,8 +13,8 @@ import sys
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from pagesight.core.errors import ExtractionCrashed, IngestError, IngestTimeout
-from pagesight.ingest.extract import Extracted, ExtractOptions
+from ..core.errors import ExtractionCrashed, IngestError, IngestTimeout
+from .extract import Extracted, ExtractOptions
 
 __all__ = ["ExtractionWorker"]
 
@@ -29,7 +29,7 @@ def _serve(conn, memory_mb: int) -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
     cap = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    from pagesight.ingest.extract import extract
+    from .extract import extract
 
     while True:
         try:
@@ -60,6 +60,12 @@ class ExtractionWorker:
         self.peak_rss_mb = 0.0  # the largest resident size any of its child processes reached
         self._proc: subprocess.Popen | None = None
         self._conn: Connection | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The child process that serves extractions now; None when there is none (before the first
+        file, or after a child was killed: the next file starts a new one)."""
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
 
     def _start(self) -> None:
         to_child_r, to_child_w = os.pipe()

@@ -1,9 +1,12 @@
-"""Query to ranked hits: visual, figure, text and BM25 channels fused by weighted reciprocal rank;
-retrieval and answer evaluation."""
+"""Query to ranked pages: the channels (one table), fusion as a pure function, filters; evaluation
+of retrieval and of answers on question sets."""
 
-from pagesight.retrieve.evaluate import AnswerReport, EvalReport, Question, evaluate, evaluate_answers, read_questions
-from pagesight.retrieve.fusion import rrf
-from pagesight.retrieve.retriever import Retriever, SearchResult
+from .channels import CHANNELS, Channel, best_per_page
+from .evaluate import AnswerReport, EvalReport, Question, evaluate, evaluate_answers, failures, read_questions
+from .fusion import rrf
+from .metrics import hit_at_k, mrr, ndcg_at_k, percentile, recall_at_k
+from .retriever import Retriever
 
-__all__ = ["AnswerReport", "EvalReport", "Question", "Retriever", "SearchResult", "evaluate", "evaluate_answers",
-           "read_questions", "rrf"]
+__all__ = ["CHANNELS", "AnswerReport", "Channel", "EvalReport", "Question", "Retriever", "best_per_page", "evaluate",
+           "evaluate_answers", "failures", "hit_at_k", "mrr", "ndcg_at_k", "percentile", "read_questions",
+           "recall_at_k", "rrf"]

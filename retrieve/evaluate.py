@@ -1,37 +1,35 @@
-"""Retrieval evaluation: question readers for public formats, metrics as pure functions, a runner.
+"""Evaluation on a question set: readers for public formats, and runners that ask a search (or an
+answerer) every question and score the pages it returns against the gold pages.
 
 Readers turn each format into `Question`s whose relevant pages are (document stem, 1-based page):
 - FinanceBench (`financebench_open_source.jsonl`): `evidence[].evidence_page_num` is zero-based;
 - MMLongBench-Doc (`samples.json`): `evidence_pages` is one-based; "Not answerable" is skipped;
 - plain JSONL: {"question": ..., "relevant": [{"file": "report.pdf", "page": 3}, ...]}.
+Short scalar fields of a question (`evidence_type`, `question_type`, `difficulty`...) are kept as
+labels, to break the figures down by.
+
+The runners take the search (or ask) function of any backend, local or a server's client.
 """
 
 from __future__ import annotations
 
 import ast
 import json
-import math
-import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pagesight.index.store import SearchFilter
+from ..core.types import Answer, SearchResult
+from .metrics import hit_at_k, mean, mrr, ndcg_at_k, percentile, recall_at_k
 
-__all__ = [
-    "AnswerReport",
-    "EvalReport",
-    "Question",
-    "evaluate",
-    "evaluate_answers",
-    "mrr",
-    "ndcg_at_k",
-    "read_questions",
-    "recall_at_k",
-]
+__all__ = ["AnswerReport", "ChannelReport", "EvalReport", "Question", "evaluate", "evaluate_answers", "failures",
+           "read_questions"]
 
 PageKey = tuple[str, int]  # (document file stem, 1-based page)
+FUSED = "fused"
+_NOT_LABELS = {"id", "question", "answer", "relevant", "evidence", "justification", "financebench_id",
+               "evidence_pages", "evidence_sources", "doc_id", "doc_type"}
 
 
 @dataclass(frozen=True)
@@ -39,36 +37,21 @@ class Question:
     id: str
     text: str
     relevant: frozenset[PageKey]
+    labels: tuple[tuple[str, str], ...] = ()  # (field, value), for breakdowns
 
-
-# ---- metrics (pure) -----------------------------------------------------------------------------
-
-def recall_at_k(ranked: Sequence[PageKey], relevant: frozenset[PageKey], k: int) -> float:
-    """The share of relevant pages among the first k."""
-    if not relevant:
-        return 0.0
-    return len(set(ranked[:k]) & relevant) / len(relevant)
-
-
-def ndcg_at_k(ranked: Sequence[PageKey], relevant: frozenset[PageKey], k: int) -> float:
-    """Binary-relevance nDCG: sum of 1/log2(rank+1) over relevant hits, over the ideal sum."""
-    gain = sum(1 / math.log2(rank + 1) for rank, key in enumerate(ranked[:k], start=1) if key in relevant)
-    ideal = sum(1 / math.log2(rank + 1) for rank in range(1, min(k, len(relevant)) + 1))
-    return gain / ideal if ideal else 0.0
-
-
-def mrr(ranked: Sequence[PageKey], relevant: frozenset[PageKey]) -> float:
-    """1 / rank of the first relevant page, 0 when none was found."""
-    for rank, key in enumerate(ranked, start=1):
-        if key in relevant:
-            return 1 / rank
-    return 0.0
+    def label(self, name: str) -> str | None:
+        return dict(self.labels).get(name)
 
 
 # ---- readers --------------------------------------------------------------------------------------
 
 def _stem(name: str) -> str:
     return Path(name).stem
+
+
+def _labels(row: dict) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, str(v)) for k, v in row.items()
+                        if k not in _NOT_LABELS and isinstance(v, str | bool | int) and len(str(v)) <= 40))
 
 
 def read_questions(path: Path, fmt: str = "auto") -> list[Question]:
@@ -79,6 +62,8 @@ def read_questions(path: Path, fmt: str = "auto") -> list[Question]:
     if fmt == "mmlongbench":
         return _mmlongbench(json.loads(text))
     rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    if fmt not in ("financebench", "jsonl"):
+        raise ValueError(f"unknown question format {fmt!r}: use financebench, mmlongbench or jsonl")
     return _financebench(rows) if fmt == "financebench" else _plain(rows)
 
 
@@ -100,7 +85,7 @@ def _financebench(rows: list[dict]) -> list[Question]:
             (_stem(e.get("doc_name") or row["doc_name"]), int(e["evidence_page_num"]) + 1)  # zero-based
             for e in row.get("evidence", [])
         )
-        out.append(Question(str(row["financebench_id"]), row["question"], relevant))
+        out.append(Question(str(row["financebench_id"]), row["question"], relevant, _labels(row)))
     return out
 
 
@@ -114,63 +99,100 @@ def _mmlongbench(rows: list[dict]) -> list[Question]:
         if not pages:
             continue
         out.append(Question(str(row.get("id", i)), row["question"],
-                            frozenset((_stem(row["doc_id"]), int(p)) for p in pages)))
+                            frozenset((_stem(row["doc_id"]), int(p)) for p in pages), _labels(row)))
     return out
 
 
 def _plain(rows: list[dict]) -> list[Question]:
     return [
         Question(str(row.get("id", i)), row["question"],
-                 frozenset((_stem(r["file"]), int(r["page"])) for r in row["relevant"]))
+                 frozenset((_stem(r["file"]), int(r["page"])) for r in row["relevant"]), _labels(row))
         for i, row in enumerate(rows)
     ]
 
 
-# ---- runner ---------------------------------------------------------------------------------------
+# ---- retrieval ------------------------------------------------------------------------------------
 
 @dataclass
 class ChannelReport:
-    recall: dict[int, float]
+    recall: dict[int, float]  # share of the gold pages in the top k
+    hits: dict[int, float]  # share of questions with any gold page in the top k
     ndcg5: float
     mrr: float
-    latency_ms_p50: float
-    latency_ms_p95: float
+    latency_ms_p50: float | None
+    latency_ms_p95: float | None
 
 
 @dataclass
 class EvalReport:
     questions: int
     channels: dict[str, ChannelReport] = field(default_factory=dict)  # each channel alone, and "fused"
+    by_label: dict[str, dict[str, dict[str, ChannelReport]]] = field(default_factory=dict)  # field -> value -> channel
+    per_question: list[dict] = field(default_factory=list)  # id, text, gold pages, each channel's ranking
 
 
-def evaluate(retriever, questions: Sequence[Question], ks: Sequence[int] = (1, 5, 10)) -> EvalReport:
-    """Every question through each channel alone and through the fused ranking."""
+def _report(rankings: list[list[PageKey]], questions: Sequence[Question], latencies: list[float],
+            ks: Sequence[int]) -> ChannelReport:
+    pairs = list(zip(rankings, (q.relevant for q in questions), strict=True))
+    return ChannelReport(
+        recall={k: mean(recall_at_k(r, rel, k) for r, rel in pairs) for k in ks},
+        hits={k: mean(hit_at_k(r, rel, k) for r, rel in pairs) for k in ks},
+        ndcg5=mean(ndcg_at_k(r, rel, 5) for r, rel in pairs),
+        mrr=mean(mrr(r, rel) for r, rel in pairs),
+        latency_ms_p50=percentile((1000 * s for s in latencies), 50),
+        latency_ms_p95=percentile((1000 * s for s in latencies), 95),
+    )
+
+
+def evaluate(search: Callable[..., SearchResult], channels: Sequence[str], questions: Sequence[Question],
+             ks: Sequence[int] = (1, 5, 10), by: Sequence[str] = ()) -> EvalReport:
+    """Every question through each channel alone and through the fused ranking (when there is more
+    than one channel). `search(text, k, channels=...)` is any backend's search."""
     depth = max(ks)
-    runnable, _ = retriever.channels()
-    rankings: dict[str, list[list[PageKey]]] = {c: [] for c in [*runnable, "fused"]}
-    latencies: dict[str, list[float]] = {c: [] for c in rankings}
-    for question in questions:
-        for channel in runnable:
-            started = time.perf_counter()
-            hits = retriever.run_channel(channel, question.text, depth, SearchFilter())
-            latencies[channel].append(1000 * (time.perf_counter() - started))
-            rankings[channel].append([(_stem(h.file_name), h.page) for h in hits])
-        started = time.perf_counter()
-        hits = retriever.search(question.text, k=depth).hits
-        latencies["fused"].append(1000 * (time.perf_counter() - started))
-        rankings["fused"].append([(_stem(h.file_name), h.page) for h in hits])
+    names = [*channels, FUSED] if len(channels) > 1 else list(channels)
+    rankings: dict[str, list[list[PageKey]]] = {c: [] for c in names}
+    latencies: dict[str, list[float]] = {c: [] for c in names}
     report = EvalReport(questions=len(questions))
-    for channel, ranked_lists in rankings.items():
-        pairs = list(zip(ranked_lists, (q.relevant for q in questions), strict=True))
-        report.channels[channel] = ChannelReport(
-            recall={k: _mean(recall_at_k(r, rel, k) for r, rel in pairs) for k in ks},
-            ndcg5=_mean(ndcg_at_k(r, rel, 5) for r, rel in pairs),
-            mrr=_mean(mrr(r, rel) for r, rel in pairs),
-            latency_ms_p50=_percentile(latencies[channel], 50),
-            latency_ms_p95=_percentile(latencies[channel], 95),
-        )
+    for question in questions:
+        row = {"id": question.id, "question": question.text, "labels": dict(question.labels),
+               "gold": sorted([f, p] for f, p in question.relevant), "rankings": {}}
+        for channel in names:
+            started = time.perf_counter()
+            result = search(question.text, depth, channels=list(channels) if channel == FUSED else [channel])
+            latencies[channel].append(time.perf_counter() - started)
+            ranked = [(_stem(h.file_name), h.page) for h in result.hits]
+            rankings[channel].append(ranked)
+            row["rankings"][channel] = [{"file": h.file_name, "page": h.page, "score": h.score,
+                                         "gold": (_stem(h.file_name), h.page) in question.relevant,
+                                         "text": " ".join(h.text.split())[:300]} for h in result.hits]
+        report.per_question.append(row)
+    for channel in names:
+        report.channels[channel] = _report(rankings[channel], questions, latencies[channel], ks)
+    for label in by:
+        values = sorted({q.label(label) for q in questions if q.label(label) is not None})
+        report.by_label[label] = {}
+        for value in values:
+            chosen = [i for i, q in enumerate(questions) if q.label(label) == value]
+            report.by_label[label][value] = {
+                c: _report([rankings[c][i] for i in chosen], [questions[i] for i in chosen],
+                           [latencies[c][i] for i in chosen], ks) for c in names}
     return report
 
+
+def failures(report: EvalReport, n: int, channel: str = FUSED, k: int = 10) -> list[dict]:
+    """The n questions the channel did worst on (no gold page in its top k first, then by nDCG@k)."""
+    scored = []
+    for row in report.per_question:
+        ranking = row["rankings"].get(channel) or next(iter(row["rankings"].values()), [])
+        gold = {tuple(g) for g in row["gold"]}
+        ranked = [(_stem(h["file"]), h["page"]) for h in ranking]
+        scored.append((ndcg_at_k(ranked, frozenset(gold), k), row["id"], row, ranking[:3]))
+    scored.sort(key=lambda s: (s[0], s[1]))
+    return [{"id": i, "question": row["question"], "gold": row["gold"], "ndcg": score, "top": top}
+            for score, i, row, top in scored[:n]]
+
+
+# ---- answers --------------------------------------------------------------------------------------
 
 @dataclass
 class AnswerReport:
@@ -181,34 +203,21 @@ class AnswerReport:
     gold_in_pages: float
     first_citation_gold: float
     any_citation_gold: float
-    latency_ms_p50: float
-    latency_ms_p95: float
+    latency_ms_p50: float | None
+    latency_ms_p95: float | None
 
 
-def evaluate_answers(retriever, answerer, questions: Sequence[Question], k: int = 3) -> AnswerReport:
-    """Every question retrieved (fused, top k) and answered; citations checked against the gold pages."""
-    from pagesight.generate import gather_evidence
-
+def evaluate_answers(ask: Callable[[str], Answer], questions: Sequence[Question]) -> AnswerReport:
+    """Every question answered by `ask` (any backend's); citations checked against the gold pages."""
     read, first, anywhere, latencies = [], [], [], []
     for question in questions:
         started = time.perf_counter()
-        evidence = gather_evidence(retriever.store, retriever.search(question.text, k=k).hits, k)
-        answer = answerer.answer(question.text, evidence)
-        latencies.append(1000 * (time.perf_counter() - started))
+        answer = ask(question.text)
+        latencies.append(time.perf_counter() - started)
         cited = [(_stem(c.file_name), c.page) for c in answer.citations]
-        read.append(any((_stem(e.hit.file_name), e.hit.page) in question.relevant for e in evidence))
+        read.append(any((_stem(h.file_name), h.page) in question.relevant for h in answer.pages))
         first.append(bool(cited) and cited[0] in question.relevant)
         anywhere.append(any(c in question.relevant for c in cited))
-    return AnswerReport(len(questions), _mean(read), _mean(first), _mean(anywhere),
-                        _percentile(latencies, 50), _percentile(latencies, 95))
-
-
-def _mean(values) -> float:
-    values = list(values)
-    return sum(values) / len(values) if values else 0.0
-
-
-def _percentile(values: list[float], q: int) -> float:
-    if len(values) < 2:
-        return values[0] if values else 0.0
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+    ms = [1000 * s for s in latencies]
+    return AnswerReport(len(questions), mean(read), mean(first), mean(anywhere), percentile(ms, 50),
+                        percentile(ms, 95))

@@ -1,10 +1,9 @@
-"""Query to ranked pages: each channel the profile has, fused by weighted reciprocal rank.
+"""Query to ranked pages: each channel the profile and the collection have (channels.py), fused by
+weighted reciprocal rank, within the filters a user gave.
 
-Channels: visual (late interaction over page multi-vectors: a pooled first pass, then exact
-MaxSim), figure (CLIP text-to-image over figures and whole pages), text (the sentence encoder
-over page text and passages) and bm25 (Qdrant's BM25 sparse vectors over the same text).
-A channel whose encoder the profile or the collection lacks is skipped, and the result says
-which ran.
+A channel whose encoder the profile or the collection lacks is skipped, and the result says which
+ran. Filters are resolved to document ids (by id, unique prefix or file name; by tag; by a
+file-name glob) and go into the store's query, so a filtered search still returns its k pages.
 
 In the fused search, BM25 ranks only the pages the dense channels found (`bm25_scope`,
 "candidates"; "collection" for all of it), with a quarter of a dense channel's weight. BM25 is
@@ -12,8 +11,8 @@ good at the exact words of a line item and bad at telling documents apart (a com
 "Activision Blizzard" in a question and "ACTIVISIONBLIZZARD" in a title share no token, and "FY2019"
 is not "2019"); the dense channels are the other way round. Searched over the whole collection,
 BM25's pages from the wrong filings outvote the dense channels' right ones; asked to reorder the
-dense candidates, its exact words are what the fused ranking gains. On FinanceBench (README) this
-is what lets the fused ranking beat each channel; searched alone, BM25 covers the whole collection.
+dense candidates, its exact words are what the fused ranking gains. Searched alone, BM25 covers
+the whole collection.
 
 Each channel hands `fusion_depth` pages (default 40) to the fusion whatever k is, so the first
 five hits of a search for ten are the hits of a search for five (for any k up to that depth).
@@ -23,26 +22,22 @@ from __future__ import annotations
 
 import fnmatch
 import logging
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import replace
 
-from pagesight.core.settings import Settings
-from pagesight.core.types import Hit
-from pagesight.index.profiles import Encoders
-from pagesight.index.store import CollectionSchema, SearchFilter, Store
-from pagesight.retrieve.fusion import rrf
+from ..core.settings import Settings
+from ..core.types import Filters, Hit, SearchResult, find_document
+from ..index.profiles import Encoders
+from ..index.store import CollectionSchema, SearchFilter, Store
+from .channels import CHANNELS, best_per_page
+from .fusion import rrf
 
-__all__ = ["Retriever", "SearchResult"]
+__all__ = ["Retriever"]
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("visual", "figure", "text", "bm25")  # BM25 last: in fused search it ranks the others' pages
-
-
-@dataclass
-class SearchResult:
-    hits: list[Hit]
-    channels: list[str]  # the channels that ran
-    skipped: dict[str, str] = field(default_factory=dict)  # channel -> why it did not run
+# Which channel's hit explains a page best, when several found it: a passage or a figure says where.
+_EXPLAINS = ("text", "bm25", "figure", "visual")
 
 
 class Retriever:
@@ -51,74 +46,74 @@ class Retriever:
         self.encoders = encoders
         self.settings = settings
 
-    def search(self, query: str, k: int = 5, flt: SearchFilter | None = None,
-               file_glob: str | None = None) -> SearchResult:
-        """The k best pages for `query`, one hit per page, with the channels that found each."""
-        flt = flt or SearchFilter()
-        if file_glob:
-            flt = replace(flt, doc_ids=self._glob_ids(file_glob, flt.doc_ids))
-        runnable, skipped = self.channels()
+    def search(self, query: str, k: int = 5, filters: Filters | None = None,
+               channels: Sequence[str] | None = None) -> SearchResult:
+        """The k best pages for `query`, one hit per page, with the channels that found each; `channels`
+        limits the search to some of them (one channel alone is that channel's own ranking)."""
+        runnable, skipped = self.channels(channels)
+        flt = self.resolve(filters or Filters())
         depth = max(k, self.settings.fusion_depth)
         per_channel: dict[str, list[Hit]] = {}
-        for channel in runnable:  # in CHANNELS order: BM25 last, after the pages it may be limited to
+        for channel in runnable:  # in the table's order: BM25 last, after the pages it may be limited to
             scope = flt
             if channel == "bm25" and self.settings.bm25_scope == "candidates" and len(runnable) > 1:
                 scope = replace(flt, within=tuple(dict.fromkeys(
                     (h.doc_id, h.page) for hits in per_channel.values() for h in hits)))
             per_channel[channel] = self.run_channel(channel, query, depth, scope)
-        hits = fuse(per_channel, self.settings.fusion_weights, self.settings.rrf_k)[:k]
+        if len(runnable) == 1:
+            hits = per_channel[runnable[0]][:k]
+        else:
+            hits = fuse(per_channel, self.settings.fusion_weights, self.settings.rrf_k)[:k]
         return SearchResult(hits=hits, channels=runnable, skipped=skipped)
 
-    def channels(self) -> tuple[list[str], dict[str, str]]:
-        """The channels that can run, and why the others cannot."""
+    def channels(self, only: Sequence[str] | None = None) -> tuple[list[str], dict[str, str]]:
+        """The channels that can run (of `only`, when given), and why the others cannot."""
+        unknown = set(only or ()) - set(CHANNELS)
+        if unknown:
+            raise ValueError(f"unknown channel {sorted(unknown)[0]!r}: choose from {', '.join(CHANNELS)}")
         schema = self.store.schema or CollectionSchema()
-        have = {"visual": (self.encoders.page, schema.page), "figure": (self.encoders.image, schema.image),
-                "text": (self.encoders.text, schema.text), "bm25": (self.encoders.sparse, schema.sparse)}
         runnable, skipped = [], {}
-        for channel in CHANNELS:
-            encoder, built = have[channel]
-            if encoder is None:
-                skipped[channel] = f"the {self.encoders.profile} profile has no encoder for it"
-            elif built is None:
-                skipped[channel] = "the collection was built without it"
+        for name, channel in CHANNELS.items():
+            if only is not None and name not in only:
+                continue
+            if getattr(self.encoders, channel.encoder) is None:
+                skipped[name] = f"the {self.encoders.profile} profile has no encoder for it"
+            elif getattr(schema, channel.encoder) is None:
+                skipped[name] = "the collection was built without it"
             else:
-                runnable.append(channel)
+                runnable.append(name)
         # Queries must be encoded by the encoders that built the collection.
-        schema.check(CollectionSchema(
-            text=self.encoders.text.spec if "text" in runnable else None,
-            image=self.encoders.image.spec if "figure" in runnable else None,
-            page=self.encoders.page.spec if "visual" in runnable else None,
-            sparse=self.encoders.sparse.spec if "bm25" in runnable else None,
-        ), self.store.name)
+        used = {CHANNELS[name].encoder for name in runnable}
+        schema.check(CollectionSchema(**{kind: getattr(self.encoders, kind).spec for kind in used}), self.store.name)
         return runnable, skipped
 
     def run_channel(self, channel: str, query: str, limit: int, flt: SearchFilter) -> list[Hit]:
         """One channel alone: its best pages for the query, one hit per page."""
-        if channel == "text":
-            return self.store.search_text(self.encoders.text.encode([query], query=True)[0], limit, flt)
-        if channel == "bm25":
-            return self.store.search_sparse(self.encoders.sparse.encode_query(query), limit, flt)
-        if channel == "figure":
-            return self.store.search_images(self.encoders.image.encode_texts([query])[0], limit, flt)
-        matrix = self.encoders.page.encode_queries([query])[0]  # (n_query_tokens, dim)
-        storage = self.store.schema.page_storage
-        first_pass = ("pooled" if storage.pooling != "none"
-                      else "quantized" if storage.quantization != "none" else "none")
-        return self.store.search_pages(matrix, limit, first_pass=first_pass,
-                                       candidates=self.settings.visual_candidates, flt=flt)
+        found = CHANNELS[channel]
+        vector = found.encode(self.encoders, query)
+        return best_per_page(found.search(self.store, vector, limit, flt, self.settings), channel, limit, self.store)
 
-    def _glob_ids(self, pattern: str, within: tuple[str, ...] | None) -> tuple[str, ...]:
-        """Documents whose file name matches the glob, as ids for the store's own filter."""
-        ids = [d.id for d in self.store.documents() if fnmatch.fnmatchcase(d.file_name, pattern)]
-        if within is not None:
-            ids = [i for i in ids if i in within]
-        return tuple(ids)
+    def resolve(self, filters: Filters) -> SearchFilter:
+        """The store's filter for what a user asked: documents named, tagged or matching the glob (all of
+        these that are given), and the page range. A document named that is not there, or a name that
+        could mean several, raises NotFound or Ambiguous."""
+        ids: set[str] | None = None
+        if filters.documents is not None or filters.tags or filters.file:
+            documents = self.store.documents()
+            ids = {d.id for d in documents}
+            if filters.documents is not None:
+                ids &= {find_document(documents, ref).id for ref in filters.documents}
+            if filters.tags:
+                ids &= {d.id for d in self.store.documents(tags=tuple(filters.tags))}
+            if filters.file:
+                ids &= {d.id for d in documents if fnmatch.fnmatchcase(d.file_name, filters.file)}
+        return SearchFilter(doc_ids=None if ids is None else tuple(sorted(ids)), pages=filters.pages)
 
 
 def fuse(per_channel: dict[str, list[Hit]], weights: dict[str, float], k: int) -> list[Hit]:
     """One hit per page, scored by weighted RRF over the channels' rankings."""
     best: dict[tuple[str, int], Hit] = {}
-    for channel in ("text", "bm25", "figure", "visual"):  # a text or figure hit explains a page best
+    for channel in _EXPLAINS:
         for hit in per_channel.get(channel, []):
             best.setdefault((hit.doc_id, hit.page), hit)
     rankings = {c: [(h.doc_id, h.page) for h in hits] for c, hits in per_channel.items()}
@@ -126,3 +121,4 @@ def fuse(per_channel: dict[str, list[Hit]], weights: dict[str, float], k: int) -
         best[key].model_copy(update={"score": score, "channels": channels})
         for key, score, channels in rrf(rankings, weights, k)
     ]
+

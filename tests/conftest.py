@@ -24,6 +24,13 @@ def make_settings(data_dir: Path, **overrides) -> Settings:
     return Settings(_env_file=None, data_dir=data_dir, **overrides)
 
 
+def extract_options(password: str | None = None, **overrides):
+    """Extraction options from the default settings (with these changed), as an ingest builds them."""
+    from pagesight.ingest.extract import ExtractOptions
+
+    return ExtractOptions.from_settings(Settings(_env_file=None, **overrides), password=password)
+
+
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     return make_settings(tmp_path / "data")

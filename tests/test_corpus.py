@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pagesight.index import open_store
+from pagesight.api.pagesight import Models, PageSight
 from pagesight.index.profiles import Encoders
-from pagesight.ingest.pipeline import Ingestor
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.slow
@@ -29,16 +28,15 @@ WORKER_MEMORY_MB = 3072
 @pytest.fixture(scope="module")
 def ingested(corpus, tmp_path_factory, text_encoder):
     settings = make_settings(tmp_path_factory.mktemp("corpus") / "data", worker_memory_mb=WORKER_MEMORY_MB)
-    store = open_store(settings)
-    before_mb = reset_peak_rss()  # measure this ingestion, not what earlier tests of the session held
-    with Ingestor(store, Encoders("lite", text=text_encoder), settings) as ingestor:
+    with PageSight(settings=settings, models=Models(settings, Encoders("lite", text=text_encoder))) as sight:
+        store = sight.store
+        before_mb = reset_peak_rss()  # measure this ingestion, not what earlier tests of the session held
         files = sorted(corpus.glob("*.pdf"))
-        outcomes = {o.path.rsplit("/", 1)[1]: o for o in ingestor.ingest(files)}
-        with_passwords = {name: ingestor.ingest_file(corpus / name, password=pw) for name, pw in PASSWORDS.items()}
-        worker_peak_mb = ingestor.worker_peak_rss_mb
-    main_growth_mb = status_mb("VmHWM") - before_mb
-    yield store, outcomes, with_passwords, (main_growth_mb, worker_peak_mb)
-    store.close()
+        outcomes = {o.path.rsplit("/", 1)[1]: o for o in sight.ingest(files)}
+        with_passwords = {name: sight.ingest_file(corpus / name, password=pw) for name, pw in PASSWORDS.items()}
+        worker_peak_mb = sight.worker_peak_rss_mb
+        main_growth_mb = status_mb("VmHWM") - before_mb
+        yield store, outcomes, with_passwords, (main_growth_mb, worker_peak_mb)
 
 
 def test_every_file_ingests_or_fails_with_its_reason(ingested, corpus):

@@ -12,10 +12,12 @@ from tests.api.conftest import KEY, upload
 from tests.conftest import make_settings
 
 
-def test_health_and_ready(client):
+def test_health_and_ready(client, report):
     assert client.get("/health").json() == {"status": "ok"}
     ready = client.get("/ready").json()
-    assert ready["status"] == "ready" and ready["profile"] == "lite" and ready["collections"] == ["default"]
+    assert ready["status"] == "ready" and ready["profile"] == "lite" and ready["collections"] == []
+    upload(client, ("report.pdf", report.read_bytes()))
+    assert client.get("/ready").json()["collections"] == ["default"]
 
 
 def test_upload_progress_list_images_and_delete(client, report, tmp_path):
@@ -92,7 +94,9 @@ def test_unknown_ids_and_bad_parameters(client, report):
     assert client.get("/v1/documents", params={"collection": "../x"}).status_code == 422
     assert client.post("/v1/search", json={"query": "x", "pages": "a-b"}).status_code == 422
     assert client.post("/v1/search", json={"query": ""}).status_code == 422
-    assert client.post("/v1/search", json={"query": "x", "doc_ids": ["../etc"]}).status_code == 422
+    unknown = client.post("/v1/search", json={"query": "x", "documents": ["../etc"]})
+    assert unknown.status_code == 404 and unknown.json()["detail"].startswith("no document matches '../etc'")
+    assert client.post("/v1/search", json={"query": "x", "documents": ["x" * 201]}).status_code == 422
     assert [d["id"] for d in client.get("/v1/documents").json()] == [doc_id]  # nothing lost
 
 
@@ -155,8 +159,10 @@ def test_api_keys_guard_every_route_but_health(tmp_path, report):
               ("DELETE", "/v1/documents/" + "0" * 32), ("GET", "/v1/documents/" + "0" * 32 + "/pages/1/image"),
               ("GET", "/v1/documents/" + "0" * 32 + "/pages/1/thumbnail"), ("GET", "/v1/jobs/x"),
               ("POST", "/v1/search"), ("POST", "/v1/answer"), ("POST", "/v1/chat/completions"),
-              ("GET", "/v1/models"), ("POST", "/v1/documents")]
-    schema_routes = {(m.upper(), p.replace("{doc_id}", "0" * 32).replace("{n}", "1").replace("{job_id}", "x"))
+              ("GET", "/v1/models"), ("POST", "/v1/documents"), ("GET", "/v1/collections"),
+              ("GET", "/v1/collections/default")]
+    schema_routes = {(m.upper(), p.replace("{ref}", "0" * 32).replace("{n}", "1").replace("{job_id}", "x")
+                      .replace("{name}", "default"))
                      for p, ops in app.openapi()["paths"].items() for m in ops if p != "/health"}
     assert schema_routes == set(routes)  # the list covers every route
     with TestClient(app) as client:
@@ -181,19 +187,26 @@ def test_cors_is_closed_unless_configured(tmp_path):
         assert "access-control-allow-origin" not in client.options("/v1/search", headers=request).headers
 
 
-@pytest.mark.parametrize("path", ["/", "/static/app.js", "/static/style.css"])
-def test_the_web_page_is_served(client, path):
+@pytest.mark.parametrize(("path", "media", "holds"), [
+    ("/", "text/html", "<title>PageSight</title>"),
+    ("/static/app.js", "javascript", "/v1/answer"),
+    ("/static/style.css", "text/css", "body"),
+])
+def test_the_web_page_is_served(client, path, media, holds):
     response = client.get(path)
-    assert response.status_code == 200 and len(response.content) > 100
+    assert response.status_code == 200 and media in response.headers["content-type"]
+    assert holds in response.text
 
 
 def test_nothing_is_written_outside_the_data_directory(client, api_settings, tmp_path, report):
     before = {p for p in tmp_path.rglob("*") if not p.is_relative_to(api_settings.data_dir)}
-    upload(client, ("../report.pdf", report.read_bytes()))
+    doc_id = upload(client, ("../report.pdf", report.read_bytes()))["files"][0]["doc_id"]
     client.post("/v1/answer", json={"question": "ships"})
     after = {p for p in tmp_path.rglob("*") if not p.is_relative_to(api_settings.data_dir)}
     assert after == before
-    assert Path(api_settings.data_dir).is_dir()
+    # what was written is where it belongs: the document's pages under its collection
+    pages = Path(api_settings.data_dir) / "collections" / "default" / "pages" / doc_id
+    assert sorted(p.name for p in pages.glob("p*.png") if "-f" not in p.name) == [f"p{n:04d}.png" for n in range(1, 7)]
 
 
 def test_failure_reasons_never_show_the_servers_upload_paths(client, api_settings):

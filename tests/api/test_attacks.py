@@ -10,15 +10,19 @@ def files_outside(root, data_dir) -> set:
     return {p for p in root.rglob("*") if not p.is_relative_to(data_dir)}
 
 
-@pytest.mark.parametrize("content_type", [
-    "multipart/form-data; boundary=" + "-" * 50_000,
-    "multipart/form-data; " + "a=b;" * 20_000 + " boundary=x",
-    "application/x-www-form-urlencoded; " + '!="\\' * 20_000,
-    "multipart/form-data",  # no boundary at all
+MISSING_FILES = [{"type": "missing", "loc": ["body", "files"], "msg": "Field required", "input": None}]
+
+
+@pytest.mark.parametrize(("content_type", "status", "detail"), [
+    ("multipart/form-data; boundary=" + "-" * 50_000, 400, "Invalid multipart data."),
+    ("multipart/form-data; " + "a=b;" * 20_000 + " boundary=x", 422, MISSING_FILES),  # parsed: an empty form
+    ("application/x-www-form-urlencoded; " + '!="\\' * 20_000, 422, MISSING_FILES),
+    ("multipart/form-data", 400, "Missing boundary in multipart."),  # no boundary at all
 ])
-def test_hostile_content_types_are_refused(client, content_type):
+def test_hostile_content_types_are_refused(client, content_type, status, detail):
     response = client.post("/v1/documents", content=b"--x--\r\n", headers={"Content-Type": content_type})
-    assert 400 <= response.status_code < 500
+    assert (response.status_code, response.json()["detail"]) == (status, detail)
+    assert client.get("/v1/documents").json() == []
 
 
 def test_thousands_of_multipart_parts_are_refused_and_nothing_is_kept(client, api_settings, tmp_path):
@@ -62,7 +66,10 @@ def test_path_traversal_through_every_parameter_goes_nowhere(client, path):
 def test_traversal_in_bodies_and_form_fields(client, api_settings, tmp_path, report):
     before = files_outside(tmp_path, api_settings.data_dir)
     assert client.post("/v1/search", json={"query": "x", "collection": "../../etc"}).status_code == 422
-    assert client.post("/v1/answer", json={"question": "x", "file": "../../*"}).status_code == 200  # a glob, matched
+    upload(client, ("report.pdf", report.read_bytes()))
+    globbed = client.post("/v1/answer", json={"question": "ships", "file": "../../*"})  # a glob of display names
+    assert globbed.status_code == 200 and globbed.json()["pages"] == []  # which no file name matches
+    assert globbed.json()["answer"]["citations"] == []
     bad = client.post("/v1/documents", files=[("files", ("r.pdf", report.read_bytes(), "application/pdf"))],
                       data={"collection": "../../outside"})
     assert bad.status_code == 422

@@ -26,8 +26,11 @@ def test_no_server_errors_and_responses_match_the_schema(case):
     # route per method, such as GET and DELETE /v1/documents/{id}, with the first route's methods);
     # and, for multipart uploads, the checks that assume typed fields: every form field is a string
     # on the wire (tags=false is the tag "false"), and the generator sends bodies without the binary
-    # `files` part the schema requires, which are rightly refused.
+    # `files` part the schema requires, which are rightly refused. Likewise every query parameter is a
+    # string on the wire: ?tag=false is the tag "false", which the negative check takes for a boolean.
     excluded = [allow_header_conformance]
     if case.operation.path == "/v1/documents" and case.method == "POST":
         excluded += [positive_data_acceptance, negative_data_rejection]
+    if case.operation.path == "/v1/documents" and case.method == "GET":
+        excluded += [negative_data_rejection]
     case.call_and_validate(excluded_checks=excluded)

@@ -3,12 +3,9 @@ instruction, and the evidence the retriever hands an answerer for a question."""
 
 import pytest
 
-from pagesight.generate import gather_evidence
-from pagesight.index import open_store
+from pagesight.api.pagesight import Models, PageSight
 from pagesight.index.encoders import Bm25Encoder
 from pagesight.index.profiles import Encoders
-from pagesight.ingest.pipeline import Ingestor
-from pagesight.retrieve import Retriever
 from tests import docs
 from tests.conftest import make_settings
 
@@ -21,14 +18,11 @@ def library(tmp_path_factory, text_encoder, report):
     folder = tmp_path_factory.mktemp("lib")
     settings = make_settings(folder / "data")
     memo = docs.simple_pdf(folder / "memo.pdf", MEMO_LINES)
-    store = open_store(settings)
-    encoders = Encoders("lite", text=text_encoder, sparse=Bm25Encoder())
-    with Ingestor(store, encoders, settings) as ingestor:
-        ids = {"report": ingestor.ingest_file(report).doc_id, "memo": ingestor.ingest_file(memo).doc_id}
-    retriever = Retriever(store, encoders, settings)
+    models = Models(settings, Encoders("lite", text=text_encoder, sparse=Bm25Encoder()))
+    with PageSight(settings=settings, models=models) as sight:
+        ids = {"report": sight.ingest_file(report).doc_id, "memo": sight.ingest_file(memo).doc_id}
 
-    def evidence(question: str, k: int = 3):
-        return gather_evidence(store, retriever.search(question, k).hits, k)
+        def evidence(question: str, k: int = 3):
+            return sight.evidence(sight.search(question, k))
 
-    yield evidence, ids
-    store.close()
+        yield evidence, ids

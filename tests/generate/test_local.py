@@ -6,6 +6,7 @@ import pytest
 from pagesight.core.errors import ModelUnavailable
 from pagesight.core.types import Answer
 from pagesight.generate import build_prompt
+from pagesight.generate.citations import resolve_citations
 from pagesight.generate.local import LocalVLMAnswerer
 
 QUESTION = "How many ships did the keeper count?"
@@ -39,7 +40,9 @@ def test_answers_are_deterministic_and_the_stream_adds_up_to_the_answer(local, l
     *deltas, final = events
     assert isinstance(final, Answer) and final.answerer == "local" and not final.extractive
     assert deltas and all(isinstance(d, str) for d in deltas)
-    assert final.text == "".join(deltas).strip() or final.dropped_citations  # only invalid markers removed
+    text, citations, dropped = resolve_citations("".join(deltas), pages)  # only invalid markers removed
+    assert (final.text, final.citations, final.dropped_citations) == (text, citations, dropped)
+    assert final.pages == [e.hit for e in pages]
     assert local.answer(QUESTION, pages).text == final.text  # greedy decoding: the same answer again
 
 

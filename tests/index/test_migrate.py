@@ -4,14 +4,13 @@ API): everything copied, nothing visible until the end, resumable, verified."""
 import pytest
 from qdrant_client import QdrantClient
 
+from pagesight.api.pagesight import Models, PageSight
 from pagesight.core.errors import StoreError
 from pagesight.index import open_store
 from pagesight.index.encoders import Bm25Encoder
 from pagesight.index.migrate import migrate
 from pagesight.index.profiles import Encoders
 from pagesight.index.server import ClusterOptions, ServerStore
-from pagesight.ingest.pipeline import Ingestor
-from pagesight.retrieve import Retriever
 from tests import docs
 from tests.conftest import make_settings
 
@@ -23,10 +22,14 @@ def embedded(tmp_path, text_encoder, report):
     settings = make_settings(tmp_path / "data")
     encoders = Encoders("lite", text=text_encoder, sparse=Bm25Encoder())
     store = open_store(settings)
-    with Ingestor(store, encoders, settings) as ingestor:
-        ingestor.ingest([report, docs.simple_pdf(tmp_path / "memo.pdf", ["Memo: the lamp needs a new wick."])])
-    yield store, encoders, settings
-    store.close()
+    with PageSight(settings=settings, models=Models(settings, encoders), store=store) as sight:
+        sight.ingest([report, docs.simple_pdf(tmp_path / "memo.pdf", ["Memo: the lamp needs a new wick."])])
+        yield store, encoders, settings
+
+
+def search(store, encoders, settings, query: str, k: int):
+    """The fused search over one store, as PageSight runs it."""
+    return PageSight(settings=settings, models=Models(settings, encoders), store=store).search(query, k).hits
 
 
 def server(tmp_path, settings, **cluster):
@@ -43,8 +46,8 @@ def test_everything_is_copied_verified_and_searches_the_same(embedded, tmp_path)
     assert report.copied == report.points == source.count_state("live") == target.count_state("live") > 8
     assert report.verified_sample == min(32, report.points) and report.skipped == 0
     assert seen[-1] == (report.points, report.points) and len(seen) >= 2
-    here = Retriever(source, encoders, settings).search(QUESTION, 3).hits
-    there = Retriever(target, encoders, settings).search(QUESTION, 3).hits
+    here = search(source, encoders, settings, QUESTION, 3)
+    there = search(target, encoders, settings, QUESTION, 3)
     assert [(h.doc_id, h.page) for h in there] == [(h.doc_id, h.page) for h in here]
     assert there[0].image_path == here[0].image_path  # page images are shared, not copied
     assert {d.file_name for d in target.documents()} == {"report.pdf", "memo.pdf"}
@@ -61,7 +64,7 @@ def test_an_interrupted_migration_shows_nothing_and_resumes(embedded, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         migrate(source, target, batch=4, on_progress=stop_after_first_batch)
     assert target.count_state("migrating") == 4 and target.count_state("live") == 0
-    assert Retriever(target, encoders, settings).search(QUESTION, 3).hits == []  # nothing half-visible
+    assert search(target, encoders, settings, QUESTION, 3) == []  # nothing half-visible
     assert target.documents() == []
 
     report = migrate(source, target, batch=4)

@@ -88,8 +88,8 @@ def test_cheap_first_passes_agree_with_exact_maxsim(backend, corpus, name):
         fill(store, pages, storage)
         same_top5, target_found = 0, 0
         for query, target in zip(queries, targets, strict=True):
-            exact = [h.doc_id for h in store.search_pages(query, 5)]
-            cheap = [h.doc_id for h in store.search_pages(query, 5, first_pass=first_pass, candidates=30)]
+            exact = [s.payload["doc_id"] for s in store.search_pages(query, 5)]
+            cheap = [s.payload["doc_id"] for s in store.search_pages(query, 5, first_pass=first_pass, candidates=30)]
             reference = sorted(range(PAGES), key=lambda i: -maxsim(query, pages[i]))[:5]
             if storage.datatype == "float32":
                 assert exact == [f"d{i:04d}" for i in reference]  # the store's exact path is exact

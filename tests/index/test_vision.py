@@ -5,6 +5,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from pagesight.core.errors import ModelUnavailable
+from pagesight.index.encoders import revision_of
 from pagesight.index.profiles import model_status, resolve_profile
 from pagesight.index.vision import (
     IMAGE_FAMILIES,
@@ -47,7 +48,7 @@ def test_page_vectors_have_the_real_shape_and_dtype(page_encoder):
         assert v.ndim == 2 and v.shape[1] == 128 and v.shape[0] > 10
         assert v.dtype == np.float32 and np.isfinite(v).all()
         assert np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-3)  # colpali-engine L2-normalises each row
-    assert page_encoder.spec.dim == 128 and page_encoder.spec.revision.startswith("local:")
+    assert page_encoder.spec.dim == 128 and page_encoder.spec.revision == revision_of(page_encoder.spec.name)
 
 
 def test_pages_batched_equal_one_by_one_and_repeat_exactly(page_encoder):

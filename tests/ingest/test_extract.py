@@ -14,8 +14,9 @@ from pagesight.core.errors import (
     PageTooLarge,
     TooManyPages,
 )
-from pagesight.ingest.extract import ExtractOptions, extract, fit_dpi, require_mupdf, span_visible, text_is_usable
+from pagesight.ingest.extract import extract, fit_dpi, require_mupdf, span_visible, text_is_usable
 from tests import docs
+from tests.conftest import extract_options
 
 
 def _overlap(a, b) -> float:
@@ -30,7 +31,7 @@ def _overlap(a, b) -> float:
 @pytest.fixture(scope="module")
 def extracted(report, tmp_path_factory):
     out = tmp_path_factory.mktemp("extracted")
-    return extract(report, "application/pdf", out, ExtractOptions()), out
+    return extract(report, "application/pdf", out, extract_options()), out
 
 
 def test_every_page_is_rendered_with_a_thumbnail(extracted):
@@ -101,10 +102,10 @@ def test_rotated_page_boxes_are_in_displayed_coordinates(extracted):
 def test_encrypted_pdf_needs_the_password(tmp_path):
     path = docs.encrypted_pdf(tmp_path / "locked.pdf", "secret")
     with pytest.raises(EncryptedDocument, match="encrypted; give its password"):
-        extract(path, "application/pdf", tmp_path / "a", ExtractOptions())
+        extract(path, "application/pdf", tmp_path / "a", extract_options())
     with pytest.raises(EncryptedDocument, match="password given is wrong"):
-        extract(path, "application/pdf", tmp_path / "b", ExtractOptions(password="nope"))
-    result = extract(path, "application/pdf", tmp_path / "c", ExtractOptions(password="secret"))
+        extract(path, "application/pdf", tmp_path / "b", extract_options(password="nope"))
+    result = extract(path, "application/pdf", tmp_path / "c", extract_options(password="secret"))
     assert "merger plan" in result.pages[0].text
 
 
@@ -112,7 +113,7 @@ def test_truncated_pdf_is_reported_as_repaired(tmp_path, report):
     data = report.read_bytes()
     path = tmp_path / "truncated.pdf"
     path.write_bytes(data[: int(len(data) * 0.9)])
-    result = extract(path, "application/pdf", tmp_path / "out", ExtractOptions())
+    result = extract(path, "application/pdf", tmp_path / "out", extract_options())
     assert result.repaired
     assert any("repaired" in w for w in result.warnings)
 
@@ -121,13 +122,13 @@ def test_junk_with_a_pdf_header_is_corrupt(tmp_path):
     path = tmp_path / "junk.pdf"
     path.write_bytes(b"%PDF-1.4\n%%EOF\n")
     with pytest.raises(CorruptDocument):
-        extract(path, "application/pdf", tmp_path / "out", ExtractOptions())
+        extract(path, "application/pdf", tmp_path / "out", extract_options())
 
 
 def test_page_count_limit(tmp_path):
     path = docs.simple_pdf(tmp_path / "long.pdf", ["line"], pages=5)
     with pytest.raises(TooManyPages, match="5 pages; the limit is 3"):
-        extract(path, "application/pdf", tmp_path / "out", ExtractOptions(max_pages=3))
+        extract(path, "application/pdf", tmp_path / "out", extract_options(max_pages=3))
 
 
 def test_huge_page_is_rendered_at_a_lower_dpi_within_the_pixel_budget(tmp_path):
@@ -135,7 +136,7 @@ def test_huge_page_is_rendered_at_a_lower_dpi_within_the_pixel_budget(tmp_path):
     page = doc.new_page(width=7200, height=7200)  # 100 x 100 inches
     page.insert_text((100, 100), "A very large poster page with a headline", fontsize=120)
     doc.save(tmp_path / "poster.pdf")
-    options = ExtractOptions(max_page_pixels=4_000_000)
+    options = extract_options(max_page_pixels=4_000_000)
     result = extract(tmp_path / "poster.pdf", "application/pdf", tmp_path / "out", options)
     page = result.pages[0]
     assert page.image_width * page.image_height <= 4_000_000
@@ -146,13 +147,13 @@ def test_page_too_large_even_at_minimum_dpi(tmp_path):
     doc = pymupdf.open()
     doc.new_page(width=14400, height=14400)  # 200 x 200 inches: PDF's largest page
     doc.save(tmp_path / "giant.pdf")
-    options = ExtractOptions(max_page_pixels=1_000_000, min_render_dpi=10)
+    options = extract_options(max_page_pixels=1_000_000, min_render_dpi=10)
     with pytest.raises(PageTooLarge, match="200 x 200 inches"):
         extract(tmp_path / "giant.pdf", "application/pdf", tmp_path / "out", options)
 
 
 def test_embedded_image_over_the_pixel_limit_is_refused_before_decoding(tmp_path, report):
-    options = ExtractOptions(max_image_pixels=100_000)  # the photo is 600 x 400 = 240,000
+    options = extract_options(max_image_pixels=100_000)  # the photo is 600 x 400 = 240,000
     with pytest.raises(PageTooLarge, match="600 x 400 pixel image"):
         extract(report, "application/pdf", tmp_path / "out", options)
 
@@ -160,7 +161,7 @@ def test_embedded_image_over_the_pixel_limit_is_refused_before_decoding(tmp_path
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
 def test_image_files_are_one_page_documents_with_ocr(tmp_path, fmt):
     path = docs.image_file(tmp_path / f"note.{fmt.lower()}", fmt, ["Invoice number 77812", "Total due 450 dollars"])
-    result = extract(path, f"image/{fmt.lower()}", tmp_path / "out", ExtractOptions())
+    result = extract(path, f"image/{fmt.lower()}", tmp_path / "out", extract_options())
     assert len(result.pages) == 1
     page = result.pages[0]
     assert page.text_source == "ocr"
@@ -170,7 +171,7 @@ def test_image_files_are_one_page_documents_with_ocr(tmp_path, fmt):
 
 def test_multiframe_tiff_gives_one_page_per_frame(tmp_path):
     path = docs.multiframe_tiff(tmp_path / "fax.tiff", [["First page about apples"], ["Second page about pears"]])
-    result = extract(path, "image/tiff", tmp_path / "out", ExtractOptions())
+    result = extract(path, "image/tiff", tmp_path / "out", extract_options())
     assert [p.number for p in result.pages] == [1, 2]
     assert "apples" in result.pages[0].text and "pears" in result.pages[1].text
 
@@ -178,7 +179,7 @@ def test_multiframe_tiff_gives_one_page_per_frame(tmp_path):
 def test_image_over_the_pixel_limit_is_refused(tmp_path):
     path = docs.image_file(tmp_path / "big.png", "PNG", ["x"])
     with pytest.raises(PageTooLarge, match="1600 x 600 pixels"):
-        extract(path, "image/png", tmp_path / "out", ExtractOptions(max_image_pixels=500_000))
+        extract(path, "image/png", tmp_path / "out", extract_options(max_image_pixels=500_000))
 
 
 def test_truncated_image_is_corrupt(tmp_path):
@@ -186,7 +187,7 @@ def test_truncated_image_is_corrupt(tmp_path):
     path = tmp_path / "cut.png"
     path.write_bytes(data[: len(data) // 3])
     with pytest.raises(CorruptDocument, match="cannot be decoded"):
-        extract(path, "image/png", tmp_path / "out", ExtractOptions())
+        extract(path, "image/png", tmp_path / "out", extract_options())
 
 
 # ---- the pure parts --------------------------------------------------------------------------

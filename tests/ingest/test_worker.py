@@ -4,26 +4,26 @@ import pymupdf
 import pytest
 
 from pagesight.core.errors import EncryptedDocument, ExtractionCrashed, IngestTimeout, PageTooLarge
-from pagesight.ingest.extract import ExtractOptions
 from pagesight.ingest.worker import ExtractionWorker
 from tests import docs
+from tests.conftest import extract_options
 
 
 def test_extraction_in_the_child_returns_pages(tmp_path, report):
     with ExtractionWorker() as worker:
-        result = worker.run(report, "application/pdf", tmp_path / "out", ExtractOptions(), timeout=120)
+        result = worker.run(report, "application/pdf", tmp_path / "out", extract_options(), timeout=120)
         assert len(result.pages) == 6
         assert (tmp_path / "out" / result.pages[0].image).is_file()
-        child = worker._proc.pid
+        child = worker.pid
         # the same child serves the next file
-        worker.run(report, "application/pdf", tmp_path / "out2", ExtractOptions(), timeout=120)
-        assert worker._proc.pid == child
+        worker.run(report, "application/pdf", tmp_path / "out2", extract_options(), timeout=120)
+        assert worker.pid == child is not None
 
 
 def test_errors_cross_the_process_boundary_with_their_type_and_file(tmp_path):
     path = docs.encrypted_pdf(tmp_path / "locked.pdf")
     with ExtractionWorker() as worker, pytest.raises(EncryptedDocument) as info:
-        worker.run(path, "application/pdf", tmp_path / "out", ExtractOptions(), timeout=60)
+        worker.run(path, "application/pdf", tmp_path / "out", extract_options(), timeout=60)
     assert info.value.path == str(path)
     assert "encrypted" in info.value.reason
 
@@ -31,9 +31,9 @@ def test_errors_cross_the_process_boundary_with_their_type_and_file(tmp_path):
 def test_a_file_over_the_time_limit_kills_the_child_and_the_next_file_gets_a_new_one(tmp_path, report):
     with ExtractionWorker() as worker:
         with pytest.raises(IngestTimeout, match="longer than the limit"):
-            worker.run(report, "application/pdf", tmp_path / "slow", ExtractOptions(), timeout=0.01)
-        assert worker._proc is None
-        result = worker.run(report, "application/pdf", tmp_path / "ok", ExtractOptions(), timeout=120)
+            worker.run(report, "application/pdf", tmp_path / "slow", extract_options(), timeout=0.01)
+        assert worker.pid is None
+        result = worker.run(report, "application/pdf", tmp_path / "ok", extract_options(), timeout=120)
         assert len(result.pages) == 6
 
 
@@ -44,13 +44,13 @@ def test_a_memory_bomb_is_stopped_by_the_cap_and_reported(tmp_path):
     page = doc.new_page(width=7200, height=7200)
     page.insert_text((100, 100), "bomb", fontsize=40)
     doc.save(tmp_path / "bomb.pdf")
-    options = ExtractOptions(max_page_pixels=2_000_000_000, render_dpi=150)
+    options = extract_options(max_page_pixels=2_000_000_000, render_dpi=150)
     with ExtractionWorker(memory_mb=1000) as worker:
         with pytest.raises(ExtractionCrashed, match=r"ran out of memory \(cap 1000 MB\)"):
             worker.run(tmp_path / "bomb.pdf", "application/pdf", tmp_path / "out", options, timeout=120)
         # this process is fine and the worker still works
         small = docs.simple_pdf(tmp_path / "small.pdf", ["still alive"])
-        result = worker.run(small, "application/pdf", tmp_path / "o2", ExtractOptions(), 60)
+        result = worker.run(small, "application/pdf", tmp_path / "o2", extract_options(), 60)
         assert "still alive" in result.pages[0].text
 
 
@@ -58,6 +58,6 @@ def test_a_pixmap_beyond_mupdfs_own_limit_is_a_page_too_large(tmp_path):
     doc = pymupdf.open()
     doc.new_page(width=7200, height=7200)
     doc.save(tmp_path / "huge.pdf")
-    options = ExtractOptions(max_page_pixels=2_000_000_000, render_dpi=300)
+    options = extract_options(max_page_pixels=2_000_000_000, render_dpi=300)
     with ExtractionWorker() as worker, pytest.raises(PageTooLarge, match="beyond MuPDF's limits"):
         worker.run(tmp_path / "huge.pdf", "application/pdf", tmp_path / "out", options, timeout=120)

@@ -6,7 +6,9 @@ import math
 import pytest
 from typer.testing import CliRunner
 
-from pagesight.retrieve.evaluate import mrr, ndcg_at_k, read_questions, recall_at_k
+from pagesight.core.types import Hit, SearchResult
+from pagesight.retrieve.evaluate import Question, evaluate, failures, read_questions
+from pagesight.retrieve.metrics import hit_at_k, mrr, ndcg_at_k, percentile, recall_at_k
 
 
 def test_metrics_on_hand_computed_cases():
@@ -19,6 +21,38 @@ def test_metrics_on_hand_computed_cases():
     assert ndcg_at_k(ranked, relevant, 5) == pytest.approx((1 / math.log2(4)) / (1 + 1 / math.log2(3)))
     assert mrr(ranked, frozenset({("z", 1)})) == 0.0
     assert ndcg_at_k([], relevant, 5) == 0.0
+    assert (hit_at_k(ranked, relevant, 2), hit_at_k(ranked, relevant, 3)) == (0.0, 1.0)
+
+
+def test_one_percentile_for_every_figure():
+    """Nearest rank: the smallest value with at least q% of the values at or below it."""
+    values = [5, 1, 4, 2, 3, 10, 9, 8, 7, 6]
+    assert (percentile(values, 50), percentile(values, 95), percentile(values, 100)) == (5, 10, 10)
+    assert percentile([7], 95) == 7 and percentile([], 50) is None
+    assert percentile(range(1, 101), 95) == 95
+
+
+def test_the_runner_scores_each_channel_and_breaks_down_by_label():
+    """A fake search whose rankings are known: recall, hit rate and the breakdown follow from them."""
+    questions = [Question("a", "alpha", frozenset({("doc", 1), ("doc", 2)}), (("kind", "table"),)),
+                 Question("b", "beta", frozenset({("doc", 3)}), (("kind", "text"),))]
+    pages = {("alpha", "text"): [1, 5], ("alpha", "bm25"): [2, 1], ("beta", "text"): [9, 8],
+             ("beta", "bm25"): [3], ("alpha", "fused"): [2, 1], ("beta", "fused"): [3]}
+
+    def search(text, k, channels=None):
+        name = channels[0] if channels and len(channels) == 1 else "fused"
+        hits = [Hit(doc_id="d", file_name="doc.pdf", page=p, score=1.0) for p in pages[(text, name)]][:k]
+        return SearchResult(hits=hits, channels=channels or ["text", "bm25"])
+
+    report = evaluate(search, ["text", "bm25"], questions, ks=(1, 5), by=["kind"])
+    assert set(report.channels) == {"text", "bm25", "fused"}
+    text = report.channels["text"]
+    assert text.recall[5] == pytest.approx((1 / 2 + 0) / 2) and text.hits[5] == 0.5
+    assert report.channels["fused"].recall[1] == pytest.approx((1 / 2 + 1) / 2)
+    assert report.by_label["kind"]["text"]["bm25"].recall[1] == 1.0
+    assert report.by_label["kind"]["table"]["text"].hits[1] == 1.0
+    (worst,) = failures(report, 1, channel="text")
+    assert worst["id"] == "b" and worst["top"][0]["page"] == 9
 
 
 def test_financebench_pages_are_zero_based(tmp_path):

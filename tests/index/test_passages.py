@@ -1,7 +1,7 @@
 """Passages: blocks packed in reading order up to a word limit, boxes the union of their blocks."""
 
-from pagesight.core.types import Page, Region
-from pagesight.ingest.passages import document_title, passages
+from pagesight.core.types import Page, Region, title_of
+from pagesight.index.passages import passages
 
 
 def page(*blocks: tuple[str, tuple]) -> Page:
@@ -29,6 +29,6 @@ def test_a_page_without_text_has_no_passages():
 
 
 def test_document_titles_come_from_file_names():
-    assert document_title("3M_2018_10K.pdf") == "3M 2018 10K"
-    assert document_title("AMCOR_2022_8K_dated-2022-07-01.pdf") == "AMCOR 2022 8K dated 2022 07 01"
-    assert document_title("report.pdf") == "report"
+    assert title_of("3M_2018_10K.pdf") == "3M 2018 10K"
+    assert title_of("AMCOR_2022_8K_dated-2022-07-01.pdf") == "AMCOR 2022 8K dated 2022 07 01"
+    assert title_of("report.pdf") == "report"

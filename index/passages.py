@@ -10,11 +10,9 @@ the limit is cut into overlapping windows that keep its own box.
 
 from __future__ import annotations
 
-from pathlib import Path
+from ..core.types import Page, Region, union
 
-from pagesight.core.types import Page, Region
-
-__all__ = ["MAX_WORDS", "document_title", "passages"]
+__all__ = ["MAX_WORDS", "passages"]
 
 MAX_WORDS = 120
 
@@ -46,13 +44,4 @@ def passages(page: Page, max_words: int = MAX_WORDS) -> list[Region]:
 def _join(blocks: list[Region]) -> list[Region]:
     if not blocks:
         return []
-    box = (min(b.box[0] for b in blocks), min(b.box[1] for b in blocks),
-           max(b.box[2] for b in blocks), max(b.box[3] for b in blocks))
-    return [Region(kind="text", box=box, text="\n".join(b.text for b in blocks))]
-
-
-def document_title(file_name: str) -> str:
-    """A header for every text vector of a document, so that a passage read alone still says which
-    document it is from ("3M 2018 10K" for 3M_2018_10K.pdf): a page of a filing rarely names its
-    company, and a question usually does."""
-    return " ".join(Path(file_name).stem.replace("_", " ").replace("-", " ").split())
+    return [Region(kind="text", box=union(b.box for b in blocks), text="\n".join(b.text for b in blocks))]

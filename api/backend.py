@@ -1,0 +1,91 @@
+"""What every face of PageSight calls: one interface with two implementations, `PageSight` (the
+layers wired in this process) and `ServerClient` (the same methods over HTTP to `pagesight serve`).
+The CLI parses, picks one, calls it and renders; so does any program."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.types import Answer, Document, FileOutcome, Filters, SearchResult
+from ..retrieve.evaluate import AnswerReport, EvalReport, Question, evaluate, evaluate_answers
+
+__all__ = ["Backend", "CollectionInfo"]
+
+
+@dataclass
+class CollectionInfo:
+    """A collection as `pagesight info` shows it."""
+
+    name: str
+    exists: bool
+    where: str  # the data folder, or the server's URL
+    documents: int = 0
+    pages: int = 0
+    profile: str = ""
+    profile_why: str = ""
+    channels: list[str] = field(default_factory=list)  # the channels a search runs
+    skipped: dict[str, str] = field(default_factory=dict)  # channel -> why not
+    encoders: dict[str, str] = field(default_factory=dict)  # kind -> the encoder recorded with the collection
+    answerer: str = ""
+    answerer_why: str = ""
+
+
+class Backend(ABC):
+    collection: str
+
+    @abstractmethod
+    def ingest(self, paths: Iterable[str | Path], *, tags: Sequence[str] = (), password: str | None = None,
+               on_file: Callable[[FileOutcome], None] | None = None) -> list[FileOutcome]:
+        """Files, folders or globs into the collection; an outcome per file, in input order."""
+
+    @abstractmethod
+    def documents(self, tags: Sequence[str] | None = None) -> list[Document]: ...
+
+    @abstractmethod
+    def document(self, ref: str) -> Document:
+        """A document by id, unique id prefix or file name (NotFound, or Ambiguous listing the matches)."""
+
+    @abstractmethod
+    def delete(self, ref: str) -> Document:
+        """Delete a document (named as for `document`): its points and page images. The deleted document."""
+
+    @abstractmethod
+    def search(self, query: str, k: int = 5, filters: Filters | None = None,
+               channels: Sequence[str] | None = None) -> SearchResult: ...
+
+    @abstractmethod
+    def ask_stream(self, question: str, k: int | None = None, filters: Filters | None = None,
+                   answerer: str | None = None) -> Iterator[SearchResult | str | Answer]:
+        """The pages found (a SearchResult), then the answer's text as it comes, then the Answer."""
+
+    @abstractmethod
+    def info(self) -> CollectionInfo: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
+            answerer: str | None = None) -> Answer:
+        """The answer, with its citations and the pages it read."""
+        *_, final = self.ask_stream(question, k, filters, answerer)
+        return final
+
+    def evaluate(self, questions: Sequence[Question], *, channels: Sequence[str] | None = None,
+                 by: Sequence[str] = ()) -> EvalReport:
+        """Each channel alone and fused, over the questions; `by` breaks the figures down by label."""
+        runnable = self.info().channels
+        if channels is not None:
+            runnable = [c for c in runnable if c in channels]
+        return evaluate(self.search, runnable, questions, by=by)
+
+    def evaluate_answers(self, questions: Sequence[Question], k: int | None = None) -> AnswerReport:
+        return evaluate_answers(lambda text: self.ask(text, k), questions)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,75 @@
+"""OpenAI's chat-completions protocol, so OpenAI SDKs and chat front ends work unchanged: each
+collection is a "model"; the last user message is the question."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from itertools import chain
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import StreamingResponse
+
+from ...core.types import COLLECTION_NAME, Answer
+from ..deps import ServiceDep
+from ..schemas import AnswerOut, ChatMessage, ChatRequest
+from ..sse import chat_events
+from .search import STREAMS
+
+router = APIRouter(tags=["openai"])
+
+NO_QUESTION = "There is no question to answer: send one as a user message."
+
+
+@router.get("/v1/models")
+def models(service: ServiceDep) -> dict:
+    names = service.collections() or [service.settings.collection]
+    return {"object": "list", "data": [{"id": n, "object": "model", "created": 0, "owned_by": "pagesight"}
+                                       for n in names]}
+
+
+@router.post("/v1/chat/completions", responses=STREAMS)
+def chat(service: ServiceDep, body: ChatRequest):
+    default = service.settings.collection
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    question = last_user_text(body.messages)
+    if not question:  # a valid request with nothing to answer: say so, as an assistant would
+        return _reply(body.stream, completion_id, body.model or default, iter([NO_QUESTION, Answer(text=NO_QUESTION)]))
+    collection = body.model if body.model and re.fullmatch(COLLECTION_NAME, body.model) else None
+    if body.model and (collection is None or collection not in {*service.collections(), default}):
+        raise HTTPException(404, f"no model {body.model!r}: GET /v1/models lists the collections")
+    events = service.sight(collection).ask_stream(question)
+    found = next(events)
+    shown = collection if collection and collection != default else None
+    return _reply(body.stream, completion_id, collection or default, chain([found], events), shown)
+
+
+def _reply(stream: bool, completion_id: str, model: str, events: Iterator, collection: str | None = None):
+    if stream:
+        return StreamingResponse(chat_events(completion_id, model, events, collection),
+                                 media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    *_, final = events
+    citations = [c.model_dump(mode="json") for c in AnswerOut.of(final, collection).citations]
+    return {
+        "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": model,
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {
+            "role": "assistant", "content": final.text, "citations": citations}}],
+        "citations": citations,
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+    }
+
+
+def last_user_text(messages: list[ChatMessage]) -> str:
+    """The question: the last user message's text ("" when there is none)."""
+    for message in reversed(messages):
+        if message.role != "user":
+            continue
+        if isinstance(message.content, str):
+            text = message.content
+        else:
+            text = " ".join(str(p.get("text", "")) for p in message.content or [] if p.get("type") == "text")
+        if text.strip():
+            return text.strip()[:2000]
+    return ""

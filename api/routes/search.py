@@ -1,0 +1,66 @@
+"""Search and answers, as JSON or (answers) as server-sent events; and what a collection is."""
+
+from __future__ import annotations
+
+from itertools import chain
+from typing import Annotated
+
+from fastapi import APIRouter
+from fastapi import Path as PathParam
+from fastapi.responses import StreamingResponse
+
+from ..deps import ServiceDep
+from ..schemas import (
+    COLLECTION,
+    AnswerOut,
+    AnswerRequest,
+    AnswerResponse,
+    CollectionOut,
+    HitOut,
+    SearchRequest,
+    SearchResponse,
+)
+from ..sse import answer_events
+
+router = APIRouter(tags=["search"])
+
+STREAMS = {200: {"content": {"application/json": {}, "text/event-stream": {}},
+                 "description": "JSON, or with \"stream\": true, server-sent events"}}
+
+
+def _shown(service, collection: str | None) -> str | None:
+    """The collection as page URLs name it: only when it is not the default."""
+    return collection if collection and collection != service.settings.collection else None
+
+
+@router.post("/v1/search")
+def search(service: ServiceDep, body: SearchRequest) -> SearchResponse:
+    result = service.sight(body.collection).search(body.query, body.k, body.filters(), body.channels)
+    shown = _shown(service, body.collection)
+    return SearchResponse(hits=[HitOut.of(h, shown) for h in result.hits], channels=result.channels,
+                          skipped=result.skipped)
+
+
+@router.post("/v1/answer", responses=STREAMS)
+def answer(service: ServiceDep, body: AnswerRequest):
+    events = service.sight(body.collection).ask_stream(body.question, body.k, body.filters())
+    found = next(events)  # the search runs now: its errors are this request's status, not a stream's event
+    shown = _shown(service, body.collection)
+    if body.stream:
+        return StreamingResponse(answer_events(chain([found], events), shown), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    *_, final = events
+    return AnswerResponse(answer=AnswerOut.of(final, shown), pages=[HitOut.of(h, shown) for h in found.hits])
+
+
+@router.get("/v1/collections", tags=["collections"])
+def collections(service: ServiceDep) -> list[str]:
+    """The collections that exist."""
+    return service.collections()
+
+
+@router.get("/v1/collections/{name}", tags=["collections"])
+def collection(service: ServiceDep, name: Annotated[str, PathParam(pattern=COLLECTION)]) -> CollectionOut:
+    """One collection: documents, pages, the channels a search runs, the encoders that built it, the answerer."""
+    info = service.sight(name).info()
+    return CollectionOut(**{k: v for k, v in info.__dict__.items() if k in CollectionOut.model_fields})

@@ -1,0 +1,55 @@
+"""Server-sent events: PageSight's own answer events and OpenAI's chat-completion chunks."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+from ..core.errors import PageSightError
+from ..core.types import Answer, SearchResult
+from .schemas import AnswerOut, HitOut
+
+__all__ = ["answer_events", "chat_events", "event"]
+
+
+def event(name: str, data: dict) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+def answer_events(events: Iterator[SearchResult | str | Answer], collection: str | None) -> Iterator[bytes]:
+    """`pages` (the hits read), `delta`... (text), `citations` (the answer), `done`; `error` on failure."""
+    try:
+        for item in events:
+            if isinstance(item, SearchResult):
+                yield event("pages", {"pages": [HitOut.of(h, collection).model_dump(mode="json") for h in item.hits],
+                                      "channels": item.channels, "skipped": item.skipped})
+            elif isinstance(item, Answer):
+                out = AnswerOut.of(item, collection).model_dump(mode="json")
+                yield event("citations", {"answer": {k: v for k, v in out.items() if k != "citations"},
+                                          "citations": out["citations"]})
+            else:
+                yield event("delta", {"text": item})
+    except PageSightError as e:
+        yield event("error", {"detail": e.reason})
+    yield event("done", {})
+
+
+def chat_events(completion_id: str, model: str, events: Iterator[SearchResult | str | Answer],
+                collection: str | None) -> Iterator[bytes]:
+    def chunk(delta: dict, finish: str | None = None, **extra) -> bytes:
+        body = {"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+        return f"data: {json.dumps(body)}\n\n".encode()
+
+    yield chunk({"role": "assistant", "content": ""})
+    try:
+        for item in events:
+            if isinstance(item, Answer):
+                citations = [c.model_dump(mode="json") for c in AnswerOut.of(item, collection).citations]
+                yield chunk({}, "stop", citations=citations)
+            elif isinstance(item, str):
+                yield chunk({"content": item})
+    except PageSightError as e:
+        yield chunk({"content": f"\n[error: {e.reason}]"}, "stop")
+    yield b"data: [DONE]\n\n"

@@ -1,0 +1,72 @@
+"""The channels, in one table: what each needs of the profile and the collection, how it encodes a
+query, which points it searches; and how scored points become one hit per page.
+
+- visual: late interaction over page multi-vectors (ColQwen2 / ColPali): a pooled first pass picks
+  candidates, exact MaxSim ranks them;
+- figure: CLIP text-to-image over figure crops and whole pages;
+- text: the sentence encoder over page text and passages;
+- bm25: Qdrant's BM25 sparse vectors over the same text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..core.types import Hit, Region
+from ..index.layout import IMAGE_VECTOR, SPARSE_VECTOR, TEXT_VECTOR
+from ..index.store import Scored, SearchFilter, Store
+
+__all__ = ["CHANNELS", "Channel", "best_per_page"]
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str
+    encoder: str  # the Encoders attribute it needs, which is also the CollectionSchema field
+    encode: Callable  # (encoders, query) -> the query's vector
+    search: Callable  # (store, vector, limit, SearchFilter, settings) -> list[Scored]
+
+
+def _dense(using: str, kinds: tuple[str, ...]) -> Callable:
+    def search(store: Store, vector, limit: int, flt: SearchFilter, settings) -> list[Scored]:
+        # Passages and figures compete with their pages: ask for more points than pages wanted.
+        return store.search(using, vector, limit * 4, kinds, flt)
+
+    return search
+
+
+def _pages(store: Store, matrix, limit: int, flt: SearchFilter, settings) -> list[Scored]:
+    storage = store.schema.page_storage
+    first_pass = "pooled" if storage.pooling != "none" else "quantized" if storage.quantization != "none" else "none"
+    return store.search_pages(matrix, limit, first_pass=first_pass, candidates=settings.visual_candidates, flt=flt)
+
+
+# In the order searches run: BM25 last, since in fused search it may rank the others' pages.
+CHANNELS: dict[str, Channel] = {c.name: c for c in (
+    Channel("visual", "page", lambda e, q: e.page.encode_queries([q])[0], _pages),  # (n_query_tokens, dim)
+    Channel("figure", "image", lambda e, q: e.image.encode_texts([q])[0], _dense(IMAGE_VECTOR, ("page", "figure"))),
+    Channel("text", "text", lambda e, q: e.text.encode([q], query=True)[0], _dense(TEXT_VECTOR, ("page", "block"))),
+    Channel("bm25", "sparse", lambda e, q: e.sparse.encode_query(q), _dense(SPARSE_VECTOR, ("page", "block"))),
+)}
+
+
+def best_per_page(found: list[Scored], channel: str, limit: int, store: Store) -> list[Hit]:
+    """One hit per page, from its best-scoring point (a region when a passage or figure won), best first."""
+    best: dict[tuple[str, int], Scored] = {}
+    for point in found:
+        key = (point.payload["doc_id"], point.payload["page"])
+        if key not in best or point.score > best[key].score:
+            best[key] = point
+    hits = []
+    for (doc_id, page), (score, payload) in sorted(best.items(), key=lambda item: -item[1].score):
+        doc = store.get_document(doc_id)
+        if doc is None:  # deleted while this search ran
+            continue
+        region = payload.get("region")
+        hits.append(Hit(doc_id=doc_id, file_name=doc.file_name, page=page, score=score, channels=[channel],
+                        text=payload.get("text", "")[:500], image_path=str(store.image_path(payload["image"])),
+                        region=Region(**region) if region else None))
+        if len(hits) == limit:
+            break
+    return hits
