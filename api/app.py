@@ -6,7 +6,8 @@ Routers per resource (routes/): documents and jobs, search and answers, OpenAI's
 Uploads are answered 202 with a job id and ingested in the background (service.py). Answers stream
 as server-sent events (sse.py).
 
-Safety: request bodies over the limit are refused with 413 before they are read (bodylimit.py);
+Safety: the API key, the framing and the size of a request are checked before its body is read
+(gate.py);
 file types come from the bytes; uploaded names are only ever displayed, files are saved under
 generated names; responses carry URLs and display names, never server paths; with
 PAGESIGHT_API_KEYS set, every route but /health needs `Authorization: Bearer <key>` (the page at /
@@ -16,18 +17,19 @@ names origins.
 
 from __future__ import annotations
 
+import json
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from ..core.errors import Ambiguous, NotFound, PageSightError
 from ..core.settings import Settings, get_settings
-from .bodylimit import BodyLimit, problem
-from .deps import require_key
+from .gate import RequestGate, problem
 from .routes import documents, openai, search
 from .schemas import Problem
 from .service import Service
@@ -48,14 +50,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         service.close()
 
-    app = FastAPI(title="PageSight", version="1", lifespan=lifespan,
+    # No redirects between /x and /x/: a request means the route it names (DELETE /v1/documents/ is no
+    # document, not a redirect to the list).
+    app = FastAPI(title="PageSight", version="1", lifespan=lifespan, redirect_slashes=False,
                   description="Ask your PDFs and images: ingestion, search, grounded answers with citations.")
     app.state.service = service
-    app.state.api_keys = [k.strip() for k in (settings.api_keys or "").split(",") if k.strip()]
+    keys = [k.strip() for k in (settings.api_keys or "").split(",") if k.strip()]
 
-    errors = {code: {"model": Problem} for code in (400, 401, 404, 413, 422)}
+    errors = {code: {"model": Problem} for code in (400, 401, 404, 409, 413, 422)}
     for router in (documents.router, search.router, openai.router):
-        app.include_router(router, dependencies=[Depends(require_key)], responses=errors)
+        app.include_router(router, responses=errors)
 
     @app.exception_handler(PageSightError)
     async def pagesight_error(request: Request, e: PageSightError) -> JSONResponse:
@@ -66,12 +70,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def http_error(request: Request, e: HTTPException) -> JSONResponse:
         return _error(e.status_code, str(e.detail), e.headers)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, e: RequestValidationError) -> JSONResponse:
+        # Where and why, never the input itself: a reply that quotes a hostile body can fail to
+        # encode (a lone surrogate), and echoes what it was sent.
+        fields = [{"type": err["type"], "loc": list(err["loc"]), "msg": err["msg"]} for err in e.errors()]
+        return _SafeJSON(problem(422, "invalid request") | {"detail": fields}, status_code=422)
+
     @app.get("/health", tags=["service"])
     def health() -> dict:
         return {"status": "ok"}
 
-    @app.get("/ready", tags=["service"], dependencies=[Depends(require_key)],
-             responses=errors | {503: {"model": Problem}})
+    @app.get("/ready", tags=["service"], responses=errors | {503: {"model": Problem}})
     def ready() -> dict:
         try:
             return {"status": "ready", **service.ready()}
@@ -88,10 +98,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in settings.cors_origins.split(",")],
                            allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"])
-    return BodyLimit(app, upload_bytes=int(settings.max_upload_mb * 2**20), other_bytes=1 << 20,
-                     upload_paths=(documents.UPLOAD_PATH,))
+    return RequestGate(app, keys=keys, upload_bytes=int(settings.max_upload_mb * 2**20), other_bytes=1 << 20,
+                       upload_paths=(documents.UPLOAD_PATH,), public_docs=settings.public_docs)
+
+
+class _SafeJSON(JSONResponse):
+    """JSON as ASCII: whatever a message quotes, the reply encodes."""
+
+    def render(self, content) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
 def _error(status: int, detail: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse(problem(status, detail), status_code=status, headers=headers)
+    return _SafeJSON(problem(status, detail), status_code=status, headers=headers)
 

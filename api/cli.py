@@ -443,7 +443,19 @@ def sample(path: Annotated[str, typer.Argument(help="where to write the sample P
               f"pagesight search {SAMPLE_QUESTION!r}")
 
 
+def _undecodable(args: list[str]) -> str | None:
+    """The first argument the system could not decode as text (Python keeps its bytes as surrogates)."""
+    for position, arg in enumerate(args, start=1):
+        if any("\ud800" <= c <= "\udfff" for c in arg):
+            shown = os.fsencode(arg).decode("utf-8", errors="backslashreplace")
+            return f"argument {position} ({shown}) is not valid UTF-8 text; check the terminal's encoding"
+    return None
+
+
 def main() -> None:
+    if (problem := _undecodable(sys.argv[1:])) is not None:
+        err.print(f"[red]error:[/red] {_safe(problem)}", highlight=False)
+        sys.exit(2)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Before numpy or torch load: on a small machine extra BLAS threads only fight each other.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")

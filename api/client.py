@@ -69,6 +69,8 @@ class ServerClient(Backend):
         return [self._document(d) for d in self._call("GET", "/v1/documents", params=params).json()]
 
     def document(self, ref: str) -> Document:
+        if not ref.strip():  # as PageSight says it; an empty path would name the list of documents
+            raise NotFound("no document given (an empty id)")
         return self._document(self._call("GET", f"/v1/documents/{_path(ref)}", params=self._params()).json())
 
     def delete(self, ref: str) -> Document:

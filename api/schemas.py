@@ -3,9 +3,10 @@ page ranges, tags); what a response carries of the server is URLs and display na
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from ..core.types import (
     COLLECTION_NAME,
@@ -27,6 +28,8 @@ __all__ = [
     "COLLECTION",
     "ChatMessage",
     "ChatRequest",
+    "RequestBody",
+    "Text",
     "CitationOut",
     "CollectionOut",
     "DocumentOut",
@@ -41,8 +44,44 @@ __all__ = [
 ]
 
 COLLECTION = f"^{COLLECTION_NAME}$"
-Ref = Annotated[str, Field(min_length=1, max_length=200)]
-Tag = Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH)]
+MAX_MESSAGE_CHARS = 20_000  # one chat message; the question asked of it is cut to 2,000
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+NOT_UNICODE = "holds text that is not valid Unicode (a lone surrogate, as JSON's \\ud800 spells one): send UTF-8 text"
+
+
+def _unicode(value: str) -> str:
+    if _SURROGATE.search(value):
+        raise ValueError(NOT_UNICODE)
+    return value
+
+
+def _holds_surrogate(value, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return bool(_SURROGATE.search(value))
+    if depth > 32:  # deeper than any body of this API: left to the field types to refuse
+        return False
+    if isinstance(value, dict):
+        return any(_holds_surrogate(k, depth + 1) or _holds_surrogate(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_surrogate(v, depth + 1) for v in value)
+    return False
+
+
+Text = Annotated[str, AfterValidator(_unicode)]
+Ref = Annotated[Text, Field(min_length=1, max_length=200)]
+Tag = Annotated[Text, Field(min_length=1, max_length=MAX_TAG_LENGTH)]
+
+
+class RequestBody(BaseModel):
+    """A JSON body: any text in it, field names included, must be valid Unicode (a lone surrogate
+    would otherwise reach the tokenizer, or the reply that quotes it, and fail there)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_is_unicode(cls, data):
+        if _holds_surrogate(data):
+            raise ValueError(f"the body {NOT_UNICODE}")
+        return data
 
 
 def page_url(doc_id: str, page: int, collection: str | None = None, kind: str = "image") -> str:
@@ -50,14 +89,14 @@ def page_url(doc_id: str, page: int, collection: str | None = None, kind: str = 
     return f"/v1/documents/{doc_id}/pages/{page}/{kind}{query}"
 
 
-class FiltersIn(BaseModel):
+class FiltersIn(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     documents: list[Ref] | None = Field(default=None, max_length=100,
                                         description="document ids, unique id prefixes or file names")
     doc_ids: list[Ref] | None = Field(default=None, max_length=100, description="the same as documents (older name)")
     tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
-    file: str | None = Field(default=None, max_length=200, description="file-name glob")
+    file: Text | None = Field(default=None, max_length=200, description="file-name glob")
     pages: str | None = Field(default=None, pattern=PAGE_RANGE, description="3-7, 3-, -7 or 5 (pages from 1)")
     collection: str | None = Field(default=None, pattern=COLLECTION)
 
@@ -68,7 +107,7 @@ class FiltersIn(BaseModel):
 
 
 class SearchRequest(FiltersIn):
-    query: str = Field(min_length=1, max_length=2000)
+    query: Text = Field(min_length=1, max_length=2000)
     k: int = Field(default=5, ge=1, le=100)
     channels: list[Literal["visual", "figure", "text", "bm25"]] | None = Field(
         default=None, max_length=4, description="only these channels (one alone: its own ranking)")
@@ -97,7 +136,7 @@ class SearchResponse(BaseModel):
 
 
 class AnswerRequest(FiltersIn):
-    question: str = Field(min_length=1, max_length=2000)
+    question: Text = Field(min_length=1, max_length=2000)
     k: int | None = Field(default=None, ge=1, le=20, description="pages the answerer reads")
     stream: StrictBool = False
 
@@ -168,17 +207,27 @@ class CollectionOut(BaseModel):
     answerer_why: str
 
 
-class ChatMessage(BaseModel):
+class ChatMessage(RequestBody):
     model_config = ConfigDict(extra="allow")
 
     role: Literal["system", "user", "assistant", "tool", "developer"]
-    content: str | list[dict] | None = None
+    content: Text | list[dict] | None = Field(default=None, max_length=MAX_MESSAGE_CHARS,
+                                              description="text, or at most 50 content parts")
+
+    @model_validator(mode="after")
+    def _bounded(self) -> ChatMessage:
+        if isinstance(self.content, list):
+            if len(self.content) > 50:
+                raise ValueError("a message has at most 50 content parts")
+            if sum(len(str(p.get("text", ""))) for p in self.content) > MAX_MESSAGE_CHARS:
+                raise ValueError(f"a message has at most {MAX_MESSAGE_CHARS:,} characters of text")
+        return self
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(RequestBody):
     model_config = ConfigDict(extra="allow")  # temperature, max_tokens...: accepted, not used
 
-    model: str | None = Field(default=None, max_length=64)
+    model: Text | None = Field(default=None, max_length=64)
     messages: list[ChatMessage] = Field(min_length=1, max_length=200)
     stream: StrictBool = False
 

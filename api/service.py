@@ -44,6 +44,7 @@ class Job:
     status: Literal["queued", "running", "done"] = "queued"
     created_at: float = field(default_factory=time.time)
     _paths: list[Path] = field(default_factory=list, repr=False)
+    _sources: list[str | None] = field(default_factory=list, repr=False)  # replacement keys, when given
 
     @property
     def pages_done(self) -> int:
@@ -100,11 +101,11 @@ class Service:
 
     # ---- ingestion jobs ------------------------------------------------------------------------
 
-    def submit(self, files: list[tuple[str, Path]], tags: list[str], collection: str | None) -> Job:
-        """Queue uploaded files (display name, saved path) for ingestion."""
+    def submit(self, files: list[tuple[str, Path, str | None]], tags: list[str], collection: str | None) -> Job:
+        """Queue uploaded files (display name, saved path, the source key it replaces by or None) for ingestion."""
         name = validate_collection_name(collection or self.settings.collection)
-        job = Job(id=uuid.uuid4().hex, collection=name, tags=tags,
-                  files=[JobFile(name=n) for n, _ in files], _paths=[p for _, p in files])
+        job = Job(id=uuid.uuid4().hex, collection=name, tags=tags, files=[JobFile(name=n) for n, _, _ in files],
+                  _paths=[p for _, p, _ in files], _sources=[s for _, _, s in files])
         self.jobs[job.id] = job
         self._queue.put(job)
         return job
@@ -131,14 +132,15 @@ class Service:
     def _run(self, job: Job) -> None:
         job.status = "running"
         sight = self.sight(job.collection)
-        for entry, path in zip(job.files, job._paths, strict=True):
+        for entry, path, source in zip(job.files, job._paths, job._sources, strict=True):
             entry.status = "ingesting"
 
             def progress(done: int, total: int, entry=entry) -> None:
                 entry.pages_done, entry.pages_total = done, total
 
-            outcome = sight.ingest_file(path, tags=job.tags, file_name=entry.name,
-                                        source=f"upload:{job.collection}/{entry.name}", on_pages=progress)
+            # A display name is no identity: an upload replaces only what its own source key names.
+            outcome = sight.ingest_file(path, tags=job.tags, file_name=entry.name, source=source or "",
+                                        on_pages=progress)
             entry.status, entry.doc_id = outcome.status, outcome.doc_id
             if outcome.status == "failed":
                 entry.error = outcome.reason

@@ -13,19 +13,23 @@ from pathlib import Path
 import httpx
 
 
-def serve(data: Path) -> tuple[subprocess.Popen, str]:
-    """The server over PAGESIGHT_DATA_DIR=data (lite), once /ready answers; (process, base URL)."""
+def serve(data: Path, **settings: str) -> tuple[subprocess.Popen, str]:
+    """The server over PAGESIGHT_DATA_DIR=data (lite; `settings` as more PAGESIGHT_ variables, by their
+    lower-case names), once /ready answers; (process, base URL)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "PAGESIGHT_DATA_DIR": str(data), "PAGESIGHT_PROFILE": "lite"}
+    env = {**os.environ, "PAGESIGHT_DATA_DIR": str(data), "PAGESIGHT_PROFILE": "lite",
+           **{f"PAGESIGHT_{k.upper()}": v for k, v in settings.items()}}
     process = subprocess.Popen([sys.executable, "-m", "pagesight.api.cli", "serve", "--port", str(port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
     while True:
         try:
-            if httpx.get(f"{base}/ready", timeout=120).status_code == 200:  # encoders loaded, store open
+            key = settings.get("api_keys", "").split(",")[0]
+            headers = {"Authorization": f"Bearer {key}"} if key else {}
+            if httpx.get(f"{base}/ready", timeout=120, headers=headers).status_code == 200:  # models loaded
                 return process, base
         except httpx.TransportError:
             pass

@@ -11,6 +11,10 @@
    ingested, whole (all its pages).
 3. load: while a batch of PDFs is uploaded and ingested, --clients clients search and ask through
    the API; errors, lost documents and latencies are counted.
+4. attacks: the attack run's bad inputs, each sent to a server on 127.0.0.1 (API keys on, a 4 MB
+   upload limit, a stub OpenAI-compatible VLM on 127.0.0.1 that cites pages it was not given); each
+   row names the attack, what a safe answer is, what came, and whether it held. Bounded: the largest
+   body sent is a few MB, and nothing leaves the loopback interface.
 """
 
 from __future__ import annotations
@@ -239,12 +243,153 @@ def load(tmp: Path, clients: int) -> dict:
             "p95_ms": {r: percentile([1000 * s for s in v], 95) for r, v in latencies.items()}}
 
 
+ATTACK_KEY = "bench-key-0123456789"
+
+
+def attacks(tmp: Path) -> dict:
+    """The attack run's inputs, repeatable: one row each (attack, a safe answer, what came, held)."""
+    import socket
+    from urllib.parse import urlparse
+
+    stub_dir = tmp / "stub"
+    stub_dir.mkdir(parents=True)
+    stub = subprocess.Popen([sys.executable, str(ROOT / "tests" / "generate" / "openai_stub.py"),
+                             str(stub_dir / "port"), str(stub_dir / "log"), "sk-stub"])
+    while not (stub_dir / "port").exists() or not (stub_dir / "port").read_text():
+        time.sleep(0.05)
+    data = tmp / "attacks"
+    process, base = serve(data, api_keys=ATTACK_KEY, max_upload_mb="4", answerer="remote",
+                          remote_url=f"http://127.0.0.1:{(stub_dir / 'port').read_text()}/v1", remote_model="leaky",
+                          remote_api_key="sk-stub")
+    auth = {"Authorization": f"Bearer {ATTACK_KEY}"}
+    url = urlparse(base)
+    rows: list[dict] = []
+
+    def row(attack: str, safe: str, came: str, held: bool) -> None:
+        rows.append({"attack": attack, "safe": safe, "came": came, "held": bool(held)})
+
+    def raw(head: str, chunks=()) -> int:
+        with socket.create_connection((url.hostname, url.port), timeout=30) as sock:
+            sock.sendall(head.replace("\n", "\r\n").encode() + b"\r\n")
+            try:
+                for chunk in chunks:
+                    sock.sendall(chunk)
+            except OSError:
+                pass
+            return int(sock.recv(65536).split(b" ", 2)[1])
+
+    def chunked(payload: bytes):
+        for start in range(0, len(payload), 1 << 16):
+            piece = payload[start:start + (1 << 16)]
+            yield f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+        yield b"0\r\n\r\n"
+
+    peak = [0.0]
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], tree_rss_mb(process.pid)[0])
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        with httpx.Client(base_url=base, headers=auth, timeout=300) as http:
+            pdf = pdfs(tmp / "attack-in", 9)
+
+            def upload(files, data=None):
+                response = http.post("/v1/documents", files=files, data=data)
+                if response.status_code != 202:
+                    return response
+                while (job := http.get(f"/v1/jobs/{response.json()['id']}").json())["status"] != "done":
+                    time.sleep(0.2)
+                return job
+
+            many = ",".join(f"t{i}" for i in range(100_000))
+            tags = upload([("files", ("r.pdf", pdf[0].read_bytes()))], {"tags": many})
+            row("upload with 100,000 tags (700 KB)", "422", str(tags.status_code), tags.status_code == 422)
+            head = f"POST /v1/documents HTTP/1.1\nHost: x\nAuthorization: Bearer {ATTACK_KEY}\n"
+            status = raw(head + "Content-Type: multipart/form-data; boundary=x\nContent-Length: 10\n"
+                         "Transfer-Encoding: chunked\n", chunked(b"A" * (6 << 20)))
+            row("chunked upload of 6 MB with Content-Length: 10", "400", str(status), status == 400)
+            status = raw(f"POST /v1/search HTTP/1.1\nHost: x\nAuthorization: Bearer {ATTACK_KEY}\n"
+                         "Content-Type: application/json\nTransfer-Encoding: chunked\n",
+                         chunked(b"[" + b"1," * (1 << 20)))
+            row("chunked JSON of 2 MB, no Content-Length", "413", str(status), status == 413)
+            started = time.perf_counter()
+            status = raw("POST /v1/documents HTTP/1.1\nHost: x\nContent-Type: multipart/form-data; boundary=x\n"
+                         f"Content-Length: {300 << 20}\n")
+            waited = time.perf_counter() - started
+            row("unauthenticated upload announcing 300 MB", "401 before the body", f"{status} in {waited:.2f} s",
+                status == 401 and waited < 5)
+            upload([("files", ("minutes.pdf", p.read_bytes())) for p in pdf[1:9]])
+            listed = len(http.get("/v1/documents").json())
+            row("8 different files named minutes.pdf", "8 documents", f"{listed} documents", listed == 8)
+
+            def body():
+                yield json.dumps({"question": "How many ships were counted?", "stream": True}).encode()
+
+            with http.stream("POST", "/v1/answer", content=body(), headers={"Content-Type": "application/json"}) as r:
+                text = "".join(r.iter_text())
+            deltas = [json.loads(b.split("\n")[1][6:])["text"] for b in text.split("\n\n")
+                      if b.startswith("event: delta")]
+            row("streamed answer, chunked request body", "200 with events", str(r.status_code),
+                r.status_code == 200 and "event: done" in text)
+            leaked = [d for d in deltas if any(bad in d for bad in ("7]", "9]", "secret"))]
+            row("remote VLM citing [7], [1, 9], [secret.pdf, page 4]", "none streamed", f"{len(leaked)} leaked",
+                not leaked and deltas)
+            status = http.post("/v1/search", content=b'{"query": "\\ud800"}',
+                               headers={"Content-Type": "application/json"}).status_code
+            row("lone surrogate in a JSON string", "422", str(status), status == 422)
+            before = len(http.get("/v1/documents").json())
+            status = http.delete("/v1/documents/").status_code
+            after = len(http.get("/v1/documents").json())
+            row("delete with an empty id", "4xx, nothing deleted", f"{status}, {before - after} deleted",
+                400 <= status < 500 and before == after)
+            http.get("/v1/documents", params={"collection": "made-up"})
+            models = [m["id"] for m in http.get("/v1/models").json()["data"]]
+            row("GET ?collection=made-up, then /v1/models", "not listed", ", ".join(models), "made-up" not in models)
+            docs_status = httpx.get(f"{base}/openapi.json").status_code
+            row("/openapi.json without a key", "401", str(docs_status), docs_status == 401)
+            found = http.post("/v1/search", json={"query": "ships"}).text + http.get("/v1/documents").text
+            row("server paths in /v1/search and /v1/documents", "none", "found" if str(data) in found else "none",
+                str(data) not in found)
+            doc = http.get("/v1/documents").json()[0]["id"]
+            statuses: list[int] = []
+
+            def read() -> None:
+                with httpx.Client(base_url=base, headers=auth, timeout=60) as mine:
+                    for i in range(30):
+                        statuses.append(mine.get(f"/v1/documents/{doc}/pages/{i % 2 + 1}/image").status_code)
+
+            readers = [threading.Thread(target=read) for _ in range(4)]
+            for t in readers:
+                t.start()
+            http.delete(f"/v1/documents/{doc}")
+            for t in readers:
+                t.join()
+            bad = [s for s in statuses if s not in (200, 404)]
+            row("page images read while their document is deleted", "200 or 404", f"{len(bad)} other",
+                not bad)
+            alive = http.get("/health").status_code == 200
+    finally:
+        stop.set()
+        watcher.join()
+        crashed = process.poll() is not None
+        process.terminate()
+        process.wait(timeout=60)
+        stub.kill()
+    return {"rows": rows, "held": sum(r["held"] for r in rows), "attacks": len(rows),
+            "server_alive_after": alive and not crashed, "peak_rss_server_mb": peak[0]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--skip", default="", help="comma-separated parts to skip: hostile, kills, load")
+    parser.add_argument("--skip", default="", help="comma-separated parts to skip: hostile, kills, load, attacks")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "reliability.json")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -254,6 +399,7 @@ def main() -> None:
             "hostile": None if "hostile" in skip else hostile_files(Path(tmp)),
             "kills": None if "kills" in skip else kills(Path(tmp), args.kills, args.seed),
             "load": None if "load" in skip else load(Path(tmp), args.clients),
+            "attacks": None if "attacks" in skip else attacks(Path(tmp)),
         }
     print(f"reliability ({machine})")
     if h := figures["hostile"]:
@@ -273,6 +419,12 @@ def main() -> None:
               f"searched and asked: {lo['requests']} requests, {lo['errors']} errors, {lo['lost']} documents lost; "
               f"p50/p95 ms search {lo['p50_ms']['search']:.0f}/{lo['p95_ms']['search']:.0f}, "
               f"answer {lo['p50_ms']['answer']:.0f}/{lo['p95_ms']['answer']:.0f}")
+    if a := figures["attacks"]:
+        print(f"attacks through the API: {a['held']} of {a['attacks']} held; server alive after: "
+              f"{a['server_alive_after']}; peak RSS server {a['peak_rss_server_mb']:.0f} MB")
+        print(f"  {'attack':<56} {'safe answer':<22} {'came':<24} held")
+        for r in a["rows"]:
+            print(f"  {r['attack'][:56]:<56} {r['safe']:<22} {r['came'][:24]:<24} {'yes' if r['held'] else 'NO'}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"machine": machine, "date": time.strftime("%Y-%m-%d"), **figures}, indent=2)
                         + "\n")

@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     api_keys: str | None = Field(default=None, description="comma-separated; when set, every route but /health "
                                  "needs Authorization: Bearer <key>")
     cors_origins: str | None = Field(default=None, description="comma-separated origins; CORS is closed when unset")
+    public_docs: bool = Field(default=False, description="with API keys set, serve /docs, /redoc and /openapi.json "
+                              "without a key (they describe the API, they hold no data)")
     max_upload_mb: float = Field(default=512.0, description="one upload request, all its files together")
     max_upload_files: int = 100
 

@@ -52,7 +52,7 @@ PAGE_RANGE = r"^(?:[1-9][0-9]{0,5}(?:-(?:[1-9][0-9]{0,5})?)?|-[1-9][0-9]{0,5})$"
 _COLLECTION_NAME = re.compile(COLLECTION_NAME)
 MAX_TAGS = 32  # a document's tags are kept once per document, but a search filters by them
 MAX_TAG_LENGTH = 64
-_TAG = re.compile(r"[^\x00-\x1f\x7f-\x9f,]{1,%d}" % MAX_TAG_LENGTH)
+_TAG = re.compile(r"[^\x00-\x1f\x7f-\x9f\ud800-\udfff,]{1,%d}" % MAX_TAG_LENGTH)
 
 
 def validate_collection_name(name: str) -> str:

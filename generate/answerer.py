@@ -1,7 +1,8 @@
 """One interface for every answerer: `answer(question, evidence) -> Answer`, and `stream`, which
 yields the text as it is generated (str) and ends with the Answer: the text with only valid
-citation markers, and the structured citations. The final Answer's text is the one to keep: a
-marker the model streamed that points at a page it was not given is removed from it."""
+citation markers, and the structured citations. Citations are checked as the text streams: a
+marker pointing at a page the model was not given never reaches a client, and the text streamed
+is the Answer's text exactly."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 
 from ..core.types import Answer
-from .citations import resolve_citations
+from .citations import CitationStream, cite
 from .prompt import Evidence, Prompt, build_prompt
 
 __all__ = ["Answerer", "NO_PAGES", "VLMAnswerer"]
@@ -39,13 +40,14 @@ class VLMAnswerer(Answerer):
             yield NO_PAGES
             yield Answer(text=NO_PAGES, answerer=self.name)
             return
-        pieces = []
+        checked = CitationStream(evidence)
         for delta in self._generate(build_prompt(question, evidence, self.with_text)):
-            pieces.append(delta)
-            yield delta
-        text, citations, dropped = resolve_citations("".join(pieces), evidence)
-        yield Answer(text=text, citations=citations, answerer=self.name, dropped_citations=dropped,
-                     pages=[e.hit for e in evidence])
+            if shown := checked.feed(delta):
+                yield shown
+        if rest := checked.close():
+            yield rest
+        yield Answer(text=checked.text, citations=cite(checked.text, evidence), answerer=self.name,
+                     dropped_citations=checked.dropped, pages=[e.hit for e in evidence])
 
     @abstractmethod
     def _generate(self, prompt: Prompt) -> Iterator[str]:

@@ -15,6 +15,7 @@ import numpy as np
 from ..core.text import strip_control
 from ..core.types import Answer, Box, Citation, title_of, union
 from .answerer import NO_PAGES, Answerer
+from .markers import defuse
 from .prompt import Evidence
 
 __all__ = ["ExtractiveAnswerer", "HEADER", "NOT_FOUND", "candidates"]
@@ -136,7 +137,7 @@ class ExtractiveAnswerer(Answerer):
         lines, citations = [HEADER], []
         yield HEADER + "\n"
         for n, c in enumerate(chosen, start=1):
-            quote = strip_control(c.text)[:MAX_QUOTE].replace('"', "'")
+            quote = defuse(strip_control(c.text)[:MAX_QUOTE].replace('"', "'"))
             line = f'{n}. "{quote}" [{n}]'
             lines.append(line)
             yield line + "\n"

@@ -15,6 +15,7 @@ from typing import Literal
 
 from ..core.text import strip_control
 from ..core.types import Hit, Page
+from .markers import defuse
 
 __all__ = ["SYSTEM_PROMPT", "Evidence", "Part", "Prompt", "build_prompt", "fence", "label", "load_image"]
 
@@ -71,9 +72,10 @@ def label(evidence: Evidence) -> str:
 
 
 def fence(text: str, marker: int) -> str:
-    """Page text between fences the text itself cannot close or imitate."""
+    """Page text between fences the text itself cannot close or imitate; bracketed references in it
+    ([2], [x.pdf, page 44]) in parentheses, so the model cannot copy one as if it were a citation."""
     text = strip_control(text)
-    text = _FENCE_TAG.sub("(tag removed)", text)[:MAX_PAGE_TEXT]
+    text = defuse(_FENCE_TAG.sub("(tag removed)", text))[:MAX_PAGE_TEXT]
     return f'<page_text source="{marker}">\n{text}\n</page_text>'
 
 

@@ -36,6 +36,30 @@ def settings(tmp_path) -> Settings:
     return make_settings(tmp_path / "data")
 
 
+STUB_KEY = "sk-test-123"
+
+
+@pytest.fixture(scope="session")
+def openai_stub(tmp_path_factory):
+    """An OpenAI-compatible server process on 127.0.0.1 (tests/generate/openai_stub.py); (its /v1 URL,
+    the log of the requests it got)."""
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path_factory.mktemp("stub")
+    port_file, log = folder / "port", folder / "requests.jsonl"
+    stub = Path(__file__).parent / "generate" / "openai_stub.py"
+    process = subprocess.Popen([sys.executable, str(stub), str(port_file), str(log), STUB_KEY])
+    deadline = time.monotonic() + 30
+    while not port_file.exists() or not port_file.read_text():
+        assert process.poll() is None and time.monotonic() < deadline, "the stub server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port_file.read_text()}/v1", log
+    process.kill()
+    process.wait()
+
+
 @pytest.fixture(scope="session")
 def text_encoder():
     import torch

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 
 from ...core.errors import NotFound
-from ...core.text import display_name
+from ...core.text import display_name, strip_control
 from ...core.types import validate_tags
 from ..deps import ServiceDep, SightDep
 from ..schemas import COLLECTION, DocumentOut, JobOut, Tag
@@ -23,9 +24,14 @@ PageNumber = Annotated[int, PathParam(ge=1, le=100_000)]
 
 
 @router.post(UPLOAD_PATH, status_code=202, response_model=JobOut)
-async def upload(service: ServiceDep, files: Annotated[list[UploadFile], File(description="PDFs and images")],
-                 tags: Annotated[list[str] | None, Form()] = None,
-                 collection: Annotated[str | None, Form(pattern=COLLECTION)] = None) -> JobOut:
+async def upload(
+    service: ServiceDep, files: Annotated[list[UploadFile], File(description="PDFs and images")],
+    tags: Annotated[list[str] | None, Form(description="tags for every file, comma-separated or repeated")] = None,
+    collection: Annotated[str | None, Form(pattern=COLLECTION)] = None,
+    sources: Annotated[list[str] | None, Form(description=(
+        "one per file, in order: the key a later upload of a changed version of that file gives to replace "
+        "it (a path, say). Without one, every upload is a document of its own, whatever its name"))] = None,
+) -> JobOut:
     settings = service.settings
     if not files:
         raise HTTPException(422, "no files in the upload")
@@ -33,6 +39,7 @@ async def upload(service: ServiceDep, files: Annotated[list[UploadFile], File(de
         raise HTTPException(413, f"{len(files)} files; at most {settings.max_upload_files} per upload")
     try:
         tag_list = validate_tags(t for raw in (tags or []) for t in raw.split(","))
+        keys = validate_sources(sources, len(files))
     except ValueError as e:
         raise HTTPException(422, str(e)) from e
     folder = service.new_upload_folder()
@@ -42,8 +49,20 @@ async def upload(service: ServiceDep, files: Annotated[list[UploadFile], File(de
         with path.open("wb") as out:
             while chunk := await upload_file.read(CHUNK):
                 out.write(chunk)
-        saved.append((display_name(upload_file.filename), path))
+        saved.append((display_name(upload_file.filename), path, keys[i]))
     return JobOut.of(service.submit(saved, tag_list, collection))
+
+
+def validate_sources(sources: list[str] | None, n_files: int) -> list[str | None]:
+    """The replacement key of each file: none unless given, one per file, 1-1000 printable characters."""
+    if not sources:
+        return [None] * n_files
+    if len(sources) != n_files:
+        raise ValueError(f"{len(sources)} sources for {n_files} files: give one per file, in order, or none")
+    for source in sources:
+        if not 0 < len(source) <= 1000 or strip_control(source) != source:
+            raise ValueError("a source is 1-1000 characters without control characters")
+    return [f"upload:{s}" for s in sources]
 
 
 @router.get("/v1/jobs/{job_id}", response_model=JobOut)
@@ -70,22 +89,39 @@ def delete(sight: SightDep, ref: DocRef) -> None:
     sight.delete(ref)
 
 
-def _page_file(sight, ref: str, n: int, kind: str) -> FileResponse:
+def _page_file(sight, ref: str, n: int, kind: str) -> StreamingResponse:
+    """The page's image from a file opened here: a document deleted while the image is sent (its files
+    unlinked) still sends it whole, and one deleted before is a 404, never a half-sent file."""
     doc = sight.document(ref)
     page = sight.page(doc.id, n)
     store = sight.store
     path = store.image_path(store.images.relative(doc.id, page.image if kind == "image" else page.thumbnail)).resolve()
-    if not path.is_relative_to(store.folder.resolve()) or not path.is_file():
+    if not path.is_relative_to(store.folder.resolve()):
         raise NotFound("no image for this page")
+    try:
+        handle = path.open("rb")
+    except (FileNotFoundError, IsADirectoryError):
+        raise NotFound("no image for this page (the document was deleted)") from None
+    size = os.fstat(handle.fileno()).st_size
+
+    def body():
+        with handle:
+            while chunk := handle.read(CHUNK):
+                yield chunk
+
     media = "image/png" if path.suffix == ".png" else "image/jpeg"
-    return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=3600"})
+    return StreamingResponse(body(), media_type=media, headers={"Content-Length": str(size),
+                                                                "Cache-Control": "private, max-age=3600"})
 
 
-@router.get("/v1/documents/{ref}/pages/{n}/image", response_class=FileResponse)
-def page_image(sight: SightDep, ref: DocRef, n: PageNumber) -> FileResponse:
+IMAGE = {200: {"content": {"image/png": {}, "image/jpeg": {}}, "description": "the image"}}
+
+
+@router.get("/v1/documents/{ref}/pages/{n}/image", response_class=StreamingResponse, responses=IMAGE)
+def page_image(sight: SightDep, ref: DocRef, n: PageNumber) -> StreamingResponse:
     return _page_file(sight, ref, n, "image")
 
 
-@router.get("/v1/documents/{ref}/pages/{n}/thumbnail", response_class=FileResponse)
-def page_thumbnail(sight: SightDep, ref: DocRef, n: PageNumber) -> FileResponse:
+@router.get("/v1/documents/{ref}/pages/{n}/thumbnail", response_class=StreamingResponse, responses=IMAGE)
+def page_thumbnail(sight: SightDep, ref: DocRef, n: PageNumber) -> StreamingResponse:
     return _page_file(sight, ref, n, "thumbnail")

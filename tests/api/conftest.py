@@ -4,6 +4,7 @@ uvicorn on 127.0.0.1 for real HTTP clients (the openai package, a browser)."""
 import socket
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
@@ -43,13 +44,11 @@ def client(api_settings):
         yield c
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory, report):
-    """uvicorn serving the app on a free port, with the report ingested; (base URL, settings)."""
+@contextmanager
+def uvicorn_serving(app):
+    """The app served by uvicorn on a free port of 127.0.0.1, in a thread; yields the base URL."""
     import uvicorn
 
-    settings = make_settings(tmp_path_factory.mktemp("served") / "data", profile="lite", api_keys=KEY)
-    app = create_app(settings)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -60,11 +59,20 @@ def served(tmp_path_factory, report):
     while not server.started:
         assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
         time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, report):
+    """uvicorn serving the app on a free port, with the report ingested; (base URL, settings)."""
     import httpx
 
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}, timeout=120) as http:
-        upload(http, ("report.pdf", report.read_bytes()))
-    yield base, settings
-    server.should_exit = True
-    thread.join(timeout=30)
+    settings = make_settings(tmp_path_factory.mktemp("served") / "data", profile="lite", api_keys=KEY)
+    with uvicorn_serving(create_app(settings)) as base:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}, timeout=120) as http:
+            upload(http, ("report.pdf", report.read_bytes()))
+        yield base, settings

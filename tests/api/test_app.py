@@ -215,3 +215,33 @@ def test_failure_reasons_never_show_the_servers_upload_paths(client, api_setting
     assert entry["status"] == "failed" and entry["error"]
     assert str(api_settings.data_dir) not in entry["error"] and "uploads" not in entry["error"]
     assert "broken.pdf" in entry["error"]  # the name the user gave, in its place
+
+
+def test_streamed_answers_and_chat_chunks_carry_only_checked_citations(tmp_path, report, openai_stub):
+    """A remote VLM that cites [7], [1, 9] and [secret.pdf, page 4]: neither the answer's deltas nor
+    the OpenAI-compatible chunks ever carry them, and the text streamed is the final text."""
+    from tests.conftest import STUB_KEY
+
+    url, _ = openai_stub
+    settings = make_settings(tmp_path / "data", profile="lite", answerer="remote", remote_url=url,
+                             remote_model="leaky", remote_api_key=STUB_KEY)
+    with TestClient(create_app(settings)) as client:
+        upload(client, ("report.pdf", report.read_bytes()))
+        question = {"question": "How many ships did the keeper count?", "stream": True}
+        with client.stream("POST", "/v1/answer", json=question) as response:
+            raw = "".join(response.iter_text())
+        events = [(block.split("\n")[0][len("event: "):], json.loads(block.split("\n")[1][len("data: "):]))
+                  for block in raw.strip().split("\n\n")]
+        deltas = [data["text"] for name, data in events if name == "delta"]
+        final = next(data for name, data in events if name == "citations")["answer"]
+        assert "".join(deltas) == final["text"] == (
+            "The keeper counted 4217 ships. The log agrees [1] and so does. Nothing else [2].")
+        assert not any(bad in delta for delta in deltas for bad in ("7]", "9]", "secret.pdf"))
+        assert sorted(final["dropped_citations"]) == ["[7]", "[9]", "[secret.pdf, page 4]"]
+
+        chat = {"messages": [{"role": "user", "content": "How many ships did the keeper count?"}], "stream": True}
+        with client.stream("POST", "/v1/chat/completions", json=chat) as response:
+            lines = [line[6:] for line in response.iter_lines() if line.startswith("data: ") and "[DONE]" not in line]
+        chunks = [json.loads(line) for line in lines]
+        content = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks)
+        assert content == final["text"] and "secret" not in content and "7]" not in content

@@ -10,7 +10,7 @@ def files_outside(root, data_dir) -> set:
     return {p for p in root.rglob("*") if not p.is_relative_to(data_dir)}
 
 
-MISSING_FILES = [{"type": "missing", "loc": ["body", "files"], "msg": "Field required", "input": None}]
+MISSING_FILES = [{"type": "missing", "loc": ["body", "files"], "msg": "Field required"}]
 
 
 @pytest.mark.parametrize(("content_type", "status", "detail"), [
@@ -76,3 +76,138 @@ def test_traversal_in_bodies_and_form_fields(client, api_settings, tmp_path, rep
     job = upload(client, ("../../../../tmp/evil.pdf", report.read_bytes()))
     assert job["files"][0]["name"] == "evil.pdf"
     assert files_outside(tmp_path, api_settings.data_dir) == before
+
+
+def test_an_empty_or_ambiguous_document_id_deletes_nothing(client, report, tmp_path):
+    from tests import docs
+
+    first = upload(client, ("report.pdf", report.read_bytes()))["files"][0]["doc_id"]
+    memo = docs.simple_pdf(tmp_path / "memo.pdf", ["A memo."]).read_bytes()
+    second = upload(client, ("memo.pdf", memo))["files"][0]["doc_id"]
+    assert client.delete("/v1/documents/").status_code == 404
+    assert client.delete("/v1/documents/%20").status_code == 404
+    ambiguous = client.delete("/v1/documents/*.pdf")
+    assert ambiguous.status_code == 409 and "matches 2 documents" in ambiguous.json()["detail"]
+    assert sorted(d["id"] for d in client.get("/v1/documents").json()) == sorted([first, second])
+
+
+def test_the_cli_refuses_an_empty_id_locally_and_through_a_server(served, monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from pagesight.api.cli import app
+    from pagesight.core.settings import get_settings
+    from tests.api.conftest import KEY
+
+    base, _ = served
+    monkeypatch.setenv("PAGESIGHT_SERVER_API_KEY", KEY)
+    before = CliRunner().invoke(app, ["--server", base, "documents", "list", "--json"]).stdout
+    remote = CliRunner().invoke(app, ["--server", base, "documents", "delete", ""])
+    assert remote.exit_code == 2 and "no document given" in remote.stderr
+    assert CliRunner().invoke(app, ["--server", base, "documents", "list", "--json"]).stdout == before
+    monkeypatch.setenv("PAGESIGHT_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    try:
+        local = CliRunner().invoke(app, ["documents", "delete", "  "])
+        assert local.exit_code == 2 and "no document given" in local.stderr
+    finally:
+        get_settings.cache_clear()
+
+
+def test_asking_about_a_collection_registers_nothing(client, report):
+    upload(client, ("report.pdf", report.read_bytes()))
+    assert client.get("/v1/documents", params={"collection": "made-up"}).json() == []
+    client.post("/v1/search", json={"query": "x", "collection": "another"})
+    assert [m["id"] for m in client.get("/v1/models").json()["data"]] == ["default"]
+    assert client.get("/v1/collections").json() == ["default"]
+
+
+def test_responses_name_no_server_path(client, api_settings, report):
+    upload(client, ("report.pdf", report.read_bytes()))
+    root = str(api_settings.data_dir.resolve())
+    replies = [client.get("/v1/documents"), client.post("/v1/search", json={"query": "ships"}),
+               client.post("/v1/answer", json={"question": "How many ships did the keeper count?"}),
+               client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": "ships?"}]})]
+    for reply in replies:
+        assert reply.status_code == 200
+        assert root not in reply.text and "/tmp/" not in reply.text, reply.text[:300]
+    hit = replies[1].json()["hits"][0]
+    assert hit["image_url"].startswith("/v1/documents/") and "image_path" not in hit
+    assert "source" not in replies[0].json()[0]
+
+
+def test_the_api_docs_follow_the_key_unless_made_public(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from pagesight.api.app import create_app
+    from tests.api.conftest import KEY
+    from tests.conftest import make_settings
+
+    with TestClient(create_app(make_settings(tmp_path / "a", profile="lite", api_keys=KEY))) as closed:
+        for path in ("/docs", "/redoc", "/openapi.json"):
+            assert closed.get(path).status_code == 401, path
+        assert closed.get("/openapi.json", headers={"Authorization": f"Bearer {KEY}"}).status_code == 200
+    with TestClient(create_app(make_settings(tmp_path / "b", profile="lite", api_keys=KEY,
+                                             public_docs=True))) as public:
+        assert public.get("/openapi.json").status_code == 200 and public.get("/docs").status_code == 200
+        assert public.get("/v1/documents").status_code == 401  # the data stays behind the key
+
+
+def test_upload_tags_and_every_list_a_request_carries_are_bounded(client, report):
+    many = ",".join(f"t{i}" for i in range(100_000))  # 700 KB of tags
+    refused = client.post("/v1/documents", files=[("files", ("r.pdf", report.read_bytes(), "application/pdf"))],
+                          data={"tags": many})
+    assert refused.status_code == 422 and "at most 32 a document" in refused.json()["detail"]
+    long_tag = client.post("/v1/documents", files=[("files", ("r.pdf", report.read_bytes(), "application/pdf"))],
+                           data={"tags": "x" * 65})
+    assert long_tag.status_code == 422 and "1-64 characters" in long_tag.json()["detail"]
+    assert client.get("/v1/documents").json() == []
+    huge_message = {"messages": [{"role": "user", "content": "x" * 20_001}]}
+    assert client.post("/v1/chat/completions", json=huge_message).status_code == 422
+    parts = {"messages": [{"role": "user", "content": [{"type": "text", "text": "x"}] * 51}]}
+    assert client.post("/v1/chat/completions", json=parts).status_code == 422
+    assert client.post("/v1/search", json={"query": "x", "tags": ["t"] * 33}).status_code == 422
+    assert client.post("/v1/search", json={"query": "x", "documents": ["d"] * 101}).status_code == 422
+
+
+def test_same_named_uploads_are_different_documents_unless_a_source_says_otherwise(client, tmp_path):
+    from tests import docs
+
+    files = [("files", ("minutes.pdf", docs.simple_pdf(tmp_path / f"m{i}.pdf", [f"Minutes of meeting {i}."])
+                        .read_bytes(), "application/pdf")) for i in range(8)]
+    response = client.post("/v1/documents", files=files)
+    from tests.api.conftest import wait_for_job
+
+    job = wait_for_job(client, response.json()["id"])
+    assert [f["status"] for f in job["files"]] == ["ingested"] * 8
+    assert len(client.get("/v1/documents").json()) == 8
+    # names that clean down to nothing, and one name in two folders: still apart
+    names = ["...", "\x00\x01", "q1/report.pdf", "q2/report.pdf"]
+    odd = [("files", (name, docs.simple_pdf(tmp_path / f"o{i}.pdf", [f"Odd name {i}."]).read_bytes(),
+                      "application/pdf")) for i, name in enumerate(names)]
+    job = wait_for_job(client, client.post("/v1/documents", files=odd).json()["id"])
+    assert [f["status"] for f in job["files"]] == ["ingested"] * 4
+    assert len(client.get("/v1/documents").json()) == 12
+    # an explicit source key: a changed version of the same source replaces it
+    v1 = docs.simple_pdf(tmp_path / "v1.pdf", ["Budget version one."]).read_bytes()
+    v2 = docs.simple_pdf(tmp_path / "v2.pdf", ["Budget version two."]).read_bytes()
+    first = wait_for_job(client, client.post("/v1/documents", files=[("files", ("budget.pdf", v1, "application/pdf"))],
+                                             data={"sources": "/home/ann/budget.pdf"}).json()["id"])
+    second = wait_for_job(client, client.post("/v1/documents", files=[("files", ("budget.pdf", v2, "application/pdf"))],
+                                              data={"sources": "/home/ann/budget.pdf"}).json()["id"])
+    assert (first["files"][0]["status"], second["files"][0]["status"]) == ("ingested", "replaced")
+    ids = [d["id"] for d in client.get("/v1/documents").json()]
+    assert second["files"][0]["doc_id"] in ids and first["files"][0]["doc_id"] not in ids and len(ids) == 13
+    mismatch = client.post("/v1/documents", files=[("files", ("a.pdf", v1, "application/pdf"))] * 2,
+                           data={"sources": "/one/only.pdf"})
+    assert mismatch.status_code == 422 and "1 sources for 2 files" in mismatch.json()["detail"]
+
+
+def test_text_that_is_not_unicode_is_a_422_not_a_500(client):
+    for path, body in [("/v1/search", b'{"query": "\\ud800"}'), ("/v1/answer", b'{"question": "x\\udfff"}'),
+                       ("/v1/chat/completions", b'{"messages": [{"role": "user", "content": "\\ud800"}]}'),
+                       ("/v1/search", b'{"query": "x", "tags": ["\\ud800"]}')]:
+        reply = client.post(path, content=body, headers={"Content-Type": "application/json"})
+        assert reply.status_code == 422, (path, reply.text)
+        assert "not valid Unicode" in reply.text
+    # a query string cannot carry one: what is not UTF-8 arrives as U+FFFD, a tag like any other
+    assert client.get("/v1/documents/%ED%A0%80").status_code == 404

@@ -71,3 +71,15 @@ def test_a_hit_without_its_page_is_answered_from_the_hit_text(text_encoder):
     hit = Hit(doc_id="d", file_name="f.pdf", page=3, score=1.0, text="The bridge opened in 1890. It is red.")
     answer = ExtractiveAnswerer(text_encoder).answer("When did the bridge open?", [Evidence(1, hit, None, None)])
     assert answer.citations[0].quote == "The bridge opened in 1890." and answer.citations[0].box is None
+
+
+def test_bracketed_references_in_page_text_never_pass_for_citations(text_encoder):
+    from pagesight.core.types import Hit
+
+    text = "The bridge opened in 1890 [2]. See the annex [plans.pdf, page 44] for the drawings."
+    hit = Hit(doc_id="d", file_name="f.pdf", page=3, score=1.0, text=text)
+    answer = ExtractiveAnswerer(text_encoder).answer("When did the bridge open?", [Evidence(1, hit, None, None)])
+    quotes = " ".join(c.quote for c in answer.citations)
+    assert "1890 (2)" in quotes and "[2]" not in answer.text
+    assert "[plans.pdf" not in answer.text
+    assert [c.marker for c in answer.citations] == list(range(1, len(answer.citations) + 1))

@@ -63,3 +63,9 @@ def test_page_images_are_scaled_down_to_the_pixel_budget_never_up(tmp_path):
     big = load_image(tmp_path / "big.png", 200_000)
     assert big.mode == "RGB" and big.width * big.height <= 200_000 and abs(big.width / big.height - 2) < 0.01
     assert load_image(tmp_path / "small.png", 200_000).size == (100, 50)
+
+
+def test_fenced_page_text_holds_no_citation_a_model_could_copy():
+    fenced = fence("Totals [3] and [1, 2]; see [annual.pdf, page 44]. Arrays like a[i] stay.", 1)
+    assert "[3]" not in fenced and "(3)" in fenced and "(1, 2)" in fenced and "(annual.pdf, page 44)" in fenced
+    assert "a[i]" in fenced

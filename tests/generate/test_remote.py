@@ -3,34 +3,22 @@
 import base64
 import io
 import json
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from pagesight.core.errors import GenerationError
+from pagesight.generate.citations import resolve_citations
 from pagesight.generate.remote import RemoteVLMAnswerer
+from tests.conftest import STUB_KEY as KEY
 
 QUESTION = "How many ships did the keeper count?"
-KEY = "sk-test-123"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("stub")
-    port_file, log = folder / "port", folder / "requests.jsonl"
-    process = subprocess.Popen([sys.executable, str(Path(__file__).with_name("openai_stub.py")), str(port_file),
-                                str(log), KEY])
-    deadline = time.monotonic() + 30
-    while not port_file.exists() or not port_file.read_text():
-        assert process.poll() is None and time.monotonic() < deadline, "the stub server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port_file.read_text()}/v1", log
-    process.kill()
-    process.wait()
+def server(openai_stub):
+    return openai_stub
 
 
 def requests(log: Path) -> list[dict]:
@@ -48,8 +36,9 @@ def test_streams_the_answer_keeps_valid_citations_and_sends_pages_as_data_urls(s
     pages = evidence(QUESTION, k=2)
     log.write_text("")
     *deltas, final = list(remote(url).stream(QUESTION, pages))
-    assert deltas == ["The keeper counted ", "4217 ships", " [1].", " A page never given [7]."]
+    assert deltas == ["The keeper counted", " 4217 ships", " [1].", " A page never given."]  # [7] never shown
     assert final.text == "The keeper counted 4217 ships [1]. A page never given." and final.dropped_citations == ["[7]"]
+    assert "".join(deltas) == final.text
     assert [(c.marker, c.doc_id, c.page) for c in final.citations] == [(1, pages[0].hit.doc_id, pages[0].hit.page)]
 
     (sent,) = requests(log)
@@ -63,6 +52,37 @@ def test_streams_the_answer_keeps_valid_citations_and_sends_pages_as_data_urls(s
     image = Image.open(io.BytesIO(base64.b64decode(images[0].split(",", 1)[1])))
     assert image.width * image.height <= 50_000  # scaled to the pixel budget before sending
     assert user["content"][-1] == {"type": "text", "text": f"Question: {QUESTION}"}
+
+
+def test_citations_to_pages_not_given_never_reach_the_stream(server, library):
+    """Markers split across chunks ([ then 7]) and named citations of other files are held until
+    they are checked: what streams is the final text, with none of them."""
+    url, _ = server
+    evidence, _ = library
+    pages = evidence(QUESTION, k=2)
+    *deltas, final = list(remote(url, "leaky").stream(QUESTION, pages))
+    streamed = "".join(deltas)
+    assert streamed == final.text == "The keeper counted 4217 ships. The log agrees [1] and so does. Nothing else [2]."
+    assert sorted(final.dropped_citations) == ["[7]", "[9]", "[secret.pdf, page 4]"]
+    assert not any(bad in d for d in deltas for bad in ("7]", "9]", "secret"))
+
+
+@pytest.mark.parametrize("answer", [
+    "Revenue [1]. Nope [7]. Both [1, 2] and [x.pdf, page 3] end [memo.pdf, p. 1].",
+    "  [9] starts with a dropped marker, then text [1]\n\n",
+    "An unclosed [bracket that is not a citation, and a [1] after it.",
+    "Brackets [in prose] stay; [12, 2] half stays; " + "a" * 300 + " [ never closed",
+])
+def test_the_stream_shows_exactly_what_the_whole_answer_resolves_to(answer):
+    """Split at every point, the checked stream adds up to resolve_citations of the whole."""
+    from pagesight.generate.citations import CitationStream
+    from tests.generate.test_citations import PAGES
+
+    whole, _, dropped = resolve_citations(answer, PAGES)
+    for cut in range(len(answer) + 1):
+        stream = CitationStream(PAGES)
+        shown = stream.feed(answer[:cut]) + stream.feed(answer[cut:]) + stream.close()
+        assert (shown, stream.text, stream.dropped) == (whole, whole, dropped), cut
 
 
 def test_a_503_is_retried(server, library):

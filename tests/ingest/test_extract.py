@@ -1,11 +1,12 @@
 """Extraction of generated documents: pages, text, OCR, figures, rotation, hidden text, limits."""
 
+import io
 import math
 
 import numpy as np
 import pymupdf
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from pagesight.core.errors import (
     CorruptDocument,
@@ -14,7 +15,7 @@ from pagesight.core.errors import (
     PageTooLarge,
     TooManyPages,
 )
-from pagesight.ingest.extract import extract, fit_dpi, require_mupdf, span_visible, text_is_usable
+from pagesight.ingest.extract import extract, fit_dpi, looks_blank, require_mupdf, span_visible, text_is_usable
 from tests import docs
 from tests.conftest import extract_options
 
@@ -256,3 +257,28 @@ def test_mupdf_floor():
     for old in ("1.27.9", "1.26.7", "1.9.2"):
         with pytest.raises(IngestError, match=f"MuPDF {old} is older than 1.28.0 .*CVE-2026-3308"):
             require_mupdf(old)
+
+
+def scanned_pdf(path, pages: list[list[str]]):
+    """A scan: each page one raster image (text drawn into it, or nothing), no text layer."""
+    doc = pymupdf.open()
+    for lines in pages:
+        image = Image.new("L", (1224, 1584), 250)
+        draw = ImageDraw.Draw(image)
+        for i, line in enumerate(lines):
+            draw.text((120, 160 + 60 * i), line, fill=20, font_size=36)
+        buf = io.BytesIO()
+        image.save(buf, "PNG")
+        page = doc.new_page(width=612, height=792)
+        page.insert_image(page.rect, stream=buf.getvalue())
+    doc.save(path)
+    return path
+
+
+def test_blank_scanned_pages_are_not_ocred_and_printed_ones_are(tmp_path):
+    path = scanned_pdf(tmp_path / "scan.pdf", [[], ["The harbour master logged forty ships in May."], []])
+    result = extract(path, "application/pdf", tmp_path / "out", extract_options())
+    assert [p.text_source for p in result.pages] == ["none", "ocr", "none"]
+    assert "harbour master" in result.pages[1].text and result.pages[0].text == ""
+    assert looks_blank(Image.new("RGB", (400, 500), "white"))
+    assert not looks_blank(Image.open(tmp_path / "out" / result.pages[1].image))

@@ -1,0 +1,120 @@
+"""The gate every request passes before the app reads a byte of its body: the API key, the framing
+of the body, and its size.
+
+- With API keys set, a request without a right key is answered 401 at once: its body is never read
+  (an unauthenticated upload is not spooled to disk first). Open paths: /health, the page and its
+  static files, and the API docs when PAGESIGHT_PUBLIC_DOCS is set.
+- A request carrying both Content-Length and Transfer-Encoding is refused (400): the two can
+  disagree about where the body ends, and RFC 9112 lets a server refuse such a request.
+- The body is counted as the app reads it, whatever the headers say; past the limit (or past a
+  declared Content-Length) the app sees the client go away and the client gets 413. A declared
+  Content-Length over the limit is refused before anything is read. Nothing is spooled or replayed:
+  the app streams the body as it arrives.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+
+__all__ = ["RequestGate", "keys_match", "problem"]
+
+OPEN_PATHS = ("/health", "/")
+OPEN_PREFIXES = ("/static/",)
+DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
+
+
+def problem(status: int, detail: str) -> dict:
+    """FastAPI's {"detail": ...}, plus OpenAI's {"error": {...}} so that OpenAI SDKs show the message."""
+    kind = {401: "authentication_error", 404: "not_found_error", 413: "request_too_large"}.get(
+        status, "invalid_request_error")
+    return {"detail": detail, "error": {"message": detail, "type": kind, "code": status}}
+
+
+def keys_match(given: str, keys: list[str]) -> bool:
+    """Whether an Authorization header carries one of the keys (compared in constant time)."""
+    scheme, _, token = given.partition(" ")
+    return scheme.lower() == "bearer" and any(hmac.compare_digest(token.encode(), k.encode()) for k in keys)
+
+
+class RequestGate:
+    """ASGI middleware around the FastAPI app. Uploads (`upload_paths`) may be large; every other
+    body is small JSON."""
+
+    def __init__(self, app, *, keys: list[str], upload_bytes: int, other_bytes: int, upload_paths: tuple[str, ...],
+                 public_docs: bool = False):
+        self.app, self.keys = app, keys
+        self.upload_bytes, self.other_bytes, self.upload_paths = upload_bytes, other_bytes, upload_paths
+        self.open_paths = OPEN_PATHS + (DOCS_PATHS if public_docs else ())
+
+    def __getattr__(self, name):  # the wrapped FastAPI app's attributes (state, openapi, routes...)
+        return getattr(self.app, name)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {}
+        for name, value in scope.get("headers") or []:
+            headers.setdefault(name.lower(), []).append(value)
+        path = scope["path"]
+        if self.keys and not (path in self.open_paths or path.startswith(OPEN_PREFIXES)):
+            given = b", ".join(headers.get(b"authorization", [])).decode("latin-1")
+            if not keys_match(given, self.keys):
+                return await reply(send, 401, "missing or wrong API key: send Authorization: Bearer <key>",
+                                   [(b"www-authenticate", b"Bearer")])
+        if b"transfer-encoding" in headers and b"content-length" in headers:
+            return await reply(send, 400, "a request may carry Content-Length or Transfer-Encoding, not both")
+        limit = self.upload_bytes if path in self.upload_paths else self.other_bytes
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            if len(declared) != 1 or not declared[0].isdigit():
+                return await reply(send, 400, "invalid Content-Length")
+            if int(declared[0]) > limit:
+                return await reply(send, 413, f"request body over the limit of {limit:,} bytes")
+            limit = int(declared[0])  # a body longer than it said is refused as well
+        await _Counted(self.app, limit).run(scope, receive, send)
+
+
+class _Counted:
+    """One request whose body is counted as the app reads it. Past the limit the app is told the client
+    left, its own response is held back, and the client gets 413."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit, self.seen = app, limit, 0
+        self.over = False
+        self.started = False
+
+    async def run(self, scope, receive, send) -> None:
+        async def counted_receive():
+            if self.over:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                self.seen += len(message.get("body", b""))
+                if self.seen > self.limit:
+                    self.over = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message):
+            if self.over and not self.started:
+                return  # the app's answer to a body it never got whole: the client gets 413 instead
+            if message["type"] == "http.response.start":
+                self.started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, guarded_send)
+        except Exception:
+            if not self.over:
+                raise
+        if self.over and not self.started:
+            await reply(send, 413, f"request body over the limit of {self.limit:,} bytes")
+
+
+async def reply(send, status: int, detail: str, headers: list | None = None) -> None:
+    body = json.dumps(problem(status, detail)).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close"), *(headers or [])]})
+    await send({"type": "http.response.body", "body": body})
