@@ -38,8 +38,10 @@ class Backend(ABC):
 
     @abstractmethod
     def ingest(self, paths: Iterable[str | Path], *, tags: Sequence[str] = (), password: str | None = None,
-               on_file: Callable[[FileOutcome], None] | None = None) -> list[FileOutcome]:
-        """Files, folders or globs into the collection; an outcome per file, in input order."""
+               on_file: Callable[[FileOutcome], None] | None = None,
+               on_progress: Callable[[int, int, int], None] | None = None) -> list[FileOutcome]:
+        """Files, folders or globs into the collection; an outcome per file, in input order;
+        `on_progress(pages read, pages written, pages known)` as it goes."""
 
     @abstractmethod
     def documents(self, tags: Sequence[str] | None = None) -> list[Document]: ...
@@ -81,8 +83,10 @@ class Backend(ABC):
             runnable = [c for c in runnable if c in channels]
         return evaluate(self.search, runnable, questions, by=by)
 
-    def evaluate_answers(self, questions: Sequence[Question], k: int | None = None) -> AnswerReport:
-        return evaluate_answers(lambda text: self.ask(text, k), questions)
+    def evaluate_answers(self, questions: Sequence[Question], k: int | None = None,
+                         impossible: Sequence[Question] = ()) -> AnswerReport:
+        """The answers to the questions, and to their unanswerable counterparts (`unanswerable`) if given."""
+        return evaluate_answers(lambda text: self.ask(text, k), questions, impossible)
 
     def __enter__(self):
         return self

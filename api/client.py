@@ -24,20 +24,21 @@ __all__ = ["ServerClient"]
 class ServerClient(Backend):
     def __init__(self, url: str, api_key: str | None = None, collection: str | None = None, timeout_s: float = 600.0):
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.url = url.rstrip("/")
+        self.url = self.where = url.rstrip("/")
         self.collection = collection  # None: the server's default
         self.http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout_s)
 
     # ---- ingestion ------------------------------------------------------------------------------
 
     def ingest(self, paths: Iterable[str | Path], *, tags: Sequence[str] = (), password: str | None = None,
-               on_file: Callable[[FileOutcome], None] | None = None) -> list[FileOutcome]:
+               on_file: Callable[[FileOutcome], None] | None = None,
+               on_progress: Callable[[int, int, int], None] | None = None) -> list[FileOutcome]:
         if password:
             raise PageSightError("a password is not sent to a server; ingest encrypted files where the server runs")
         tags = validate_tags(tags)
         files, outcomes = find_files([str(p) for p in paths])
         if files:
-            job = self.wait(self.upload(files, tags))
+            job = self.wait(self.upload(files, tags), on_progress=on_progress)
             outcomes += [FileOutcome(str(path), f["status"], f["doc_id"], f["pages_done"], reason=f["error"] or "")
                          for path, f in zip(files, job["files"], strict=True)]
         for outcome in outcomes:
@@ -46,10 +47,13 @@ class ServerClient(Backend):
         return outcomes
 
     def upload(self, paths: list[Path], tags: list[str]) -> str:
-        """Send files; the job id."""
+        """Send files, each with its path as its source key (so a changed file replaces its earlier
+        version, as an ingest on the server's own machine does); the job id."""
         with ExitStack() as stack:
             files = [("files", (p.name, stack.enter_context(p.open("rb")))) for p in paths]
-            data = {"tags": ",".join(tags)} if tags else {}
+            data: dict = {"sources": [str(p.resolve()) for p in paths]}
+            if tags:
+                data["tags"] = ",".join(tags)
             if self.collection:
                 data["collection"] = self.collection
             return self._call("POST", "/v1/documents", files=files, data=data).json()["id"]
@@ -57,10 +61,16 @@ class ServerClient(Backend):
     def job(self, job_id: str) -> dict:
         return self._call("GET", f"/v1/jobs/{job_id}").json()
 
-    def wait(self, job_id: str, every_s: float = 0.5) -> dict:
-        while (job := self.job(job_id))["status"] != "done":
+    def wait(self, job_id: str, every_s: float = 0.5,
+             on_progress: Callable[[int, int, int], None] | None = None) -> dict:
+        while True:
+            job = self.job(job_id)
+            if on_progress:
+                written = sum(f["pages_done"] for f in job["files"] if f["status"] in ("ingested", "replaced"))
+                on_progress(job["pages_done"], written, job["pages_total"] or 0)
+            if job["status"] == "done":
+                return job
             time.sleep(every_s)
-        return job
 
     # ---- documents ------------------------------------------------------------------------------
 

@@ -17,12 +17,13 @@ pages found to an answerer (generate). The CLI, the server and the benchmarks al
 from __future__ import annotations
 
 import logging
-import shutil
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from ..core.errors import GenerationError, NotFound, PageSightError
+from ..core.errors import GenerationError, NotFound
 from ..core.settings import Settings, get_settings
 from ..core.types import (
     Answer,
@@ -36,12 +37,13 @@ from ..core.types import (
     validate_tags,
 )
 from ..generate import ANSWERERS, Answerer, Evidence, load_answerer
-from ..index import Encoders, Indexer, Store, load_encoders, open_store, resolve_profile
-from ..index.profiles import profile_models, snapshot
-from ..index.store import now
-from ..ingest import ExtractionWorker, ExtractOptions, document_id, find_files, inspect
+from ..index import CollectionSchema, Encoders, Indexer, Store, TextEncoder, load_encoders, open_store, resolve_profile
+from ..index.profiles import load_text_encoder, profile_models, snapshot, text_runtime
+from ..ingest import ExtractionPool, find_files
 from ..retrieve import Retriever
+from ..retrieve.channels import available
 from .backend import Backend, CollectionInfo
+from .pipeline import FileSpec, Pipeline
 
 __all__ = ["Models", "PageSight"]
 
@@ -54,20 +56,35 @@ class Models:
 
     def __init__(self, settings: Settings, encoders: Encoders | None = None):
         self.settings = settings
-        if encoders is not None:  # already loaded (a test's, a benchmark's)
+        self._given = encoders is not None  # already loaded (a test's, a benchmark's): used as they are
+        if encoders is not None:
             self.profile, self.profile_why = encoders.profile, "given"
         else:
             self.profile, self.profile_why = resolve_profile(settings)
         self._encoders = encoders
+        self._text: dict[str, TextEncoder] = {}  # other runtimes of the text model, for collections built with them
         self._answerers: dict[str, Answerer] = {}
         self._lock = threading.RLock()
 
     @property
     def encoders(self) -> Encoders:
+        """The profile's encoders, the text model on the runtime a new collection gets."""
         with self._lock:
             if self._encoders is None:
                 self._encoders = load_encoders(self.settings, self.profile)
             return self._encoders
+
+    def encoders_for(self, schema: CollectionSchema | None) -> Encoders:
+        """The encoders that can read a collection: its text vectors are queried (and added to) with the
+        runtime that made them."""
+        encoders = self.encoders
+        if self._given or schema is None or schema.text is None or schema.text.runtime == encoders.text.spec.runtime:
+            return encoders
+        runtime = text_runtime(self.settings, schema.text.runtime)
+        with self._lock:
+            if runtime not in self._text:
+                self._text[runtime] = load_text_encoder(self.settings, runtime)
+        return replace(encoders, text=self._text[runtime])
 
     def answerer_choice(self, kind: str | None = None) -> tuple[str, str]:
         """Which answerer runs, and in a few words why."""
@@ -91,7 +108,7 @@ class Models:
             if kind not in self._answerers:
                 log.info("answerer: %s (%s)", kind, why)
                 generator = profile_models(self.profile, self.settings).get("generator")
-                text = self.encoders.text if kind == "extractive" else None
+                text = self.encoders.text if kind == "extractive" else None  # to rank sentences: any runtime
                 self._answerers[kind] = load_answerer(kind, self.settings, text_encoder=text, generator_model=generator)
             return self._answerers[kind]
 
@@ -110,8 +127,12 @@ class PageSight(Backend):
         self.models = models or Models(self.settings)
         self._store: Store | None = store
         self._indexer: Indexer | None = None
-        self._worker: ExtractionWorker | None = None
+        self._pool: ExtractionPool | None = None
         self._lock = threading.RLock()
+        self._ingesting = threading.Lock()
+        # Searches at once: one a core. More only queue inside the encoder and the store, and on a small
+        # machine they slow each other (8 clients: 22 req/s with one search at a time, 15 with eight).
+        self._searching = threading.BoundedSemaphore(os.cpu_count() or 1)
 
     def sibling(self, collection: str | None) -> PageSight:
         """Another collection with the same settings and the same loaded models."""
@@ -142,30 +163,25 @@ class PageSight(Backend):
         return self.settings.qdrant_url or str(self.settings.data_dir)
 
     def retriever(self) -> Retriever:
-        return Retriever(self._require(), self.models.encoders, self.settings)
+        store = self._require()
+        return Retriever(store, self.models.encoders_for(store.schema), self.settings)
 
     # ---- ingestion ------------------------------------------------------------------------------
 
     def ingest(self, paths: Iterable[str | Path], *, tags: Sequence[str] = (), password: str | None = None,
                on_file: Callable[[FileOutcome], None] | None = None,
-               on_pages: Callable[[Path, int, int], None] | None = None, optimize: bool = True) -> list[FileOutcome]:
+               on_progress: Callable[[int, int, int], None] | None = None, optimize: bool = True) -> list[FileOutcome]:
         """Files, folders (walked) or globs into the collection: an outcome per file, in input order; one
-        bad file never stops the others. Ends by building the collection's indexes (`optimize`)."""
-        tags = validate_tags(tags)
-        outcomes, seen = [], set()
+        bad file never stops the others. `on_progress(pages read, pages written, pages known)`. Ends by
+        building the collection's indexes (`optimize`)."""
+        specs: list[FileSpec | FileOutcome] = []
+        seen: set[Path] = set()
         for raw in paths:  # in the order given: each input's files, or why it names none
             files, missing = find_files([str(raw)])
-            todo: list = [*missing, *(f for f in files if f not in seen)]
+            specs.extend(missing)
+            specs.extend(FileSpec(f) for f in files if f not in seen)
             seen.update(files)
-            for item in todo:
-                if isinstance(item, FileOutcome):
-                    outcome = item
-                else:
-                    progress = (lambda done, total, path=item: on_pages(path, done, total)) if on_pages else None
-                    outcome = self.ingest_file(item, tags=tags, password=password, on_pages=progress)
-                outcomes.append(outcome)
-                if on_file:
-                    on_file(outcome)
+        outcomes = self.ingest_specs(specs, tags=tags, password=password, on_file=on_file, on_progress=on_progress)
         if optimize:
             self.optimize()
         return outcomes
@@ -175,67 +191,36 @@ class PageSight(Backend):
                     on_pages: Callable[[int, int], None] | None = None) -> FileOutcome:
         """One file. `file_name` stands in for the path's when the path is not the document's own (an
         upload's temporary file); `source` is what a later version of the file replaces it by (the
-        path, by default; an upload replaces nothing unless it names one). `on_pages(done, total)`."""
-        path = Path(path).resolve()
-        name = file_name or path.name
+        path, by default; "" for nothing). `on_pages(done, total)`."""
+        (outcome,) = self.ingest_specs([FileSpec(Path(path), file_name, source, on_pages)], tags=tags,
+                                       password=password)
+        return outcome
 
-        def failed(reason: str) -> FileOutcome:
-            # Reasons quote library messages, which may name the path; an upload's path is the server's business.
-            return FileOutcome(str(path), "failed", reason=reason.replace(str(path), name))
-
+    def ingest_specs(self, specs: list[FileSpec | FileOutcome], *, tags: Sequence[str] = (),
+                     password: str | None = None, on_file: Callable[[FileOutcome], None] | None = None,
+                     on_progress: Callable[[int, int, int], None] | None = None) -> list[FileOutcome]:
+        """The pipeline (api/pipeline.py) over these files, in order."""
         try:
-            return self._ingest(path, validate_tags(tags), password, name,
-                                str(path) if source is None else source, on_pages)
-        except PageSightError as e:
-            log.info("%s failed: %s", path, e.reason)
-            return failed(e.reason)
-        except OSError as e:
-            return failed(f"cannot read the file ({e.strerror or e})")
-        except ValueError as e:  # tags
-            return failed(str(e))
-        except Exception as e:  # a bug or an encoder failure: the store is already rolled back
-            log.exception("unexpected failure ingesting %s", path)
-            return failed(f"unexpected error ({type(e).__name__}: {e})")
+            tags = validate_tags(tags)
+        except ValueError as e:
+            return [s if isinstance(s, FileOutcome) else FileOutcome(str(s.path), "failed", reason=str(e))
+                    for s in specs]
+        with self._ingesting:  # one ingest at a time writes to this collection
+            return self._pipeline().run(specs, tags, password, on_file, on_progress)
 
-    def _ingest(self, path: Path, tags: list[str], password: str | None, file_name: str, source: str,
-                on_pages: Callable[[int, int], None] | None) -> FileOutcome:
-        media_type = inspect(path, self.settings.max_file_mb)
-        doc_id = document_id(path)
-        store = self.store
-        existing = store.get_document(doc_id)
-        if existing is not None:
-            return FileOutcome(str(path), "unchanged", doc_id, existing.pages, reason="already indexed")
-        replaces = [d.id for d in store.documents_from(source)] if source else []
-        indexer, worker = self._ingest_parts()
-        staging = store.images.new_staging(doc_id)
-        try:
-            options = ExtractOptions.from_settings(self.settings, password=password)
-            extracted = worker.run(path, media_type, staging, options, self.settings.file_timeout_s)
-            doc = Document(id=doc_id, file_name=file_name, source=source, media_type=media_type,
-                           pages=len(extracted.pages), tags=tags, ingested_at=now(), repaired=extracted.repaired,
-                           warnings=extracted.warnings)
-            if on_pages:
-                on_pages(0, doc.pages)
-            indexer.add(doc, extracted.pages, staging, replaces=replaces)
-            if on_pages:
-                on_pages(doc.pages, doc.pages)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return FileOutcome(str(path), "replaced" if replaces else "ingested", doc_id, doc.pages,
-                           warnings=extracted.warnings)
-
-    def _ingest_parts(self) -> tuple[Indexer, ExtractionWorker]:
+    def _pipeline(self) -> Pipeline:
         with self._lock:
             if self._indexer is None:
-                self._indexer = Indexer(self.store, self.models.encoders, self.settings)
-            if self._worker is None:
-                self._worker = ExtractionWorker(self.settings.worker_memory_mb)
-            return self._indexer, self._worker
+                self._indexer = Indexer(self.store, self.models.encoders_for(self.store.schema), self.settings)
+            if self._pool is None:
+                self._pool = ExtractionPool(self.settings.extract_workers, self.settings.worker_memory_mb,
+                                            self.settings.page_timeout_s)
+            return Pipeline(self.store, self._indexer, self._pool, self.settings)
 
     @property
     def worker_peak_rss_mb(self) -> float:
         """The largest resident size an extraction worker of this collection reached so far."""
-        return self._worker.peak_rss_mb if self._worker else 0.0
+        return self._pool.peak_rss_mb if self._pool else 0.0
 
     def optimize(self) -> None:
         """Build the collection's indexes over what was ingested since the last time (see Indexer.optimize)."""
@@ -265,7 +250,8 @@ class PageSight(Backend):
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None,
                channels: Sequence[str] | None = None) -> SearchResult:
-        return self.retriever().search(query, k, filters, channels)
+        with self._searching:
+            return self.retriever().search(query, k, filters, channels)
 
     def ask_stream(self, question: str, k: int | None = None, filters: Filters | None = None,
                    answerer: str | None = None) -> Iterator[SearchResult | str | Answer]:
@@ -295,14 +281,16 @@ class PageSight(Backend):
         info.documents, info.pages = len(docs), sum(d.pages for d in docs)
         info.encoders = {kind: spec.describe() for kind in ("page", "image", "text", "sparse")
                          if (spec := getattr(schema, kind)) is not None}
-        info.channels, info.skipped = self.retriever().channels()
+        # From what the profile names, without loading a model.
+        roles = set(profile_models(self.models.profile, self.settings)) | {"sparse"}
+        info.channels, info.skipped = available(roles, schema, self.models.profile)
         return info
 
     def close(self) -> None:
         with self._lock:
-            if self._worker is not None:
-                self._worker.close()
-                self._worker = None
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
             if self._store is not None:
                 self._store.close()
                 self._store = None

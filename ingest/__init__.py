@@ -4,12 +4,14 @@ limits; parsing in a sandboxed child process. Ingest knows nothing of vectors or
 from .detect import SUPPORTED, sniff, sniff_file
 from .extract import Extracted, ExtractOptions, extract
 from .files import document_id, find_files, inspect
+from .pool import ExtractionPool
 from .worker import ExtractionWorker
 
 __all__ = [
     "SUPPORTED",
     "Extracted",
     "ExtractOptions",
+    "ExtractionPool",
     "ExtractionWorker",
     "document_id",
     "extract",

@@ -25,9 +25,10 @@ from ..core.errors import (
 )
 from ..core.settings import Settings
 from ..core.types import Box, Page, Region, union
+from .layout import Block, Line, arrange
 
-__all__ = ["ExtractOptions", "Extracted", "extract", "fit_dpi", "looks_blank", "require_mupdf", "span_visible",
-           "text_is_usable"]
+__all__ = ["ExtractOptions", "Extracted", "Source", "extract", "fit_dpi", "looks_blank", "require_mupdf",
+           "span_visible", "text_is_usable"]
 
 log = logging.getLogger(__name__)
 
@@ -84,41 +85,66 @@ def require_mupdf(version: str) -> None:
         )
 
 
+class Source:
+    """An opened file, as pages to extract: a PDF, or an image (each frame a page). `close()` when done."""
+
+    def __init__(self, path: Path, media_type: str, options: ExtractOptions):
+        import pymupdf
+
+        require_mupdf(pymupdf.VersionFitz)
+        self.path, self.media_type, self.options = path, media_type, options
+        if media_type == "application/pdf":
+            self.doc, self.repaired = _open_pdf(path, options)
+            self.native = False
+        elif media_type.startswith("image/"):
+            self.doc, self.repaired = _images_as_pdf(path, options), False
+            self.native = True
+        else:
+            raise UnsupportedFileType(f"cannot read {media_type}", path)
+        self.warnings: list[str] = []
+        if self.repaired:
+            self.warnings.append(
+                "the PDF is damaged (truncated or malformed); MuPDF repaired it and pages may be missing")
+        count = self.doc.page_count
+        if count == 0 or count > options.max_pages:
+            self.close()
+            if count == 0:
+                raise CorruptDocument("the document has no pages", path)
+            raise TooManyPages(f"{count} pages; the limit is {options.max_pages}", path)
+
+    @property
+    def page_count(self) -> int:
+        return self.doc.page_count
+
+    def page(self, number: int, out_dir: Path, warnings: list[str]) -> Page:
+        """Page `number` (1-based): its image, thumbnail and crops written into `out_dir`."""
+        import pymupdf
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        page = self.doc[number - 1]  # kept in a variable: MuPDF frees temporaries it still needs
+        try:
+            return _extract_page(page, number, out_dir, self.options, self.native, warnings)
+        except pymupdf.mupdf.FzErrorLimit as e:
+            raise PageTooLarge(f"page {number} is beyond MuPDF's limits: {e}", self.path) from e
+        except pymupdf.mupdf.FzErrorBase as e:
+            if "malloc" in str(e):
+                raise MemoryError(str(e)) from e  # the worker reports it with its memory cap
+            raise CorruptDocument(f"page {number} cannot be read: {e}", self.path) from e
+
+    def close(self) -> None:
+        self.doc.close()
+
+
 def extract(path: Path, media_type: str, out_dir: Path, options: ExtractOptions) -> Extracted:
-    """Read `path` (of the sniffed `media_type`) and write its page images and crops into `out_dir`."""
-    import pymupdf
-
-    require_mupdf(pymupdf.VersionFitz)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if media_type == "application/pdf":
-        doc, repaired = _open_pdf(path, options)
-        native = False
-    elif media_type.startswith("image/"):
-        doc, repaired = _images_as_pdf(path, options), False
-        native = True
-    else:
-        raise UnsupportedFileType(f"cannot read {media_type}", path)
-
-    result = Extracted(media_type=media_type, pages=[], repaired=repaired)
-    if repaired:
-        result.warnings.append(
-            "the PDF is damaged (truncated or malformed); MuPDF repaired it and pages may be missing"
-        )
-    with doc:
-        if doc.page_count == 0:
-            raise CorruptDocument("the document has no pages", path)
-        if doc.page_count > options.max_pages:
-            raise TooManyPages(f"{doc.page_count} pages; the limit is {options.max_pages}", path)
-        for index in range(doc.page_count):
-            page = doc[index]  # kept in a variable: MuPDF frees temporaries it still needs
-            try:
-                result.pages.append(_extract_page(page, index + 1, out_dir, options, native, result.warnings))
-            except pymupdf.mupdf.FzErrorLimit as e:
-                raise PageTooLarge(f"page {index + 1} is beyond MuPDF's limits: {e}", path) from e
-            except pymupdf.mupdf.FzErrorBase as e:
-                if "malloc" in str(e):
-                    raise MemoryError(str(e)) from e  # the worker reports it with its memory cap
-                raise CorruptDocument(f"page {index + 1} cannot be read: {e}", path) from e
+    """Read `path` (of the sniffed `media_type`) and write its page images and crops into `out_dir`:
+    every page, one after another, in this process."""
+    source = Source(path, media_type, options)
+    result = Extracted(media_type=media_type, pages=[], repaired=source.repaired, warnings=list(source.warnings))
+    try:
+        for number in range(1, source.page_count + 1):
+            result.pages.append(source.page(number, out_dir, result.warnings))
+    finally:
+        source.close()
     return result
 
 
@@ -338,20 +364,22 @@ def text_is_usable(text: str, min_chars: int) -> bool:
 
 
 def _visible_blocks(page, image, scale: float) -> tuple[list[Region], int]:
+    """The text a reader sees, as regions in reading order (layout.py), and how many characters are hidden."""
     import pymupdf
 
-    # No clipping to the page: text outside it is counted as hidden, not silently dropped.
+    # No clipping to the page: text outside it is counted as hidden, not silently dropped. Blocks come in
+    # the file's own order; layout.arrange puts them in reading order.
     flags = pymupdf.TEXT_PRESERVE_LIGATURES | pymupdf.TEXT_PRESERVE_WHITESPACE
-    data = page.get_text("dict", flags=flags, sort=True, clip=pymupdf.INFINITE_RECT())
+    data = page.get_text("dict", flags=flags, sort=False, clip=pymupdf.INFINITE_RECT())
     gray = np.asarray(image.convert("L"))
     page_box = tuple(page.rect)
     rotation = page.rotation_matrix
-    blocks: list[Region] = []
+    blocks: list[Block] = []
     hidden = 0
     for block in data["blocks"]:
-        lines, boxes = [], []
+        lines = []
         for line in block.get("lines", []):
-            words = []
+            words, boxes = [], []
             for span in line["spans"]:
                 if not span["text"].strip():
                     words.append(span["text"])
@@ -362,15 +390,16 @@ def _visible_blocks(page, image, scale: float) -> tuple[list[Region], int]:
                     boxes.append(span["bbox"])
                 else:
                     hidden += len(span["text"].strip())
-            line_text = "".join(words).strip()
-            if line_text:
-                lines.append(line_text)
+            text = "".join(words).strip()
+            if text and boxes:
+                lines.append(Line(union(boxes), text))
         if lines:
-            blocks.append(Region(kind="text", box=union(boxes), text="\n".join(lines)))
-    return blocks, hidden
+            blocks.append(Block(union(ln.box for ln in lines), lines))
+    return arrange(blocks, page.rect.width), hidden
 
 
 def _ocr_blocks(page, options: ExtractOptions, rect, number: int, warnings: list[str]) -> list[Region] | None:
+    """The page read by Tesseract, its blocks and lines arranged as a text layer's are (layout.py)."""
     import pymupdf
 
     dpi = fit_dpi(rect.width, rect.height, options.ocr_dpi, options.max_page_pixels)
@@ -381,17 +410,17 @@ def _ocr_blocks(page, options: ExtractOptions, rect, number: int, warnings: list
         if message not in warnings:
             warnings.append(message)
         return None
-    data = page.get_text("dict", textpage=textpage, sort=True)
+    data = page.get_text("dict", textpage=textpage, sort=False)
     blocks = []
     for block in data["blocks"]:
-        lines = [
-            "".join(span["text"] for span in line["spans"]).strip() for line in block.get("lines", [])
-        ]
-        lines = [line for line in lines if line]
+        lines = []
+        for line in block.get("lines", []):
+            text = "".join(span["text"] for span in line["spans"]).strip()
+            if text:
+                lines.append(Line(_display_box(line["bbox"], page.rotation_matrix), text))
         if lines:
-            box = _display_box(block["bbox"], page.rotation_matrix)
-            blocks.append(Region(kind="text", box=box, text="\n".join(lines)))
-    return blocks
+            blocks.append(Block(union(ln.box for ln in lines), lines))
+    return arrange(blocks, rect.width)
 
 
 def _figure_boxes(page, images: list[dict], options: ExtractOptions) -> list[Box]:

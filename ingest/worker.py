@@ -1,7 +1,9 @@
-"""Extraction in a child process with a time limit and a memory cap.
+"""Extraction in child processes, each with a memory cap and a time budget per page.
 
-A hostile file (a render bomb, a parser hang, a crash inside MuPDF) can then take down only the
-child; the caller gets an `IngestError` and the next file gets a fresh child.
+A hostile file (a render bomb, a parser hang, a crash inside MuPDF) can then take down only a
+child; the caller gets an `IngestError` naming the file (and the page) and the next job gets a fresh
+child. A child reports every page it finishes, so the guard is a budget per page, not per file: a
+long scan is not hung as long as its pages keep coming, and one page that stalls is named.
 """
 
 from __future__ import annotations
@@ -10,26 +12,53 @@ import logging
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from ..core.errors import ExtractionCrashed, IngestError, IngestTimeout
+from ..core.types import Page
 from .extract import Extracted, ExtractOptions
 
-__all__ = ["ExtractionWorker"]
+__all__ = ["ExtractionWorker", "Opened"]
 
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class Opened:
+    """What opening a file told: its pages, and whether MuPDF had to repair it."""
+
+    page_count: int
+    repaired: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
 def _serve(conn, memory_mb: int) -> None:
-    """Child main loop: one job in, one ("ok", Extracted) or ("error", IngestError) out."""
+    """Child main loop. Jobs: ("open", path, media_type, options) -> ("opened", Opened); ("pages", path,
+    media_type, options, out_dir, first, last) -> ("page", Page, warnings) for each, then ("done",).
+    An error ends a job with ("error", IngestError). The file opened last stays open for the next job."""
     import resource
 
-    # Tesseract (inside MuPDF) uses OpenMP: one thread, or it fights the parent for the cores.
+    # Tesseract (inside MuPDF) uses OpenMP: one thread, or it fights the other processes for the cores.
     os.environ["OMP_THREAD_LIMIT"] = "1"
     cap = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    from .extract import extract
+    from .extract import Source
+
+    held: tuple[tuple, Source] | None = None
+
+    def source(path: Path, media_type: str, options: ExtractOptions) -> Source:
+        nonlocal held
+        key = (str(path), media_type, options)
+        if held is None or held[0] != key:
+            if held is not None:
+                held[1].close()
+                held = None
+            held = (key, Source(path, media_type, options))
+        return held[1]
 
     while True:
         try:
@@ -37,7 +66,16 @@ def _serve(conn, memory_mb: int) -> None:
         except (EOFError, KeyboardInterrupt):
             return
         try:
-            conn.send(("ok", extract(*job)))
+            kind, path, media_type, options, *rest = job
+            opened = source(path, media_type, options)
+            if kind == "open":
+                conn.send(("opened", Opened(opened.page_count, opened.repaired, list(opened.warnings))))
+                continue
+            out_dir, first, last = rest
+            for number in range(first, last + 1):
+                warnings: list[str] = []
+                conn.send(("page", opened.page(number, out_dir, warnings), warnings))
+            conn.send(("done",))
         except IngestError as e:
             conn.send(("error", e))
         except MemoryError:
@@ -48,18 +86,17 @@ def _serve(conn, memory_mb: int) -> None:
 
 
 class ExtractionWorker:
-    """One long-lived child process, restarted after a timeout or a crash.
+    """One long-lived child process, restarted after a stall or a crash.
 
-    The child is a fresh interpreter (see `child_main`), not a fork: the parent
-    may hold torch threads and open shards, and a spawned multiprocessing child would re-import the
-    caller's main module.
+    The child is a fresh interpreter (see `child_main`), not a fork: the parent may hold model threads
+    and open shards, and a spawned multiprocessing child would re-import the caller's main module.
     """
 
     def __init__(self, memory_mb: int = 3072):
         self.memory_mb = memory_mb
         self.peak_rss_mb = 0.0  # the largest resident size any of its child processes reached
         self._proc: subprocess.Popen | None = None
-        self._conn: Connection | None = None
+        self._conn: _Duplex | None = None
 
     @property
     def pid(self) -> int | None:
@@ -74,35 +111,71 @@ class ExtractionWorker:
             [sys.executable, "-c", "from pagesight.ingest.worker import child_main; child_main()",
              str(to_child_r), str(from_child_w), str(self.memory_mb)],
             pass_fds=(to_child_r, from_child_w),
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         os.close(to_child_r)
         os.close(from_child_w)
         self._conn = _Duplex(from_child_r, to_child_w)
+        threading.Thread(target=_relay, args=(self._proc.stderr,), name="pagesight-extract-log", daemon=True).start()
+
+    def open(self, path: Path, media_type: str, options: ExtractOptions, timeout: float) -> Opened:
+        """Open the file (the checks a whole file needs: encryption, page count); within `timeout` s."""
+        (_, opened), = self._exchange(("open", path, media_type, options), path, timeout,
+                                      lambda n: "opening the file")
+        return opened
+
+    def pages(self, path: Path, media_type: str, options: ExtractOptions, out_dir: Path, first: int, last: int,
+              timeout: float, on_page: Callable[[Page], None] | None = None) -> tuple[list[Page], list[str]]:
+        """Pages first..last (1-based, inclusive), each within `timeout` s of the one before."""
+        pages, warnings = [], []
+        for _, page, notes in self._exchange(("pages", path, media_type, options, out_dir, first, last), path,
+                                             timeout, lambda n: f"page {first + n}"):
+            pages.append(page)
+            warnings.extend(notes)
+            if on_page:
+                on_page(page)
+        return pages, warnings
 
     def run(self, path: Path, media_type: str, out_dir: Path, options: ExtractOptions, timeout: float) -> Extracted:
+        """The whole file in this worker, one page after another (`timeout` for each page)."""
+        opened = self.open(path, media_type, options, timeout)
+        pages, warnings = self.pages(path, media_type, options, out_dir, 1, opened.page_count, timeout)
+        return Extracted(media_type, pages, opened.repaired, [*opened.warnings, *warnings])
+
+    def _exchange(self, job: tuple, path: Path, timeout: float, stage: Callable[[int], str]):
+        """Send a job, yield its results as they come; a silence longer than `timeout`, or a job left
+        unfinished, kills the child."""
         if self._proc is None or self._proc.poll() is not None:
             self._start()
-        self._conn.send((path, media_type, out_dir, options))
-        if not self._conn.poll(timeout):
-            self._kill()
-            raise IngestTimeout(f"reading the file took longer than the limit of {timeout:.0f} s", path)
+        self._conn.send(job)
+        received, finished = 0, False
         try:
-            status, payload = self._conn.recv()
-            self._note_peak()
+            while not finished:
+                message = self._next(path, timeout, stage(received))
+                if message[0] == "error":  # the child finished the job cleanly: it stays
+                    finished = True
+                    error = message[1]
+                    raise type(error)(error.reason, path) if error.path is None else error
+                finished = message[0] in ("done", "opened")
+                if message[0] != "done":
+                    yield message
+                    received += 1
+        finally:
+            if not finished:  # a stall, a crash, or a caller that stopped reading: a fresh child next
+                self._kill()
+
+    def _next(self, path: Path, timeout: float, stage: str) -> tuple:
+        if not self._conn.poll(timeout):
+            raise IngestTimeout(f"{stage} took longer than the limit of {timeout:.0f} s "
+                                "(PAGESIGHT_PAGE_TIMEOUT_S); the reader stalled there", path)
+        try:
+            message = self._conn.recv()
         except (EOFError, ConnectionError):
             code = self._proc.wait(5) if self._proc else None
-            self._kill()
-            raise ExtractionCrashed(
-                f"the parser process died (exit code {code}): out of memory (cap {self.memory_mb} MB) "
-                "or a crash in the parser",
-                path,
-            ) from None
-        if status == "error":
-            if payload.path is None:
-                payload = type(payload)(payload.reason, path)
-            raise payload
-        return payload
+            raise ExtractionCrashed(f"the parser process died at {stage} (exit code {code}): out of memory "
+                                    f"(cap {self.memory_mb} MB) or a crash in the parser", path) from None
+        self._note_peak()
+        return message
 
     def _note_peak(self) -> None:
         try:
@@ -135,6 +208,23 @@ class ExtractionWorker:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+# What Tesseract (inside MuPDF) writes about pages it cannot read well, and MuPDF about damage it repairs:
+# the pages still get what could be read, and a file that fails says why in its outcome, so these are
+# notes for the log, not messages for the user's terminal.
+_NOTES = ("Line cannot be recognized", "Image too small to scale", "Empty page", "Detected ",
+          "Warning: Invalid resolution", "Estimating resolution", "Too few characters", "MuPDF ")
+
+
+def _relay(stream) -> None:
+    """A child's stderr into this process's log: Tesseract's and MuPDF's notes at debug level, anything
+    else (a crash report, a warning of a library) at warning level."""
+    for raw in iter(stream.readline, b""):
+        line = raw.decode("utf-8", errors="replace").rstrip()
+        if line:
+            log.log(logging.DEBUG if line.startswith(_NOTES) else logging.WARNING, "extraction: %s", line)
+    stream.close()
 
 
 class _Duplex:

@@ -8,7 +8,16 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
+
+# One models folder for the whole run: the text model is exported to ONNX once, the tiny models built
+# once, whatever data folder each test uses.
+_MODELS = Path(tempfile.mkdtemp(prefix="pagesight-test-models-"))
+os.environ.setdefault("PAGESIGHT_MODELS_DIR", str(_MODELS))
+atexit.register(shutil.rmtree, _MODELS, True)
 
 import pytest  # noqa: E402
 
@@ -61,7 +70,16 @@ def openai_stub(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def text_encoder():
+def text_encoder(tmp_path_factory):
+    """The lite profile's text encoder as it ships: the packaged MiniLM on its default runtime."""
+    from pagesight.index.profiles import DEFAULT_TEXT_RUNTIME, load_text_encoder
+
+    return load_text_encoder(make_settings(tmp_path_factory.mktemp("text")), DEFAULT_TEXT_RUNTIME)
+
+
+@pytest.fixture(scope="session")
+def torch_text_encoder():
+    """The same model on torch (sentence-transformers)."""
     import torch
 
     from pagesight.index.encoders import SentenceTransformerEncoder

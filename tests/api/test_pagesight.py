@@ -213,10 +213,55 @@ def test_optimise_builds_indexes_only_after_writes_and_a_failure_loses_nothing(t
             raise RuntimeError("Not enough space available for optimization, needed: 29.63 GiB")
 
         monkeypatch.setattr(store, "optimize", no_room)
-        (outcome,) = sight.ingest([docs.simple_pdf(tmp_path / "c.pdf", ["Penguins nest on rocky shores."])])
+        (outcome,) = sight.ingest([docs.simple_pdf(tmp_path / "c.pdf", ["Puffins nest in burrows on rocky cliffs."])])
         assert outcome.status == "ingested"
         assert "not optimised (Not enough space" in caplog.text
         # the failed rebuild lost nothing: all three documents are in and found
         assert len(sight.documents()) == 3
-        hit = text_channel(sight, "Where do penguins nest?", 1)[0]
+        hit = text_channel(sight, "Where do puffins nest?", 1)[0]
         assert (hit.doc_id, hit.page) == (outcome.doc_id, 1)
+
+
+def test_a_worker_killed_mid_file_fails_that_file_alone_and_leaves_nothing_of_it(tmp_path, text_encoder, report):
+    import os
+    import signal
+    import threading
+
+    from pagesight.api.pipeline import FileSpec
+    from tests.ingest.test_extract import scanned_pdf
+
+    scan = scanned_pdf(tmp_path / "scan.pdf", [[f"Ledger page {n}: forty ships."] for n in range(1, 9)])
+    with lite(make_settings(tmp_path / "data"), text_encoder) as sight:
+        killed = threading.Event()
+
+        def kill_once(done: int, total: int) -> None:
+            if done >= 1 and not killed.is_set():
+                killed.set()
+                pool = sight._pool  # the pool the pipeline runs on, started by this ingest
+                os.kill(next(w.pid for w in pool.workers if w.pid), signal.SIGKILL)
+
+        outcomes = sight.ingest_specs([FileSpec(scan, on_pages=kill_once), FileSpec(report)])
+        assert [o.status for o in outcomes] == ["failed", "ingested"]
+        assert "died at page" in outcomes[0].reason
+        assert [d.file_name for d in sight.documents()] == ["report.pdf"]
+        images = sight.store.images
+        assert list(images.staging_root.glob("*")) == []  # nothing half-written left behind
+        assert sorted(p.name for p in images.root.iterdir()) == [outcomes[1].doc_id]
+        assert sight.ingest([scan])[0].status == "ingested"  # the same file again, with fresh workers
+
+
+def test_a_collection_keeps_the_text_runtime_that_built_it(tmp_path, report):
+    from pagesight.core.errors import SchemaMismatch
+
+    settings = make_settings(tmp_path / "data", profile="lite", text_runtime="onnx")
+    with PageSight(settings=settings) as sight:
+        sight.ingest([report])
+        assert sight.store.schema.text.runtime == "onnx"
+        assert sight.info().encoders["text"].startswith("sentence-transformers/all-MiniLM-L6-v2 (sha256:")
+    auto = make_settings(tmp_path / "data", profile="lite")  # auto: the collection's runtime, whatever the default
+    with PageSight(settings=auto) as sight:
+        hit = sight.search("How many ships did the keeper count?", 1).hits[0]
+        assert (hit.file_name, hit.page) == ("report.pdf", 1)
+    other = make_settings(tmp_path / "data", profile="lite", text_runtime="onnx-int8")
+    with PageSight(settings=other) as sight, pytest.raises(SchemaMismatch, match="made with the onnx runtime"):
+        sight.search("How many ships did the keeper count?")

@@ -1,0 +1,201 @@
+"""The ingest pipeline: files through extraction (ingest: a pool of sandboxed workers, one per core)
+and then indexing (index: encode, write whole), overlapped so that both cores work all the time.
+
+While the caller's thread encodes and writes the files that are read, the pool reads the next ones,
+a few pages at a time per worker (so one long scan's OCR spreads over every core). Files that are
+read by the time the writer comes to them are encoded together, one call for all their texts. A
+file is written whole or not at all, and outcomes come back in the order the files were given.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.errors import PageSightError
+from ..core.settings import Settings
+from ..core.types import Document, FileOutcome
+from ..index import Indexer, Store
+from ..index.store import now
+from ..ingest import ExtractionPool, ExtractOptions, document_id, inspect
+
+__all__ = ["FileSpec", "Pipeline"]
+
+log = logging.getLogger(__name__)
+
+BATCH_PAGES = 64  # read files written together when they hold at most this many pages between them
+
+
+@dataclass
+class FileSpec:
+    """One file to ingest. `file_name` stands in for the path's name (an upload's temporary file);
+    `source` is the key a later version replaces it by (None: the path); `on_pages(done, total)`."""
+
+    path: Path
+    file_name: str | None = None
+    source: str | None = None
+    on_pages: Callable[[int, int], None] | None = None
+
+
+@dataclass
+class _InFlight:
+    spec: FileSpec
+    outcome: FileOutcome | None = None  # settled before extraction (unchanged, refused by a check)
+    doc_id: str = ""
+    media_type: str = ""
+    source: str = ""
+    replaces: list[str] = field(default_factory=list)
+    staging: Path | None = None
+    future: Future | None = None
+    pages_total: int = 0
+
+    @property
+    def ready(self) -> bool:
+        return self.outcome is not None or self.future.done()
+
+
+class Pipeline:
+    """Ingests FileSpecs into one store with an indexer and an extraction pool (both owned by the caller)."""
+
+    def __init__(self, store: Store, indexer: Indexer, pool: ExtractionPool, settings: Settings):
+        self.store, self.indexer, self.pool, self.settings = store, indexer, pool, settings
+        self.ahead = pool.size + 1  # files read ahead of the writer: every worker busy, memory bounded
+
+    def run(self, specs: list[FileSpec | FileOutcome], tags: list[str], password: str | None,
+            on_file: Callable[[FileOutcome], None] | None = None,
+            on_progress: Callable[[int, int, int], None] | None = None) -> list[FileOutcome]:
+        """An outcome per spec, in order (a FileOutcome given for an input is passed through);
+        `on_progress(pages read, pages written, pages known)`."""
+        outcomes: list[FileOutcome] = []
+        waiting: deque[_InFlight | FileOutcome] = deque()
+        counts = {"read": {}, "written": 0, "known": {}}
+        in_this_run: dict[str, str] = {}  # document id -> the path that brings it
+
+        def progress(item: _InFlight, done: int, total: int) -> None:
+            counts["read"][id(item)], counts["known"][id(item)] = done, total
+            item.pages_total = total
+            if item.spec.on_pages:
+                item.spec.on_pages(done, total)
+            if on_progress:
+                on_progress(sum(counts["read"].values()), counts["written"], sum(counts["known"].values()))
+
+        def settle(ready: list) -> None:
+            for outcome in self._write(ready, tags):
+                outcomes.append(outcome)
+                counts["written"] += outcome.pages if outcome.status in ("ingested", "replaced") else 0
+                if on_file:
+                    on_file(outcome)
+            if on_progress:
+                on_progress(sum(counts["read"].values()), counts["written"], sum(counts["known"].values()))
+
+        for spec in specs:
+            waiting.append(spec if isinstance(spec, FileOutcome) else
+                           self._start(spec, password, in_this_run, progress))
+            while waiting and (len(waiting) > self.ahead or _ready(waiting[0])):
+                settle(self._take(waiting))
+        while waiting:
+            settle(self._take(waiting))
+        return outcomes
+
+    def _take(self, waiting: deque) -> list:
+        """The first waiting file (waited for), and the ones after it that are ready too, up to a batch."""
+        first = waiting.popleft()
+        if isinstance(first, _InFlight) and first.outcome is None:
+            _wait(first.future)
+        taken, pages = [first], _pages(first)
+        while waiting and _ready(waiting[0]) and pages + _pages(waiting[0]) <= BATCH_PAGES:
+            pages += _pages(waiting[0])
+            taken.append(waiting.popleft())
+        return taken
+
+    def _start(self, spec: FileSpec, password: str | None, in_this_run: dict[str, str],
+               progress: Callable) -> _InFlight:
+        """The checks that need no parser, then the file handed to the pool."""
+        item = _InFlight(spec)
+        path = spec.path = Path(spec.path).resolve()
+        try:
+            item.media_type = inspect(path, self.settings.max_file_mb)
+            item.doc_id = document_id(path)
+            existing = self.store.get_document(item.doc_id)
+            if existing is not None:
+                item.outcome = FileOutcome(str(path), "unchanged", item.doc_id, existing.pages,
+                                           reason="already indexed")
+                return item
+            if item.doc_id in in_this_run:
+                item.outcome = FileOutcome(str(path), "unchanged", item.doc_id,
+                                           reason=f"the same bytes as {Path(in_this_run[item.doc_id]).name}")
+                return item
+            in_this_run[item.doc_id] = str(path)
+            item.source = str(path) if spec.source is None else spec.source
+            item.replaces = [d.id for d in self.store.documents_from(item.source)] if item.source else []
+            item.staging = self.store.images.new_staging(item.doc_id)
+            options = ExtractOptions.from_settings(self.settings, password=password)
+            item.future = self.pool.submit(path, item.media_type, item.staging, options,
+                                           lambda done, total: progress(item, done, total))
+        except Exception as e:  # noqa: BLE001 (reported as the file's outcome, like any failure)
+            item.outcome = self._failed(item, e)
+        return item
+
+    def _write(self, taken: list, tags: list[str]) -> list[FileOutcome]:
+        """Encode the read files together, write each whole; an outcome for each, in order."""
+        docs, outcomes = [], {}
+        for i, item in enumerate(taken):
+            if isinstance(item, FileOutcome) or item.outcome is not None:
+                outcomes[i] = item if isinstance(item, FileOutcome) else item.outcome
+                continue
+            try:
+                extracted = item.future.result()
+            except Exception as e:  # noqa: BLE001
+                outcomes[i] = self._failed(item, e)
+                continue
+            doc = Document(id=item.doc_id, file_name=item.spec.file_name or item.spec.path.name, source=item.source,
+                           media_type=item.media_type, pages=len(extracted.pages), tags=tags, ingested_at=now(),
+                           repaired=extracted.repaired, warnings=extracted.warnings)
+            docs.append((i, item, doc, extracted))
+        if docs:
+            errors = self.indexer.add_many([(doc, ex.pages, item.staging, item.replaces) for _, item, doc, ex in docs])
+            for (i, item, doc, extracted), error in zip(docs, errors, strict=True):
+                if error is not None:
+                    outcomes[i] = self._failed(item, error)
+                    continue
+                outcomes[i] = FileOutcome(str(item.spec.path), "replaced" if item.replaces else "ingested", doc.id,
+                                          doc.pages, warnings=extracted.warnings)
+                if item.spec.on_pages:
+                    item.spec.on_pages(doc.pages, doc.pages)
+        for item in taken:
+            if isinstance(item, _InFlight) and item.staging is not None:
+                shutil.rmtree(item.staging, ignore_errors=True)  # what a failure left; a written file's moved
+        return [outcomes[i] for i in range(len(taken))]
+
+    def _failed(self, item: _InFlight, error: Exception) -> FileOutcome:
+        path, name = str(item.spec.path), item.spec.file_name or item.spec.path.name
+        if isinstance(error, PageSightError):
+            log.info("%s failed: %s", path, error.reason)
+            reason = error.reason
+        elif isinstance(error, OSError):
+            reason = f"cannot read the file ({error.strerror or error})"
+        else:  # a bug or an encoder failure: the store is already rolled back
+            log.error("unexpected failure ingesting %s", path, exc_info=error)
+            reason = f"unexpected error ({type(error).__name__}: {error})"
+        # Reasons quote library messages, which may name the path; an upload's path is the server's business.
+        return FileOutcome(path, "failed", reason=reason.replace(path, name))
+
+
+def _ready(item) -> bool:
+    return isinstance(item, FileOutcome) or item.ready
+
+
+def _pages(item) -> int:
+    return item.pages_total if isinstance(item, _InFlight) else 0
+
+
+def _wait(future: Future) -> None:
+    try:
+        future.exception()  # waits; the error, if any, is read when the file is written
+    except Exception:  # noqa: BLE001
+        pass

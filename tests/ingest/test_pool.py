@@ -1,0 +1,74 @@
+"""The extraction pool: pages of one file spread over the workers, results as a serial read gives them,
+a budget per page (a long scan is never stopped for its length, a stalled page is named), and a worker
+killed in the middle of a file failing that file alone."""
+
+import os
+import signal
+import threading
+
+import pytest
+
+from pagesight.core.errors import ExtractionCrashed, IngestTimeout
+from pagesight.ingest import ExtractionPool, extract
+from tests import docs
+from tests.conftest import extract_options
+from tests.ingest.test_extract import scanned_pdf
+
+LINES = ["Harbour log page {n}: the keeper counted {n}7 ships.", "Wind from the west, force {n}."]
+
+
+@pytest.fixture(scope="module")
+def scan(tmp_path_factory):
+    """A 12-page scan with different text on every page (each page needs OCR)."""
+    path = tmp_path_factory.mktemp("scan") / "scan.pdf"
+    return scanned_pdf(path, [[line.format(n=n) for line in LINES] for n in range(1, 13)])
+
+
+def test_ocr_spread_over_the_workers_reads_what_a_serial_read_reads(scan, tmp_path):
+    serial = extract(scan, "application/pdf", tmp_path / "serial", extract_options())
+    pids, progress = set(), []
+    with ExtractionPool(2, page_timeout_s=120) as pool:
+        result = pool.extract(scan, "application/pdf", tmp_path / "pooled", extract_options(),
+                              on_page=lambda done, total: (progress.append((done, total)),
+                                                           pids.update(w.pid for w in pool.workers)))
+    assert [p.text for p in result.pages] == [p.text for p in serial.pages]
+    assert [p.number for p in result.pages] == list(range(1, 13)) and {p.text_source for p in result.pages} == {"ocr"}
+    assert "counted 57 ships" in result.pages[4].text
+    assert len(pids - {None}) == 2  # both workers took part
+    assert progress[0] == (0, 12) and progress[-1] == (12, 12)
+    assert sorted(f.name for f in (tmp_path / "pooled").glob("p*.png")) == [f"p{n:04d}.png" for n in range(1, 13)]
+
+
+def test_a_long_scan_is_never_stopped_for_its_length_and_a_stalled_page_is_named(scan, tmp_path):
+    with ExtractionPool(2, page_timeout_s=30) as pool:  # 12 pages of OCR take longer than one page's budget
+        assert len(pool.extract(scan, "application/pdf", tmp_path / "a", extract_options()).pages) == 12
+    dense = scanned_pdf(tmp_path / "dense.pdf", [[f"Line {i} of a dense scanned ledger page." for i in range(30)]] * 2)
+    with ExtractionPool(1, page_timeout_s=60) as pool:
+        pool.extract(docs.simple_pdf(tmp_path / "warm.pdf", ["warm"]), "application/pdf", tmp_path / "w",
+                     extract_options())  # the child is up: opening the next file takes milliseconds
+        pool.page_timeout_s = 0.1  # and no page of 30 lines is OCRed in 100 ms
+        with pytest.raises(IngestTimeout, match=r"dense.pdf: page 1 took longer than the limit of 0 s .*stalled there"):
+            pool.extract(dense, "application/pdf", tmp_path / "b", extract_options())
+        # the stalled worker was replaced: the next file goes through
+        small = docs.simple_pdf(tmp_path / "small.pdf", ["still working"])
+        pool.page_timeout_s = 60
+        result = pool.extract(small, "application/pdf", tmp_path / "c", extract_options())
+        assert "still working" in result.pages[0].text
+
+
+def test_a_worker_killed_in_the_middle_of_a_file_fails_that_file_alone(scan, tmp_path, report):
+    with ExtractionPool(2, page_timeout_s=120) as pool:
+        killed = threading.Event()
+
+        def kill_once(done: int, total: int) -> None:
+            if done >= 1 and not killed.is_set():
+                killed.set()
+                os.kill(next(w.pid for w in pool.workers if w.pid), signal.SIGKILL)
+
+        doomed = pool.submit(scan, "application/pdf", tmp_path / "doomed", extract_options(), on_page=kill_once)
+        after = pool.submit(report, "application/pdf", tmp_path / "after", extract_options())
+        with pytest.raises(ExtractionCrashed, match=r"died at page [0-9]+"):
+            doomed.result(timeout=300)
+        assert len(after.result(timeout=300).pages) == 6
+        # and the pool goes on with fresh children
+        assert len(pool.extract(report, "application/pdf", tmp_path / "again", extract_options()).pages) == 6
