@@ -15,6 +15,7 @@ from ..core.types import (
     PAGE_RANGE,
     Answer,
     Citation,
+    Claim,
     Document,
     Filters,
     Hit,
@@ -164,6 +165,8 @@ class AnswerOut(BaseModel):
     extractive: bool
     answerer: str
     dropped_citations: list[str]
+    abstained: bool = Field(description="the pages found do not answer the question, and the text says so")
+    claims: list[Claim] = Field(description="a generated answer's sentences, each checked against the pages it cites")
 
     @classmethod
     def of(cls, answer: Answer, collection: str | None = None) -> AnswerOut:

@@ -23,6 +23,7 @@ __all__ = [
     "Box",
     "COLLECTION_NAME",
     "Citation",
+    "Claim",
     "Document",
     "FileOutcome",
     "Filters",
@@ -170,6 +171,17 @@ class Citation(BaseModel):
     page_height: float | None = None
 
 
+class Claim(BaseModel):
+    """A sentence of a generated answer, checked against the pages it cites."""
+
+    text: str
+    markers: list[int] = Field(default_factory=list, description="the pages it cites, as [n] markers")
+    supported: bool | None = Field(default=None, description="whether the cited pages hold its figures, names and "
+                                   "enough of its words; None when it cites nothing")
+    missing: list[str] = Field(default_factory=list, description="what of it the cited pages do not hold")
+    box: Box | None = Field(default=None, description="the region of the first cited page that bears it best")
+
+
 class Answer(BaseModel):
     text: str
     citations: list[Citation] = Field(default_factory=list)
@@ -179,6 +191,14 @@ class Answer(BaseModel):
         default_factory=list, description="citations the model made to pages it was not given, removed from the text"
     )
     pages: list[Hit] = Field(default_factory=list, description="the pages the answerer read, [1] first")
+    abstained: bool = Field(default=False, description="the pages found do not answer the question, and the "
+                            "answer says so instead of answering")
+    claims: list[Claim] = Field(default_factory=list, description="a generated answer's sentences, each checked "
+                                "against the pages it cites")
+
+    @property
+    def unsupported(self) -> list[Claim]:
+        return [c for c in self.claims if c.supported is False]
 
 
 @dataclass(frozen=True)

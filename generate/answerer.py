@@ -2,32 +2,56 @@
 yields the text as it is generated (str) and ends with the Answer: the text with only valid
 citation markers, and the structured citations. Citations are checked as the text streams: a
 marker pointing at a page the model was not given never reaches a client, and the text streamed
-is the Answer's text exactly."""
+is the Answer's text exactly.
+
+Every answerer first checks that the pages bear on the question (support.py): when a year or a
+name the question asks about is on none of them, it says so instead of answering. A generated
+answer's claims are then checked against the pages they cite."""
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 
 from ..core.types import Answer
 from .citations import CitationStream, cite
 from .prompt import Evidence, Prompt, build_prompt
+from .support import check_claims, missing_terms
 
-__all__ = ["Answerer", "NO_PAGES", "VLMAnswerer"]
+__all__ = ["Answerer", "NO_PAGES", "VLMAnswerer", "not_in_these_documents"]
 
 NO_PAGES = "No indexed page matches the question, so there is nothing to answer from."
 
 
+def not_in_these_documents(missing: list[str]) -> str:
+    named = ", ".join(f'"{m}"' for m in missing)
+    return (f"Not in these documents: the pages found do not mention {named}, so they do not answer this "
+            "question.")
+
+
 class Answerer(ABC):
     name: str = "answerer"
+    extractive: bool = False
 
     def answer(self, question: str, evidence: list[Evidence]) -> Answer:
         *_, final = self.stream(question, evidence)
         return final
 
-    @abstractmethod
     def stream(self, question: str, evidence: list[Evidence]) -> Iterator[str | Answer]:
-        """Text deltas, then one Answer."""
+        """Text deltas, then one Answer; "not in these documents" when the pages do not bear on the question."""
+        missing = missing_terms(question, evidence)
+        if not evidence or missing:
+            text = not_in_these_documents(missing) if evidence else NO_PAGES
+            yield text
+            yield Answer(text=text, extractive=self.extractive, answerer=self.name, abstained=True,
+                         pages=[e.hit for e in evidence])
+            return
+        yield from self._stream(question, evidence)
+
+    @abstractmethod
+    def _stream(self, question: str, evidence: list[Evidence]) -> Iterator[str | Answer]:
+        """Text deltas, then one Answer, from pages that bear on the question."""
 
 
 class VLMAnswerer(Answerer):
@@ -35,19 +59,23 @@ class VLMAnswerer(Answerer):
 
     with_text: bool = True
 
-    def stream(self, question: str, evidence: list[Evidence]) -> Iterator[str | Answer]:
-        if not evidence:
-            yield NO_PAGES
-            yield Answer(text=NO_PAGES, answerer=self.name)
-            return
+    def _stream(self, question: str, evidence: list[Evidence]) -> Iterator[str | Answer]:
         checked = CitationStream(evidence)
         for delta in self._generate(build_prompt(question, evidence, self.with_text)):
             if shown := checked.feed(delta):
                 yield shown
         if rest := checked.close():
             yield rest
+        claims = check_claims(checked.text, evidence)
         yield Answer(text=checked.text, citations=cite(checked.text, evidence), answerer=self.name,
-                     dropped_citations=checked.dropped, pages=[e.hit for e in evidence])
+                     dropped_citations=checked.dropped, pages=[e.hit for e in evidence], claims=claims,
+                     abstained=_declines(checked.text) and not any(c.markers for c in claims))
+
+
+def _declines(text: str) -> bool:
+    """Whether a generated answer says the pages do not answer (as the system prompt asks it to)."""
+    return bool(re.search(r"\b(?:do|does|did)\s+not\s+(?:contain|answer|mention|say|include|provide|state)|"
+                          r"\bnot\s+in\s+(?:these|the)\s+(?:documents|pages)|\bno\s+information\b", text, re.I))
 
     @abstractmethod
     def _generate(self, prompt: Prompt) -> Iterator[str]:

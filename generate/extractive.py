@@ -13,20 +13,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.text import strip_control
-from ..core.types import Answer, Box, Citation, title_of, union
-from .answerer import NO_PAGES, Answerer
+from ..core.types import Answer, Box, Citation, title_of
+from .answerer import Answerer
 from .markers import defuse
 from .prompt import Evidence
+from .support import key_terms, squash
 
-__all__ = ["ExtractiveAnswerer", "HEADER", "NOT_FOUND", "candidates"]
+__all__ = ["ExtractiveAnswerer", "HEADER", "NOT_FOUND", "candidates", "fit"]
 
 HEADER = "Extractive answer: passages quoted from the pages, not generated."
 NOT_FOUND = "The retrieved pages do not appear to answer the question."
-MAX_QUOTE = 400
+MAX_QUOTE = 600
 MAX_CANDIDATES = 600
 RANK_PRIOR = 0.1
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9(\"'])")
-_ENDS_IN_NUMBER = re.compile(r"\(?[$€£]?\d[\d,.]*\)?%?\s*$")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _STOP = frozenset("""a an and are as at be by did do does for from had has have how in is it its of on or
 that the their this to was were what when where which who why will with""".split())
@@ -40,53 +40,72 @@ class Candidate:
 
 
 def candidates(evidence: Evidence) -> list[Candidate]:
-    """Passages a quote can be: sentences of prose blocks; the lines of blocks that read as tables
-    (most lines end in a number); and table rows that the PDF split into one block per cell
-    (single-line blocks side by side on the same line of the page, read left to right)."""
+    """Passages a quote can be, in the page's reading order: the rows of its tables (a line of cells
+    joined by " | ", figures labelled by their column headers, as extraction arranges them), and the
+    whole sentences of its prose (a block's other lines read as one text, so a sentence that runs over
+    several lines is one quote)."""
     found = []
     regions = [r for r in evidence.page.regions if r.kind == "text"] if evidence.page else []
     if not regions and evidence.text.strip():  # a page without blocks (a hit without its page)
         found.extend(Candidate(evidence, s, None) for s in _sentences(evidence.text))
-    cells = []
     for region in regions:
-        lines = [line.strip() for line in region.text.splitlines() if line.strip()]
-        if len(lines) == 1:
-            cells.append(region)
-        if len(lines) > 1 and sum(bool(_ENDS_IN_NUMBER.search(line)) for line in lines) * 2 >= len(lines):
-            found.extend(Candidate(evidence, line, region.box) for line in lines)
-            if len(lines) <= 8 and all(len(line) <= 40 for line in lines):  # one row, a cell per line
-                found.append(Candidate(evidence, " | ".join(lines), region.box))
-        else:
-            found.extend(Candidate(evidence, s, region.box) for s in _sentences(" ".join(lines)))
-    found.extend(Candidate(evidence, text, box) for text, box in _rows(cells))
+        prose: list[str] = []
+        for line in (ln.strip() for ln in region.text.splitlines()):
+            if " | " in line:  # a table row
+                found.extend(Candidate(evidence, s, region.box) for s in _sentences(" ".join(prose)))
+                prose = []
+                found.append(Candidate(evidence, line, region.box))
+            elif line:
+                prose.append(line)
+        found.extend(Candidate(evidence, s, region.box) for s in _sentences(" ".join(prose)))
     return [c for c in found if len(_WORD.findall(c.text.lower())) >= 2]
-
-
-def _rows(cells: list) -> list[tuple[str, Box]]:
-    """Single-line blocks grouped by the line of the page they sit on (their boxes overlap
-    vertically by more than half), as 'cell | cell | cell' with the union of their boxes."""
-    rows, current = [], []
-    for cell in sorted(cells, key=lambda r: (r.box[1] + r.box[3]) / 2):
-        if current and _same_line(current[-1].box, cell.box):
-            current.append(cell)
-            continue
-        rows.append(current)
-        current = [cell]
-    rows.append(current)
-    out = []
-    for row in (r for r in rows if len(r) > 1):
-        row.sort(key=lambda r: r.box[0])
-        out.append((" | ".join(r.text.strip() for r in row), union(r.box for r in row)))
-    return out
-
-
-def _same_line(a: Box, b: Box) -> bool:
-    overlap = min(a[3], b[3]) - max(a[1], b[1])
-    return overlap > 0.5 * min(a[3] - a[1], b[3] - b[1])
 
 
 def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(re.sub(r"\s+", " ", text)) if s.strip()]
+
+
+def _overlapping(a: Candidate, b: Candidate) -> bool:
+    """Two quotes of the same text from one block (one holding the other): one of them is enough."""
+    if a.evidence.marker != b.evidence.marker or a.box != b.box:
+        return False
+    x, y = a.text.lower(), b.text.lower()
+    return x in y or y in x
+
+
+def _bounded(text: str) -> str:
+    """A quote as it stands when it is short enough; a very long sentence cut at its last clause
+    boundary before the limit, with an ellipsis that says so."""
+    if len(text) <= MAX_QUOTE:
+        return text
+    head = text[:MAX_QUOTE]
+    cut = max(head.rfind("; "), head.rfind(", "), head.rfind(" "))
+    return head[:cut].rstrip(",; ") + " …"
+
+
+_WANTS_FIGURE = re.compile(r"\b(?:how (?:much|many)|amount|total|ratio|margin|percent(?:age)?|rate|revenue|income|"
+                           r"expenditures?|expenses?|costs?|capex|price|value|sales|profit|cash|debt|assets|usd|"
+                           r"millions?|billions?)\b|[$%]", re.IGNORECASE)
+_FIGURE = re.compile(r"(?<![\w.])[(\[]?[$€£]?\d[\d,]*(?:\.\d+)?%?[)\]]?(?![\w])")
+_YEARLIKE = re.compile(r"^(?:18|19|20)\d\d$")
+
+
+def fit(question: str, candidate: Candidate) -> float:
+    """How well a passage fits what kind of answer the question wants: a question about an amount prefers a
+    sentence or row holding a figure (a year alone is not one), one naming a period prefers the passage of
+    that period, and one naming a company or a year prefers that document's pages (its title)."""
+    terms = key_terms(question)
+    text = candidate.text
+    figures = [f for f in _FIGURE.findall(text) if not _YEARLIKE.match(f.strip("()[]"))]
+    bonus = 0.0
+    if _WANTS_FIGURE.search(question):
+        bonus += 0.08 if figures else -0.04
+    if terms.years and any(year in text for year in terms.years):
+        bonus += 0.05
+    title = squash(title_of(candidate.evidence.hit.file_name))
+    if any(squash(name) in title for name in terms.names) or any(year in title for year in terms.years):
+        bonus += 0.05
+    return bonus
 
 
 def _words(text: str) -> set[str]:
@@ -95,6 +114,7 @@ def _words(text: str) -> set[str]:
 
 class ExtractiveAnswerer(Answerer):
     name = "extractive"
+    extractive = True
 
     def __init__(self, text_encoder, *, quotes: int = 3, min_score: float = 0.3):
         self.encoder, self.quotes, self.min_score = text_encoder, quotes, min_score
@@ -111,33 +131,29 @@ class ExtractiveAnswerer(Answerer):
             return []
         # Each passage is read with its document's title, as at ingest: a table row rarely names its company.
         texts = [f"{title_of(c.evidence.hit.file_name)}\n{c.text[:MAX_QUOTE]}" for c in pool]
-        vectors = self.encoder.encode([question] + texts, query=True)
+        # Compared with each other only, never stored: batched, for speed (hundreds of short sentences).
+        vectors = self.encoder.encode([question] + texts, query=True, batch_size=32)
         similarity = vectors[1:] @ vectors[0]
         rank_bonus = np.array([RANK_PRIOR / c.evidence.marker for c in pool])  # the retriever's order counts
-        scores = 0.7 * similarity + 0.3 * overlap + rank_bonus
+        scores = 0.7 * similarity + 0.3 * overlap + rank_bonus + np.array([fit(question, c) for c in pool])
         return sorted(zip(scores.tolist(), pool, strict=True), key=lambda sc: -sc[0])
 
-    def stream(self, question: str, evidence: list[Evidence]) -> Iterator[str | Answer]:
-        if not evidence:
-            yield NO_PAGES
-            yield Answer(text=NO_PAGES, extractive=True, answerer=self.name)
-            return
-        chosen, seen = [], set()
+    def _stream(self, question: str, evidence: list[Evidence]) -> Iterator[str | Answer]:
+        chosen: list[Candidate] = []
         for score, c in self.rank(question, evidence):
             if score < self.min_score or len(chosen) == self.quotes:
                 break
-            key = c.text.lower()
-            if key not in seen:
-                seen.add(key)
+            if not any(_overlapping(c, other) for other in chosen):
                 chosen.append(c)
         if not chosen:
             yield NOT_FOUND
-            yield Answer(text=NOT_FOUND, extractive=True, answerer=self.name, pages=[e.hit for e in evidence])
+            yield Answer(text=NOT_FOUND, extractive=True, answerer=self.name, pages=[e.hit for e in evidence],
+                         abstained=True)
             return
         lines, citations = [HEADER], []
         yield HEADER + "\n"
         for n, c in enumerate(chosen, start=1):
-            quote = defuse(strip_control(c.text)[:MAX_QUOTE].replace('"', "'"))
+            quote = defuse(_bounded(strip_control(c.text)).replace('"', "'"))
             line = f'{n}. "{quote}" [{n}]'
             lines.append(line)
             yield line + "\n"

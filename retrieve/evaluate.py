@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from ..core.types import Answer, SearchResult
 from .metrics import hit_at_k, mean, mrr, ndcg_at_k, percentile, recall_at_k
 
 __all__ = ["AnswerReport", "ChannelReport", "EvalReport", "Question", "evaluate", "evaluate_answers", "failures",
-           "read_questions"]
+           "read_questions", "unanswerable"]
 
 PageKey = tuple[str, int]  # (document file stem, 1-based page)
 FUSED = "fused"
@@ -196,20 +197,52 @@ def failures(report: EvalReport, n: int, channel: str = FUSED, k: int = 10) -> l
 
 @dataclass
 class AnswerReport:
-    """How often an answer's evidence comes from a gold page: among the pages the answerer read,
-    in its first citation, in any of its citations."""
+    """How often an answer's evidence comes from a gold page: among the pages the answerer read, in its
+    first citation, in any of its citations; how often it answered (did not abstain), and, asked the
+    unanswerable counterparts of the questions, how often it said the documents do not answer."""
 
     questions: int
     gold_in_pages: float
     first_citation_gold: float
     any_citation_gold: float
+    answered: float  # answerable questions not abstained on
     latency_ms_p50: float | None
     latency_ms_p95: float | None
+    unanswerable: int = 0
+    abstained_unanswerable: float | None = None
+    per_question: list[dict] = field(default_factory=list)
 
 
-def evaluate_answers(ask: Callable[[str], Answer], questions: Sequence[Question]) -> AnswerReport:
-    """Every question answered by `ask` (any backend's); citations checked against the gold pages."""
-    read, first, anywhere, latencies = [], [], [], []
+def unanswerable(questions: Sequence[Question], companies: Sequence[str] = ()) -> list[Question]:
+    """A question the documents cannot answer for each one that names a year or a company: the company
+    swapped for another of `companies` (one whose documents cover none of the question's years; from the
+    question's `company` label) when the question names its company, else every year moved a century back
+    (which no document of these sets covers). Questions naming neither are left out."""
+    out = []
+    years_of: dict[str, set[str]] = {}
+    for q in questions:
+        company = q.label("company") or ""
+        years_of.setdefault(company, set()).update(re.findall(r"(?:19|20)\d\d", " ".join(f for f, _ in q.relevant)))
+    for q in questions:
+        asked_years = set(re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", q.text))
+        company = q.label("company")
+        others = [c for c in companies if c and c != company and not (years_of.get(c, set()) & asked_years)]
+        if company and company.lower() in q.text.lower() and others:
+            swapped = others[sum(map(ord, q.id)) % len(others)]  # the same swap every run
+            text = re.sub(re.escape(company), swapped, q.text, flags=re.IGNORECASE)
+        elif asked_years:
+            text = re.sub(r"(?<!\d)((?:19|20)\d\d)(?!\d)", lambda m: str(int(m.group(1)) - 100), q.text)
+        else:
+            continue
+        out.append(Question(f"{q.id}-unanswerable", text, frozenset(), q.labels))
+    return out
+
+
+def evaluate_answers(ask: Callable[[str], Answer], questions: Sequence[Question],
+                     impossible: Sequence[Question] = ()) -> AnswerReport:
+    """Every question answered by `ask` (any backend's); citations checked against the gold pages; and
+    each of `impossible` (unanswerable: see `unanswerable`) asked too, to see it declined."""
+    read, first, anywhere, answered, latencies, rows = [], [], [], [], [], []
     for question in questions:
         started = time.perf_counter()
         answer = ask(question.text)
@@ -218,6 +251,15 @@ def evaluate_answers(ask: Callable[[str], Answer], questions: Sequence[Question]
         read.append(any((_stem(h.file_name), h.page) in question.relevant for h in answer.pages))
         first.append(bool(cited) and cited[0] in question.relevant)
         anywhere.append(any(c in question.relevant for c in cited))
+        answered.append(not answer.abstained)
+        rows.append({"id": question.id, "question": question.text, "abstained": answer.abstained,
+                     "first_citation_gold": first[-1], "text": answer.text[:600]})
+    declined = []
+    for question in impossible:
+        answer = ask(question.text)
+        declined.append(answer.abstained)
+        rows.append({"id": question.id, "question": question.text, "abstained": answer.abstained,
+                     "text": answer.text[:600]})
     ms = [1000 * s for s in latencies]
-    return AnswerReport(len(questions), mean(read), mean(first), mean(anywhere), percentile(ms, 50),
-                        percentile(ms, 95))
+    return AnswerReport(len(questions), mean(read), mean(first), mean(anywhere), mean(answered), percentile(ms, 50),
+                        percentile(ms, 95), len(impossible), mean(declined) if impossible else None, rows)

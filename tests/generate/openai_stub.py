@@ -2,7 +2,9 @@
 remote-answerer tests: `python openai_stub.py PORT_FILE LOG_FILE API_KEY`.
 
 It behaves by the requested model name: "echo" streams a cited answer, "leaky" one whose citations
-point at pages it was not given, split over the stream's chunks; "flaky" answers 503 to the first
+point at pages it was not given, split over the stream's chunks; "faithful", "wrongnumber" and
+"foreign" prepared answers (a claim the cited page bears, one with a wrong figure, one citing a page
+never given); "flaky" answers 503 to the first
 request, "slow" waits 3 s before answering, "garbled" sends an event that is not JSON.
 Every request (headers and body) is appended to LOG_FILE as a JSON line.
 """
@@ -14,6 +16,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ANSWER = ["The keeper counted ", "4217 ships", " [1].", " A page never given [7]."]
+PREPARED = {  # answers to "How many ships did the keeper count?" over the report's first page as [1]
+    "faithful": ["The keeper counted ", "4217 ships in 2023 [1]."],
+    "wrongnumber": ["The keeper counted ", "5000 ships in 2023 [1]."],
+    "foreign": ["The keeper counted 4217 ships [7]."],
+}
 LEAKY = ["The keeper counted 4217 ships [", "7]. The log agrees [1", ", 9] and so does [secret.pdf", ", page 4",
          "]. Nothing else [2]."]
 seen: dict[str, int] = {}
@@ -44,7 +51,7 @@ class Handler(BaseHTTPRequestHandler):
         if model == "garbled":
             self.wfile.write(b"data: {not json\n\n")
             return
-        for piece in LEAKY if model == "leaky" else ANSWER:
+        for piece in LEAKY if model == "leaky" else PREPARED.get(model, ANSWER):
             chunk = {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": piece}}]}
             self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
             self.wfile.flush()

@@ -47,9 +47,13 @@ def test_hidden_text_is_never_quoted_and_a_visible_injection_is_only_ever_quoted
 
 def test_it_says_plainly_when_nothing_answers(library, text_encoder):
     evidence, _ = library
-    answer = ExtractiveAnswerer(text_encoder, min_score=0.9).answer("Who won the 1998 World Cup final?",
-                                                                    evidence("Who won the 1998 World Cup final?"))
-    assert answer.text == NOT_FOUND and answer.citations == []
+    question = "Who won the 1998 World Cup final?"  # a year and a name no page mentions
+    answer = ExtractiveAnswerer(text_encoder).answer(question, evidence(question))
+    assert answer.abstained and answer.citations == [] and answer.extractive
+    assert answer.text == 'Not in these documents: the pages found do not mention "1998", "World Cup", so they ' \
+                          "do not answer this question."
+    weak = ExtractiveAnswerer(text_encoder, min_score=0.9).answer("Who won the final?", evidence("Who won the final?"))
+    assert weak.text == NOT_FOUND and weak.abstained and weak.citations == []  # no passage close enough
 
 
 def test_no_pages_no_answer(text_encoder):

@@ -8,6 +8,7 @@ from pagesight.core.types import Answer
 from pagesight.generate import build_prompt
 from pagesight.generate.citations import resolve_citations
 from pagesight.generate.local import LocalVLMAnswerer
+from pagesight.generate.support import check_claims
 
 QUESTION = "How many ships did the keeper count?"
 
@@ -43,6 +44,7 @@ def test_answers_are_deterministic_and_the_stream_adds_up_to_the_answer(local, l
     text, citations, dropped = resolve_citations("".join(deltas), pages)  # only invalid markers removed
     assert (final.text, final.citations, final.dropped_citations) == (text, citations, dropped)
     assert final.pages == [e.hit for e in pages]
+    assert final.claims == check_claims(final.text, pages)  # every sentence checked, none dropped
     assert local.answer(QUESTION, pages).text == final.text  # greedy decoding: the same answer again
 
 

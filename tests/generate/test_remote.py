@@ -113,3 +113,36 @@ def test_timeouts_and_unreachable_servers_are_clear_errors(server, library):
         remote("http://127.0.0.1:9/v1", retries=0).answer(QUESTION, pages)
     with pytest.raises(GenerationError, match="sent an event that is not JSON"):
         remote(url, "garbled").answer(QUESTION, pages)
+
+
+def test_claims_are_checked_against_their_pages_and_none_is_dropped(server, library):
+    url, _ = server
+    evidence, _ = library
+    pages = evidence(QUESTION, k=2)
+    assert pages[0].page.number == 1 and "4217" in pages[0].text  # [1] is the page that holds the count
+
+    faithful = remote(url, "faithful").answer(QUESTION, pages)
+    (claim,) = faithful.claims
+    assert (claim.text, claim.markers, claim.supported) == ("The keeper counted 4217 ships in 2023.", [1], True)
+    assert claim.box is not None and faithful.unsupported == [] and not faithful.abstained
+
+    wrong = remote(url, "wrongnumber").answer(QUESTION, pages)
+    (claim,) = wrong.claims
+    assert claim.supported is False and claim.missing == ["5000"] and wrong.unsupported == [claim]
+    assert wrong.text == "The keeper counted 5000 ships in 2023 [1]."  # marked, not removed
+
+    foreign = remote(url, "foreign").answer(QUESTION, pages)
+    assert foreign.dropped_citations == ["[7]"] and foreign.citations == []
+    (claim,) = foreign.claims
+    assert claim.text == "The keeper counted 4217 ships." and claim.supported is None  # it cites nothing it was given
+
+
+def test_every_answerer_says_when_the_pages_do_not_answer(server, library):
+    url, _ = server
+    evidence, _ = library
+    question = "How many ships did the keeper count in 1931?"  # no page mentions 1931
+    pages = evidence(question, k=2)
+    log_before = len(requests(server[1]))
+    answer = remote(url, "faithful").answer(question, pages)
+    assert answer.abstained and answer.text.startswith("Not in these documents") and '"1931"' in answer.text
+    assert answer.citations == [] and len(requests(server[1])) == log_before  # nothing was generated

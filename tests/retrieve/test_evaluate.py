@@ -109,3 +109,20 @@ def test_eval_command_end_to_end(tmp_path, monkeypatch, report):
     assert data["channels"]["text"]["recall"]["1"] == 1.0
     assert data["channels"]["fused"]["recall"]["5"] == 1.0 and data["channels"]["fused"]["mrr"] == 1.0
     assert "R@5" in result.stdout
+
+
+def test_unanswerable_counterparts_swap_the_company_or_move_the_years():
+    from pagesight.retrieve.evaluate import unanswerable
+
+    questions = [
+        Question("a", "What is the FY2018 capital expenditure for 3M?", frozenset({("3M_2018_10K", 60)}),
+                 (("company", "3M"),)),
+        Question("b", "What were U.S. defense expenditures in 1940?", frozenset({("treasury_1941_01", 15)})),
+        Question("c", "How many ships did the keeper count?", frozenset({("report", 1)})),
+    ]
+    made = {q.id: q for q in unanswerable(questions, companies=["3M", "PEPSICO", "AMD"])}
+    assert set(made) == {"a-unanswerable", "b-unanswerable"}  # c names neither a company nor a year
+    assert made["a-unanswerable"].text in ("What is the FY2018 capital expenditure for PEPSICO?",
+                                           "What is the FY2018 capital expenditure for AMD?")
+    assert made["b-unanswerable"].text == "What were U.S. defense expenditures in 1840?"
+    assert all(q.relevant == frozenset() for q in made.values())

@@ -1,0 +1,160 @@
+"""Fusion methods, compared on two dev sets at once: what the fused ranking gains over each channel, with
+the settings chosen on one half of each set's questions and reported on the other half and the whole.
+
+    python bench/fusion.py --set financebench=DATA_DIR:QUESTIONS --set officeqa=DATA_DIR:QUESTIONS \
+        [--cache bench/results/fusion-runs.json] [--out bench/results/fusion.json]
+
+Each question is searched once per channel, deep (--depth pages), on the collection as the retriever
+searches it (the text channel over the whole collection; BM25 over the whole collection, and over the
+text channel's candidates); the rankings, with their scores, are cached. Every method is then a pure
+function over those rankings (retrieve/fusion.py), so trying one costs no search. "tune" is the
+questions of even position in each set, "test" the odd ones; a method's free settings are chosen on
+"tune" (the best sum of R@5 and nDCG@5 over both sets), then reported on "test" and on all questions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from pagesight.core.settings import Settings  # noqa: E402
+from pagesight.retrieve import fusion  # noqa: E402
+from pagesight.retrieve.evaluate import read_questions  # noqa: E402
+from pagesight.retrieve.metrics import mean, mrr, ndcg_at_k, recall_at_k  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def runs(name: str, data: Path, questions_path: Path, depth: int) -> dict:
+    """Per question: each channel's ranking, [[file stem, page, score], ...], best first."""
+    from dataclasses import replace
+
+    from pagesight import PageSight
+    from pagesight.core.types import Filters
+
+    settings = Settings(_env_file=None, data_dir=data, profile="lite")
+    questions = read_questions(questions_path)
+    out = {"questions": []}
+    with PageSight(settings=settings) as sight:
+        retriever = sight.retriever()
+        everywhere = retriever.resolve(Filters())
+        for i, q in enumerate(questions):
+            text = retriever.run_channel("text", q.text, depth, everywhere)
+            bm25 = retriever.run_channel("bm25", q.text, depth, everywhere)
+            within = replace(everywhere, within=tuple(dict.fromkeys((h.doc_id, h.page) for h in text[:40])))
+            scoped = retriever.run_channel("bm25", q.text, 40, within)
+            out["questions"].append({
+                "id": q.id, "text": q.text, "gold": sorted([f, p] for f, p in q.relevant),
+                "rankings": {label: [[Path(h.file_name).stem, h.page, h.score] for h in hits]
+                             for label, hits in (("text", text), ("bm25", bm25), ("bm25_within", scoped))}})
+            print(f"{name}: {i + 1}/{len(questions)}", end="\r", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    return out
+
+
+def _ranked(rows) -> list[tuple[tuple[str, int], float]]:
+    return [((f, p), s) for f, p, s in rows]
+
+
+def _out(fused) -> list:
+    return [[key[0], key[1], score] for key, score, _ in fused]
+
+
+def _rrf(r, bm25_weight=0.25, scope="bm25_within"):
+    return _out(fusion.rrf({"text": [k for k, _ in _ranked(r["text"][:40])],
+                            "bm25": [k for k, _ in _ranked(r[scope][:40])]}, {"text": 1.0, "bm25": bm25_weight}, 60))
+
+
+def _scores(r, bm25_weight=1.0, scope="bm25", floor=0.0):
+    return _out(fusion.score_fusion({"text": _ranked(r["text"][:40]), "bm25": _ranked(r[scope][:40])},
+                                    {"text": 1.0, "bm25": bm25_weight}, floor=floor))
+
+
+def _documents(r, bm25_weight=1.0, scope="bm25", floor=0.0, keep=3, strength=0.5):
+    fused = fusion.score_fusion({"text": _ranked(r["text"][:40]), "bm25": _ranked(r[scope][:40])},
+                                {"text": 1.0, "bm25": bm25_weight}, floor=floor)
+    return _out(fusion.by_document(fused, lambda key: key[0], keep=keep, strength=strength))
+
+
+# name -> (the settings tried, a function of a question's rankings and those settings)
+METHODS = {
+    "text alone": ({}, lambda r: r["text"]),
+    "bm25 alone": ({}, lambda r: r["bm25"]),
+    "rrf, today (bm25 0.25 in text's top 40)": ({}, _rrf),
+    "rrf, weighted": ({"bm25_weight": [0.25, 0.5, 1.0], "scope": ["bm25_within", "bm25"]}, _rrf),
+    "score fusion, margin": ({"bm25_weight": [0.5, 1.0, 2.0], "scope": ["bm25", "bm25_within"],
+                              "floor": [0.0, 0.25, 0.5]}, _scores),
+    "score fusion + documents": ({"bm25_weight": [0.5, 1.0, 2.0], "scope": ["bm25", "bm25_within"],
+                                  "floor": [0.0, 0.25], "keep": [2, 3, 5], "strength": [0.25, 0.5, 1.0]},
+                                 _documents),
+}
+
+
+def score(method, rows: list[dict]) -> dict:
+    ranked = [[(f, p) for f, p, _ in method(row["rankings"])] for row in rows]
+    golds = [frozenset((f, p) for f, p in row["gold"]) for row in rows]
+    pairs = list(zip(ranked, golds, strict=True))
+    return {"r1": mean(recall_at_k(r, g, 1) for r, g in pairs), "r5": mean(recall_at_k(r, g, 5) for r, g in pairs),
+            "r10": mean(recall_at_k(r, g, 10) for r, g in pairs), "ndcg5": mean(ndcg_at_k(r, g, 5) for r, g in pairs),
+            "mrr": mean(mrr(r, g) for r, g in pairs)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--set", action="append", required=True, help="NAME=DATA_DIR:QUESTIONS")
+    parser.add_argument("--depth", type=int, default=100)
+    parser.add_argument("--cache", type=Path, default=ROOT / "bench" / "results" / "fusion-runs.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "fusion.json")
+    args = parser.parse_args()
+    cached = json.loads(args.cache.read_text()) if args.cache.is_file() else {}
+    for spec in args.set:
+        name, rest = spec.split("=", 1)
+        data, questions = rest.split(":", 1)
+        if name not in cached:
+            cached[name] = runs(name, Path(data), Path(questions), args.depth)
+            args.cache.parent.mkdir(parents=True, exist_ok=True)
+            args.cache.write_text(json.dumps(cached))
+    sets = {name: cached[name] for name in (s.split("=", 1)[0] for s in args.set)}
+    halves = {name: {"tune": rows["questions"][0::2], "test": rows["questions"][1::2], "all": rows["questions"]}
+              for name, rows in sets.items()}
+
+    results = []
+    for method_name, (grid, method) in METHODS.items():
+        settings_list = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
+
+        def quality(params: dict, part: str, method=method) -> dict:
+            return {name: score(lambda rankings: method(rankings, **params), halves[name][part]) for name in sets}
+
+        best = max(settings_list, key=lambda p: sum(q["r5"] + q["ndcg5"] for q in quality(p, "tune").values()))
+        for part in ("tune", "test", "all"):
+            for set_name, q in quality(best, part).items():
+                results.append({"method": method_name, "params": best, "part": part, "set": set_name, **q})
+        print(f"{method_name}: {best}", file=sys.stderr, flush=True)
+
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    print(f"\nfusion methods, settings chosen on 'tune' (even questions), lite profile ({machine})")
+    print(f"{'method':<22} {'set':<13} {'part':<5} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'nDCG@5':>7} {'MRR':>6}  "
+          "settings")
+    for r in results:
+        if r["part"] == "tune":
+            continue
+        print(f"{r['method'][:22]:<22} {r['set']:<13} {r['part']:<5} {r['r1']:>6.3f} {r['r5']:>6.3f} {r['r10']:>6.3f} "
+              f"{r['ndcg5']:>7.3f} {r['mrr']:>6.3f}  {json.dumps(r['params'])}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"machine": machine, "date": time.strftime("%Y-%m-%d"), "results": results},
+                                   indent=2) + "\n")
+    print(f"\nwritten to {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
