@@ -37,12 +37,13 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 
-# The main job: make a sample PDF, ingest it, and ask it a question.
+# The main job: make a sample PDF, ingest it, and ask it a question. It uses the data folder every
+# later command uses (`pagesight info` shows it), so the sample is there afterwards.
 demo: setup
 	$(VENV)/bin/pagesight sample $(DEMO)/sample.pdf
-	PAGESIGHT_DATA_DIR=$(DEMO)/data $(VENV)/bin/pagesight ingest $(DEMO)/sample.pdf --tag demo
-	PAGESIGHT_DATA_DIR=$(DEMO)/data $(VENV)/bin/pagesight search "When was the telegraph cable laid across the Atlantic?" -k 3
-	PAGESIGHT_DATA_DIR=$(DEMO)/data $(VENV)/bin/pagesight ask "When was the telegraph cable laid across the Atlantic?"
+	$(VENV)/bin/pagesight ingest $(DEMO)/sample.pdf --tag demo
+	$(VENV)/bin/pagesight search "When was the telegraph cable laid across the Atlantic?" -k 3
+	$(VENV)/bin/pagesight ask "When was the telegraph cable laid across the Atlantic?"
 
 test: setup test-deps
 	$(PY) -m pytest -q -p no:cacheprovider

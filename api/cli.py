@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
+
+from .terminal import err, marked, out, plain, safe, table
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="PageSight: ask your PDFs and images.")
 documents_app = typer.Typer(no_args_is_help=True, help="List and delete indexed documents.")
@@ -23,9 +24,6 @@ index_app = typer.Typer(no_args_is_help=True, help="Collections as a whole: buil
                         "Qdrant server.")
 app.add_typer(index_app, name="index")
 
-out = Console()
-err = Console(stderr=True)
-
 Collection = Annotated[str | None, typer.Option("--collection", "-c", help="collection name (default: 'default')")]
 Doc = Annotated[list[str] | None, typer.Option("--doc", help="only these documents: id, unique id prefix or file "
                                                 "name (repeatable)")]
@@ -34,16 +32,30 @@ Tag = Annotated[list[str] | None, typer.Option("--tag", "-t", help="only documen
 Pages = Annotated[str | None, typer.Option("--pages", help="page range: 3-7, 3-, -7 or 5")]
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
 
-_state: dict[str, str | None] = {"server": None}
+_state: dict = {"server": None, "verbose": False}
+
+
+def _version(show: bool) -> None:
+    if show:
+        from importlib.metadata import version
+
+        out.print(f"pagesight {version('pagesight')}", markup=False, highlight=False)
+        raise typer.Exit()
 
 
 @app.callback()
 def _options(
     server: Annotated[str | None, typer.Option(
         "--server", envvar="PAGESIGHT_SERVER", help="send ingest, documents, search and ask to a running "
-        "`pagesight serve` at this URL instead of opening the store here")] = None,
+        "`pagesight serve` at this URL (a server running on this data folder is found by itself)")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="say more: the profile and why, the server "
+                                          "used, the log")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="print the version and exit")] = False,
 ) -> None:
-    _state["server"] = server
+    _state["server"], _state["verbose"] = server, verbose
+    if verbose:
+        logging.getLogger("pagesight").setLevel(logging.INFO)
 
 
 # ---- helpers --------------------------------------------------------------------------------------
@@ -54,18 +66,18 @@ def _settings():
     return get_settings()
 
 
-def _safe(text: object) -> str:
-    """User-supplied text (file names, document text) shown as itself: no markup, no control codes."""
-    from rich.markup import escape
-
-    from ..core.text import for_terminal
-
-    return escape(for_terminal(text, keep="\n"))
-
-
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {_safe(message)}", highlight=False)
+    err.print(f"[red]error:[/red] {safe(message)}", highlight=False)
     raise typer.Exit(code)
+
+
+def _say(message: str) -> None:
+    """A line about what the command does, on stderr (never mixed into what it prints)."""
+    err.print(safe(message), highlight=False)
+
+
+def _json(data) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 class _failures:
@@ -83,20 +95,28 @@ class _failures:
 
 
 def _backend(collection: str | None, *, announce: bool = False):
-    """The backend commands call: a client of the server given by --server, or PageSight on this machine
-    (which says, when `announce`, which profile it runs and why)."""
+    """The backend commands call: a client of the server given by --server or found running on this data
+    folder, else PageSight on this machine. `announce`: say which profile runs and why, under -v or when
+    the collection is new (it is what will build it)."""
     settings = _settings()
     with _failures():
-        if _state["server"]:
+        url = _state["server"]
+        if url is None:
+            from .local_server import running
+
+            if (url := running(settings)) is not None and _state["verbose"]:
+                _say(f"using the server running on {settings.data_dir}: {url}")
+        if url:
             from .client import ServerClient
 
-            return ServerClient(_state["server"], os.environ.get("PAGESIGHT_SERVER_API_KEY"),
-                                collection or settings.collection)
+            keys = (settings.api_keys or "").split(",")
+            key = os.environ.get("PAGESIGHT_SERVER_API_KEY") or (keys[0].strip() if not _state["server"] else None)
+            return ServerClient(url, key or None, collection or settings.collection)
         from .pagesight import PageSight
 
         sight = PageSight(collection, settings)
-        if announce:
-            err.print(f"profile: {sight.models.profile} ({_safe(sight.models.profile_why)})", highlight=False)
+        if announce and (_state["verbose"] or not sight.exists):
+            _say(f"profile: {sight.models.profile} ({sight.models.profile_why})")
         return sight
 
 
@@ -111,13 +131,6 @@ def _filters(doc, tag, file, pages):
                    pages=page_range)
 
 
-def _plain(text: str) -> str:
-    """Generated or quoted text for the terminal: no control codes (escape sequences) pass."""
-    from ..core.text import for_terminal
-
-    return for_terminal(text)
-
-
 # ---- ingest and documents -------------------------------------------------------------------------
 
 @app.command()
@@ -129,7 +142,7 @@ def ingest(
     as_json: AsJson = False,
 ) -> None:
     """Ingest PDFs and images: render pages, extract text and figures, OCR scans, index."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
     from ..ingest import find_files
 
@@ -137,32 +150,31 @@ def ingest(
     if not files and not missing:
         _fail("no supported files found (PDF, PNG, JPEG, TIFF, WebP)")
     with _backend(collection, announce=True) as backend, _failures(), Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(), TextColumn("pages"),
+        TaskProgressColumn(), TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
         console=err, transient=True, disable=not err.is_terminal,
     ) as progress:
-        task = progress.add_task("ingesting", total=len(files) + len(missing))
-        outcomes = backend.ingest(paths, tags=tag or [], password=password,
-                                  on_file=lambda outcome: progress.advance(task))
+        started = time.perf_counter()
+        reading = progress.add_task("reading", total=None, rate="")
+        writing = progress.add_task("indexing", total=None, rate="")
+
+        def show(read: int, written: int, known: int) -> None:
+            rate = f"{written / max(time.perf_counter() - started, 1e-9):.1f} pages/s" if written else ""
+            progress.update(reading, completed=read, total=known or None)
+            progress.update(writing, completed=written, total=known or None, rate=rate)
+
+        outcomes = backend.ingest(paths, tags=tag or [], password=password, on_progress=show)
     if as_json:
-        out.print_json(json.dumps([o.__dict__ for o in outcomes]))
+        _json([o.__dict__ for o in outcomes])
     else:
-        _print_outcomes(outcomes)
+        rows = [[os.path.basename(o.path) or o.path, o.status, str(o.pages or ""), (o.doc_id or "")[:12],
+                 o.reason or "; ".join(o.warnings)] for o in outcomes]
+        table(f"ingest into {backend.collection!r} ({backend.where})", ["file", "status", "pages", "document",
+                                                                       "reason / warnings"], rows)
+        counts = {s: sum(o.status == s for o in outcomes) for s in ("ingested", "replaced", "unchanged", "failed")}
+        out.print(", ".join(f"{n} {s}" for s, n in counts.items()), markup=False, highlight=False)
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(1)
-
-
-def _print_outcomes(outcomes) -> None:
-    table = Table(title="ingest", show_lines=False)
-    for column in ("file", "status", "pages", "document", "reason / warnings"):
-        table.add_column(column, overflow="fold")
-    colours = {"ingested": "green", "replaced": "green", "unchanged": "dim", "failed": "red"}
-    for o in outcomes:
-        note = o.reason or "; ".join(o.warnings)
-        table.add_row(_safe(os.path.basename(o.path) or o.path), f"[{colours[o.status]}]{o.status}[/]",
-                      str(o.pages or ""), (o.doc_id or "")[:12], _safe(note))
-    out.print(table)
-    counts = {s: sum(o.status == s for o in outcomes) for s in colours}
-    out.print(", ".join(f"{n} {s}" for s, n in counts.items()))
 
 
 @documents_app.command("list")
@@ -171,15 +183,12 @@ def documents_list(collection: Collection = None, tag: Tag = None, as_json: AsJs
     with _backend(collection) as backend, _failures():
         docs = backend.documents(tag)
     if as_json:
-        out.print_json(json.dumps([d.model_dump(mode="json") for d in docs]))
+        _json([d.model_dump(mode="json") for d in docs])
         return
-    table = Table(title=f"{len(docs)} documents")
-    for column in ("id", "file", "pages", "tags", "ingested"):
-        table.add_column(column, overflow="fold")
-    for d in docs:
-        table.add_row(d.id, _safe(d.file_name), str(d.pages), _safe(", ".join(d.tags)),
-                      d.ingested_at.strftime("%Y-%m-%d %H:%M"))
-    out.print(table)
+    table(f"{len(docs)} documents in {backend.collection!r} ({backend.where})",
+          ["id", "file", "pages", "tags", "ingested"],
+          [[d.id, d.file_name, str(d.pages), ", ".join(d.tags), d.ingested_at.strftime("%Y-%m-%d %H:%M")]
+           for d in docs])
 
 
 @documents_app.command("delete")
@@ -190,7 +199,7 @@ def documents_delete(
     """Delete a document: its points and its page images."""
     with _backend(collection) as backend, _failures():
         doc = backend.delete(ref)
-    out.print(f"deleted {doc.id} ({_safe(doc.file_name)})")
+    out.print(f"deleted {doc.id} ({safe(doc.file_name)})")
 
 
 # ---- search and answers ---------------------------------------------------------------------------
@@ -208,20 +217,23 @@ def search(
     with _backend(collection, announce=True) as backend, _failures():
         result = backend.search(query, k, filters)
     if as_json:
-        out.print_json(json.dumps({"channels": result.channels, "skipped": result.skipped,
-                                   "hits": [h.model_dump(mode="json") for h in result.hits]}))
+        _json({"channels": result.channels, "skipped": result.skipped,
+               "hits": [h.model_dump(mode="json") for h in result.hits]})
         return
-    skipped = "; ".join(f"{c} skipped: {why}" for c, why in result.skipped.items())
-    err.print(f"channels: {', '.join(result.channels) or 'none'}" + (f" ({skipped})" if skipped else ""),
-              highlight=False)
+    from ..retrieve.snippets import matched_words
+
+    if _state["verbose"]:
+        skipped = "; ".join(f"{c} skipped: {why}" for c, why in result.skipped.items())
+        _say(f"channels: {', '.join(result.channels) or 'none'}" + (f" ({skipped})" if skipped else ""))
     if not result.hits:
         out.print("no results (do the filters match?)")
     for rank, h in enumerate(result.hits, 1):
-        snippet = " ".join(h.text.split())[:200]
-        out.print(f"[bold]{rank}. {_safe(h.file_name)}[/bold] page {h.page}  score {h.score:.4f}  "
-                  f"({', '.join(h.channels)})")
-        out.print(f"   {_safe(snippet)}", highlight=False)
-        out.print(f"   [dim]{_safe(h.image_path)}[/dim]", highlight=False)
+        found = "found by " + " and ".join(h.channels)
+        out.print(f"[bold]{rank}. {safe(h.file_name)}[/bold], page {h.page}  [dim]({found})[/dim]", highlight=False)
+        text = plain(h.text)
+        out.print("   " + (marked(text, matched_words(text, query)) if out.is_terminal else safe(text)),
+                  highlight=False)
+        out.print(f"   [dim]{safe(h.image_path)}[/dim]", highlight=False)
 
 
 @app.command()
@@ -240,7 +252,7 @@ def ask(
     with _backend(collection, announce=True) as backend, _failures():
         if not _state["server"]:
             kind, why = backend.models.answerer_choice(answerer)
-            err.print(f"answerer: {kind} ({_safe(why)})", highlight=False)
+            err.print(f"answerer: {kind} ({safe(why)})", highlight=False)
         found, final = None, None
         for event in backend.ask_stream(question, k, filters, answerer):
             if isinstance(event, SearchResult):
@@ -248,22 +260,25 @@ def ask(
             elif isinstance(event, Answer):
                 final = event
             elif not as_json:
-                sys.stdout.write(_plain(event))
+                sys.stdout.write(plain(event))
                 sys.stdout.flush()
     if as_json:
-        out.print_json(json.dumps({"answer": final.model_dump(mode="json", exclude={"pages"}),
-                                   "channels": found.channels if found else [],
-                                   "pages": [h.model_dump(mode="json") for h in final.pages]}))
+        _json({"answer": final.model_dump(mode="json", exclude={"pages"}), "channels": found.channels if found else [],
+               "pages": [h.model_dump(mode="json") for h in final.pages]})
         return
     sys.stdout.write("\n")
     if final.dropped_citations:
-        err.print(f"dropped citations to pages not given: {_safe(', '.join(final.dropped_citations))}", highlight=False)
+        err.print(f"dropped citations to pages not given: {safe(', '.join(final.dropped_citations))}", highlight=False)
     if final.citations:
         out.print("[bold]citations[/bold]")
     for c in final.citations:
         box = "box " + ", ".join(f"{v:.0f}" for v in c.box) + " pt" if c.box else "whole page"
-        out.print(f"[{c.marker}] {_plain(c.file_name)}, page {c.page} ({box})", highlight=False, markup=False)
-        out.print(f"    {_safe(c.image_path or '')}", highlight=False, soft_wrap=True)
+        out.print(f"[{c.marker}] {plain(c.file_name)}, page {c.page} ({box})", highlight=False, markup=False)
+        out.print(f"    {safe(c.image_path or '')}", highlight=False)
+    for claim in final.unsupported:
+        lacking = ", ".join(claim.missing) or "its words"
+        err.print(f"[yellow]not supported by the page it cites:[/yellow] {safe(claim.text)} "
+                  f"[dim](the page does not hold {safe(lacking)})[/dim]", highlight=False)
 
 
 @app.command("eval")
@@ -272,44 +287,119 @@ def eval_command(
     docs: Annotated[str | None, typer.Option("--docs", help="ingest this folder first")] = None,
     fmt: Annotated[str, typer.Option("--format", help="auto, financebench, mmlongbench or jsonl")] = "auto",
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="only the first N questions")] = None,
+    channels: Annotated[str | None, typer.Option("--channels", help="only these channels, comma-separated "
+                                                 "(visual, figure, text, bm25); fused over them")] = None,
+    by: Annotated[list[str] | None, typer.Option("--by", help="break the figures down by this label of the "
+                                                 "questions (repeatable; e.g. evidence_type, question_type)")] = None,
+    failures: Annotated[int, typer.Option("--failures", min=0, help="show the N questions the fused ranking did "
+                                          "worst on, with their gold pages and the top pages found")] = 0,
     collection: Collection = None,
-    out_file: Annotated[str | None, typer.Option("--out", help="also write the report here as JSON")] = None,
+    out_file: Annotated[str | None, typer.Option("--out", help="also write the report here as JSON, with every "
+                                                 "question's rankings")] = None,
     answers: Annotated[bool, typer.Option("--answers", help="also answer each question and check the citations "
                                           "against the gold pages")] = False,
 ) -> None:
-    """Recall@1/5/10, nDCG@5, MRR and latency per channel and fused, on a question set; with --answers,
-    how often the answerer's citations point at a gold page."""
+    """Recall@1/5/10 (the share of gold pages found), hit@5 (a gold page found), nDCG@5, MRR and latency, per
+    channel and fused, on a question set; with --answers, how often the answerer's citations are gold."""
     from dataclasses import asdict
     from pathlib import Path
 
     from ..retrieve import read_questions
+    from ..retrieve.evaluate import failures as worst
 
     try:
         asked = read_questions(Path(questions), fmt)[:limit]
     except (OSError, ValueError, KeyError) as e:
         _fail(f"{questions}: cannot read the questions ({e})")
+    chosen = [c.strip() for c in channels.split(",") if c.strip()] if channels else None
+    labels = by if by is not None else [name for name in ("evidence_type", "question_type")
+                                        if any(q.label(name) for q in asked)]
     with _backend(collection, announce=True) as backend, _failures():
         if docs:
             for o in backend.ingest([docs]):
                 if o.status == "failed":
-                    err.print(f"not ingested: {_safe(o.path)}: {_safe(o.reason)}", highlight=False)
-        report = backend.evaluate(asked)
-        answered = backend.evaluate_answers(asked) if answers else None
-    table = Table(title=f"{report.questions} questions")
-    for column in ("channel", "R@1", "R@5", "R@10", "nDCG@5", "MRR", "p50 ms", "p95 ms"):
-        table.add_column(column, justify="right")
-    for channel, r in report.channels.items():
-        table.add_row(channel, *(f"{r.recall[k]:.3f}" for k in (1, 5, 10)), f"{r.ndcg5:.3f}", f"{r.mrr:.3f}",
-                      f"{r.latency_ms_p50:.0f}", f"{r.latency_ms_p95:.0f}")
-    out.print(table)
+                    err.print(f"not ingested: {safe(o.path)}: {safe(o.reason)}", highlight=False)
+        report = backend.evaluate(asked, channels=chosen, by=labels)
+        answered = None
+        if answers:
+            from pathlib import Path as _Path
+
+            from ..retrieve.evaluate import unanswerable
+
+            companies = sorted({q.label("company") for q in asked if q.label("company")} |
+                               {_Path(d.file_name).stem.split("_")[0] for d in backend.documents()})
+            answered = backend.evaluate_answers(asked, impossible=unanswerable(asked, companies))
+
+    def rows(channels: dict) -> list[list[str]]:
+        return [[channel, *(f"{r.recall[k]:.3f}" for k in (1, 5, 10)), f"{r.hits[5]:.3f}", f"{r.ndcg5:.3f}",
+                 f"{r.mrr:.3f}", f"{r.latency_ms_p50:.0f}", f"{r.latency_ms_p95:.0f}"]
+                for channel, r in channels.items()]
+
+    columns = ["channel", "R@1", "R@5", "R@10", "hit@5", "nDCG@5", "MRR", "p50 ms", "p95 ms"]
+    right = dict.fromkeys(columns[1:], "right")
+    table(f"{report.questions} questions", columns, rows(report.channels), justify=right)
+    for label, values in report.by_label.items():
+        for value, channels_of in values.items():
+            n = sum(1 for q in asked if q.label(label) == value)
+            table(f"{label} = {value} ({n} questions)", columns, rows(channels_of), justify=right)
+    for row in worst(report, failures) if failures else []:
+        out.print(f"\n[bold]{safe(row['id'])}[/bold] {safe(row['question'])}", highlight=False)
+        out.print("   gold: " + ", ".join(f"{safe(f)} p{p}" for f, p in row["gold"]), highlight=False)
+        for rank, hit in enumerate(row["top"], 1):
+            mark = "gold" if hit["gold"] else "    "
+            out.print(f"   {rank}. {mark} {safe(hit['file'])} p{hit['page']}: {safe(hit['text'][:160])}",
+                      highlight=False)
     if answered is not None:
         out.print(f"answers: a gold page among those read {answered.gold_in_pages:.3f}; first citation on a gold "
                   f"page {answered.first_citation_gold:.3f}; any citation on a gold page "
-                  f"{answered.any_citation_gold:.3f}; p50 {answered.latency_ms_p50:.0f} ms, "
-                  f"p95 {answered.latency_ms_p95:.0f} ms", highlight=False)
+                  f"{answered.any_citation_gold:.3f}; answered (not abstained) {answered.answered:.3f}; "
+                  f"p50 {answered.latency_ms_p50:.0f} ms, p95 {answered.latency_ms_p95:.0f} ms", highlight=False)
+        if answered.unanswerable:
+            out.print(f"unanswerable counterparts ({answered.unanswerable}: company swapped or years moved a "
+                      f"century back): abstained {answered.abstained_unanswerable:.3f}", highlight=False)
     if out_file:
         data = asdict(report) | ({"answers": asdict(answered)} if answered is not None else {})
         Path(out_file).write_text(json.dumps(data, indent=2) + "\n")
+
+
+@app.command()
+def info(as_json: AsJson = False) -> None:
+    """What is here: the version, the data folder, each collection (documents, pages, the encoders that built
+    it, the channels a search runs), the profile and the answerer and why, and whether a server holds them."""
+    from importlib.metadata import version
+
+    from .local_server import running
+
+    settings = _settings()
+    server = _state["server"] or running(settings)
+    folder = settings.data_dir / "collections"
+    with _failures():
+        if server:
+            from .client import ServerClient
+
+            with ServerClient(server, os.environ.get("PAGESIGHT_SERVER_API_KEY")) as client:
+                names = client._call("GET", "/v1/collections").json()  # noqa: SLF001
+        else:
+            made = folder.iterdir() if folder.is_dir() else []
+            names = sorted(p.name for p in made if (p / "collection.json").is_file())
+        infos = []
+        for name in names or [settings.collection]:
+            with _backend(name) as backend:
+                infos.append(backend.info())
+    about = {"version": version("pagesight"), "data_dir": str(settings.data_dir), "server": server,
+             "store": settings.qdrant_url or "embedded (Qdrant Edge)", "collections": [i.__dict__ for i in infos]}
+    if as_json:
+        _json(about)
+        return
+    first = infos[0]
+    lines = [f"pagesight {about['version']}", f"data folder: {settings.data_dir}", f"store: {about['store']}",
+             f"server: {server or 'none running on this data folder'}",
+             f"profile: {first.profile} ({first.profile_why})", f"answerer: {first.answerer} ({first.answerer_why})"]
+    for line in lines:
+        out.print(line, markup=False, highlight=False)
+    table("collections", ["collection", "documents", "pages", "channels", "encoders"],
+          [[i.name, str(i.documents) if i.exists else "(not created)", str(i.pages) if i.exists else "",
+            ", ".join(i.channels), "; ".join(f"{k}: {v}" for k, v in i.encoders.items())] for i in infos])
 
 
 # ---- the server and the collection's indexes ------------------------------------------------------
@@ -322,12 +412,19 @@ def serve(
     """The REST API and the chat web page (http://HOST:PORT/, OpenAPI docs at /docs)."""
     import uvicorn
 
+    from .local_server import announce
+
     settings = _settings()
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_keys:
         err.print("warning: listening beyond this machine without PAGESIGHT_API_KEYS: anyone who can reach "
                   f"{host}:{port} can read and change the documents", highlight=False)
-    uvicorn.run("pagesight.api.app:create_app", factory=True, host=host, port=port, log_level="info",
-                timeout_graceful_shutdown=10)
+    local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    # uvicorn stops gracefully on SIGTERM, then raises the signal again under the handler it found:
+    # make that an exit, so that the note below is taken down rather than the process killed past it
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with announce(settings, f"http://{local}:{port}"):  # commands on this data folder then come here
+        uvicorn.run("pagesight.api.app:create_app", factory=True, host=host, port=port, log_level="info",
+                    timeout_graceful_shutdown=10)
 
 
 @index_app.command("optimize")
@@ -379,9 +476,9 @@ def index_migrate(
               f"{report.verified_sample} sampled and compared", highlight=False)
     if not report.ok:
         for problem in report.mismatches:
-            err.print(f"[red]mismatch:[/red] {_safe(problem)}", highlight=False)
+            err.print(f"[red]mismatch:[/red] {safe(problem)}", highlight=False)
         raise typer.Exit(1)
-    out.print(f"verified. To use it: PAGESIGHT_QDRANT_URL={_safe(to)} (collection {name!r})", highlight=False)
+    out.print(f"verified. To use it: PAGESIGHT_QDRANT_URL={safe(to)} (collection {name!r})", highlight=False)
 
 
 # ---- models and the sample ------------------------------------------------------------------------
@@ -395,17 +492,13 @@ def models_list(as_json: AsJson = False) -> None:
     rows = [(profile, s) for profile in ("full", "lite", "tiny") for s in model_status(profile, settings)]
     chosen, why = resolve_profile(settings)
     if as_json:
-        out.print_json(json.dumps({"auto": chosen, "why": why, "models": [
-            {"profile": p, **s.__dict__} for p, s in rows]}))
+        _json({"auto": chosen, "why": why, "models": [{"profile": p, **s.__dict__} for p, s in rows]})
         return
-    table = Table(title="models")
-    for column in ("profile", "role", "model", "on disk", "size", "where"):
-        table.add_column(column, overflow="fold")
-    for profile, s in rows:
-        table.add_row(profile, s.role, _safe(s.model), "yes" if s.on_disk else "[red]no[/red]",
-                      f"{s.bytes / 2**20:,.0f} MB" if s.bytes else "", _safe(s.where))
-    out.print(table)
-    out.print(f"profile 'auto' takes {chosen}: {_safe(why)}", highlight=False)
+    table("models", ["profile", "role", "model", "on disk", "size", "where"],
+          [[profile, s.role, s.model, "yes" if s.on_disk else "no",
+            f"{s.bytes / 2**20:,.0f} MB" if s.bytes else (f"about {s.download_mb:,} MB to download" if s.download_mb
+                                                          else ""), s.where] for profile, s in rows])
+    out.print(f"profile 'auto' takes {chosen}: {safe(why)}", highlight=False)
 
 
 @models_app.command("pull")
@@ -428,7 +521,7 @@ def models_build_tiny() -> None:
     from ..index.tiny import build_tiny_models
 
     for name, folder in build_tiny_models(_settings().model_dir() / "tiny").items():
-        out.print(f"{name}: {_safe(folder)}")
+        out.print(f"{name}: {safe(folder)}")
 
 
 @app.command()
@@ -439,7 +532,7 @@ def sample(path: Annotated[str, typer.Argument(help="where to write the sample P
     from .sample import SAMPLE_QUESTION, write_sample_pdf
 
     written = write_sample_pdf(Path(path))
-    out.print(f"wrote {_safe(written)}; try: pagesight ingest {_safe(written)} && "
+    out.print(f"wrote {safe(written)}; try: pagesight ingest {safe(written)} && "
               f"pagesight search {SAMPLE_QUESTION!r}")
 
 
@@ -454,7 +547,7 @@ def _undecodable(args: list[str]) -> str | None:
 
 def main() -> None:
     if (problem := _undecodable(sys.argv[1:])) is not None:
-        err.print(f"[red]error:[/red] {_safe(problem)}", highlight=False)
+        err.print(f"[red]error:[/red] {safe(problem)}", highlight=False)
         sys.exit(2)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Before numpy or torch load: on a small machine extra BLAS threads only fight each other.

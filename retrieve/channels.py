@@ -17,7 +17,7 @@ from ..core.types import Hit, Region
 from ..index.layout import IMAGE_VECTOR, SPARSE_VECTOR, TEXT_VECTOR
 from ..index.store import Scored, SearchFilter, Store
 
-__all__ = ["CHANNELS", "Channel", "best_per_page"]
+__all__ = ["CHANNELS", "Channel", "available", "best_per_page"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,22 @@ CHANNELS: dict[str, Channel] = {c.name: c for c in (
 )}
 
 
+def available(encoders: set[str], schema, profile: str, only=None) -> tuple[list[str], dict[str, str]]:
+    """The channels that can run, in the table's order (of `only`, when given), and why each other cannot:
+    `encoders` are the kinds the profile has (text, sparse, image, page), `schema` what built the collection."""
+    runnable, skipped = [], {}
+    for name, channel in CHANNELS.items():
+        if only is not None and name not in only:
+            continue
+        if channel.encoder not in encoders:
+            skipped[name] = f"the {profile} profile has no encoder for it"
+        elif schema is None or getattr(schema, channel.encoder) is None:
+            skipped[name] = "the collection was built without it"
+        else:
+            runnable.append(name)
+    return runnable, skipped
+
+
 def best_per_page(found: list[Scored], channel: str, limit: int, store: Store) -> list[Hit]:
     """One hit per page, from its best-scoring point (a region when a passage or figure won), best first."""
     best: dict[tuple[str, int], Scored] = {}
@@ -65,7 +81,7 @@ def best_per_page(found: list[Scored], channel: str, limit: int, store: Store) -
             continue
         region = payload.get("region")
         hits.append(Hit(doc_id=doc_id, file_name=doc.file_name, page=page, score=score, channels=[channel],
-                        text=payload.get("text", "")[:500], image_path=str(store.image_path(payload["image"])),
+                        text=payload.get("text", ""), image_path=str(store.image_path(payload["image"])),
                         region=Region(**region) if region else None))
         if len(hits) == limit:
             break

@@ -29,8 +29,9 @@ from ..core.settings import Settings
 from ..core.types import Filters, Hit, SearchResult, find_document
 from ..index.profiles import Encoders
 from ..index.store import CollectionSchema, SearchFilter, Store
-from .channels import CHANNELS, best_per_page
+from .channels import CHANNELS, available, best_per_page
 from .fusion import rrf
+from .snippets import snippet
 
 __all__ = ["Retriever"]
 
@@ -64,6 +65,8 @@ class Retriever:
             hits = per_channel[runnable[0]][:k]
         else:
             hits = fuse(per_channel, self.settings.fusion_weights, self.settings.rrf_k)[:k]
+        # Each hit shows the stretch of what matched that holds the query's words, not a page's first line.
+        hits = [h.model_copy(update={"text": snippet(h.text, query)}) for h in hits]
         return SearchResult(hits=hits, channels=runnable, skipped=skipped)
 
     def channels(self, only: Sequence[str] | None = None) -> tuple[list[str], dict[str, str]]:
@@ -72,16 +75,8 @@ class Retriever:
         if unknown:
             raise ValueError(f"unknown channel {sorted(unknown)[0]!r}: choose from {', '.join(CHANNELS)}")
         schema = self.store.schema or CollectionSchema()
-        runnable, skipped = [], {}
-        for name, channel in CHANNELS.items():
-            if only is not None and name not in only:
-                continue
-            if getattr(self.encoders, channel.encoder) is None:
-                skipped[name] = f"the {self.encoders.profile} profile has no encoder for it"
-            elif getattr(schema, channel.encoder) is None:
-                skipped[name] = "the collection was built without it"
-            else:
-                runnable.append(name)
+        have = {kind for kind in ("text", "sparse", "image", "page") if getattr(self.encoders, kind) is not None}
+        runnable, skipped = available(have, schema, self.encoders.profile, only)
         # Queries must be encoded by the encoders that built the collection.
         used = {CHANNELS[name].encoder for name in runnable}
         schema.check(CollectionSchema(**{kind: getattr(self.encoders, kind).spec for kind in used}), self.store.name)

@@ -173,7 +173,7 @@ def test_models_pull_fails_fast_and_clearly_without_a_network(data_dir, monkeypa
 
 def test_models_build_tiny_then_ingest_with_the_tiny_profile(data_dir, monkeypatch, tmp_path):
     assert invoke("models", "build-tiny").exit_code == 0
-    assert (data_dir / "models" / "tiny" / "colqwen2" / "config.json").is_file()
+    assert (get_settings().model_dir() / "tiny" / "colqwen2" / "config.json").is_file()
     monkeypatch.setenv("PAGESIGHT_PROFILE", "tiny")
     monkeypatch.setenv("PAGESIGHT_MAX_VISUAL_TOKENS", "128")
     get_settings.cache_clear()
