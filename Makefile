@@ -5,8 +5,9 @@ VENV    ?= .venv
 PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 APT_PKGS := tesseract-ocr tesseract-ocr-eng
-# The browser test drives Debian's Chromium through Playwright (never `playwright install`).
-TEST_APT_PKGS := chromium
+# The browser test drives Debian's Chromium through Playwright (never `playwright install`); the
+# database tests start a real PostgreSQL server from Debian's package.
+TEST_APT_PKGS := chromium postgresql
 DEMO    ?= pagesight-demo
 # One thread each: on a small machine, BLAS and torch threads only fight each other.
 export OPENBLAS_NUM_THREADS ?= 1
@@ -25,8 +26,8 @@ system-deps:
 	fi
 
 test-deps:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-		echo "installing $(TEST_APT_PKGS) (the browser test of the chat page)"; \
+	@if ! command -v chromium >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
+		echo "installing $(TEST_APT_PKGS) (the chat page's browser test, the PostgreSQL tests)"; \
 		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(TEST_APT_PKGS); \
 	fi

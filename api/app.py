@@ -29,8 +29,8 @@ from fastapi.staticfiles import StaticFiles
 
 from ..core.errors import Ambiguous, NotFound, PageSightError
 from ..core.settings import Settings, get_settings
-from .gate import RequestGate, problem
-from .routes import documents, openai, search
+from .gate import RequestGate, api_keys, problem
+from .routes import conversations, documents, openai, search
 from .schemas import Problem
 from .service import Service
 
@@ -55,10 +55,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="PageSight", version="1", lifespan=lifespan, redirect_slashes=False,
                   description="Ask your PDFs and images: ingestion, search, grounded answers with citations.")
     app.state.service = service
-    keys = [k.strip() for k in (settings.api_keys or "").split(",") if k.strip()]
+    keys = api_keys(settings.api_keys)
 
     errors = {code: {"model": Problem} for code in (400, 401, 404, 409, 413, 422)}
-    for router in (documents.router, search.router, openai.router):
+    for router in (documents.router, search.router, conversations.router, openai.router):
         app.include_router(router, responses=errors)
 
     @app.exception_handler(PageSightError)
@@ -97,7 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from fastapi.middleware.cors import CORSMiddleware
 
         app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in settings.cors_origins.split(",")],
-                           allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"])
+                           allow_methods=["GET", "POST", "PATCH", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"])
     return RequestGate(app, keys=keys, upload_bytes=int(settings.max_upload_mb * 2**20), other_bytes=1 << 20,
                        upload_paths=(documents.UPLOAD_PATH,), public_docs=settings.public_docs)
 

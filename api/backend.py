@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.types import Answer, Document, FileOutcome, Filters, SearchResult
+from ..core.types import Answer, Document, FileOutcome, Filters, SearchResult, Turn
 from ..retrieve.evaluate import AnswerReport, EvalReport, Question, evaluate, evaluate_answers
 
 __all__ = ["Backend", "CollectionInfo"]
@@ -60,8 +60,10 @@ class Backend(ABC):
 
     @abstractmethod
     def ask_stream(self, question: str, k: int | None = None, filters: Filters | None = None,
-                   answerer: str | None = None) -> Iterator[SearchResult | str | Answer]:
-        """The pages found (a SearchResult), then the answer's text as it comes, then the Answer."""
+                   answerer: str | None = None, history: Sequence[Turn] = ()) -> Iterator[SearchResult | str | Answer]:
+        """The pages found (a SearchResult), then the answer's text as it comes, then the Answer. With a
+        `history` (the conversation so far), the question is a follow-up: it is rewritten into a standalone
+        question first (SearchResult.question), and may carry the previous answer's documents as its scope."""
 
     @abstractmethod
     def info(self) -> CollectionInfo: ...
@@ -70,9 +72,9 @@ class Backend(ABC):
     def close(self) -> None: ...
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
-            answerer: str | None = None) -> Answer:
+            answerer: str | None = None, history: Sequence[Turn] = ()) -> Answer:
         """The answer, with its citations and the pages it read."""
-        *_, final = self.ask_stream(question, k, filters, answerer)
+        *_, final = self.ask_stream(question, k, filters, answerer, history)
         return final
 
     def evaluate(self, questions: Sequence[Question], *, channels: Sequence[str] | None = None,

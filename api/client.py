@@ -14,7 +14,7 @@ from urllib.parse import quote
 import httpx
 
 from ..core.errors import Ambiguous, NotFound, PageSightError
-from ..core.types import Answer, Citation, Document, FileOutcome, Filters, Hit, SearchResult, validate_tags
+from ..core.types import Answer, Citation, Document, FileOutcome, Filters, Hit, SearchResult, Turn, validate_tags
 from ..ingest.files import find_files
 from .backend import Backend, CollectionInfo
 
@@ -100,10 +100,12 @@ class ServerClient(Backend):
         return SearchResult([self._hit(h) for h in found["hits"]], found["channels"], found["skipped"])
 
     def ask_stream(self, question: str, k: int | None = None, filters: Filters | None = None,
-                   answerer: str | None = None) -> Iterator[SearchResult | str | Answer]:
+                   answerer: str | None = None, history: Sequence[Turn] = ()) -> Iterator[SearchResult | str | Answer]:
         if answerer is not None:
             raise PageSightError("the answerer is the server's setting (PAGESIGHT_ANSWERER where it runs)")
         body = self._body("question", question, k, filters) | {"stream": True}
+        if history:
+            body["history"] = [{"question": t.question, "documents": list(t.documents)} for t in history]
         try:
             with self.http.stream("POST", "/v1/answer", json=body) as response:
                 if response.status_code != 200:
@@ -122,7 +124,8 @@ class ServerClient(Backend):
                 data = json.loads(line[5:])
                 if event == "pages":
                     pages = [self._hit(h) for h in data["pages"]]
-                    yield SearchResult(pages, data.get("channels", []), data.get("skipped", {}))
+                    yield SearchResult(pages, data.get("channels", []), data.get("skipped", {}),
+                                       data.get("question"), data.get("rewritten_by"))
                 elif event == "delta":
                     yield data["text"]
                 elif event == "citations":

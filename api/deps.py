@@ -7,11 +7,13 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
+from .conversations import owner_of
+from .gate import api_keys
 from .pagesight import PageSight
 from .schemas import COLLECTION
 from .service import Service
 
-__all__ = ["CollectionParam", "ServiceDep", "SightDep"]
+__all__ = ["CollectionParam", "OwnerDep", "ServiceDep", "SightDep"]
 
 CollectionParam = Annotated[str | None, Query(pattern=COLLECTION, description="collection (default: the server's)")]
 
@@ -28,3 +30,15 @@ def get_sight(service: ServiceDep, collection: CollectionParam = None) -> PageSi
 
 
 SightDep = Annotated[PageSight, Depends(get_sight)]
+
+
+def get_owner(request: Request, service: ServiceDep) -> str:
+    """Whom the request acts for: the API key it carries (checked already by the gate), hashed; with no
+    keys configured, everyone is one user ("")."""
+    if not api_keys(service.settings.api_keys):
+        return ""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    return owner_of(key.strip()) if scheme.lower() == "bearer" and key.strip() else ""
+
+
+OwnerDep = Annotated[str, Depends(get_owner)]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hmac
 import json
 
-__all__ = ["RequestGate", "keys_match", "problem"]
+__all__ = ["RequestGate", "api_keys", "keys_match", "problem"]
 
 OPEN_PATHS = ("/health", "/")
 OPEN_PREFIXES = ("/static/",)
@@ -29,6 +29,11 @@ def problem(status: int, detail: str) -> dict:
     kind = {401: "authentication_error", 404: "not_found_error", 413: "request_too_large"}.get(
         status, "invalid_request_error")
     return {"detail": detail, "error": {"message": detail, "type": kind, "code": status}}
+
+
+def api_keys(configured: str | None) -> list[str]:
+    """The keys of PAGESIGHT_API_KEYS (comma-separated; blanks ignored). None configured: no key asked."""
+    return [k.strip() for k in (configured or "").split(",") if k.strip()]
 
 
 def keys_match(given: str, keys: list[str]) -> bool:

@@ -32,11 +32,12 @@ from ..core.types import (
     Filters,
     Page,
     SearchResult,
+    Turn,
     find_document,
     validate_collection_name,
     validate_tags,
 )
-from ..generate import ANSWERERS, Answerer, Evidence, load_answerer
+from ..generate import ANSWERERS, Answerer, Evidence, Resolved, load_answerer
 from ..index import CollectionSchema, Encoders, Indexer, Store, TextEncoder, load_encoders, open_store, resolve_profile
 from ..index.profiles import load_text_encoder, profile_models, snapshot, text_runtime
 from ..ingest import ExtractionPool, find_files
@@ -45,9 +46,17 @@ from ..retrieve.channels import available
 from .backend import Backend, CollectionInfo
 from .pipeline import FileSpec, Pipeline
 
-__all__ = ["Models", "PageSight"]
+__all__ = ["Models", "PageSight", "scoped"]
 
 log = logging.getLogger(__name__)
+
+
+def scoped(filters: Filters | None, documents: Sequence[str] | None) -> Filters | None:
+    """The filters a follow-up is searched with: the documents carried from the conversation, unless the
+    question is already limited to documents of its own."""
+    if not documents or (filters is not None and filters.documents):
+        return filters
+    return replace(filters or Filters(), documents=tuple(documents))
 
 
 class Models:
@@ -254,12 +263,21 @@ class PageSight(Backend):
             return self.retriever().search(query, k, filters, channels)
 
     def ask_stream(self, question: str, k: int | None = None, filters: Filters | None = None,
-                   answerer: str | None = None) -> Iterator[SearchResult | str | Answer]:
+                   answerer: str | None = None, history: Sequence[Turn] = ()) -> Iterator[SearchResult | str | Answer]:
         k = k or self.settings.answer_pages
         model = self.models.answerer(answerer)
-        result = self.search(question, k, filters)
+        resolved = self.resolve(question, history, answerer)
+        result = self.search(resolved.question, k, scoped(filters, resolved.documents))
+        result.question, result.rewritten_by = resolved.question, resolved.rewritten_by
         yield result
-        yield from model.stream(question, self.evidence(result))
+        yield from model.stream(resolved.question, self.evidence(result))
+
+    def resolve(self, question: str, history: Sequence[Turn] = (), answerer: str | None = None) -> Resolved:
+        """A follow-up as the standalone question it will be searched as, rewritten by the answerer's
+        model when it has one, by rule otherwise (generate/followup.py)."""
+        if not history:
+            return Resolved(question)
+        return self.models.answerer(answerer).rewrite(question, history)
 
     def evidence(self, result: SearchResult) -> list[Evidence]:
         """The pages found, numbered [1].. as the answerer will cite them, each with its whole page."""

@@ -4,6 +4,7 @@ page ranges, tags); what a response carries of the server is URLs and display na
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
@@ -19,6 +20,7 @@ from ..core.types import (
     Document,
     Filters,
     Hit,
+    Turn,
     parse_pages,
 )
 
@@ -29,6 +31,13 @@ __all__ = [
     "COLLECTION",
     "ChatMessage",
     "ChatRequest",
+    "ConversationDetail",
+    "ConversationIn",
+    "ConversationOut",
+    "ConversationPatch",
+    "MessageOut",
+    "MessageRequest",
+    "MessageResponse",
     "RequestBody",
     "Text",
     "CitationOut",
@@ -136,10 +145,22 @@ class SearchResponse(BaseModel):
     skipped: dict[str, str]
 
 
+class TurnIn(RequestBody):
+    model_config = ConfigDict(extra="forbid")
+
+    question: Text = Field(min_length=1, max_length=2000, description="an earlier question, as it was searched")
+    documents: list[Ref] = Field(default_factory=list, max_length=20, description="the documents its answer cited")
+
+
 class AnswerRequest(FiltersIn):
     question: Text = Field(min_length=1, max_length=2000)
     k: int | None = Field(default=None, ge=1, le=20, description="pages the answerer reads")
     stream: StrictBool = False
+    history: list[TurnIn] = Field(default_factory=list, max_length=20, description="the conversation so far, oldest "
+                                  "first: the question is then a follow-up, rewritten into a standalone question")
+
+    def turns(self) -> list[Turn]:
+        return [Turn(t.question, tuple(t.documents)) for t in self.history]
 
 
 class CitationOut(BaseModel):
@@ -177,6 +198,8 @@ class AnswerOut(BaseModel):
 class AnswerResponse(BaseModel):
     answer: AnswerOut
     pages: list[HitOut]
+    question: str | None = Field(default=None, description="the follow-up as it was searched, when rewritten")
+    rewritten_by: str | None = None
 
 
 class DocumentOut(BaseModel):
@@ -261,3 +284,87 @@ class JobOut(BaseModel):
 
 class Problem(BaseModel):
     detail: str | list[dict] = Field(description="what went wrong; for invalid fields, one entry per field")
+
+
+# ---- conversations --------------------------------------------------------------------------------
+
+Title = Annotated[Text, Field(max_length=200)]
+
+
+class ConversationIn(RequestBody):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title = ""
+    collection: str | None = Field(default=None, pattern=COLLECTION)
+    documents: list[Ref] | None = Field(default=None, max_length=100, description="the scope: documents (ids, id "
+                                        "prefixes or file names) every question of the conversation is limited to")
+    tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS, description="the scope: documents with any "
+                                   "of these tags")
+
+
+class ConversationPatch(RequestBody):
+    """Only the fields sent change; null clears a scope."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    documents: list[Ref] | None = Field(default=None, max_length=100)
+    tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
+
+
+class MessageRequest(RequestBody):
+    model_config = ConfigDict(extra="forbid")
+
+    question: Text = Field(min_length=1, max_length=2000)
+    k: int | None = Field(default=None, ge=1, le=20, description="pages the answerer reads")
+    stream: StrictBool = False
+
+
+class MessageOut(BaseModel):
+    id: int
+    position: int
+    question: str
+    standalone: str | None = Field(description="the follow-up as it was searched, when it was rewritten")
+    rewritten_by: str | None = Field(description="rules or model")
+    answer: str
+    citations: list[dict]
+    pages: list[dict]
+    claims: list[dict]
+    answerer: str
+    abstained: bool
+    error: str | None
+    timings: dict[str, float] = Field(description="milliseconds: search (with the rewrite), answer, total")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, message) -> MessageOut:
+        return cls(**{name: getattr(message, name) for name in cls.model_fields})
+
+
+class ConversationOut(BaseModel):
+    id: str
+    title: str
+    collection: str | None
+    documents: list[str] | None
+    tags: list[str] | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, conversation) -> ConversationOut:
+        return cls(**{name: getattr(conversation, name) for name in cls.model_fields})
+
+
+class ConversationDetail(ConversationOut):
+    messages: list[MessageOut]
+
+    @classmethod
+    def of(cls, conversation) -> ConversationDetail:
+        return cls(**ConversationOut.of(conversation).model_dump(),
+                   messages=[MessageOut.of(m) for m in conversation.messages])
+
+
+class MessageResponse(BaseModel):
+    message: MessageOut
+    answer: AnswerOut
+    pages: list[HitOut]

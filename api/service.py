@@ -18,6 +18,7 @@ from typing import Literal
 
 from ..core.settings import Settings
 from ..core.types import validate_collection_name
+from .conversations import ConversationStore
 from .pagesight import Models, PageSight
 from .pipeline import FileSpec
 
@@ -70,6 +71,15 @@ class Service:
         # Jobs live in memory: uploads left by a previous process (stopped mid-job) belong to nobody.
         shutil.rmtree(self.uploads, ignore_errors=True)
         self._worker.start()
+        self._conversations: ConversationStore | None = None
+
+    @property
+    def conversations(self) -> ConversationStore:
+        """The app database's conversations, opened (and migrated) on first use."""
+        with self._lock:
+            if self._conversations is None:
+                self._conversations = ConversationStore(self.settings.database())
+            return self._conversations
 
     def sight(self, collection: str | None = None) -> PageSight:
         """The collection's PageSight, opened once and shared by every request."""
@@ -99,6 +109,9 @@ class Service:
             for sight in self._collections.values():
                 sight.close()
             self._collections.clear()
+            if self._conversations is not None:
+                self._conversations.close()
+                self._conversations = None
 
     # ---- ingestion jobs ------------------------------------------------------------------------
 

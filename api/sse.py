@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 from ..core.errors import PageSightError
 from ..core.types import Answer, SearchResult
-from .schemas import AnswerOut, HitOut
+from .conversations import Message
+from .schemas import AnswerOut, HitOut, MessageOut
 
 __all__ = ["answer_events", "chat_events", "event"]
 
@@ -17,13 +18,17 @@ def event(name: str, data: dict) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
 
 
-def answer_events(events: Iterator[SearchResult | str | Answer], collection: str | None) -> Iterator[bytes]:
-    """`pages` (the hits read), `delta`... (text), `citations` (the answer), `done`; `error` on failure."""
+def answer_events(events: Iterator[SearchResult | str | Answer | Message], collection: str | None) -> Iterator[bytes]:
+    """`pages` (the hits read, and the question searched when a follow-up was rewritten), `delta`... (text),
+    `citations` (the answer), in a conversation `message` (as stored), `done`; `error` on failure."""
     try:
         for item in events:
             if isinstance(item, SearchResult):
                 yield event("pages", {"pages": [HitOut.of(h, collection).model_dump(mode="json") for h in item.hits],
-                                      "channels": item.channels, "skipped": item.skipped})
+                                      "channels": item.channels, "skipped": item.skipped,
+                                      "question": item.question, "rewritten_by": item.rewritten_by})
+            elif isinstance(item, Message):
+                yield event("message", MessageOut.of(item).model_dump(mode="json"))
             elif isinstance(item, Answer):
                 out = AnswerOut.of(item, collection).model_dump(mode="json")
                 yield event("citations", {"answer": {k: v for k, v in out.items() if k != "citations"},

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: default_data_dir(), description="one folder per user by default "
                            "(~/.local/share/pagesight on Linux), whatever the working directory")
     collection: str = "default"
+    # The app's own state (conversations, jobs): SQLite in the data folder, or a PostgreSQL URL
+    # (postgresql://user:password@host/db).
+    database_url: str | None = Field(default=None, description="default: sqlite:///<data_dir>/pagesight.db")
     # A Qdrant server or cluster instead of the embedded store.
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
@@ -129,6 +132,14 @@ class Settings(BaseSettings):
 
     def collection_dir(self, collection: str | None = None) -> Path:
         return self.data_dir / "collections" / (collection or self.collection)
+
+    def database(self) -> str:
+        """The database URL, with the driver PageSight installs (psycopg 3) for a plain postgresql:// URL."""
+        url = self.database_url or f"sqlite:///{self.data_dir / 'pagesight.db'}"
+        for plain in ("postgresql://", "postgres://"):
+            if url.startswith(plain):
+                return "postgresql+psycopg://" + url[len(plain):]
+        return url
 
 
 def default_data_dir() -> Path:

@@ -31,6 +31,7 @@ __all__ = [
     "MAX_TAGS",
     "MAX_TAG_LENGTH",
     "Page",
+    "Turn",
     "PAGE_RANGE",
     "PageRange",
     "Region",
@@ -217,6 +218,19 @@ class SearchResult:
     hits: list[Hit]
     channels: list[str]  # the channels that ran
     skipped: dict[str, str] = field(default_factory=dict)  # channel -> why it did not run
+    # A follow-up is searched as a standalone question: that question, and how it was rewritten
+    # ("rules" or "model"); None when the question was searched as asked.
+    question: str | None = None
+    rewritten_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """An earlier exchange of a conversation, as a follow-up is resolved against it: the question as it
+    was searched (standalone), and the documents its answer cited."""
+
+    question: str
+    documents: tuple[str, ...] = ()
 
 
 @dataclass

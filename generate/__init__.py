@@ -7,10 +7,11 @@ from __future__ import annotations
 from ..core.errors import GenerationError
 from ..core.settings import Settings
 from .answerer import NO_PAGES, Answerer, VLMAnswerer
+from .followup import Resolved
 from .prompt import SYSTEM_PROMPT, Evidence, build_prompt
 
-__all__ = ["ANSWERERS", "NO_PAGES", "SYSTEM_PROMPT", "Answerer", "Evidence", "VLMAnswerer", "build_prompt",
-           "load_answerer"]
+__all__ = ["ANSWERERS", "NO_PAGES", "SYSTEM_PROMPT", "Answerer", "Evidence", "Resolved", "VLMAnswerer",
+           "build_prompt", "load_answerer"]
 
 ANSWERERS = ("local", "remote", "extractive")
 

@@ -10,17 +10,28 @@ answer's claims are then checked against the pages they cite."""
 
 from __future__ import annotations
 
+import logging
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from ..core.types import Answer
+from ..core.errors import GenerationError
+from ..core.types import Answer, Turn
 from .citations import CitationStream, cite
-from .prompt import Evidence, Prompt, build_prompt
+from .followup import Resolved, resolve, rewrite_prompt_text, usable_rewrite
+from .prompt import Evidence, Part, Prompt, build_prompt
 from .support import check_claims, missing_terms
 
 __all__ = ["Answerer", "NO_PAGES", "VLMAnswerer", "not_in_these_documents"]
 
+log = logging.getLogger(__name__)
+
+REWRITE_PROMPT = (
+    "You rewrite the last question of a conversation about documents into one standalone question that "
+    "can be searched on its own: put back the company, product, period or other subject it refers to "
+    "from the earlier questions, and keep everything else as asked. Reply with the question only, on one "
+    "line, without answering it."
+)
 NO_PAGES = "No indexed page matches the question, so there is nothing to answer from."
 
 
@@ -33,6 +44,10 @@ def not_in_these_documents(missing: list[str]) -> str:
 class Answerer(ABC):
     name: str = "answerer"
     extractive: bool = False
+
+    def rewrite(self, question: str, history: Sequence[Turn]) -> Resolved:
+        """A follow-up as a standalone question, from the conversation before it (followup.py's rules)."""
+        return resolve(question, history)
 
     def answer(self, question: str, evidence: list[Evidence]) -> Answer:
         *_, final = self.stream(question, evidence)
@@ -71,12 +86,28 @@ class VLMAnswerer(Answerer):
                      dropped_citations=checked.dropped, pages=[e.hit for e in evidence], claims=claims,
                      abstained=_declines(checked.text) and not any(c.markers for c in claims))
 
+    def rewrite(self, question: str, history: Sequence[Turn]) -> Resolved:
+        """The model rewrites a follow-up into a standalone question; the rules do when it gives nothing
+        usable. The scope carried is the rules' (the previous answer's documents, when no new subject)."""
+        by_rules = resolve(question, history)
+        if not history:
+            return by_rules
+        prompt = Prompt(REWRITE_PROMPT, [Part("text", rewrite_prompt_text(question, history))])
+        try:
+            text = usable_rewrite("".join(self._generate(prompt)), question)
+        except GenerationError as e:
+            log.warning("the follow-up was rewritten by rule: the model failed (%s)", e)
+            return by_rules
+        if text is None:
+            return by_rules
+        return Resolved(text, "model" if text != question.strip() else None, by_rules.documents)
+
+    @abstractmethod
+    def _generate(self, prompt: Prompt) -> Iterator[str]:
+        """Text deltas for a prompt."""
+
 
 def _declines(text: str) -> bool:
     """Whether a generated answer says the pages do not answer (as the system prompt asks it to)."""
     return bool(re.search(r"\b(?:do|does|did)\s+not\s+(?:contain|answer|mention|say|include|provide|state)|"
                           r"\bnot\s+in\s+(?:these|the)\s+(?:documents|pages)|\bno\s+information\b", text, re.I))
-
-    @abstractmethod
-    def _generate(self, prompt: Prompt) -> Iterator[str]:
-        """Text deltas for a prompt."""

@@ -151,12 +151,12 @@ class ExtractiveAnswerer(Answerer):
                          abstained=True)
             return
         lines, citations = [HEADER], []
-        yield HEADER + "\n"
+        yield HEADER
         for n, c in enumerate(chosen, start=1):
             quote = defuse(_bounded(strip_control(c.text)).replace('"', "'"))
             line = f'{n}. "{quote}" [{n}]'
             lines.append(line)
-            yield line + "\n"
+            yield "\n" + line  # the text streamed is the answer's text exactly
             hit = c.evidence.hit
             citations.append(Citation(marker=n, doc_id=hit.doc_id, file_name=hit.file_name, page=hit.page,
                                       box=c.box, quote=quote, image_path=hit.image_path, **c.evidence.page_size))

@@ -104,6 +104,17 @@ def simple_pdf(path: Path, lines: list[str], pages: int = 1) -> Path:
     return path
 
 
+def pages_pdf(path: Path, pages: list[list[str]]) -> Path:
+    """A PDF whose every page holds its own lines."""
+    doc = pymupdf.open()
+    for lines in pages:
+        page = doc.new_page(width=LETTER[0], height=LETTER[1])
+        for n, line in enumerate(lines):
+            page.insert_text((72, 72 + 20 * n), line, fontsize=12)
+    doc.save(path)
+    return path
+
+
 def encrypted_pdf(path: Path, password: str = "secret") -> Path:
     doc = pymupdf.open()
     page = doc.new_page()

@@ -1,5 +1,6 @@
 """OpenAI's chat-completions protocol, so OpenAI SDKs and chat front ends work unchanged: each
-collection is a "model"; the last user message is the question."""
+collection is a "model"; the last user message is the question, and the user messages before it are
+the conversation it follows up on (resolved as /v1/conversations resolves a follow-up)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from itertools import chain
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import StreamingResponse
 
-from ...core.types import COLLECTION_NAME, Answer
+from ...core.types import COLLECTION_NAME, Answer, Turn
+from ...generate.followup import resolve
+from ..conversations import HISTORY_TURNS
 from ..deps import ServiceDep
 from ..schemas import AnswerOut, ChatMessage, ChatRequest
 from ..sse import chat_events
@@ -34,13 +37,13 @@ def models(service: ServiceDep) -> dict:
 def chat(service: ServiceDep, body: ChatRequest):
     default = service.settings.collection
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
-    question = last_user_text(body.messages)
+    *earlier, question = user_texts(body.messages) or [""]
     if not question:  # a valid request with nothing to answer: say so, as an assistant would
         return _reply(body.stream, completion_id, body.model or default, iter([NO_QUESTION, Answer(text=NO_QUESTION)]))
     collection = body.model if body.model and re.fullmatch(COLLECTION_NAME, body.model) else None
     if body.model and (collection is None or collection not in {*service.collections(), default}):
         raise HTTPException(404, f"no model {body.model!r}: GET /v1/models lists the collections")
-    events = service.sight(collection).ask_stream(question)
+    events = service.sight(collection).ask_stream(question, history=history_of(earlier))
     found = next(events)
     shown = collection if collection and collection != default else None
     return _reply(body.stream, completion_id, collection or default, chain([found], events), shown)
@@ -61,9 +64,10 @@ def _reply(stream: bool, completion_id: str, model: str, events: Iterator, colle
     }
 
 
-def last_user_text(messages: list[ChatMessage]) -> str:
-    """The question: the last user message's text ("" when there is none)."""
-    for message in reversed(messages):
+def user_texts(messages: list[ChatMessage]) -> list[str]:
+    """The text of each user message that has some, oldest first, each cut to a question's 2,000 characters."""
+    texts = []
+    for message in messages:
         if message.role != "user":
             continue
         if isinstance(message.content, str):
@@ -71,5 +75,14 @@ def last_user_text(messages: list[ChatMessage]) -> str:
         else:
             text = " ".join(str(p.get("text", "")) for p in message.content or [] if p.get("type") == "text")
         if text.strip():
-            return text.strip()[:2000]
-    return ""
+            texts.append(text.strip()[:2000])
+    return texts
+
+
+def history_of(questions: list[str]) -> list[Turn]:
+    """Earlier questions as a follow-up is resolved against them: each itself resolved by rule against
+    the ones before it ("and for 2013?" after a question about 2012 stands for that question in 2013)."""
+    turns: list[Turn] = []
+    for question in questions[-HISTORY_TURNS:]:
+        turns.append(Turn(resolve(question, turns).question))
+    return turns

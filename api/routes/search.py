@@ -43,14 +43,15 @@ def search(service: ServiceDep, body: SearchRequest) -> SearchResponse:
 
 @router.post("/v1/answer", responses=STREAMS)
 def answer(service: ServiceDep, body: AnswerRequest):
-    events = service.sight(body.collection).ask_stream(body.question, body.k, body.filters())
+    events = service.sight(body.collection).ask_stream(body.question, body.k, body.filters(), history=body.turns())
     found = next(events)  # the search runs now: its errors are this request's status, not a stream's event
     shown = _shown(service, body.collection)
     if body.stream:
         return StreamingResponse(answer_events(chain([found], events), shown), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     *_, final = events
-    return AnswerResponse(answer=AnswerOut.of(final, shown), pages=[HitOut.of(h, shown) for h in found.hits])
+    return AnswerResponse(answer=AnswerOut.of(final, shown), pages=[HitOut.of(h, shown) for h in found.hits],
+                          question=found.question, rewritten_by=found.rewritten_by)
 
 
 @router.get("/v1/collections", tags=["collections"])

@@ -160,9 +160,11 @@ def test_api_keys_guard_every_route_but_health(tmp_path, report):
               ("GET", "/v1/documents/" + "0" * 32 + "/pages/1/thumbnail"), ("GET", "/v1/jobs/x"),
               ("POST", "/v1/search"), ("POST", "/v1/answer"), ("POST", "/v1/chat/completions"),
               ("GET", "/v1/models"), ("POST", "/v1/documents"), ("GET", "/v1/collections"),
-              ("GET", "/v1/collections/default")]
+              ("GET", "/v1/collections/default"), ("POST", "/v1/conversations"), ("GET", "/v1/conversations"),
+              ("GET", "/v1/conversations/" + "0" * 32), ("PATCH", "/v1/conversations/" + "0" * 32),
+              ("DELETE", "/v1/conversations/" + "0" * 32), ("POST", "/v1/conversations/" + "0" * 32 + "/messages")]
     schema_routes = {(m.upper(), p.replace("{ref}", "0" * 32).replace("{n}", "1").replace("{job_id}", "x")
-                      .replace("{name}", "default"))
+                      .replace("{name}", "default").replace("{conversation_id}", "0" * 32))
                      for p, ops in app.openapi()["paths"].items() for m in ops if p != "/health"}
     assert schema_routes == set(routes)  # the list covers every route
     with TestClient(app) as client:
@@ -189,7 +191,7 @@ def test_cors_is_closed_unless_configured(tmp_path):
 
 @pytest.mark.parametrize(("path", "media", "holds"), [
     ("/", "text/html", "<title>PageSight</title>"),
-    ("/static/app.js", "javascript", "/v1/answer"),
+    ("/static/app.js", "javascript", "/v1/conversations"),
     ("/static/style.css", "text/css", "body"),
 ])
 def test_the_web_page_is_served(client, path, media, holds):

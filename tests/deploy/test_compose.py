@@ -41,7 +41,13 @@ def test_the_services_fit_together():
     assert {"pagesight-data:/data", "models:/models"} <= set(api["volumes"]) and "test" in api["healthcheck"]
     assert vllm["profiles"] == ["vllm"] and re.fullmatch(r"vllm/vllm-openai:v[\d.]+", vllm["image"])
     assert "PAGESIGHT_REMOTE_URL" in api["environment"]
-    assert set(spec["volumes"]) == {"qdrant-storage", "pagesight-data", "models"}
+    postgres = spec["services"]["postgres"]  # the conversations' database
+    assert re.fullmatch(r"postgres:\d+\.\d+(-\w+)?", postgres["image"]) and "test" in postgres["healthcheck"]
+    assert "postgres-data:/var/lib/postgresql/data" in postgres["volumes"]
+    assert api["depends_on"]["postgres"]["condition"] == "service_healthy"
+    database = api["environment"]["PAGESIGHT_DATABASE_URL"]
+    assert re.fullmatch(r"postgresql://pagesight:\S+@postgres:5432/pagesight", database)
+    assert set(spec["volumes"]) == {"qdrant-storage", "postgres-data", "pagesight-data", "models"}
 
 
 def test_the_image_runs_as_a_user_with_a_healthcheck_and_a_model_volume():

@@ -5,7 +5,9 @@ It behaves by the requested model name: "echo" streams a cited answer, "leaky" o
 point at pages it was not given, split over the stream's chunks; "faithful", "wrongnumber" and
 "foreign" prepared answers (a claim the cited page bears, one with a wrong figure, one citing a page
 never given); "flaky" answers 503 to the first
-request, "slow" waits 3 s before answering, "garbled" sends an event that is not JSON.
+request, "slow" waits 3 s before answering, "garbled" sends an event that is not JSON. Asked to rewrite
+a follow-up (the system prompt says "You rewrite"), it answers "Standalone question: <the follow-up>
+(rewritten)"; "babbler" answers a paragraph with a citation instead.
 Every request (headers and body) is appended to LOG_FILE as a JSON line.
 """
 
@@ -51,7 +53,13 @@ class Handler(BaseHTTPRequestHandler):
         if model == "garbled":
             self.wfile.write(b"data: {not json\n\n")
             return
-        for piece in LEAKY if model == "leaky" else PREPARED.get(model, ANSWER):
+        pieces = LEAKY if model == "leaky" else PREPARED.get(model, ANSWER)
+        system = body["messages"][0]["content"] if body.get("messages") else ""
+        if isinstance(system, str) and system.startswith("You rewrite"):
+            asked = body["messages"][1]["content"][0]["text"].rsplit("Follow-up: ", 1)[1]
+            pieces = (["The keeper counted 4217 ships [1]. " * 3] if model == "babbler"
+                      else ["Standalone question: ", asked.rstrip("?"), " (rewritten)?"])
+        for piece in pieces:
             chunk = {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": piece}}]}
             self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
             self.wfile.flush()

@@ -146,3 +146,21 @@ def test_every_answerer_says_when_the_pages_do_not_answer(server, library):
     answer = remote(url, "faithful").answer(question, pages)
     assert answer.abstained and answer.text.startswith("Not in these documents") and '"1931"' in answer.text
     assert answer.citations == [] and len(requests(server[1])) == log_before  # nothing was generated
+
+
+def test_the_model_rewrites_a_follow_up_and_the_rules_stand_in_when_it_cannot(server):
+    from pagesight.core.types import Turn
+
+    url, log = server
+    history = [Turn("What were the harbour dues at Port Marrow in 1820?", ("d1",))]
+    resolved = remote(url).rewrite("How many ships did they count?", history)
+    assert resolved.question == "How many ships did they count (rewritten)?" and resolved.rewritten_by == "model"
+    assert resolved.documents == ("d1",)  # the scope carried is the rules' (no new subject named)
+    sent = requests(log)[-1]["body"]
+    assert sent["messages"][0]["content"].startswith("You rewrite")
+    asked = sent["messages"][1]["content"][0]["text"]
+    assert "Earlier question 1: What were the harbour dues at Port Marrow in 1820?" in asked
+    for model in ("babbler", "garbled"):  # an answer instead of a question; a reply that is not JSON
+        resolved = remote(url, model, retries=0).rewrite("How many ships did they count?", history)
+        assert resolved.rewritten_by == "rules" and "Port Marrow" in resolved.question
+    assert remote(url).rewrite("What were the dues?", []).rewritten_by is None  # nothing to follow up on

@@ -1,0 +1,45 @@
+"""Follow-ups resolved by rule against the conversation: the subject carried, the period swapped, a new
+subject left alone, and the previous answer's documents carried only when the subject stays."""
+
+from pagesight.core.types import Turn
+from pagesight.generate.followup import refers_back, resolve, usable_rewrite
+
+APPLE = Turn("What was Apple's iPhone revenue in FY2019?", ("apple-2019",))
+DEFENSE = Turn("What were the total expenditures for U.S. national defense in the calendar year of 1940?")
+
+
+def test_an_elliptical_follow_up_swaps_the_period_or_the_subject():
+    assert resolve("And for 2018?", [APPLE]).question == "What was Apple's iPhone revenue in FY2018?"
+    assert resolve("And in 1941?", [DEFENSE]).question == (
+        "What were the total expenditures for U.S. national defense in the calendar year of 1941?")
+    other = resolve("What about Microsoft?", [APPLE])
+    assert other.question == "What was Microsoft's iPhone revenue in FY2019?" and other.documents is None
+
+
+def test_a_follow_up_that_leans_back_carries_the_subject_and_the_documents():
+    tablets = resolve("What about tablets?", [APPLE])
+    assert tablets.question == "What about tablets (Apple, 2019)?" and tablets.rewritten_by == "rules"
+    assert tablets.documents == ("apple-2019",)
+    assert resolve("What was its net income?", [APPLE]).question == "What was its net income (Apple, 2019)?"
+    receipts = resolve("What were the total receipts that year?", [DEFENSE])
+    assert receipts.question == "What were the total receipts that year (1940)?"
+    # another year: the previous answer's filing is not where that year is (no scope carried)
+    assert resolve("What was the total debt in 2017?", [APPLE]).documents is None
+
+
+def test_a_question_that_stands_alone_is_left_as_asked():
+    boeing = resolve("What is Boeing's FY2020 revenue?", [APPLE])
+    assert boeing.question == "What is Boeing's FY2020 revenue?" and not boeing.rewritten and boeing.documents is None
+    assert resolve("What was Apple's revenue?", []).question == "What was Apple's revenue?"
+    plain = Turn("How are you today?")  # nothing to carry
+    assert resolve("And the ships?", [plain]).question == "And the ships?"
+    assert not refers_back("How many ships did the keeper of Port Ellis count in the summer of 1820?")
+    assert refers_back("And the ships?") and refers_back("How did that change?")
+
+
+def test_a_model_rewrite_is_used_only_when_it_is_a_question():
+    assert usable_rewrite('Standalone question: "What was Apple\'s iPad revenue in 2019?"', "tablets?") == (
+        "What was Apple's iPad revenue in 2019?")
+    assert usable_rewrite("", "tablets?") is None
+    assert usable_rewrite("Revenue was $21bn [1].", "tablets?") is None  # an answer, with a citation
+    assert usable_rewrite("x" * 700, "tablets?") is None
