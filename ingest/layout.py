@@ -168,14 +168,17 @@ def _split_columns(lines: list[Line]) -> list[list[Line]]:
     """A block whose lines stand in separate columns of prose (as OCR may give a two-column page) as one
     block per column; a table (its rows hold figures) stays whole."""
     columns: list[list[Line]] = []
+    spans: list[tuple[float, float]] = []  # each column's left and right edge, kept as lines join it
     for line in sorted(lines, key=lambda ln: ln.box[0]):
-        for column in columns:
-            c = union(ln.box for ln in column)
-            if min(line.box[2], c[2]) - max(line.box[0], c[0]) > 0.5 * min(line.box[2] - line.box[0], c[2] - c[0]):
-                column.append(line)
+        x0, x1 = line.box[0], line.box[2]
+        for i, (c0, c1) in enumerate(spans):
+            if min(x1, c1) - max(x0, c0) > 0.5 * min(x1 - x0, c1 - c0):
+                columns[i].append(line)
+                spans[i] = (min(c0, x0), max(c1, x1))
                 break
         else:
             columns.append([line])
+            spans.append((x0, x1))
     if len(columns) < 2 or any(row.values() for row in _rows(lines)):
         return [lines]
     return columns

@@ -47,6 +47,26 @@ def test_every_page_is_rendered_with_a_thumbnail(extracted):
             assert max(thumb.size) == 256
 
 
+def test_page_images_are_jpeg_by_default_or_exact_png(tmp_path, report):
+    """JPEG (fast) by default; PNG keeps the rendered pixels exactly, a grey page as one grey channel."""
+    import numpy as np
+    import pymupdf
+
+    jpeg = extract(report, "application/pdf", tmp_path / "jpeg", extract_options())
+    assert all(p.image.endswith(".jpg") for p in jpeg.pages)
+    png = extract(report, "application/pdf", tmp_path / "png", extract_options(page_image_format="png"))
+    with pymupdf.open(report) as doc:
+        for page, source in zip(png.pages, doc, strict=True):
+            rendered = source.get_pixmap(matrix=pymupdf.Matrix(2, 2), alpha=False)
+            truth = np.frombuffer(rendered.samples, np.uint8).reshape(rendered.height, rendered.width, 3)
+            with Image.open(tmp_path / "png" / page.image) as img:
+                assert np.array_equal(np.asarray(img.convert("RGB")), truth), page.number
+                assert img.mode == ("L" if (truth.max(axis=2) == truth.min(axis=2)).all() else "RGB")
+            with Image.open(tmp_path / "jpeg" / page.image.replace(".png", ".jpg")) as img:
+                close = np.abs(np.asarray(img.convert("RGB"), np.int16) - truth).mean()
+                assert close < 3, (page.number, close)  # quality 90: a few levels on average
+
+
 def test_text_layer_with_block_boxes(extracted):
     page = extracted[0].pages[0]
     assert page.text_source == "layer"

@@ -36,7 +36,7 @@ def test_ocr_spread_over_the_workers_reads_what_a_serial_read_reads(scan, tmp_pa
     assert "counted 57 ships" in result.pages[4].text
     assert len(pids - {None}) == 2  # both workers took part
     assert progress[0] == (0, 12) and progress[-1] == (12, 12)
-    assert sorted(f.name for f in (tmp_path / "pooled").glob("p*.png")) == [f"p{n:04d}.png" for n in range(1, 13)]
+    assert sorted(f.name for f in (tmp_path / "pooled").glob("p????.jpg")) == [f"p{n:04d}.jpg" for n in range(1, 13)]
 
 
 def test_a_long_scan_is_never_stopped_for_its_length_and_a_stalled_page_is_named(scan, tmp_path):
