@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     # The app's own state (conversations, jobs): SQLite in the data folder, or a PostgreSQL URL
     # (postgresql://user:password@host/db).
     database_url: str | None = Field(default=None, description="default: sqlite:///<data_dir>/pagesight.db")
+    job_retention_h: float = Field(default=24.0, ge=0, description="finished upload jobs are kept this many hours")
     # A Qdrant server or cluster instead of the embedded store.
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
@@ -59,8 +60,9 @@ class Settings(BaseSettings):
     page_pool_rows: int = Field(default=32, ge=1, description="clusters: k-means centroids kept per page")
     page_pool_factor: int = Field(default=4, ge=1, description="token pooling: about n_tokens / factor vectors remain")
 
-    page_text_vectors: bool = Field(default=True, description="a text vector for each page's whole text as well "
-                                    "as for its passages (bench/textenc.py measures what it earns)")
+    page_text_vectors: bool = Field(default=False, description="a dense text vector for each page's whole text "
+                                    "as well as for its passages (bench/textenc.py: it earns nothing on either dev "
+                                    "set, and costs a quarter of the encoding)")
 
     # Retrieval: reciprocal rank fusion of the channels, weighted. BM25 ranks only the dense
     # channels' candidate pages, at a quarter weight (retrieve/retriever.py, and the FinanceBench
@@ -78,6 +80,8 @@ class Settings(BaseSettings):
     visual_candidates: int = Field(default=100, ge=1, description="pages the visual first pass hands to exact MaxSim")
     # Threads for torch and BLAS: on a small shared machine one thread is often fastest.
     torch_threads: int = 1
+    encode_workers: int = Field(default=0, ge=0, description="threads that encode an ingest's texts side by side "
+                                "(ONNX runtimes), each single-threaded; 0: one per core")
 
     # Answers: which answerer, how many pages it reads, and how large each page image may be.
     answerer: Literal["auto", "local", "remote", "extractive"] = Field(
@@ -107,6 +111,9 @@ class Settings(BaseSettings):
     # Rendering and extraction.
     render_dpi: int = 144
     min_render_dpi: int = 10
+    page_image_format: Literal["jpeg", "png"] = Field(
+        default="jpeg", description="page images as JPEG (quality 90; encoded 7x faster than PNG) or PNG (exact "
+        "pixels, 2-6x the encoding time)")
     thumbnail_px: int = 256
     ocr_languages: str = "eng"
     ocr_dpi: int = 200

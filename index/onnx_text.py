@@ -48,6 +48,16 @@ def _max_length(model: Path) -> int:
     return int(json.loads(config.read_text()).get("max_seq_length", 256)) if config.is_file() else 256
 
 
+def export_apart(model: Path, folder: Path) -> Path:
+    """`export` in a child process: torch and transformers (a gigabyte once imported) never load into
+    the process that then only runs ONNX Runtime."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
+        return child.submit(export, model, folder).result()
+
+
 def export(model: Path, folder: Path) -> Path:
     """Export a sentence-transformers folder to `folder` (model.onnx, model-int8.onnx, tokenizer.json,
     the settings), written in a scratch folder and moved into place whole."""
@@ -121,10 +131,14 @@ class OnnxTextEncoder(TextEncoder):
     One text a run by default: on the CPU that is the fastest (no padding at all; measured 20 ms a
     120-word passage in int8 against 30 in batches of 8), and int8's activation scales, computed per
     run, then depend on the text alone, so a passage gets the same vector however it is batched.
-    Larger batches are encoded longest first, so that little of each is padding."""
+    Larger batches are encoded longest first, so that little of each is padding.
+
+    Many texts (an ingest's) are spread over `workers` Python threads, each running the one session
+    (ONNX Runtime runs are thread-safe and release the GIL): single-threaded runs side by side keep
+    every core busy without an intra-op pool spinning against the extraction workers."""
 
     def __init__(self, model: Path, name: str, cache: Path, *, runtime: str = "onnx-int8", threads: int = 1,
-                 batch_size: int = 1):
+                 batch_size: int = 1, workers: int = 1):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -134,7 +148,7 @@ class OnnxTextEncoder(TextEncoder):
         folder = cache / f"{revision.replace(':', '-')}"
         if not (folder / RUNTIMES[runtime]).is_file():
             log.info("exporting %s to ONNX under %s (once)", name, folder)
-            export(model, folder)
+            export_apart(model, folder)
         meta = json.loads((folder / "pagesight.json").read_text())
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(meta["max_length"])
@@ -146,6 +160,7 @@ class OnnxTextEncoder(TextEncoder):
         self.session = ort.InferenceSession(str(folder / RUNTIMES[runtime]), options,
                                             providers=["CPUExecutionProvider"])
         self.batch_size = batch_size
+        self.workers = max(1, workers)
         dim = self.session.get_outputs()[0].shape[1]
         self.spec = EncoderSpec(name=name, revision=revision, dim=int(dim), runtime=runtime,
                                 artifact=_file_hash(folder / RUNTIMES[runtime]))
@@ -154,11 +169,21 @@ class OnnxTextEncoder(TextEncoder):
         out = np.zeros((len(texts), self.spec.dim), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # longest first: batches of like length
         size = batch_size or self.batch_size
-        for start in range(0, len(order), size):
-            chosen = order[start:start + size]
+        batches = [order[start:start + size] for start in range(0, len(order), size)]
+
+        def run(chosen: list[int]) -> None:
             encodings = self.tokenizer.encode_batch([texts[i] for i in chosen])
             feed = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
                     "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
                     "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
             out[chosen] = self.session.run(None, feed)[0]  # (batch, dim), normalised in the graph
+
+        if self.workers == 1 or len(batches) < 2 * self.workers:
+            for chosen in batches:
+                run(chosen)
+            return out
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="pagesight-encode") as pool:
+            list(pool.map(run, batches))  # each writes its own rows; map re-raises the first failure
         return out

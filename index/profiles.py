@@ -5,6 +5,7 @@ on disk, else lite)."""
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,7 +180,7 @@ def load_text_encoder(settings: Settings, runtime: str) -> TextEncoder:
             raise ModelUnavailable(f"text model {settings.text_model!r} is not on disk; fetch it once with "
                                    f"`hf download {settings.text_model}` or give a local path")
     return OnnxTextEncoder(folder, name, settings.model_dir() / "onnx", runtime=runtime,
-                           threads=settings.torch_threads)
+                           threads=settings.torch_threads, workers=settings.encode_workers or os.cpu_count() or 1)
 
 
 def load_encoders(settings: Settings, profile: str | None = None, *, text_runtime_name: str | None = None) -> Encoders:

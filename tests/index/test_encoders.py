@@ -54,6 +54,15 @@ def test_batched_equals_one_by_one_in_the_callers_order(runtime_encoder):
     assert np.allclose(batched, single, atol=1e-4)
 
 
+def test_texts_spread_over_threads_get_the_vectors_they_get_alone(tmp_path):
+    """An ingest's texts are encoded by several threads side by side: each row is still its own text's."""
+    texts = [f"Passage {i}: the harbour dues rose to {i} shillings in {1800 + i}." for i in range(40)] + SAMPLES
+    one = load_text_encoder(make_settings(tmp_path, encode_workers=1), "onnx-int8")
+    many = load_text_encoder(make_settings(tmp_path, encode_workers=3), "onnx-int8")
+    assert many.workers == 3
+    assert np.array_equal(many.encode(texts), one.encode(texts))
+
+
 def test_empty_input_gives_an_empty_matrix(runtime_encoder):
     assert runtime_encoder.encode([]).shape == (0, 384)
 
