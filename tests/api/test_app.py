@@ -33,7 +33,7 @@ def test_upload_progress_list_images_and_delete(client, report, tmp_path):
         doc_id, "report.pdf", 6, ["annual", "q3"])
     assert client.get(f"/v1/documents/{doc_id}").json()["file_name"] == "report.pdf"
     image = client.get(f"/v1/documents/{doc_id}/pages/1/image")
-    assert image.status_code == 200 and image.headers["content-type"] == "image/png" and image.content[:4] == b"\x89PNG"
+    assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg" and image.content[:2] == b"\xff\xd8"
     thumb = client.get(f"/v1/documents/{doc_id}/pages/6/thumbnail")
     assert thumb.status_code == 200 and thumb.content[:2] == b"\xff\xd8"
 
@@ -208,7 +208,7 @@ def test_nothing_is_written_outside_the_data_directory(client, api_settings, tmp
     assert after == before
     # what was written is where it belongs: the document's pages under its collection
     pages = Path(api_settings.data_dir) / "collections" / "default" / "pages" / doc_id
-    assert sorted(p.name for p in pages.glob("p*.png") if "-f" not in p.name) == [f"p{n:04d}.png" for n in range(1, 7)]
+    assert sorted(p.name for p in pages.glob("p????.jpg")) == [f"p{n:04d}.jpg" for n in range(1, 7)]
 
 
 def test_failure_reasons_never_show_the_servers_upload_paths(client, api_settings):

@@ -76,7 +76,7 @@ def test_documents_by_printed_prefix_or_file_name_everywhere(library):
 def test_piped_output_never_wraps_paths_or_ids(library, data_dir):
     found = invoke("search", "How many ships did the keeper count?", "-k", "2")
     lines = found.stdout.splitlines()
-    paths = [line.strip() for line in lines if line.strip().endswith(".png")]
+    paths = [line.strip() for line in lines if line.strip().endswith(".jpg")]
     assert paths and all(path.startswith(str(data_dir)) for path in paths)  # whole, on one line each
     listed = invoke("documents", "list").stdout.splitlines()
     assert any(library["report.pdf"] in line and "report.pdf" in line for line in listed)  # a row a line

@@ -18,7 +18,7 @@ def test_it_quotes_the_sentence_that_answers_with_its_page_and_box(library, text
     assert first.quote == FACT_TEXT and f'1. "{FACT_TEXT}" [1]' in answer.text
     x0, y0, x1, y1 = first.box  # the text box drawn at (72, 100)-(540, 200) on page 1
     assert 70 <= x0 and y0 >= 95 and x1 <= 545 and y1 <= 205
-    assert first.image_path and first.image_path.endswith(".png")
+    assert first.image_path and first.image_path.endswith(".jpg")
 
 
 def test_a_table_row_is_quoted_whole(library, text_encoder):
