@@ -429,9 +429,8 @@ def serve(
 
 @index_app.command("optimize")
 def index_optimize(collection: Collection = None) -> None:
-    """Build the embedded collection's indexes now. `pagesight ingest` does this when it ends; a
-    server does not (the embedded store holds the process while it works), so run this while the
-    server is stopped after large uploads. A Qdrant server optimises by itself."""
+    """Build the embedded collection's indexes now. `pagesight ingest` does this when it ends and
+    `pagesight serve` whenever its upload queue is idle; a Qdrant server optimises by itself."""
     if _settings().qdrant_url:
         out.print("the collection is on a Qdrant server, which optimises by itself", highlight=False)
         return

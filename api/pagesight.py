@@ -232,9 +232,18 @@ class PageSight(Backend):
         return self._pool.peak_rss_mb if self._pool else 0.0
 
     def optimize(self) -> None:
-        """Build the collection's indexes over what was ingested since the last time (see Indexer.optimize)."""
-        if self._indexer is not None:
-            self._indexer.optimize()
+        """Build the collection's indexes if points were written or deleted since they were last built
+        (the embedded store only builds them when asked: without it every search scans). A failure
+        loses nothing: the documents are in, searches stay exact, only slower. The embedded store
+        builds on a copy in a child process, so a server calls this while it answers (index/edge.py)."""
+        store = self.store
+        if not store.unoptimised:
+            return
+        try:
+            store.optimize()
+        except Exception as e:  # e.g. too little disk for the rebuilt segments
+            log.warning("collection %r was not optimised (%s); searches scan it until it is "
+                        "(pagesight index optimize)", self.collection, e)
 
     # ---- documents ------------------------------------------------------------------------------
 

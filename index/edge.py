@@ -1,11 +1,26 @@
 """The embedded backend: one Qdrant Edge shard per collection, in-process (Qdrant's own Rust engine).
-It translates the descriptions of layout.py into qdrant-edge calls and does nothing else."""
+It translates the descriptions of layout.py into qdrant-edge calls, and builds the shard's indexes
+apart from the process that serves it.
+
+Index builds. Qdrant Edge builds a shard's indexes only when asked, and holds the GIL while it does
+(a 3,000-page build stopped every other thread of the process for 19 s). So `optimize` builds them
+on a copy: it copies the flushed shard to `shard-<id>.building` (writes wait for it; searches go on
+over the old shard), builds the copy's indexes in a child process, renames it `shard-<id>`, loads it,
+then names it in collection.json (an atomic rename) and swaps it in under the lock, for the time of
+a pointer swap. The old shard is deleted after. A crash at any point leaves collection.json naming a
+whole shard, the old or the new one, with the same documents; whatever it does not name is a
+leftover, deleted when the collection is next opened.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import shutil
+import subprocess
+import sys
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -23,29 +38,41 @@ class EdgeStore(Store):
     def __init__(self, folder: Path, name: str):
         super().__init__(folder, name)
         self._shard = None
-        self._shard_dir = folder / "shard"
+        self._shard_dir = folder / "shard"  # until an index build names another in the manifest
         self._manifest = folder / "collection.json"
+        self._behind = folder / "indexes-behind"  # present while points were written since the last build
         self.schema = self._load_schema()
         if self.schema is not None:
-            self._shard = self._load()
+            self._shard = self._load(self._shard_dir)
+            self._remove_leftover_shards()
         self.recover()
 
     def _load_schema(self) -> CollectionSchema | None:
         if not self._manifest.exists():
             return None
-        return CollectionSchema.from_json(json.loads(self._manifest.read_text())["schema"])
+        manifest = json.loads(self._manifest.read_text())
+        self._shard_dir = self.folder / manifest.get("shard", "shard")
+        return CollectionSchema.from_json(manifest["schema"])
 
-    def _save_schema(self, schema: CollectionSchema) -> None:
+    def _save_schema(self, schema: CollectionSchema, shard_dir: Path | None = None) -> None:
         # By rename: a reader sees the old manifest or the new one, never half of one.
         tmp = self._manifest.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"name": self.name, "schema": schema.to_json()}, indent=2))
+        tmp.write_text(json.dumps({"name": self.name, "schema": schema.to_json(),
+                                   "shard": (shard_dir or self._shard_dir).name}, indent=2))
         os.replace(tmp, self._manifest)
 
-    def _load(self):
+    def _remove_leftover_shards(self) -> None:
+        """Shards collection.json does not name: a build cut off before or after its swap."""
+        for path in self.folder.glob("shard*"):
+            if path.is_dir() and path != self._shard_dir:
+                log.info("collection %r: removing %s, left by an index build that did not finish", self.name, path.name)
+                shutil.rmtree(path, ignore_errors=True)
+
+    def _load(self, folder: Path):
         from qdrant_edge import EdgeShard
 
         try:
-            return EdgeShard.load(str(self._shard_dir))
+            return EdgeShard.load(str(folder))
         except Exception as e:  # qdrant_edge raises a bare Exception with the engine's message
             if "WouldBlock" in str(e) or "lock" in str(e).lower():
                 raise StoreLocked(
@@ -130,10 +157,43 @@ class EdgeStore(Store):
             return 0
         return self._shard.count(CountRequest(exact=True, filter=_filter(condition) if condition else None))
 
+    def _changed(self) -> None:
+        self._behind.touch()
+
+    @property
+    def unoptimised(self) -> bool:
+        return self._behind.exists()
+
     def optimize(self) -> None:
-        if self._shard is not None:
+        """Build the indexes on a copy in a child process and swap it in (see the module's text):
+        searches go on meanwhile, writes wait. A failure leaves the collection as it was."""
+        with self.write_lock:
+            if self._shard is None:
+                return
             with self.lock:
-                self._shard.optimize()
+                self._shard.flush()
+            fresh = self.folder / f"shard-{uuid.uuid4().hex[:12]}"
+            building = fresh.with_name(fresh.name + ".building")
+            shard = None
+            try:
+                shutil.copytree(self._shard_dir, building)
+                _build_indexes_apart(building)
+                building.rename(fresh)
+                shard = self._load(fresh)
+                with self.lock:
+                    self._save_schema(self.schema, fresh)  # from here on, the new shard is the collection
+                    old, old_dir = self._shard, self._shard_dir
+                    self._shard, self._shard_dir = shard, fresh
+                    self._behind.unlink(missing_ok=True)
+            except BaseException:
+                if shard is not None and self._shard is not shard:
+                    shard.close()
+                shutil.rmtree(building, ignore_errors=True)
+                if self._shard_dir != fresh:
+                    shutil.rmtree(fresh, ignore_errors=True)
+                raise
+            old.close()
+            shutil.rmtree(old_dir, ignore_errors=True)
 
     def close(self) -> None:
         with self.lock:
@@ -141,6 +201,27 @@ class EdgeStore(Store):
                 self._shard.flush()
                 self._shard.close()
                 self._shard = None
+
+
+# The child imports qdrant-edge alone (not PageSight, not torch) and yields the cores to the server.
+_BUILD = """
+import os, sys
+from qdrant_edge import EdgeShard
+os.nice(10)
+shard = EdgeShard.load(sys.argv[1])
+shard.optimize()
+shard.flush()
+shard.close()
+"""
+
+
+def _build_indexes_apart(folder: Path) -> None:
+    """Build a shard's indexes in a child process: qdrant-edge holds the GIL of the process it runs in."""
+    done = subprocess.run([sys.executable, "-c", _BUILD, str(folder)], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, check=False)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        raise StoreError(f"building the indexes failed: {last}")
 
 
 def _record(r, vectors: bool) -> Record:

@@ -38,7 +38,6 @@ class Indexer:
         self.page_text = settings.page_text_vectors
         # Storage options apply when the collection is created; an existing one keeps its own.
         store.ensure_schema(replace(encoders.schema, page_storage=PageStorage.from_settings(settings)))
-        self._written = 0  # documents added since the store was last optimised
 
     def add(self, doc: Document, pages: list[Page], folder: Path, replaces: list[str] = ()) -> None:
         """Encode one document's pages (their images in `folder`, which becomes the document's page folder)
@@ -57,7 +56,6 @@ class Indexer:
         for (doc, pages, folder, replaces), found in zip(jobs, vectors, strict=True):
             try:
                 self.store.add_document(doc, pages, found, folder, replaces=list(replaces))
-                self._written += 1
                 errors.append(None)
             except Exception as e:  # this document is rolled back; the others go on
                 errors.append(e)
@@ -129,17 +127,3 @@ class Indexer:
             crops = [load(folder / figure.image) for _, folder, _, _, figure in batch]
             for (d, _, number, i, _), vector in zip(batch, image.encode_images(crops), strict=True):
                 out[d].figure_image[(number, i)] = vector
-
-    def optimize(self) -> None:
-        """Let the store build its indexes over what this indexer wrote (the embedded store only does
-        so when asked: without it every search scans). A failure loses nothing: the documents are in,
-        searches stay exact, only slower. The embedded store holds the GIL while it works, so a server
-        must not call this: its process would stop answering (see `pagesight index optimize`)."""
-        if not self._written:
-            return
-        self._written = 0
-        try:
-            self.store.optimize()
-        except Exception as e:  # e.g. too little disk for the rebuilt segments
-            log.warning("the collection was not optimised (%s); searches scan it until it is "
-                        "(pagesight index optimize)", e)

@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -190,7 +191,9 @@ class DocumentVectors:
 
 class Store(ABC):
     """One collection. Public methods are safe to call from several threads (one lock: the embedded
-    engine is not documented as safe for concurrent use, and each call takes milliseconds)."""
+    engine is not documented as safe for concurrent use, and each call takes milliseconds). Writers
+    also take `write_lock` first, which an index build holds for its whole length while searches go on
+    under `lock` alone."""
 
     # Pending points older than this are leftovers of a crash. The embedded store is owned by one
     # process, so any pending point it finds is one; on a shared server another process may be
@@ -203,12 +206,13 @@ class Store(ABC):
         self.images = PageImages(folder / "pages")
         self.schema: CollectionSchema | None = None
         self.lock = threading.RLock()
+        self.write_lock = threading.RLock()  # always taken before `lock`, never after
         self._documents: dict[str, Document] = {}  # by id; a document never changes once written
 
     # ---- the collection's life --------------------------------------------------------------
     def ensure_schema(self, wanted: CollectionSchema) -> None:
         """Create the collection for these encoders, or check that it was built with them."""
-        with self.lock:
+        with self._writing():
             if self.schema is None:
                 dense, sparse = vector_layout(wanted, on_disk=self._vectors_on_disk)
                 self._create(dense, sparse, wanted)
@@ -218,7 +222,7 @@ class Store(ABC):
 
     def recover(self) -> None:
         """Undo what a crash left half done: pending points, interrupted replacements, stray files."""
-        with self.lock:
+        with self._writing():
             cutoff = int(time.time()) - self.stale_after_s
             if self.schema is None:
                 self.images.clear_staging(older_than=cutoff)
@@ -237,6 +241,19 @@ class Store(ABC):
             self.images.remove_orphans(set(live), older_than=cutoff)
             self.images.clear_staging(older_than=cutoff)
 
+    @contextmanager
+    def _writing(self):
+        with self.write_lock, self.lock:
+            yield
+
+    def _changed(self) -> None:  # noqa: B027 (the embedded store notes that its indexes are behind)
+        """Points were written or deleted since the indexes were last built."""
+
+    @property
+    def unoptimised(self) -> bool:
+        """Whether points were written since the indexes were last built (a server builds its own: never)."""
+        return False
+
     def _upgrade_layout(self) -> None:
         """Layout 1 kept each document's metadata in its pages' payloads: give every document its point."""
         points = []
@@ -253,7 +270,7 @@ class Store(ABC):
                      replaces: list[str] = ()) -> None:
         """Index a document whole, then drop the versions it replaces. On failure nothing of it remains."""
         points = self._points(doc, pages, vectors, list(replaces))
-        with self.lock:
+        with self._writing():
             try:
                 self.images.publish(doc.id, staging)
                 self._upsert(points)
@@ -264,16 +281,18 @@ class Store(ABC):
                 self.images.remove(doc.id)
                 raise
             self._documents[doc.id] = doc
+            self._changed()
             for old in replaces:
                 self.delete_document(old)
 
     def delete_document(self, doc_id: str) -> bool:
-        with self.lock:
+        with self._writing():
             if self.get_document(doc_id) is None:
                 return False
             self._documents.pop(doc_id, None)
             self._delete(equals(doc_id=doc_id))
             self.images.remove(doc_id)
+            self._changed()
             return True
 
     def get_document(self, doc_id: str) -> Document | None:
@@ -378,8 +397,9 @@ class Store(ABC):
             return {r.id: r.vectors or {} for r in self._retrieve(ids, vectors=True)}
 
     def import_points(self, points: list[Point]) -> None:
-        with self.lock:
+        with self._writing():
             self._upsert(points)
+            self._changed()
 
     def count_state(self, state: str) -> int:
         if self.schema is None:
@@ -388,9 +408,10 @@ class Store(ABC):
             return self._count(equals(state=state))
 
     def set_all_state(self, old: str, new: str) -> None:
-        with self.lock:
+        with self._writing():
             self._set_payload(equals(state=old), {"state": new})
             self._documents.clear()
+            self._changed()
 
     def count(self) -> int:
         """All points, of every state: for tests and diagnostics."""
