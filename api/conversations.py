@@ -10,24 +10,19 @@ owner is not found, exactly as one that does not exist.
 from __future__ import annotations
 
 import hashlib
-import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, create_engine, event, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from ..core.errors import NotFound, PageSightError
+from ..core.errors import NotFound
 from ..core.types import Turn
+from .database import Base, Database, utc
 
-__all__ = ["Conversation", "ConversationStore", "Message", "owner_of", "upgrade"]
+__all__ = ["Conversation", "ConversationStore", "Message", "owner_of"]
 
-MIGRATIONS = Path(__file__).with_name("migrations")
 MAX_CONVERSATIONS = 1000  # listed at once, newest first
 HISTORY_TURNS = 4  # earlier exchanges a follow-up is resolved against
 
@@ -39,15 +34,6 @@ def owner_of(key: str | None) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _utc(moment: datetime) -> datetime:
-    """SQLite hands back the naive time it was given in UTC; PostgreSQL an aware one."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    pass
 
 
 class ConversationRow(Base):
@@ -106,7 +92,7 @@ class Message:
     @classmethod
     def of(cls, row: MessageRow) -> Message:
         return cls(id=row.id, position=row.position, question=row.question, answer=row.answer,
-                   answerer=row.answerer, created_at=_utc(row.created_at), standalone=row.standalone,
+                   answerer=row.answerer, created_at=utc(row.created_at), standalone=row.standalone,
                    rewritten_by=row.rewritten_by, citations=list(row.citations or []), pages=list(row.pages or []),
                    claims=list(row.claims or []), abstained=bool(row.abstained), error=row.error,
                    timings=dict(row.timings or {}))
@@ -125,7 +111,7 @@ class Conversation:
 
     @classmethod
     def of(cls, row: ConversationRow, with_messages: bool = False) -> Conversation:
-        return cls(id=row.id, title=row.title, created_at=_utc(row.created_at), updated_at=_utc(row.updated_at),
+        return cls(id=row.id, title=row.title, created_at=utc(row.created_at), updated_at=utc(row.updated_at),
                    collection=row.collection, documents=row.documents, tags=row.tags,
                    messages=[Message.of(m) for m in row.messages] if with_messages else [])
 
@@ -139,22 +125,12 @@ _UNSET = object()
 
 
 class ConversationStore:
-    """The conversations of every owner, in one database. Safe to share between threads."""
+    """The conversations of every owner, in the app database. Safe to share between threads."""
 
-    def __init__(self, url: str):
-        self.url = url
-        self.engine = _engine(url)
-        upgrade(self.engine)
-        self._lock = threading.Lock() if self.engine.dialect.name == "sqlite" else None
-
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        if self._lock is None:
-            with Session(self.engine, expire_on_commit=False) as session, session.begin():
-                yield session
-            return
-        with self._lock, Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session  # SQLite: one writer at a time, in this process too
+    def __init__(self, database: Database | str):
+        self.database = Database(database) if isinstance(database, str) else database
+        self._owned = isinstance(database, str)
+        self._session = self.database.session
 
     def _row(self, session: Session, owner: str, conversation_id: str) -> ConversationRow:
         row = session.get(ConversationRow, conversation_id) if len(conversation_id) <= 32 else None
@@ -220,43 +196,10 @@ class ConversationStore:
             return Message.of(stored)
 
     def close(self) -> None:
-        self.engine.dispose()
+        if self._owned:
+            self.database.close()
 
 
 def _title(question: str) -> str:
     words = " ".join(question.split())
     return words if len(words) <= 80 else words[:79].rsplit(" ", 1)[0] + "…"
-
-
-def _engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        path = url.split("///", 1)[1] if "///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(connection, _record) -> None:
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")  # ON DELETE CASCADE
-            cursor.execute("PRAGMA journal_mode=WAL")  # readers do not wait on the writer
-            cursor.close()
-
-        return engine
-    try:
-        return create_engine(url, pool_pre_ping=True)
-    except ModuleNotFoundError as e:
-        raise PageSightError(f"the database URL needs a driver that is not installed ({e.name}): PostgreSQL "
-                             "URLs use psycopg 3 (pip install 'psycopg[binary]')") from e
-
-
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database to `revision` with the project's Alembic migrations."""
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)

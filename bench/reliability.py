@@ -9,8 +9,12 @@
    is killed with SIGKILL at a random moment, --kills times. After each kill the collection is
    opened again: it must open, show no partial document, and hold every document reported as
    ingested, whole (all its pages).
-3. load: while a batch of PDFs is uploaded and ingested, --clients clients search and ask through
-   the API; errors, lost documents and latencies are counted.
+3. load: while a batch of PDFs is uploaded and ingested, and then while the server builds the
+   collection's indexes by itself (in a child process, index/edge.py), --clients clients search
+   and ask through the API; errors, lost documents and latencies are counted, for each phase.
+5. builds: a process ingests PDFs one by one and builds the indexes after each (as a server does
+   when its queue is idle); it is killed with SIGKILL at a random moment, --kills times. After each
+   kill the collection must open with one shard, no partial document and every reported one.
 4. attacks: the attack run's bad inputs, each sent to a server on 127.0.0.1 (API keys on, a 4 MB
    upload limit, a stub OpenAI-compatible VLM on 127.0.0.1 that cites pages it was not given); each
    row names the attack, what a safe answer is, what came, and whether it held. Bounded: the largest
@@ -57,6 +61,13 @@ with PageSight(settings=settings) as sight:
     for path in sys.argv[2:]:
         o = sight.ingest_file(Path(path))
         print(json.dumps({"path": path, "status": o.status, "doc_id": o.doc_id, "pages": o.pages}), flush=True)
+"""
+
+# The same, building the indexes after each file, and saying when a build starts and ends.
+INGEST_AND_BUILD = INGEST_ONE_BY_ONE + """
+        print(json.dumps({"building": True}), flush=True)
+        sight.store.optimize()
+        print(json.dumps({"built": True}), flush=True)
 """
 
 
@@ -141,17 +152,17 @@ def hostile_files(tmp: Path) -> dict:
             "peak_rss_server_mb": peak[0], "peak_rss_worker_mb": peak[1], "rows": rows}
 
 
-def kills(tmp: Path, runs: int, seed: int) -> dict:
+def kills(tmp: Path, runs: int, seed: int, script: str = INGEST_ONE_BY_ONE, name: str = "kill") -> dict:
     from pagesight.core.settings import Settings
     from pagesight.index import open_store
 
-    files = pdfs(tmp / "kill-in", 30)
-    data = tmp / "kill-data"
+    files = pdfs(tmp / f"{name}-in", 30)
+    data = tmp / f"{name}-data"
     rng = random.Random(seed)
     reported: dict[str, int] = {}  # doc id -> pages, as the killed process reported them
     results = []
     for run in range(runs):
-        process = subprocess.Popen([sys.executable, "-c", INGEST_ONE_BY_ONE, str(data), *map(str, files)],
+        process = subprocess.Popen([sys.executable, "-c", script, str(data), *map(str, files)],
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         lines: list[str] = []
         reader = threading.Thread(target=_read_lines, args=(process, lines), daemon=True)
@@ -162,26 +173,31 @@ def kills(tmp: Path, runs: int, seed: int) -> dict:
         process.send_signal(signal.SIGKILL)
         process.wait()
         reader.join(timeout=5)
-        for line in lines:
-            event = json.loads(line)
+        events = [json.loads(line) for line in lines]
+        for event in events:
             if event.get("status") in ("ingested", "replaced", "unchanged"):
                 reported[event["doc_id"]] = event["pages"]
+        in_build = bool(events) and "building" in events[-1]
         settings = Settings(_env_file=None, data_dir=data, profile="lite")
         try:
             with open_store(settings) as store:
                 docs = {d.id: d for d in store.documents()}
                 whole = all(len(store.pages(d.id)) == d.pages for d in docs.values())
                 pending = store.count_state("pending")
+                shards = sum(p.is_dir() for p in store.folder.glob("shard*"))
             opened, error = True, ""
         except Exception as e:  # the figure is whether it opens
-            opened, error, docs, whole, pending = False, f"{type(e).__name__}: {e}", {}, False, -1
+            opened, error, docs, whole, pending, shards = False, f"{type(e).__name__}: {e}", {}, False, -1, 0
         lost = [d for d in reported if d not in docs]
         results.append({"run": run, "reported_so_far": len(reported), "visible": len(docs), "opened": opened,
-                        "error": error, "all_whole": whole, "pending_after_open": pending, "lost": len(lost)})
+                        "error": error, "all_whole": whole, "pending_after_open": pending, "lost": len(lost),
+                        "killed_in_build": in_build, "shards_after_open": shards})
         if len(docs) == len(files):  # all in: start the next run on a fresh collection
             shutil.rmtree(data)
             reported.clear()
     return {"runs": runs, "opened": sum(r["opened"] for r in results),
+            "killed_in_build": sum(r["killed_in_build"] for r in results),
+            "leftover_shards": sum(max(r["shards_after_open"] - 1, 0) for r in results),
             "partial_documents_seen": sum(not r["all_whole"] for r in results),
             "reported_documents_lost": sum(r["lost"] for r in results), "rows": results}
 
@@ -194,6 +210,8 @@ def load(tmp: Path, clients: int) -> dict:
     files = pdfs(tmp / "load-in", 24)
     process, base = serve(tmp / "load")
     errors, latencies = [], {"search": [], "answer": []}
+    phases = {"search": [], "answer": []}  # "ingest" or "build", for each latency
+    phase = ["ingest"]
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -208,6 +226,7 @@ def load(tmp: Path, clients: int) -> dict:
                 response = http.post(f"/v1/{route}", json=body)
                 with lock:
                     latencies[route].append(time.perf_counter() - started)
+                    phases[route].append(phase[0])
                     if response.status_code != 200:
                         errors.append(f"{route} {response.status_code} {response.text[:200]}")
                 n += 1
@@ -228,6 +247,13 @@ def load(tmp: Path, clients: int) -> dict:
                 time.sleep(0.5)
             ingest_s = time.perf_counter() - started
             listed = {d["file_name"] for d in http.get("/v1/documents").json()}
+            # The server then builds the indexes by itself, answering meanwhile: until the marker goes.
+            phase[0] = "build"
+            started = time.perf_counter()
+            behind = tmp / "load" / "collections" / "default" / "indexes-behind"
+            while behind.exists() and time.perf_counter() - started < 600:
+                time.sleep(0.2)
+            build_s = time.perf_counter() - started
     finally:
         stop.set()
         for t in threads:
@@ -235,7 +261,13 @@ def load(tmp: Path, clients: int) -> dict:
         process.terminate()
         process.wait(timeout=60)
 
-    return {"clients": clients, "documents": len(files), "ingest_s": ingest_s,
+    def during(name):
+        return {r: [1000 * s for s, p in zip(v, phases[r], strict=True) if p == name] for r, v in latencies.items()}
+
+    build = during("build")
+    return {"clients": clients, "documents": len(files), "ingest_s": ingest_s, "build_s": build_s,
+            "build_requests": {r: len(v) for r, v in build.items()},
+            "build_p95_ms": {r: percentile(v, 95) if v else None for r, v in build.items()},
             "ingested": sum(f["status"] == "ingested" for f in job["files"]),
             "lost": len({f.name for f in files} - listed), "errors": len(errors), "error_samples": errors[:3],
             "requests": {r: len(v) for r, v in latencies.items()},
@@ -389,7 +421,8 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--skip", default="", help="comma-separated parts to skip: hostile, kills, load, attacks")
+    parser.add_argument("--skip", default="", help="comma-separated parts to skip: hostile, kills, load, attacks, "
+                        "builds")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "reliability.json")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -400,6 +433,7 @@ def main() -> None:
             "kills": None if "kills" in skip else kills(Path(tmp), args.kills, args.seed),
             "load": None if "load" in skip else load(Path(tmp), args.clients),
             "attacks": None if "attacks" in skip else attacks(Path(tmp)),
+            "builds": None if "builds" in skip else kills(Path(tmp), args.kills, args.seed, INGEST_AND_BUILD, "build"),
         }
     print(f"reliability ({machine})")
     if h := figures["hostile"]:
@@ -419,12 +453,18 @@ def main() -> None:
               f"searched and asked: {lo['requests']} requests, {lo['errors']} errors, {lo['lost']} documents lost; "
               f"p50/p95 ms search {lo['p50_ms']['search']:.0f}/{lo['p95_ms']['search']:.0f}, "
               f"answer {lo['p50_ms']['answer']:.0f}/{lo['p95_ms']['answer']:.0f}")
+        print(f"  then the server built the indexes in {lo['build_s']:.1f} s, answering {lo['build_requests']} "
+              f"requests meanwhile; p95 ms {lo['build_p95_ms']}")
     if a := figures["attacks"]:
         print(f"attacks through the API: {a['held']} of {a['attacks']} held; server alive after: "
               f"{a['server_alive_after']}; peak RSS server {a['peak_rss_server_mb']:.0f} MB")
         print(f"  {'attack':<56} {'safe answer':<22} {'came':<24} held")
         for r in a["rows"]:
             print(f"  {r['attack'][:56]:<56} {r['safe']:<22} {r['came'][:24]:<24} {'yes' if r['held'] else 'NO'}")
+    if b := figures["builds"]:
+        print(f"kill -9 during ingestion and index builds: {b['runs']} kills ({b['killed_in_build']} inside a build), "
+              f"store opened {b['opened']}/{b['runs']}, leftover shards {b['leftover_shards']}, partial documents "
+              f"seen {b['partial_documents_seen']}, reported documents lost {b['reported_documents_lost']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"machine": machine, "date": time.strftime("%Y-%m-%d"), **figures}, indent=2)
                         + "\n")

@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from ...core.errors import NotFound
 from ...core.text import display_name, strip_control
 from ...core.types import validate_tags
-from ..deps import ServiceDep, SightDep
+from ..deps import OwnerDep, ServiceDep, SightDep
 from ..schemas import COLLECTION, DocumentOut, JobOut, Tag
 
 router = APIRouter(tags=["documents"])
@@ -25,7 +25,7 @@ PageNumber = Annotated[int, PathParam(ge=1, le=100_000)]
 
 @router.post(UPLOAD_PATH, status_code=202, response_model=JobOut)
 async def upload(
-    service: ServiceDep, files: Annotated[list[UploadFile], File(description="PDFs and images")],
+    service: ServiceDep, owner: OwnerDep, files: Annotated[list[UploadFile], File(description="PDFs and images")],
     tags: Annotated[list[str] | None, Form(description="tags for every file, comma-separated or repeated")] = None,
     collection: Annotated[str | None, Form(pattern=COLLECTION)] = None,
     sources: Annotated[list[str] | None, Form(description=(
@@ -50,7 +50,7 @@ async def upload(
             while chunk := await upload_file.read(CHUNK):
                 out.write(chunk)
         saved.append((display_name(upload_file.filename), path, keys[i]))
-    return JobOut.of(service.submit(saved, tag_list, collection))
+    return JobOut.of(service.submit(saved, tag_list, collection, owner))
 
 
 def validate_sources(sources: list[str] | None, n_files: int) -> list[str | None]:
@@ -66,11 +66,9 @@ def validate_sources(sources: list[str] | None, n_files: int) -> list[str | None
 
 
 @router.get("/v1/jobs/{job_id}", response_model=JobOut)
-def job(service: ServiceDep, job_id: Annotated[str, PathParam(max_length=64)]) -> JobOut:
-    found = service.jobs.get(job_id)
-    if found is None:
-        raise HTTPException(404, "no such job")
-    return JobOut.of(found)
+def job(service: ServiceDep, owner: OwnerDep, job_id: Annotated[str, PathParam(max_length=64)]) -> JobOut:
+    """An upload's progress and each file's outcome; kept after a restart, for PAGESIGHT_JOB_RETENTION_H."""
+    return JobOut.of(service.job(owner, job_id))
 
 
 @router.get("/v1/documents")

@@ -110,7 +110,7 @@ def test_a_conversation_with_a_follow_up_survives_a_reload_and_pages_through(bro
     page.fill("#question", "How many ships did the keeper count there?")  # meaningless on its own
     page.press("#question", "Enter")
     second = page.locator("#messages > li").nth(1)
-    expect(second.locator(".answer")).to_contain_text("115 ships", timeout=60_000)
+    expect(second.locator(".answer")).to_contain_text("115 ships", timeout=120_000)
     expect(second.locator(".standalone")).to_contain_text("Port Marrow")
     expect(second.locator(".crops li").first).to_contain_text("port_marrow.pdf, page 2")
     crop = second.locator("[data-testid=crop]").first

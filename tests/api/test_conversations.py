@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect, text
 
 from pagesight.api.app import create_app
-from pagesight.api.conversations import ConversationStore, Message, owner_of, upgrade
+from pagesight.api.conversations import ConversationStore, Message, owner_of
+from pagesight.api.database import upgrade
 from pagesight.core.errors import NotFound
 from tests import docs
 from tests.api.conftest import KEY, upload
