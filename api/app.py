@@ -2,7 +2,8 @@
 
     uvicorn --factory pagesight.api.app:create_app     (or: pagesight serve)
 
-Routers per resource (routes/): documents and jobs, search and answers, OpenAI's chat protocol.
+Routers per resource (routes/): documents and jobs, search and answers, conversations, OpenAI's chat
+protocol; the Model Context Protocol at /mcp (mcp.py).
 Uploads are answered 202 with a job id and ingested in the background (service.py). Answers stream
 as server-sent events (sse.py).
 
@@ -30,6 +31,7 @@ from fastapi.staticfiles import StaticFiles
 from ..core.errors import Ambiguous, NotFound, PageSightError
 from ..core.settings import Settings, get_settings
 from .gate import RequestGate, api_keys, problem
+from .mcp import build_mcp, http_routes
 from .routes import conversations, documents, openai, search
 from .schemas import Problem
 from .service import Service
@@ -44,10 +46,14 @@ STATIC = Path(__file__).with_name("static")
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     service = Service(settings)
+    keys = api_keys(settings.api_keys)
+    assistant = build_mcp(service.sight, service.collections, settings.collection)
+    assistant_routes = http_routes(assistant, keys=bool(keys))  # before its session manager is asked for
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        yield
+        async with assistant.session_manager.run():
+            yield
         service.close()
 
     # No redirects between /x and /x/: a request means the route it names (DELETE /v1/documents/ is no
@@ -55,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="PageSight", version="1", lifespan=lifespan, redirect_slashes=False,
                   description="Ask your PDFs and images: ingestion, search, grounded answers with citations.")
     app.state.service = service
-    keys = api_keys(settings.api_keys)
+    app.router.routes.extend(assistant_routes)  # MCP at /mcp (mcp.py), behind the same gate
 
     errors = {code: {"model": Problem} for code in (400, 401, 404, 409, 413, 422)}
     for router in (documents.router, search.router, conversations.router, openai.router):

@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.types import Answer, Document, FileOutcome, Filters, SearchResult, Turn
+from ..core.types import Answer, Document, FileOutcome, Filters, Page, SearchResult, Turn
 from ..retrieve.evaluate import AnswerReport, EvalReport, Question, evaluate, evaluate_answers
 
-__all__ = ["Backend", "CollectionInfo"]
+__all__ = ["Backend", "CollectionInfo", "PageView"]
 
 
 @dataclass
@@ -31,6 +31,16 @@ class CollectionInfo:
     encoders: dict[str, str] = field(default_factory=dict)  # kind -> the encoder recorded with the collection
     answerer: str = ""
     answerer_why: str = ""
+
+
+@dataclass
+class PageView:
+    """A page with its document, and its image's bytes."""
+
+    document: Document
+    page: Page
+    image: bytes
+    media_type: str  # image/jpeg or image/png
 
 
 class Backend(ABC):
@@ -53,6 +63,10 @@ class Backend(ABC):
     @abstractmethod
     def delete(self, ref: str) -> Document:
         """Delete a document (named as for `document`): its points and page images. The deleted document."""
+
+    @abstractmethod
+    def page_view(self, ref: str, number: int) -> PageView:
+        """A page of a document (named as for `document`): its text, regions and image (NotFound past the end)."""
 
     @abstractmethod
     def search(self, query: str, k: int = 5, filters: Filters | None = None,

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from typing import Annotated
 
@@ -372,16 +373,8 @@ def info(as_json: AsJson = False) -> None:
 
     settings = _settings()
     server = _state["server"] or running(settings)
-    folder = settings.data_dir / "collections"
     with _failures():
-        if server:
-            from .client import ServerClient
-
-            with ServerClient(server, os.environ.get("PAGESIGHT_SERVER_API_KEY")) as client:
-                names = client._call("GET", "/v1/collections").json()  # noqa: SLF001
-        else:
-            made = folder.iterdir() if folder.is_dir() else []
-            names = sorted(p.name for p in made if (p / "collection.json").is_file())
+        names = _collection_names(settings, server)
         infos = []
         for name in names or [settings.collection]:
             with _backend(name) as backend:
@@ -400,6 +393,18 @@ def info(as_json: AsJson = False) -> None:
     table("collections", ["collection", "documents", "pages", "channels", "encoders"],
           [[i.name, str(i.documents) if i.exists else "(not created)", str(i.pages) if i.exists else "",
             ", ".join(i.channels), "; ".join(f"{k}: {v}" for k, v in i.encoders.items())] for i in infos])
+
+
+def _collection_names(settings, server: str | None) -> list[str]:
+    """The collections of the server, or of the data folder."""
+    if server:
+        from .client import ServerClient
+
+        with ServerClient(server, os.environ.get("PAGESIGHT_SERVER_API_KEY")) as client:
+            return client.collections()
+    folder = settings.data_dir / "collections"
+    made = folder.iterdir() if folder.is_dir() else []
+    return sorted(p.name for p in made if (p / "collection.json").is_file())
 
 
 # ---- the server and the collection's indexes ------------------------------------------------------
@@ -425,6 +430,34 @@ def serve(
     with announce(settings, f"http://{local}:{port}"):  # commands on this data folder then come here
         uvicorn.run("pagesight.api.app:create_app", factory=True, host=host, port=port, log_level="info",
                     timeout_graceful_shutdown=10)
+
+
+@app.command()
+def mcp(collection: Collection = None) -> None:
+    """A Model Context Protocol server on stdin/stdout, for assistants (Claude Desktop, IDEs): the tools
+    search, ask, list_documents and get_page over this data folder, or over the server running on it.
+    `pagesight serve` offers the same at /mcp over HTTP."""
+    from .local_server import running
+    from .mcp import build_mcp
+
+    settings = _settings()
+    opened: dict[str, object] = {}
+    lock = threading.Lock()
+
+    def backend(name: str):
+        with lock:  # tools run in threads; one backend per collection, models loaded once
+            if name not in opened:
+                first = next(iter(opened.values()), None)
+                opened[name] = first.sibling(name) if hasattr(first, "sibling") else _backend(name)
+            return opened[name]
+
+    server = build_mcp(backend, lambda: _collection_names(settings, _state["server"] or running(settings)),
+                       collection or settings.collection)
+    try:
+        server.run("stdio")
+    finally:
+        for each in opened.values():
+            each.close()
 
 
 @index_app.command("optimize")

@@ -14,9 +14,21 @@ from urllib.parse import quote
 import httpx
 
 from ..core.errors import Ambiguous, NotFound, PageSightError
-from ..core.types import Answer, Citation, Document, FileOutcome, Filters, Hit, SearchResult, Turn, validate_tags
+from ..core.types import (
+    Answer,
+    Citation,
+    Document,
+    FileOutcome,
+    Filters,
+    Hit,
+    Page,
+    Region,
+    SearchResult,
+    Turn,
+    validate_tags,
+)
 from ..ingest.files import find_files
-from .backend import Backend, CollectionInfo
+from .backend import Backend, CollectionInfo, PageView
 
 __all__ = ["ServerClient"]
 
@@ -87,6 +99,20 @@ class ServerClient(Backend):
         doc = self.document(ref)
         self._call("DELETE", f"/v1/documents/{doc.id}", params=self._params())
         return doc
+
+    def collections(self) -> list[str]:
+        """The collections the server has."""
+        return self._call("GET", "/v1/collections").json()
+
+    def page_view(self, ref: str, number: int) -> PageView:
+        doc = self.document(ref)
+        found = self._call("GET", f"/v1/documents/{doc.id}/pages/{number}", params=self._params()).json()
+        image = self._call("GET", f"/v1/documents/{doc.id}/pages/{number}/image", params=self._params())
+        page = Page(number=found["number"], width=found["width"], height=found["height"], image_width=0,
+                    image_height=0, image=found["image_url"], thumbnail=found["thumbnail_url"], text=found["text"],
+                    text_source=found["text_source"],
+                    regions=[Region(kind=r["kind"], box=tuple(r["box"]), text=r["text"]) for r in found["regions"]])
+        return PageView(doc, page, image.content, image.headers.get("content-type", "image/jpeg"))
 
     def _document(self, data: dict) -> Document:
         return Document(**data, source=f"{self.url} (collection {self.collection or 'default'})")

@@ -43,7 +43,7 @@ from ..index.profiles import load_text_encoder, profile_models, snapshot, text_r
 from ..ingest import ExtractionPool, find_files
 from ..retrieve import Retriever
 from ..retrieve.channels import available
-from .backend import Backend, CollectionInfo
+from .backend import Backend, CollectionInfo, PageView
 from .pipeline import FileSpec, Pipeline
 
 __all__ = ["Models", "PageSight", "scoped"]
@@ -263,6 +263,17 @@ class PageSight(Backend):
         if found is None:
             raise NotFound(f"no page {number} in document {doc_id}")
         return found
+
+    def page_view(self, ref: str, number: int) -> PageView:
+        doc = self.document(ref)
+        page = self.page(doc.id, number)
+        store = self.store
+        path = store.image_path(store.images.relative(doc.id, page.image))
+        try:
+            image = path.read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"no image for page {number} of {doc.file_name} (the document was deleted)") from None
+        return PageView(doc, page, image, "image/png" if path.suffix == ".png" else "image/jpeg")
 
     # ---- search and answers ---------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from ..core.types import (
     Document,
     Filters,
     Hit,
+    Page,
     Turn,
     parse_pages,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "MessageOut",
     "MessageRequest",
     "MessageResponse",
+    "PageOut",
     "RequestBody",
     "Text",
     "CitationOut",
@@ -217,6 +219,35 @@ class DocumentOut(BaseModel):
     @classmethod
     def of(cls, doc: Document) -> DocumentOut:
         return cls(**doc.model_dump(mode="json", exclude={"source"}))
+
+
+class RegionOut(BaseModel):
+    kind: str
+    box: list[float] = Field(description="x0, y0, x1, y1 in the page's units (width, height)")
+    text: str
+
+
+class PageOut(BaseModel):
+    """A page: its size, its text and its regions, and where its images are."""
+
+    doc_id: str
+    file_name: str
+    number: int
+    width: float
+    height: float
+    text: str
+    text_source: str
+    regions: list[RegionOut]
+    image_url: str
+    thumbnail_url: str
+
+    @classmethod
+    def of(cls, doc: Document, page: Page, collection: str | None = None) -> PageOut:
+        return cls(doc_id=doc.id, file_name=doc.file_name, number=page.number, width=page.width, height=page.height,
+                   text=page.text, text_source=page.text_source,
+                   regions=[RegionOut(kind=r.kind, box=list(r.box), text=r.text) for r in page.regions],
+                   image_url=page_url(doc.id, page.number, collection),
+                   thumbnail_url=page_url(doc.id, page.number, collection, "thumbnail"))
 
 
 class CollectionOut(BaseModel):

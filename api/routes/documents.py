@@ -1,4 +1,4 @@
-"""Documents and upload jobs: upload (202 with a job), progress, list, show, delete, page images."""
+"""Documents and upload jobs: upload (202 with a job), progress, list, show, delete, pages and their images."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from fastapi.responses import StreamingResponse
 from ...core.errors import NotFound
 from ...core.text import display_name, strip_control
 from ...core.types import validate_tags
-from ..deps import OwnerDep, ServiceDep, SightDep
-from ..schemas import COLLECTION, DocumentOut, JobOut, Tag
+from ..deps import CollectionParam, OwnerDep, ServiceDep, SightDep
+from ..schemas import COLLECTION, DocumentOut, JobOut, PageOut, Tag
 
 router = APIRouter(tags=["documents"])
 
@@ -80,6 +80,13 @@ def documents(sight: SightDep, tag: Annotated[list[Tag] | None, Query(max_length
 @router.get("/v1/documents/{ref}")
 def document(sight: SightDep, ref: DocRef) -> DocumentOut:
     return DocumentOut.of(sight.document(ref))
+
+
+@router.get("/v1/documents/{ref}/pages/{n}")
+def page(sight: SightDep, ref: DocRef, n: PageNumber, collection: CollectionParam = None) -> PageOut:
+    """A page's text, regions and size, with the URLs of its images."""
+    doc = sight.document(ref)
+    return PageOut.of(doc, sight.page(doc.id, n), collection if collection != sight.settings.collection else None)
 
 
 @router.delete("/v1/documents/{ref}", status_code=204)

@@ -1,0 +1,202 @@
+"""PageSight as a Model Context Protocol server: an assistant (Claude Desktop, an IDE, any MCP client)
+searches the user's documents, asks them questions, lists them and reads a page, image included.
+
+    pagesight mcp                  (stdio: the client starts it; local data, or the server running on it)
+    pagesight serve  ->  /mcp      (streamable HTTP, behind the same API key as every other route)
+
+Tools: `search`, `ask`, `list_documents`, `get_page`. Resources: the collections, and each page's
+image as `pagesight://<collection>/documents/<id>/pages/<n>`. Every tool works on a `Backend` (the
+layers wired here, or a client of a running server), as the CLI does; inputs are bounded as the REST
+API bounds them, and a PageSight error comes back as the tool's error message, never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from ..core.errors import PageSightError
+from ..core.types import MAX_TAG_LENGTH, MAX_TAGS, Filters, parse_pages, validate_collection_name
+from .backend import Backend
+
+__all__ = ["build_mcp", "http_routes"]
+
+INSTRUCTIONS = """PageSight holds the user's documents (PDFs and images, page by page). Use `search` to find
+the pages about something, `ask` for an answer quoted from or grounded in the pages with citations
+(file and page), `get_page` to read a page whole (its text and its image), `list_documents` to see
+what is there. Cite the file and page you used. An answer with abstained=true means the documents do
+not say: tell the user so rather than guessing."""
+
+Query = Annotated[str, Field(min_length=1, max_length=2000, description="what to look for, in plain words")]
+K = Annotated[int, Field(ge=1, le=50, description="how many pages")]
+Refs = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]] | None,
+                 Field(max_length=100, description="only these documents: ids, id prefixes or file names")]
+Tags = Annotated[list[Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH)]] | None,
+                 Field(max_length=MAX_TAGS, description="only documents carrying any of these tags")]
+Pages = Annotated[str | None, Field(max_length=20, description='a page range such as "3-7", "5" or "10-"')]
+CollectionName = Annotated[str | None, Field(max_length=64, description="the collection (default: the server's)")]
+
+
+class PageHit(BaseModel):
+    doc_id: str
+    file_name: str
+    page: int
+    score: float
+    channels: list[str]
+    snippet: str = Field(description="the stretch of the page that matched")
+    page_uri: str = Field(description="the page's image, as an MCP resource")
+
+
+class SearchOut(BaseModel):
+    hits: list[PageHit]
+    channels: list[str] = Field(description="the retrieval channels that ran")
+
+
+class CitationOut(BaseModel):
+    marker: int = Field(description="the [n] in the answer's text")
+    doc_id: str
+    file_name: str
+    page: int
+    quote: str
+    box: list[float] | None = Field(description="where on the page: x0, y0, x1, y1 in the page's units")
+
+
+class AnswerOut(BaseModel):
+    text: str
+    abstained: bool = Field(description="true when the pages found do not answer the question")
+    citations: list[CitationOut]
+    pages_read: list[PageHit]
+    answerer: str
+    question: str = Field(description="the question as it was searched")
+
+
+class DocumentOut(BaseModel):
+    id: str
+    file_name: str
+    pages: int
+    tags: list[str]
+    ingested_at: str
+
+
+def build_mcp(backend: Callable[[str | None], Backend], collections: Callable[[], list[str]],
+              default_collection: str):
+    """The MCP server over `backend(collection)` (called per request, for the collection named or the
+    default); `collections()` lists what exists."""
+    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+    from mcp.server.mcpserver.utilities.types import Image
+    from mcp_types import ToolAnnotations
+
+    server = MCPServer("PageSight", instructions=INSTRUCTIONS)
+    read_only = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
+
+    def open_(collection: str | None) -> tuple[Backend, str]:
+        try:
+            name = validate_collection_name(collection or default_collection)
+        except ValueError as e:
+            raise ToolError(str(e)) from None
+        return backend(name), name
+
+    def filters(documents, tags, pages) -> Filters:
+        try:
+            return Filters(documents=tuple(documents) if documents else None, tags=tuple(tags) if tags else None,
+                           pages=parse_pages(pages))
+        except ValueError as e:
+            raise ToolError(str(e)) from None
+
+    def hit(h, collection: str) -> PageHit:
+        return PageHit(doc_id=h.doc_id, file_name=h.file_name, page=h.page, score=round(h.score, 4),
+                       channels=h.channels, snippet=h.text[:600], page_uri=page_uri(collection, h.doc_id, h.page))
+
+    @server.tool(annotations=read_only)
+    def search(query: Query, k: K = 5, documents: Refs = None, tags: Tags = None, pages: Pages = None,
+               collection: CollectionName = None) -> SearchOut:
+        """The pages that best match the query, best first, each with the passage that matched."""
+        found, name = open_(collection)
+        try:
+            result = found.search(query, k, filters(documents, tags, pages))
+        except (PageSightError, ValueError) as e:
+            raise ToolError(_reason(e)) from None
+        return SearchOut(hits=[hit(h, name) for h in result.hits], channels=result.channels)
+
+    @server.tool(annotations=read_only)
+    def ask(question: Query, k: Annotated[int | None, Field(ge=1, le=20, description="pages read")] = None,
+            documents: Refs = None, tags: Tags = None, pages: Pages = None,
+            collection: CollectionName = None) -> AnswerOut:
+        """An answer from the documents, with [n] markers citing the pages (file, page, quote, box); or,
+        when the pages found do not answer the question, abstained=true and a text that says so."""
+        found, name = open_(collection)
+        try:
+            answer = found.ask(question, k, filters(documents, tags, pages))
+        except (PageSightError, ValueError) as e:
+            raise ToolError(_reason(e)) from None
+        return AnswerOut(text=answer.text, abstained=answer.abstained, answerer=answer.answerer, question=question,
+                         citations=[CitationOut(marker=c.marker, doc_id=c.doc_id, file_name=c.file_name, page=c.page,
+                                                quote=c.quote, box=list(c.box) if c.box else None)
+                                    for c in answer.citations],
+                         pages_read=[hit(h, name) for h in answer.pages])
+
+    @server.tool(annotations=read_only)
+    def list_documents(tags: Tags = None, collection: CollectionName = None) -> list[DocumentOut]:
+        """The documents of the collection (with `tags`, those carrying any of them)."""
+        found, _ = open_(collection)
+        try:
+            docs = found.documents(tags)
+        except PageSightError as e:
+            raise ToolError(_reason(e)) from None
+        return [DocumentOut(id=d.id, file_name=d.file_name, pages=d.pages, tags=d.tags,
+                            ingested_at=d.ingested_at.isoformat()) for d in docs]
+
+    @server.tool(annotations=read_only, structured_output=False)
+    def get_page(document: Annotated[str, Field(min_length=1, max_length=200,
+                                                description="id, id prefix or file name")],
+                 page: Annotated[int, Field(ge=1, le=100_000)], collection: CollectionName = None) -> list:
+        """One page whole: its text (in reading order) and its image."""
+        found, name = open_(collection)
+        try:
+            view = found.page_view(document, page)
+        except PageSightError as e:
+            raise ToolError(_reason(e)) from None
+        head = f"{view.document.file_name}, page {page} of {view.document.pages} (document {view.document.id})"
+        return [f"{head}\n\n{view.page.text or '(no text on this page)'}",
+                Image(data=view.image, format="png" if view.media_type == "image/png" else "jpeg")]
+
+    @server.resource("pagesight://collections", mime_type="application/json")
+    def collection_list() -> list[str]:
+        """The collections that exist."""
+        return collections()
+
+    @server.resource("pagesight://{collection}/documents/{doc_id}/pages/{number}", mime_type="image/jpeg")
+    def page_image(collection: str, doc_id: str, number: str) -> bytes:
+        """A page's image."""
+        try:
+            found = backend(validate_collection_name(collection))
+            return found.page_view(doc_id, int(number)).image
+        except (PageSightError, ValueError) as e:
+            raise ResourceNotFoundError(_reason(e)) from None
+
+    return server
+
+
+def http_routes(server, *, keys: bool) -> list:
+    """The streamable HTTP endpoint at /mcp, as routes of the app (stateless: each request stands
+    alone, as the REST API's do). Without API keys only loopback Host and Origin headers are accepted,
+    so that a web page cannot reach a local server through DNS rebinding; with keys, the key guards it."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    loopback = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
+    security = TransportSecuritySettings(enable_dns_rebinding_protection=not keys, allowed_hosts=loopback,
+                                         allowed_origins=[f"http://{h}" for h in loopback])
+    app = server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True, json_response=True,
+                                     transport_security=security)
+    return list(app.routes)
+
+
+def page_uri(collection: str, doc_id: str, page: int) -> str:
+    return f"pagesight://{collection}/documents/{doc_id}/pages/{page}"
+
+
+def _reason(e: Exception) -> str:
+    return e.reason if isinstance(e, PageSightError) else str(e)

@@ -1,0 +1,104 @@
+"""The MCP server, through the SDK's own client: over stdio (`pagesight mcp` started as an assistant
+starts it) and over streamable HTTP at /mcp of `pagesight serve` (behind the API key). The right page
+is found, the answer cites it, a page comes back with its text and image, and bad input is the tool's
+error message, not a crash."""
+
+import asyncio
+import base64
+import os
+import sys
+
+import httpx
+import pytest
+
+from tests import docs
+from tests.api.conftest import KEY, upload, uvicorn_serving
+from tests.conftest import make_settings
+
+pytest.importorskip("mcp")
+
+QUESTION = "When did the harbour dues at Port Marrow rise?"
+
+
+@pytest.fixture(scope="module")
+def harbour(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mcp-docs")
+    return docs.pages_pdf(folder / "port_marrow.pdf", [
+        ["Port Marrow harbour log.", "The keeper counted 115 ships in the spring."],
+        ["Harbour dues at Port Marrow rose to 9 shillings in 1820.", "The pier was rebuilt in 1822."],
+    ])
+
+
+async def exercise(client) -> dict:
+    """Every tool and resource once, as an assistant would use them; what came back."""
+    tools = {t.name for t in (await client.list_tools()).tools}
+    found = await client.call_tool("search", {"query": QUESTION, "k": 2})
+    answer = await client.call_tool("ask", {"question": QUESTION})
+    listed = await client.call_tool("list_documents", {})
+    page = await client.call_tool("get_page", {"document": "port_marrow.pdf", "page": 2})
+    past_end = await client.call_tool("get_page", {"document": "port_marrow.pdf", "page": 9})
+    unknown = await client.call_tool("search", {"query": QUESTION, "documents": ["nothing-like-it.pdf"]})
+    too_long = await client.call_tool("search", {"query": "x" * 5000})
+    image = await client.read_resource(found.structured_content["hits"][0]["page_uri"])
+    return {"tools": tools, "found": found, "answer": answer, "listed": listed, "page": page,
+            "past_end": past_end, "unknown": unknown, "too_long": too_long, "image": image}
+
+
+def check(seen: dict) -> None:
+    assert seen["tools"] == {"search", "ask", "list_documents", "get_page"}
+    first = seen["found"].structured_content["hits"][0]
+    assert (first["file_name"], first["page"]) == ("port_marrow.pdf", 2) and "1820" in first["snippet"]
+    answer = seen["answer"].structured_content
+    assert not answer["abstained"] and "1820" in answer["text"]
+    assert answer["citations"] and answer["citations"][0]["page"] == 2
+    assert [d["file_name"] for d in seen["listed"].structured_content["result"]] == ["port_marrow.pdf"]
+    text, picture = seen["page"].content
+    assert "9 shillings" in text.text and picture.mime_type == "image/jpeg"
+    assert base64.b64decode(picture.data)[:2] == b"\xff\xd8"
+    assert seen["past_end"].is_error and "no page 9" in seen["past_end"].content[0].text
+    assert seen["unknown"].is_error and "nothing-like-it.pdf" in seen["unknown"].content[0].text
+    assert seen["too_long"].is_error  # bounded like the REST API's query
+    (blob,) = seen["image"].contents
+    assert base64.b64decode(blob.blob)[:2] == b"\xff\xd8"
+
+
+def test_stdio_as_an_assistant_starts_it(tmp_path, harbour):
+    from mcp.client import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    env = {**os.environ, "PAGESIGHT_DATA_DIR": str(tmp_path / "data"), "PAGESIGHT_PROFILE": "lite",
+           "HF_HUB_OFFLINE": "1"}
+    import subprocess
+
+    ingested = subprocess.run([sys.executable, "-m", "pagesight.api.cli", "ingest", str(harbour)], env=env,
+                              capture_output=True, text=True, timeout=300)
+    assert ingested.returncode == 0, ingested.stderr
+
+    async def run():
+        params = StdioServerParameters(command=sys.executable, args=["-m", "pagesight.api.cli", "mcp"], env=env)
+        async with Client(params, read_timeout_seconds=240) as client:
+            return await exercise(client)
+
+    check(asyncio.run(run()))
+
+
+def test_http_at_slash_mcp_behind_the_key(tmp_path, harbour):
+    import httpx2
+    from mcp.client import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    from pagesight.api.app import create_app
+
+    settings = make_settings(tmp_path / "data", profile="lite", api_keys=KEY)
+    with uvicorn_serving(create_app(settings)) as base:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}, timeout=120) as http:
+            upload(http, ("port_marrow.pdf", harbour.read_bytes()))
+        refused = httpx.post(f"{base}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+        assert refused.status_code == 401  # the same gate as every route
+
+        async def run():
+            keyed = httpx2.AsyncClient(headers={"Authorization": f"Bearer {KEY}"}, timeout=240)
+            async with keyed, Client(streamable_http_client(f"{base}/mcp", http_client=keyed)) as client:
+                return await exercise(client)
+
+        check(asyncio.run(run()))
