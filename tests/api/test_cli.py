@@ -232,6 +232,25 @@ def test_serve_answers_health_and_the_page(tmp_path):
         process.wait(timeout=30)
 
 
+def test_a_page_read_through_the_server_as_through_the_data_folder(served):
+    import httpx
+
+    from pagesight.api.client import ServerClient
+    from pagesight.core.errors import NotFound
+    from tests.api.conftest import KEY
+
+    base, _ = served
+    with ServerClient(base, KEY) as client:
+        view = client.page_view("report.pdf", 1)
+        assert docs.FACT_TEXT in view.page.text and view.page.regions
+        assert view.media_type == "image/jpeg" and view.image[:2] == b"\xff\xd8"
+        with pytest.raises(NotFound, match="no page 99"):
+            client.page_view("report.pdf", 99)
+    raw = httpx.get(f"{base}/v1/documents/{view.document.id}/pages/1", headers={"Authorization": f"Bearer {KEY}"})
+    assert raw.json()["image_url"] == f"/v1/documents/{view.document.id}/pages/1/image"
+    assert "\"source\"" not in raw.text and str(served[1].data_dir) not in raw.text  # no server paths
+
+
 def test_the_cli_talks_to_a_running_server(served, tmp_path, monkeypatch):
     from tests.api.conftest import KEY
 
