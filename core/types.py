@@ -156,6 +156,8 @@ class Hit(BaseModel):
     region: Region | None = None
     text: str = ""
     image_path: str | None = None
+    point: str | None = Field(default=None, exclude=True, description="the store's point that found the page "
+                              "(a search reads its text, region and image for the hits it returns)")
 
 
 class Citation(BaseModel):

@@ -139,16 +139,16 @@ class EdgeStore(Store):
                                                            with_payload=True, with_vector=vectors))
         return [_record(r, vectors) for r in records], offset
 
-    def _retrieve(self, ids: list[str], *, vectors: bool) -> list[Record]:
-        return [_record(r, vectors) for r in self._shard.retrieve(ids, with_payload=False, with_vector=vectors)]
+    def _retrieve(self, ids: list[str], *, vectors: bool, payload: bool = False) -> list[Record]:
+        return [_record(r, vectors) for r in self._shard.retrieve(ids, with_payload=payload, with_vector=vectors)]
 
-    def _query(self, search: Search) -> list[Scored]:
+    def _query(self, search: Search, *, payload: bool = True) -> list[Scored]:
         from qdrant_edge import QueryRequest
 
         request = QueryRequest(limit=search.limit, query=_nearest(search), filter=_filter(search.filter),
-                               with_payload=True, params=_params(search),
+                               with_payload=payload, params=_params(search),
                                prefetches=[_prefetch(search.prefetch)] if search.prefetch else None)
-        return [Scored(h.score, h.payload) for h in self._shard.query(request)]
+        return [Scored(h.score, h.payload or {}, str(h.id)) for h in self._shard.query(request)]
 
     def _count(self, condition: Condition | None) -> int:
         from qdrant_edge import CountRequest
@@ -203,9 +203,15 @@ class EdgeStore(Store):
                 self._shard = None
 
 
-# The child imports qdrant-edge alone (not PageSight, not torch) and yields the cores to the server.
+# The child imports qdrant-edge alone (not PageSight, not torch), yields the cores to the server, and
+# dies with its parent (Linux): a build left running by a killed server would write into a folder
+# the next server removes as a leftover.
 _BUILD = """
-import os, sys
+import ctypes, os, signal, sys
+if sys.platform == "linux":
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != int(sys.argv[2]):
+        sys.exit("the process that asked for this build has gone")
 from qdrant_edge import EdgeShard
 os.nice(10)
 shard = EdgeShard.load(sys.argv[1])
@@ -217,7 +223,7 @@ shard.close()
 
 def _build_indexes_apart(folder: Path) -> None:
     """Build a shard's indexes in a child process: qdrant-edge holds the GIL of the process it runs in."""
-    done = subprocess.run([sys.executable, "-c", _BUILD, str(folder)], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", _BUILD, str(folder), str(os.getpid())], capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, check=False)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]

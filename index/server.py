@@ -123,11 +123,11 @@ class ServerStore(Store):
                                              with_payload=True, with_vectors=vectors)
         return [_record(r, vectors) for r in records], offset
 
-    def _retrieve(self, ids: list[str], *, vectors: bool) -> list[Record]:
-        return [_record(r, vectors) for r in self.client.retrieve(self.name, ids, with_payload=False,
+    def _retrieve(self, ids: list[str], *, vectors: bool, payload: bool = False) -> list[Record]:
+        return [_record(r, vectors) for r in self.client.retrieve(self.name, ids, with_payload=payload,
                                                                   with_vectors=vectors)]
 
-    def _query(self, search: Search) -> list[Scored]:
+    def _query(self, search: Search, *, payload: bool = True) -> list[Scored]:
         from qdrant_client import models
 
         prefetch = None
@@ -137,8 +137,8 @@ class ServerStore(Store):
                                        filter=_filter(first.filter))
         response = self.client.query_points(self.name, query=_vector(search.vector), using=search.using,
                                             prefetch=prefetch, query_filter=_filter(search.filter),
-                                            limit=search.limit, with_payload=True, search_params=_params(search))
-        return [Scored(p.score, p.payload) for p in response.points]
+                                            limit=search.limit, with_payload=payload, search_params=_params(search))
+        return [Scored(p.score, p.payload or {}, str(p.id)) for p in response.points]
 
     def _count(self, condition: Condition | None) -> int:
         return self.client.count(self.name, count_filter=_filter(condition) if condition else None, exact=True).count

@@ -17,7 +17,7 @@ from ..core.types import Hit, Region
 from ..index.layout import IMAGE_VECTOR, SPARSE_VECTOR, TEXT_VECTOR
 from ..index.store import Scored, SearchFilter, Store
 
-__all__ = ["CHANNELS", "Channel", "available", "best_per_page"]
+__all__ = ["CHANNELS", "Channel", "available", "best_per_page", "complete"]
 
 
 @dataclass(frozen=True)
@@ -68,21 +68,37 @@ def available(encoders: set[str], schema, profile: str, only=None) -> tuple[list
 
 
 def best_per_page(found: list[Scored], channel: str, limit: int, store: Store) -> list[Hit]:
-    """One hit per page, from its best-scoring point (a region when a passage or figure won), best first."""
+    """One hit per page, from its best-scoring point (a region when a passage or figure won), best first.
+    The hits name their point; `complete` reads its text, region and image for those a search returns."""
     best: dict[tuple[str, int], Scored] = {}
     for point in found:
         key = (point.payload["doc_id"], point.payload["page"])
         if key not in best or point.score > best[key].score:
             best[key] = point
     hits = []
-    for (doc_id, page), (score, payload) in sorted(best.items(), key=lambda item: -item[1].score):
+    # Equal scores (the same passage on several pages) in a fixed order: the engine's order of ties
+    # depends on its query plan, and would make rankings differ between equivalent searches.
+    for (doc_id, page), point in sorted(best.items(), key=lambda item: (-item[1].score, item[0])):
         doc = store.get_document(doc_id)
         if doc is None:  # deleted while this search ran
             continue
-        region = payload.get("region")
-        hits.append(Hit(doc_id=doc_id, file_name=doc.file_name, page=page, score=score, channels=[channel],
-                        text=payload.get("text", ""), image_path=str(store.image_path(payload["image"])),
-                        region=Region(**region) if region else None))
+        hits.append(Hit(doc_id=doc_id, file_name=doc.file_name, page=page, score=point.score, channels=[channel],
+                        point=point.id))
         if len(hits) == limit:
             break
     return hits
+
+
+def complete(hits: list[Hit], store: Store) -> list[Hit]:
+    """The hits with what their points hold: the text that matched, its region, the page's image."""
+    payloads = store.payloads([h.point for h in hits if h.point])
+    done = []
+    for hit in hits:
+        payload = payloads.get(hit.point)
+        if payload is None:  # deleted since it was found
+            continue
+        region = payload.get("region")
+        done.append(hit.model_copy(update={"text": payload.get("text", ""),
+                                           "image_path": str(store.image_path(payload["image"])),
+                                           "region": Region(**region) if region else None}))
+    return done

@@ -29,7 +29,7 @@ from ..core.settings import Settings
 from ..core.types import Filters, Hit, SearchResult, find_document
 from ..index.profiles import Encoders
 from ..index.store import CollectionSchema, SearchFilter, Store
-from .channels import CHANNELS, available, best_per_page
+from .channels import CHANNELS, available, best_per_page, complete
 from .fusion import rrf
 from .snippets import snippet
 
@@ -66,7 +66,7 @@ class Retriever:
         else:
             hits = fuse(per_channel, self.settings.fusion_weights, self.settings.rrf_k)[:k]
         # Each hit shows the stretch of what matched that holds the query's words, not a page's first line.
-        hits = [h.model_copy(update={"text": snippet(h.text, query)}) for h in hits]
+        hits = [h.model_copy(update={"text": snippet(h.text, query)}) for h in complete(hits, self.store)]
         return SearchResult(hits=hits, channels=runnable, skipped=skipped)
 
     def channels(self, only: Sequence[str] | None = None) -> tuple[list[str], dict[str, str]]:

@@ -141,10 +141,13 @@ def test_a_search_returns_scored_points_of_the_kinds_asked(store):
     found = store.search(TEXT_VECTOR, unit([0.1, 0.9, 0.1, 0]), 6, ("page", "block"))
     assert pages_of(found)[0] == ("aaa", 2)
     assert [s.score for s in found] == sorted((s.score for s in found), reverse=True)
-    assert {s.payload["kind"] for s in found} == {"page", "block"}
-    assert found[0].payload["image"] == "pages/aaa/p0002.png"
+    whole = store.payloads([s.id for s in found])  # a search names points; their payloads are read apart
+    assert {whole[s.id]["kind"] for s in found} == {"page", "block"}
+    assert whole[found[0].id]["image"] == "pages/aaa/p0002.png"
+    assert all((whole[s.id]["doc_id"], whole[s.id]["page"]) == (s.payload["doc_id"], s.payload["page"]) for s in found)
     only_pages = store.search(TEXT_VECTOR, unit([0.1, 0.9, 0.1, 0]), 6, ("page",))
-    assert {s.payload["kind"] for s in only_pages} == {"page"} and len(only_pages) == 3
+    kinds = {p["kind"] for p in store.payloads([s.id for s in only_pages]).values()}
+    assert kinds == {"page"} and len(only_pages) == 3
     assert store.search(SPARSE_VECTOR, ([1], [1.0]), 5, ("page",)) == []  # built without BM25: nothing
 
 
@@ -347,11 +350,12 @@ def test_multivectors_are_scored_by_maxsim(store):
     query = np.random.default_rng(7).normal(size=(4, 8)).astype(np.float32)  # (n_query_tokens, dim)
     found = store.search_pages(query, 3, first_pass="none")
     assert len(found) == 3
-    for score, payload in found:
+    whole = store.payloads([s.id for s in found])
+    for score, payload, point in found:
         page = vectors.page_multi[payload["page"]]  # (n_page_tokens, dim)
         reference = (query @ page.T).max(axis=1).sum()
         assert score == pytest.approx(reference, rel=1e-4)
-        assert payload["state"] == LIVE
+        assert whole[point]["state"] == LIVE
 
 
 def test_a_foreign_collection_on_the_server_is_not_taken_over(tmp_path):

@@ -49,7 +49,7 @@ def test_tiny_ingest_stores_page_multivectors_page_and_figure_image_vectors(tiny
         found = store.search_pages(query, 6, first_pass="none")
         multi = {p.payload["page"]: p.vectors["page"] for p in kinds["page"]}
         assert len(found) == 6
-        for score, payload in found:
+        for score, payload, _ in found:
             assert score == pytest.approx(float((query @ multi[payload["page"]].T).max(axis=1).sum()), rel=1e-4)
         # and the fused search runs every channel of the profile
         result = sight.search("the bar chart of ships per quarter", 3)
