@@ -7,7 +7,8 @@ collection in --data (PAGESIGHT_DATA_DIR of an ingested collection, e.g. the Fin
 without --data, FinanceBench's six shortest filings (or, without the devset, the sample PDF) are
 ingested into a temporary one. Clients send the questions of --questions (FinanceBench JSONL) in
 turn, each client with its own connection; every request must succeed. Figures: requests per
-second over the whole run, and p50/p95 latency per request.
+second over the whole run, and p50/p95 latency per request. The last row: 8 clients searching while 2
+more stream answers all along (an answer's generation must not hold searches up).
 """
 
 from __future__ import annotations
@@ -93,6 +94,34 @@ def load(base: str, route: str, asked: list[str], requests: int, clients: int) -
             "p95_ms": percentile([1000 * s for s in latencies], 95)}
 
 
+def while_answers_stream(base: str, asked: list[str], requests: int) -> dict:
+    """8 clients searching while 2 clients stream answers, one after another, until the searches end."""
+    stop = threading.Event()
+    streamed = []
+
+    def streamer(offset: int) -> None:
+        with httpx.Client(base_url=base, timeout=300) as http:
+            n = offset
+            while not stop.is_set():
+                with http.stream("POST", "/v1/answer", json={"question": asked[n % len(asked)], "stream": True}) as r:
+                    for _ in r.iter_lines():
+                        pass
+                streamed.append(r.status_code)
+                n += 2
+
+    streamers = [threading.Thread(target=streamer, args=(i,)) for i in range(2)]
+    for t in streamers:
+        t.start()
+    time.sleep(1.0)  # the answers are under way
+    row = load(base, "search", asked, requests, 8)
+    stop.set()
+    for t in streamers:
+        t.join()
+    row["route"] = "/v1/search, 2 answers streaming"
+    row["answers_streamed"] = len(streamed)
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, help="PAGESIGHT_DATA_DIR of an ingested lite collection")
@@ -114,14 +143,15 @@ def main() -> None:
             load(base, "search", asked, 4, 1)  # warm-up
             rows = [load(base, route, asked, args.requests, clients)
                     for route in ("search", "answer") for clients in (1, 8)]
+            rows.append(while_answers_stream(base, asked, args.requests))
         finally:
             process.terminate()
             process.wait(timeout=60)
 
     print(f"REST API on 127.0.0.1, lite profile, {what} ({machine})")
-    print(f"{'route':<12} {'clients':>7} {'requests':>9} {'errors':>7} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8}")
+    print(f"{'route':<34} {'clients':>7} {'requests':>9} {'errors':>7} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8}")
     for r in rows:
-        print(f"{r['route']:<12} {r['clients']:>7} {r['requests']:>9} {r['errors']:>7} {r['rps']:>7.1f} "
+        print(f"{r['route']:<34} {r['clients']:>7} {r['requests']:>9} {r['errors']:>7} {r['rps']:>7.1f} "
               f"{r['p50_ms']:>8.0f} {r['p95_ms']:>8.0f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"machine": machine, "date": time.strftime("%Y-%m-%d"), "collection": what,
