@@ -27,11 +27,12 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Route
 
 from ..core.errors import Ambiguous, NotFound, PageSightError
 from ..core.settings import Settings, get_settings
 from .gate import RequestGate, api_keys, problem
-from .mcp import build_mcp, http_routes
+from .mcp import HttpEndpoint, build_mcp
 from .routes import conversations, documents, openai, search
 from .schemas import Problem
 from .service import Service
@@ -47,12 +48,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     service = Service(settings)
     keys = api_keys(settings.api_keys)
-    assistant = build_mcp(service.sight, service.collections, settings.collection)
-    assistant_routes = http_routes(assistant, keys=bool(keys))  # before its session manager is asked for
+    assistant = HttpEndpoint(build_mcp(service.sight, service.collections, settings.collection), keys=bool(keys))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        async with assistant.session_manager.run():
+        async with assistant.running():
             yield
         service.close()
 
@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="PageSight", version="1", lifespan=lifespan, redirect_slashes=False,
                   description="Ask your PDFs and images: ingestion, search, grounded answers with citations.")
     app.state.service = service
-    app.router.routes.extend(assistant_routes)  # MCP at /mcp (mcp.py), behind the same gate
+    app.router.routes.append(Route(assistant.path, assistant, methods=["GET", "POST", "DELETE"]))  # MCP (mcp.py)
 
     errors = {code: {"model": Problem} for code in (400, 401, 404, 409, 413, 422)}
     for router in (documents.router, search.router, conversations.router, openai.router):

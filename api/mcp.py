@@ -4,8 +4,9 @@ searches the user's documents, asks them questions, lists them and reads a page,
     pagesight mcp                  (stdio: the client starts it; local data, or the server running on it)
     pagesight serve  ->  /mcp      (streamable HTTP, behind the same API key as every other route)
 
-Tools: `search`, `ask`, `list_documents`, `get_page`. Resources: the collections, and each page's
-image as `pagesight://<collection>/documents/<id>/pages/<n>`. Every tool works on a `Backend` (the
+Tools: `search`, `ask`, `list_documents`, `get_page`. Resources: the collections, a collection's
+documents (`pagesight://<collection>/documents`), and each page's image as
+`pagesight://<collection>/documents/<id>/pages/<n>`. Every tool works on a `Backend` (the
 layers wired here, or a client of a running server), as the CLI does; inputs are bounded as the REST
 API bounds them, and a PageSight error comes back as the tool's error message, never a traceback.
 """
@@ -13,6 +14,7 @@ API bounds them, and a PageSight error comes back as the tool's error message, n
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from pydantic import BaseModel, Field
@@ -21,7 +23,7 @@ from ..core.errors import PageSightError
 from ..core.types import MAX_TAG_LENGTH, MAX_TAGS, Filters, parse_pages, validate_collection_name
 from .backend import Backend
 
-__all__ = ["build_mcp", "http_routes"]
+__all__ = ["HttpEndpoint", "build_mcp"]
 
 INSTRUCTIONS = """PageSight holds the user's documents (PDFs and images, page by page). Use `search` to find
 the pages about something, `ask` for an answer quoted from or grounded in the pages with citations
@@ -168,6 +170,16 @@ def build_mcp(backend: Callable[[str | None], Backend], collections: Callable[[]
         """The collections that exist."""
         return collections()
 
+    @server.resource("pagesight://{collection}/documents", mime_type="application/json")
+    def document_list(collection: str) -> list[dict]:
+        """The documents of a collection."""
+        try:
+            docs = backend(validate_collection_name(collection)).documents()
+        except (PageSightError, ValueError) as e:
+            raise ResourceNotFoundError(_reason(e)) from None
+        return [DocumentOut(id=d.id, file_name=d.file_name, pages=d.pages, tags=d.tags,
+                            ingested_at=d.ingested_at.isoformat()).model_dump() for d in docs]
+
     @server.resource("pagesight://{collection}/documents/{doc_id}/pages/{number}", mime_type="image/jpeg")
     def page_image(collection: str, doc_id: str, number: str) -> bytes:
         """A page's image."""
@@ -180,18 +192,37 @@ def build_mcp(backend: Callable[[str | None], Backend], collections: Callable[[]
     return server
 
 
-def http_routes(server, *, keys: bool) -> list:
-    """The streamable HTTP endpoint at /mcp, as routes of the app (stateless: each request stands
-    alone, as the REST API's do). Without API keys only loopback Host and Origin headers are accepted,
-    so that a web page cannot reach a local server through DNS rebinding; with keys, the key guards it."""
-    from mcp.server.transport_security import TransportSecuritySettings
+class HttpEndpoint:
+    """The streamable HTTP endpoint at /mcp, as an ASGI app the REST app routes to (stateless: each
+    request stands alone, as the REST API's do). The SDK's session manager runs once per instance, so
+    each run of the app's lifespan makes a new one (`running`). Without API keys only loopback Host and
+    Origin headers are accepted, so that a web page cannot reach a local server through DNS rebinding;
+    with keys, the key guards it (gate.py)."""
 
-    loopback = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
-    security = TransportSecuritySettings(enable_dns_rebinding_protection=not keys, allowed_hosts=loopback,
-                                         allowed_origins=[f"http://{h}" for h in loopback])
-    app = server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True, json_response=True,
-                                     transport_security=security)
-    return list(app.routes)
+    path = "/mcp"
+
+    def __init__(self, server, *, keys: bool):
+        from mcp.server.transport_security import TransportSecuritySettings
+
+        loopback = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
+        self.server = server
+        self.security = TransportSecuritySettings(enable_dns_rebinding_protection=not keys, allowed_hosts=loopback,
+                                                  allowed_origins=[f"http://{h}" for h in loopback])
+        self.app = None
+
+    @asynccontextmanager
+    async def running(self):
+        self.app = self.server.streamable_http_app(streamable_http_path=self.path, stateless_http=True,
+                                                   json_response=True, transport_security=self.security)
+        async with self.server.session_manager.run():
+            yield
+
+    async def __call__(self, scope, receive, send):
+        if self.app is None:  # the app's lifespan has not run: nothing serves MCP yet
+            from starlette.responses import JSONResponse
+
+            return await JSONResponse({"detail": "not ready"}, status_code=503)(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 def page_uri(collection: str, doc_id: str, page: int) -> str:

@@ -157,7 +157,8 @@ def test_api_keys_guard_every_route_but_health(tmp_path, report):
     settings = make_settings(tmp_path / "data", profile="lite", api_keys=f"other,{KEY}")
     app = create_app(settings)
     routes = [("GET", "/ready"), ("GET", "/v1/documents"), ("GET", "/v1/documents/" + "0" * 32),
-              ("DELETE", "/v1/documents/" + "0" * 32), ("GET", "/v1/documents/" + "0" * 32 + "/pages/1/image"),
+              ("DELETE", "/v1/documents/" + "0" * 32), ("GET", "/v1/documents/" + "0" * 32 + "/pages/1"),
+              ("GET", "/v1/documents/" + "0" * 32 + "/pages/1/image"),
               ("GET", "/v1/documents/" + "0" * 32 + "/pages/1/thumbnail"), ("GET", "/v1/jobs/x"),
               ("POST", "/v1/search"), ("POST", "/v1/answer"), ("POST", "/v1/chat/completions"),
               ("GET", "/v1/models"), ("POST", "/v1/documents"), ("GET", "/v1/collections"),
@@ -168,6 +169,7 @@ def test_api_keys_guard_every_route_but_health(tmp_path, report):
                       .replace("{name}", "default").replace("{conversation_id}", "0" * 32))
                      for p, ops in app.openapi()["paths"].items() for m in ops if p != "/health"}
     assert schema_routes == set(routes)  # the list covers every route
+    routes.append(("POST", "/mcp"))  # the MCP endpoint is not in the OpenAPI schema, and guarded the same
     with TestClient(app) as client:
         assert client.get("/health").status_code == 200
         for method, path in routes:

@@ -101,37 +101,46 @@ def test_a_job_cut_off_by_a_killed_server_is_failed_and_cleaned_after_the_restar
         http.close()
 
 
-def test_the_server_builds_indexes_on_its_own_after_uploads_and_deletes_answering_meanwhile(
-        api_settings, report, monkeypatch):
+def test_the_server_builds_indexes_on_its_own_after_uploads_and_deletes_answering_the_same_meanwhile(
+        api_settings, report, tmp_path, monkeypatch):
     from fastapi.testclient import TestClient
 
     from pagesight.api.app import create_app
     from pagesight.api.service import Service
+    from pagesight.index import edge
     from tests.api.conftest import upload
 
     monkeypatch.setattr(Service, "idle_s", 0.1)
+    go = tmp_path / "go"  # the build's child waits for it: the test sees the server while it builds
+    monkeypatch.setattr(edge, "_BUILD", f"import os, time\nwhile not os.path.exists({str(go)!r}): time.sleep(0.02)\n"
+                        + edge._BUILD)
+    queries = ["revenue", "How many ships did the keeper count?", "lighthouse"]
     with TestClient(create_app(api_settings)) as client:
         store = client.app.state.service.sight().store
         folder = store.folder
-        builds = []
-        build = type(store).optimize
-        monkeypatch.setattr(type(store), "optimize", lambda self: (builds.append(self.unoptimised), build(self)))
+
+        def answers():
+            return [[(h["doc_id"], h["page"], h["score"]) for h in
+                     client.post("/v1/search", json={"query": q, "k": 3}).json()["hits"]] for q in queries]
+
         doc_id = upload(client, ("report.pdf", report.read_bytes()))["files"][0]["doc_id"]
         deadline = time.monotonic() + 60
-        while store.unoptimised or not builds:  # the ingest thread builds once its queue is idle
-            assert client.get("/health").status_code == 200
-            assert time.monotonic() < deadline, "the indexes were never built"
-            time.sleep(0.1)
-        assert builds == [True]
+        while not any(p.name.endswith(".building") for p in folder.iterdir()):  # the server started a build
+            assert time.monotonic() < deadline, "the server never started building"
+            time.sleep(0.05)
+        during = answers()  # from the shard being copied: the build holds no search up
+        assert client.get("/health").status_code == 200 and during[1][0][0] == doc_id
+        go.touch()
+        while store.unoptimised:
+            assert time.monotonic() < deadline, "the build never finished"
+            time.sleep(0.05)
         shard = json.loads((folder / "collection.json").read_text())["shard"]
-        assert shard != "shard"  # a built copy was swapped in
-        hit = client.post("/v1/search", json={"query": "revenue", "k": 1}).json()["hits"][0]
-        assert hit["doc_id"] == doc_id
+        assert shard != "shard" and answers() == during  # the built copy answers exactly as before
         assert client.delete(f"/v1/documents/{doc_id}").status_code == 204
-        while store.unoptimised or len(builds) < 2:  # a delete leaves the indexes behind too
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-    # what a restart finds: nothing to build, the built shard still named
-    with TestClient(create_app(api_settings)) as client:
+        while store.unoptimised or json.loads((folder / "collection.json").read_text())["shard"] == shard:
+            assert time.monotonic() < deadline, "a delete did not lead to a build"
+            time.sleep(0.05)
+    with TestClient(create_app(api_settings)) as client:  # what a restart finds: the last built shard
         assert client.get("/v1/documents").json() == []
-        assert json.loads((folder / "collection.json").read_text())["shard"] != shard
+        named = json.loads((folder / "collection.json").read_text())["shard"]
+        assert [p.name for p in folder.glob("shard*")] == [named]

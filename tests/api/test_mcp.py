@@ -5,6 +5,7 @@ error message, not a crash."""
 
 import asyncio
 import base64
+import json
 import os
 import sys
 
@@ -40,7 +41,8 @@ async def exercise(client) -> dict:
     unknown = await client.call_tool("search", {"query": QUESTION, "documents": ["nothing-like-it.pdf"]})
     too_long = await client.call_tool("search", {"query": "x" * 5000})
     image = await client.read_resource(found.structured_content["hits"][0]["page_uri"])
-    return {"tools": tools, "found": found, "answer": answer, "listed": listed, "page": page,
+    documents = await client.read_resource("pagesight://default/documents")
+    return {"documents": documents, "tools": tools, "found": found, "answer": answer, "listed": listed, "page": page,
             "past_end": past_end, "unknown": unknown, "too_long": too_long, "image": image}
 
 
@@ -60,6 +62,8 @@ def check(seen: dict) -> None:
     assert seen["too_long"].is_error  # bounded like the REST API's query
     (blob,) = seen["image"].contents
     assert base64.b64decode(blob.blob)[:2] == b"\xff\xd8"
+    (listed,) = seen["documents"].contents
+    assert [d["file_name"] for d in json.loads(listed.text)] == ["port_marrow.pdf"]
 
 
 def test_stdio_as_an_assistant_starts_it(tmp_path, harbour):
@@ -79,7 +83,12 @@ def test_stdio_as_an_assistant_starts_it(tmp_path, harbour):
         async with Client(params, read_timeout_seconds=240) as client:
             return await exercise(client)
 
-    check(asyncio.run(run()))
+    seen = asyncio.run(run())
+    check(seen)
+    cli = subprocess.run([sys.executable, "-m", "pagesight.api.cli", "search", QUESTION, "-k", "2", "--json"],
+                         env=env, capture_output=True, text=True, timeout=300)
+    same = [(h["doc_id"], h["page"], round(h["score"], 4)) for h in json.loads(cli.stdout)["hits"]]
+    assert [(h["doc_id"], h["page"], h["score"]) for h in seen["found"].structured_content["hits"]] == same
 
 
 def test_http_at_slash_mcp_behind_the_key(tmp_path, harbour):
@@ -101,4 +110,9 @@ def test_http_at_slash_mcp_behind_the_key(tmp_path, harbour):
             async with keyed, Client(streamable_http_client(f"{base}/mcp", http_client=keyed)) as client:
                 return await exercise(client)
 
-        check(asyncio.run(run()))
+        seen = asyncio.run(run())
+        check(seen)
+        rest = httpx.post(f"{base}/v1/search", json={"query": QUESTION, "k": 2},
+                          headers={"Authorization": f"Bearer {KEY}"}).json()["hits"]
+        same = [(h["doc_id"], h["page"], round(h["score"], 4)) for h in rest]
+        assert [(h["doc_id"], h["page"], h["score"]) for h in seen["found"].structured_content["hits"]] == same
