@@ -325,11 +325,14 @@ def eval_command(
         if answers:
             from pathlib import Path as _Path
 
+            from ..core.types import title_of
             from ..retrieve.evaluate import unanswerable
 
+            documents = backend.documents()
             companies = sorted({q.label("company") for q in asked if q.label("company")} |
-                               {_Path(d.file_name).stem.split("_")[0] for d in backend.documents()})
-            answered = backend.evaluate_answers(asked, impossible=unanswerable(asked, companies))
+                               {_Path(d.file_name).stem.split("_")[0] for d in documents})
+            titles = [title_of(d.file_name) for d in documents]
+            answered = backend.evaluate_answers(asked, impossible=unanswerable(asked, companies, titles))
 
     def rows(channels: dict) -> list[list[str]]:
         return [[channel, *(f"{r.recall[k]:.3f}" for k in (1, 5, 10)), f"{r.hits[5]:.3f}", f"{r.ndcg5:.3f}",

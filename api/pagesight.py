@@ -34,6 +34,7 @@ from ..core.types import (
     SearchResult,
     Turn,
     find_document,
+    title_of,
     validate_collection_name,
     validate_tags,
 )
@@ -290,7 +291,7 @@ class PageSight(Backend):
         result = self.search(resolved.question, k, scoped(filters, resolved.documents))
         result.question, result.rewritten_by = resolved.question, resolved.rewritten_by
         yield result
-        yield from model.stream(resolved.question, self.evidence(result))
+        yield from model.stream(resolved.question, self.evidence(result), self.titles())
 
     def resolve(self, question: str, history: Sequence[Turn] = (), answerer: str | None = None) -> Resolved:
         """A follow-up as the standalone question it will be searched as, rewritten by the answerer's
@@ -298,6 +299,10 @@ class PageSight(Backend):
         if not history:
             return Resolved(question)
         return self.models.answerer(answerer).rewrite(question, history)
+
+    def titles(self) -> list[str]:
+        """The titles of the collection's documents: what it has documents about, and of when."""
+        return [title_of(d.file_name) for d in self.store.documents()]
 
     def evidence(self, result: SearchResult) -> list[Evidence]:
         """The pages found, numbered [1].. as the answerer will cite them, each with its whole page."""

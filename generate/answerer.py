@@ -49,13 +49,15 @@ class Answerer(ABC):
         """A follow-up as a standalone question, from the conversation before it (followup.py's rules)."""
         return resolve(question, history)
 
-    def answer(self, question: str, evidence: list[Evidence]) -> Answer:
-        *_, final = self.stream(question, evidence)
+    def answer(self, question: str, evidence: list[Evidence], titles: Sequence[str] | None = None) -> Answer:
+        *_, final = self.stream(question, evidence, titles)
         return final
 
-    def stream(self, question: str, evidence: list[Evidence]) -> Iterator[str | Answer]:
-        """Text deltas, then one Answer; "not in these documents" when the pages do not bear on the question."""
-        missing = missing_terms(question, evidence)
+    def stream(self, question: str, evidence: list[Evidence],
+               titles: Sequence[str] | None = None) -> Iterator[str | Answer]:
+        """Text deltas, then one Answer; "not in these documents" when the pages do not bear on the question
+        (support.missing_terms; `titles`: the collection's document titles, which name its subjects)."""
+        missing = missing_terms(question, evidence, titles)
         if not evidence or missing:
             text = not_in_these_documents(missing) if evidence else NO_PAGES
             yield text

@@ -1,10 +1,10 @@
 """Whether the pages bear on a question, and whether an answer's claims are what its citations say: checks
 from evidence that can be measured, as pure functions.
 
-- Before answering: the question's key terms (years, figures, names: "FY2018", "3M", "national
-  defense") must be on the pages read, in their text or their document's title. When one is on none of
-  them, every answerer says the pages do not answer the question instead of quoting or generating
-  something near (a question about a company or a year the documents do not cover).
+- Before answering: what the question asks about (a year it names, the subjects the collection has
+  documents about, and their periods: `missing_terms`) must be on the pages read. When it is not,
+  every answerer says the pages do not answer the question instead of quoting or generating something
+  near (a question about a company or a year the documents do not cover).
 - After generating: the answer is split into claims (its sentences), and each cited claim is checked
   against the pages it cites: its figures, years and names must appear there, and enough of its content
   words; the claim gets the box of the region that bears it best. A claim that fails is marked, never
@@ -14,6 +14,7 @@ from evidence that can be measured, as pure functions.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..core.types import Box, Claim, title_of
@@ -73,23 +74,44 @@ def key_terms(question: str) -> KeyTerms:
     return KeyTerms(tuple(dict.fromkeys(years)), tuple(dict.fromkeys(names)))
 
 
-def missing_terms(question: str, evidence: list[Evidence]) -> list[str]:
-    """The question's key terms that none of the pages read mentions (in its text or its document's
-    title); empty when the pages bear on everything the question names."""
+def missing_terms(question: str, evidence: list[Evidence], titles: Sequence[str] | None = None) -> list[str]:
+    """What the question asks about that the pages read do not cover; empty when they bear on it.
+
+    - Years: none of the question's years is on any page read (or in its document's title). One is
+      enough: a question comparing 2019 with 2020 is answered from a page that shows either.
+    - With `titles` (the collection's document titles): the question's subjects are its names that are
+      words of a title ("3M", "Treasury"): each must be on a page read; and when the documents about a
+      subject carry years in their titles, one of them must be near a year the question asks about (a
+      document of year Y speaks of Y-2 to Y+1; "3M in 2031" when 3M's documents are of 2018 and
+      2022). Other names (jargon, acronyms, a method's name) are not asked of the pages: "COGS" is
+      written "cost of sales" there.
+    - Without `titles`: every name the question holds must be on a page read.
+    """
     if not evidence:
         return []
     terms = key_terms(question)
     squashed = [squash(e.text) + "|" + squash(title_of(e.hit.file_name)) for e in evidence]
     plain = [" ".join(_WORD.findall((e.text + " " + title_of(e.hit.file_name)).lower())) for e in evidence]
     missing = []
-    for year in terms.years:
-        if not any(year in page for page in plain):
-            missing.append(year)
-    for name in terms.names:
-        key = squash(name)
-        if not any(key in page for page in squashed):
-            missing.append(name)
-    return missing
+    if terms.years and not any(year in page for year in terms.years for page in plain):
+        missing.extend(terms.years)
+    if titles is None:
+        missing += [name for name in terms.names if not any(squash(name) in page for page in squashed)]
+        return missing
+    tokens = [{squash(w) for w in title.split()} for title in titles]
+    known = set().union(*tokens) if tokens else set()
+    subjects = [k for name in terms.names for k in (squash(name), *map(squash, name.split()))
+                if len(k) >= 2 and not k.isdigit() and k in known]
+    for subject in dict.fromkeys(subjects):
+        if not any(subject in page for page in squashed):
+            missing.append(subject)
+            continue
+        # A document of year Y speaks of Y-2..Y+1 (a filing's three years and its outlook).
+        periods = {int(y) + d for about in tokens if subject in about for w in about
+                   for y in re.findall(r"(?:18|19|20)\d\d", w) for d in (-2, -1, 0, 1)}
+        if terms.years and periods and not periods & {int(y) for y in terms.years}:
+            missing.append(f"{subject} in {', '.join(terms.years)}")
+    return list(dict.fromkeys(missing))
 
 
 def check_claims(text: str, evidence: list[Evidence]) -> list[Claim]:

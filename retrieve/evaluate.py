@@ -213,27 +213,45 @@ class AnswerReport:
     per_question: list[dict] = field(default_factory=list)
 
 
-def unanswerable(questions: Sequence[Question], companies: Sequence[str] = ()) -> list[Question]:
-    """A question the documents cannot answer for each one that names a year or a company: the company
-    swapped for another of `companies` (one whose documents cover none of the question's years; from the
-    question's `company` label) when the question names its company, else every year moved a century back
-    (which no document of these sets covers). Questions naming neither are left out."""
+def _covers(document_years: set[int], asked: set[int]) -> bool:
+    return any(y - 2 <= a <= y + 1 for y in document_years for a in asked)
+
+
+def unanswerable(questions: Sequence[Question], companies: Sequence[str] = (),
+                 titles: Sequence[str] = ()) -> list[Question]:
+    """A question the documents cannot answer for each one that names a year: the company swapped for
+    another of `companies` when the question names its company, else every year moved a century back
+    (which no document of these sets covers). A swap only goes to a company none of whose documents
+    could speak of those years: none of the question's gold files, nor of the collection's `titles`
+    (a title year Y counts for Y-2..Y+1: a filing shows three years and looks one ahead). A question
+    naming no year is left out: with its company swapped it may well be answerable ("What industry
+    does Pfizer operate in?" of a collection holding Pfizer's filings)."""
     out = []
-    years_of: dict[str, set[str]] = {}
+    years_of: dict[str, set[int]] = {}
     for q in questions:
         company = q.label("company") or ""
-        years_of.setdefault(company, set()).update(re.findall(r"(?:19|20)\d\d", " ".join(f for f, _ in q.relevant)))
+        found = re.findall(r"(?:19|20)\d\d", " ".join(f for f, _ in q.relevant))
+        years_of.setdefault(company.lower(), set()).update(int(y) for y in found)
+    for title in titles:
+        words = title.split()
+        if words:
+            years_of.setdefault(words[0].lower(), set()).update(int(y) for y in re.findall(r"(?:19|20)\d\d", title))
     for q in questions:
-        asked_years = set(re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", q.text))
+        asked_years = {int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", q.text)}
+        asked_years |= {2000 + int(y) for y in re.findall(r"\b(?:FY|CY)\s?'?(\d\d)\b", q.text, re.IGNORECASE)}
+        if not asked_years:
+            continue
         company = q.label("company")
-        others = [c for c in companies if c and c != company and not (years_of.get(c, set()) & asked_years)]
+
+        others = [c for c in companies if c and c.lower() != (company or "").lower()
+                  and not _covers(years_of.get(c.lower(), set()), asked_years)]
         if company and company.lower() in q.text.lower() and others:
             swapped = others[sum(map(ord, q.id)) % len(others)]  # the same swap every run
             text = re.sub(re.escape(company), swapped, q.text, flags=re.IGNORECASE)
-        elif asked_years:
-            text = re.sub(r"(?<!\d)((?:19|20)\d\d)(?!\d)", lambda m: str(int(m.group(1)) - 100), q.text)
         else:
-            continue
+            text = re.sub(r"(?<!\d)((?:19|20)\d\d)(?!\d)", lambda m: str(int(m.group(1)) - 100), q.text)
+            text = re.sub(r"\b(FY|CY)(\s?'?)(\d\d)\b", lambda m: f"{m.group(1)}{int(m.group(3)) + 1900 - 100}", text,
+                          flags=re.IGNORECASE)
         out.append(Question(f"{q.id}-unanswerable", text, frozenset(), q.labels))
     return out
 

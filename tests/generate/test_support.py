@@ -38,6 +38,21 @@ def test_a_question_about_what_the_pages_do_not_mention_is_refused():
     assert missing_terms("anything at all", []) == []
 
 
+def test_with_the_collections_titles_only_its_subjects_and_their_periods_are_asked_of_the_pages():
+    titles = ["3M 2018 10K", "3M 2022 10K", "NINTENDO 2019 10K", "PFIZER 2023Q2 10Q"]
+    jargon = "What is 3M's FY2018 COGS? Considering the cash flow statement, Define DPO as usual."
+    assert missing_terms(jargon, [CASH_FLOW], titles) == []  # COGS, DPO, Considering: no subject of a title
+    assert missing_terms("What is the FY2018 capital expenditure for Nintendo?", [CASH_FLOW], titles) == ["nintendo"]
+    assert missing_terms("What will 3M spend in FY2031?", [CASH_FLOW], titles) == ["2031", "3m in 2031"]
+    # a page of the 2022 filing that shows no year: 2023 is the outlook of the 2022 filing, 2030 no one's
+    outlook = evidence(1, "3M_2022_10K.pdf", "Capital spending outlook: 1.5 billion")
+    assert missing_terms("What does 3M forecast for FY2023?", [outlook], titles) == ["2023"]
+    assert missing_terms("What does 3M forecast for 2023 or 2022?", [outlook], titles) == []  # 2022: its title
+    assert missing_terms("What does 3M forecast for 2030?", [outlook], titles) == ["2030", "3m in 2030"]
+    quarter = evidence(2, "PFIZER_2023Q2_10Q.pdf", "Revenues in the second quarter of 2023 fell")
+    assert missing_terms("Is Pfizer spinning off a segment as of Q2'2023?", [quarter], titles) == []
+
+
 def test_claims_are_checked_against_the_pages_they_cite():
     text = ("3M spent $1,577 million on PP&E in 2018 [1]. The harbour dues were 12 shillings [2]. "
             "3M spent $2,900 million on PP&E in 2018 [1]. Ships were counted daily [2]. A general remark.")

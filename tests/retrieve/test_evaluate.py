@@ -126,3 +126,9 @@ def test_unanswerable_counterparts_swap_the_company_or_move_the_years():
                                            "What is the FY2018 capital expenditure for AMD?")
     assert made["b-unanswerable"].text == "What were U.S. defense expenditures in 1840?"
     assert all(q.relevant == frozenset() for q in made.values())
+    # never a swap to a company whose documents could answer it, nor one of a question without a year
+    yearless = Question("d", "What industry does 3M operate in?", frozenset({("3M_2018_10K", 3)}), (("company", "3M"),))
+    made = {q.id: q for q in unanswerable([questions[0], yearless], companies=["3M", "PEPSICO", "AMD"],
+                                          titles=["PEPSICO 2019 10K", "AMD 2022 10K"])}
+    assert set(made) == {"a-unanswerable"}
+    assert made["a-unanswerable"].text == "What is the FY2018 capital expenditure for AMD?"  # PEPSICO 2019 covers 2018
