@@ -288,7 +288,8 @@ class PageSight(Backend):
         k = k or self.settings.answer_pages
         model = self.models.answerer(answerer)
         resolved = self.resolve(question, history, answerer)
-        result = self.search(resolved.question, k, scoped(filters, resolved.documents))
+        carried = resolved.documents if self.settings.followup_scope else None
+        result = self.search(resolved.question, k, scoped(filters, carried))
         result.question, result.rewritten_by = resolved.question, resolved.rewritten_by
         yield result
         yield from model.stream(resolved.question, self.evidence(result), self.titles())

@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     encode_workers: int = Field(default=0, ge=0, description="threads that encode an ingest's texts side by side "
                                 "(ONNX runtimes), each single-threaded; 0: one per core")
 
+    # Follow-ups: the documents the previous answer cited may be carried as the follow-up's scope.
+    # bench/followup.py: it cost FinanceBench 0.028 of R@5 (0.349 vs 0.377 without) and changed
+    # nothing on OfficeQA, so it is off; the rewritten question carries the subject either way.
+    followup_scope: bool = Field(default=False, description="search a follow-up only in the documents the "
+                                 "previous answer cited (when it names no new subject or period)")
+
     # Answers: which answerer, how many pages it reads, and how large each page image may be.
     answerer: Literal["auto", "local", "remote", "extractive"] = Field(
         default="auto", description="auto: remote when PAGESIGHT_REMOTE_URL is set, local when the full profile's "

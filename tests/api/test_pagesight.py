@@ -268,3 +268,21 @@ def test_a_collection_keeps_the_text_runtime_that_built_it(tmp_path, report):
     other = make_settings(tmp_path / "data", profile="lite", text_runtime="onnx-int8")
     with PageSight(settings=other) as sight, pytest.raises(SchemaMismatch, match="made with the onnx runtime"):
         sight.search("How many ships did the keeper count?")
+
+
+@pytest.mark.parametrize("carry", [False, True])
+def test_a_follow_up_is_searched_in_the_cited_documents_only_when_the_setting_says(tmp_path, text_encoder, carry):
+    from pagesight.core.types import Turn
+
+    settings = make_settings(tmp_path / "data", followup_scope=carry)
+    with lite(settings, text_encoder) as sight:
+        marrow = docs.simple_pdf(tmp_path / "marrow.pdf", ["Port Marrow harbour dues were 9 shillings in 1820."])
+        ellis = docs.simple_pdf(tmp_path / "ellis.pdf", ["Port Ellis harbour dues were 7 shillings in 1820.",
+                                                         "The keeper at Port Ellis counted 40 ships."])
+        kept = {o.path: o.doc_id for o in sight.ingest([marrow, ellis])}
+        history = [Turn("What were the harbour dues at Port Marrow in 1820?", (kept[str(marrow)],))]
+        found = next(sight.ask_stream("And how many ships were counted?", history=history))
+        assert found.rewritten_by == "rules"
+        searched = {h.doc_id for h in found.hits}
+        # with the scope, only the document the previous answer cited; without, wherever the ships are
+        assert searched == ({kept[str(marrow)]} if carry else searched | {kept[str(ellis)]})
