@@ -168,9 +168,9 @@ class EdgeStore(Store):
         """Build the indexes on a copy in a child process and swap it in (see the module's text):
         searches go on meanwhile, writes wait. A failure leaves the collection as it was."""
         with self.write_lock:
-            if self._shard is None:
-                return
             with self.lock:
+                if self._shard is None:
+                    return
                 self._shard.flush()
             fresh = self.folder / f"shard-{uuid.uuid4().hex[:12]}"
             building = fresh.with_name(fresh.name + ".building")
@@ -181,6 +181,8 @@ class EdgeStore(Store):
                 building.rename(fresh)
                 shard = self._load(fresh)
                 with self.lock:
+                    if self._shard is None:  # closed while the child worked: the old shard stays named
+                        raise StoreError(f"collection {self.name!r} was closed during its index build")
                     self._save_schema(self.schema, fresh)  # from here on, the new shard is the collection
                     old, old_dir = self._shard, self._shard_dir
                     self._shard, self._shard_dir = shard, fresh

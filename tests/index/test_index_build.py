@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pagesight.core.errors import StoreError
 from pagesight.index import edge
 from pagesight.index.edge import EdgeStore
 from pagesight.index.layout import PENDING
@@ -97,6 +98,33 @@ def test_searches_go_on_during_a_build_and_a_write_waits_for_it(tmp_path, corpus
     best = max(range(41), key=lambda i: maxsim(queries[0], (pages[:40] + extra)[i]))
     assert top(store, queries[0])[0][0] == f"d{best:04d}"
     store.close()
+
+
+def test_a_collection_closed_during_its_build_keeps_its_shard_and_opens_whole(tmp_path, corpus, monkeypatch):
+    pages, queries, _ = corpus
+    store = EdgeStore(tmp_path / "c", "c")
+    fill(store, pages[:20], STORAGE)
+    named = json.loads((tmp_path / "c" / "collection.json").read_text())["shard"]
+    before = [top(store, q) for q in queries[:3]]
+    go, waiting = tmp_path / "go", tmp_path / "waiting"
+    monkeypatch.setattr(edge, "_BUILD", f"import os, time\nopen({str(waiting)!r}, 'w').close()\n"
+                        f"while not os.path.exists({str(go)!r}): time.sleep(0.02)\n" + edge._BUILD)
+    store._changed()
+    failed = []
+    builder = threading.Thread(target=lambda: failed.append(pytest.raises(StoreError, store.optimize)))
+    builder.start()
+    deadline = time.monotonic() + 30
+    while not waiting.exists():
+        assert time.monotonic() < deadline and builder.is_alive()
+        time.sleep(0.01)
+    store.close()  # a server stopping while its ingest thread builds
+    go.touch()
+    builder.join(timeout=60)
+    assert failed and "closed during its index build" in str(failed[0].value)
+    reopened = EdgeStore(tmp_path / "c", "c")
+    assert json.loads((tmp_path / "c" / "collection.json").read_text())["shard"] == named
+    assert shards(tmp_path / "c") == [named] and [top(reopened, q) for q in queries[:3]] == before
+    reopened.close()
 
 
 def fill_more(store, pages, start=40):
