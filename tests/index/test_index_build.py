@@ -65,7 +65,8 @@ def test_a_build_swaps_in_a_copy_with_the_same_answers_and_leaves_one_shard(tmp_
 def test_searches_go_on_during_a_build_and_a_write_waits_for_it(tmp_path, corpus, monkeypatch):
     pages, queries, _ = corpus
     store = EdgeStore(tmp_path / "c", "c")
-    fill(store, pages[:40], STORAGE)
+    fill(store, pages[:39], STORAGE)
+    fill_more(store, pages[39:40], start=39)  # written since the build: something to build
     go, waiting = tmp_path / "go", tmp_path / "waiting"
     # The child says it runs, then waits for a file before it builds: the build lasts as long as the test wants.
     monkeypatch.setattr(edge, "_BUILD", f"import os, time\nopen({str(waiting)!r}, 'w').close()\n"
@@ -73,7 +74,6 @@ def test_searches_go_on_during_a_build_and_a_write_waits_for_it(tmp_path, corpus
     builder = threading.Thread(target=store.optimize)
     extra = pages[40:41]
     writer = threading.Thread(target=lambda: fill_more(store, extra))
-    store._changed()  # something to build
     builder.start()
     try:
         deadline = time.monotonic() + 30
@@ -104,12 +104,12 @@ def test_a_collection_closed_during_its_build_keeps_its_shard_and_opens_whole(tm
     pages, queries, _ = corpus
     store = EdgeStore(tmp_path / "c", "c")
     fill(store, pages[:20], STORAGE)
+    fill_more(store, pages[20:21], start=20)  # written since the build: something to build
     named = json.loads((tmp_path / "c" / "collection.json").read_text())["shard"]
     before = [top(store, q) for q in queries[:3]]
     go, waiting = tmp_path / "go", tmp_path / "waiting"
     monkeypatch.setattr(edge, "_BUILD", f"import os, time\nopen({str(waiting)!r}, 'w').close()\n"
                         f"while not os.path.exists({str(go)!r}): time.sleep(0.02)\n" + edge._BUILD)
-    store._changed()
     failed = []
     builder = threading.Thread(target=lambda: failed.append(pytest.raises(StoreError, store.optimize)))
     builder.start()
