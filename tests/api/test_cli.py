@@ -287,7 +287,9 @@ def test_ingest_ends_by_building_indexes_and_index_optimize_does_it_on_demand(da
     from pagesight.index.edge import EdgeStore
 
     calls = []
-    monkeypatch.setattr(EdgeStore, "optimize", lambda self: calls.append(self.count()))
+    # Only this data folder's builds: a server of another test of this module may build its own meanwhile.
+    monkeypatch.setattr(EdgeStore, "optimize",
+                        lambda self: calls.append(self.count()) if self.folder.is_relative_to(data_dir) else None)
     assert invoke("ingest", str(report)).exit_code == 0
     assert len(calls) == 1 and calls[0] > 0  # after the document was written
     result = invoke("index", "optimize")
