@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import httpx  # noqa: E402
-from common import serve  # noqa: E402  (bench/ is the script's folder)
+from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
+from common import serve, write_results
 
 from pagesight.retrieve.metrics import percentile  # noqa: E402
 
@@ -130,7 +130,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "api.json")
     args = parser.parse_args()
 
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, 1 torch thread"
+    machine = machine_name("1 torch thread")
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data
         what = f"the collection in {data}"
@@ -153,10 +153,7 @@ def main() -> None:
     for r in rows:
         print(f"{r['route']:<34} {r['clients']:>7} {r['requests']:>9} {r['errors']:>7} {r['rps']:>7.1f} "
               f"{r['p50_ms']:>8.0f} {r['p95_ms']:>8.0f}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": machine, "date": time.strftime("%Y-%m-%d"), "collection": what,
-                                    "rows": rows}, indent=2) + "\n")
-    print(f"\nwritten to {args.out}", file=sys.stderr)
+    write_results(args.out, machine, {"collection": what, "rows": rows})
     if any(r["errors"] for r in rows):
         raise SystemExit("some requests failed: " + "; ".join(s for r in rows for s in r["error_samples"]))
 

@@ -12,15 +12,16 @@ of --runs runs of the command as a new process (the console script), on one thre
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
+from common import write_results  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "When was the telegraph cable laid across the Atlantic?"
@@ -70,17 +71,13 @@ def main() -> None:
             warm = [timed(command, env) for _ in range(args.runs)]
             rows.append({"command": f"pagesight {name}", "cold_s": statistics.median(cold) if cold else None,
                          "warm_s": statistics.median(warm), "runs": args.runs})
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    machine = machine_name()
     print(f"command-line wall time, lite profile, median of {args.runs} runs ({machine})")
     print(f"{'command':<26} {'cold s':>7} {'warm s':>7}")
     for r in rows:
         cold = f"{r['cold_s']:.2f}" if r["cold_s"] is not None else "-"
         print(f"{r['command']:<26} {cold:>7} {r['warm_s']:>7.2f}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": machine, "date": time.strftime("%Y-%m-%d"),
-                                    "collection": str(args.data or "the sample document"), "rows": rows},
-                                   indent=2) + "\n")
-    print(f"\nwritten to {args.out}", file=sys.stderr)
+    write_results(args.out, machine, {"collection": str(args.data or "the sample document"), "rows": rows})
 
 
 if __name__ == "__main__":

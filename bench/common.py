@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import platform
 import socket
 import subprocess
 import sys
@@ -45,3 +47,16 @@ def peak_rss_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def machine(detail: str = "") -> str:
+    """The machine a figure was measured on, as every benchmark writes it."""
+    found = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    return f"{found}, {detail}" if detail else found
+
+
+def write_results(out: Path, machine: str, figures: dict) -> None:
+    """A benchmark's figures as JSON, with the machine and the date; says where."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"machine": machine, "date": time.strftime("%Y-%m-%d"), **figures}, indent=2) + "\n")
+    print(f"\nwritten to {out}", file=sys.stderr)

@@ -22,13 +22,14 @@ No setting is tuned here: the rules have none chosen on these sets.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import re
 import sys
 import time
 from pathlib import Path
+
+from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
+from common import write_results  # noqa: E402
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -122,7 +123,7 @@ def main() -> None:
     parser.add_argument("-k", type=int, default=5)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "followup.json")
     args = parser.parse_args()
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    machine = machine_name()
     results = {}
     for spec in args.set:
         name, paths = spec.split("=", 1)
@@ -134,10 +135,7 @@ def main() -> None:
         cells = " ".join(f"{r['summary'][m]['R@5']:>13.3f} / {r['summary'][m]['hit@5']:.3f}" for m in MODES)
         print(f"{name:<13} {r['pairs']:>5} {cells} {r['latency_ms']['first_p50']:>8.0f}ms "
               f"{r['latency_ms']['follow_up_p50']:>9.0f}ms")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": machine, "date": time.strftime("%Y-%m-%d"), "sets": results},
-                                   indent=2) + "\n")
-    print(f"\nwritten to {args.out}", file=sys.stderr)
+    write_results(args.out, machine, {"sets": results})
 
 
 if __name__ == "__main__":

@@ -18,10 +18,11 @@ import argparse
 import itertools
 import json
 import os
-import platform
 import sys
-import time
 from pathlib import Path
+
+from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
+from common import write_results  # noqa: E402
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -141,7 +142,7 @@ def main() -> None:
                 results.append({"method": method_name, "params": best, "part": part, "set": set_name, **q})
         print(f"{method_name}: {best}", file=sys.stderr, flush=True)
 
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    machine = machine_name()
     print(f"\nfusion methods, settings chosen on 'tune' (even questions), lite profile ({machine})")
     print(f"{'method':<22} {'set':<13} {'part':<5} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'nDCG@5':>7} {'MRR':>6}  "
           "settings")
@@ -150,10 +151,7 @@ def main() -> None:
             continue
         print(f"{r['method'][:22]:<22} {r['set']:<13} {r['part']:<5} {r['r1']:>6.3f} {r['r5']:>6.3f} {r['r10']:>6.3f} "
               f"{r['ndcg5']:>7.3f} {r['mrr']:>6.3f}  {json.dumps(r['params'])}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": machine, "date": time.strftime("%Y-%m-%d"), "results": results},
-                                   indent=2) + "\n")
-    print(f"\nwritten to {args.out}", file=sys.stderr)
+    write_results(args.out, machine, {"results": results})
 
 
 if __name__ == "__main__":

@@ -16,14 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import peak_rss_mb  # bench/ is the script's folder
+from common import machine as machine_name  # bench/ is the script's folder
+from common import peak_rss_mb, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -117,7 +117,7 @@ def main() -> None:
                              capture_output=True, text=True, env=env, check=True)
         results[name] = json.loads(run.stdout.strip().splitlines()[-1])
 
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    machine = machine_name()
     header = (f"{'group':<13} {'files':>5} {'pages':>5} {'seconds':>8} {'pages/s':>8} {'optimise s':>10} "
               f"{'parent MB':>9} {'worker MB':>9} {'workers':>7} {'text runtime':>12}")
     print(f"ingest benchmark, {args.profile} profile ({machine})")
@@ -128,10 +128,7 @@ def main() -> None:
               f"{r['workers']:>7} {r['text_runtime']:>12}")
         for file, reason in r["failed"]:
             print(f"  failed: {file}: {reason}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": machine, "date": time.strftime("%Y-%m-%d"), "results": results},
-                                   indent=2) + "\n")
-    print(f"written to {args.out}")
+    write_results(args.out, machine, {"results": results})
 
 
 if __name__ == "__main__":

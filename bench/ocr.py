@@ -22,11 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
+
+from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
+from common import write_results  # noqa: E402
 
 os.environ["OMP_THREAD_LIMIT"] = "1"
 
@@ -118,7 +120,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ocr.json")
     args = parser.parse_args()
     pages = sample_pages(args.corpus, args.pages)
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, one thread"
+    machine = machine_name("one thread")
     rows = []
     for engine in args.engines.split(","):
         for dpi in (int(d) for d in args.dpis.split(",")):
@@ -141,10 +143,7 @@ def main() -> None:
     for r in rows:
         print(f"{r['engine']:>10} {r['dpi']:>5} {r['word_error_median']:>16.3f} {r['word_error_mean']:>14.3f} "
               f"{r['cer_median']:>11.3f} {r['s_per_page_median']:>14.2f} {r['s_per_page_mean']:>12.2f}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": machine, "date": time.strftime("%Y-%m-%d"),
-                                    "pages": [(f, p) for f, p, _, _ in pages], "rows": rows}, indent=2) + "\n")
-    print(f"\nwritten to {args.out}", file=sys.stderr)
+    write_results(args.out, machine, {"pages": [(f, p) for f, p, _, _ in pages], "rows": rows})
 
 
 if __name__ == "__main__":

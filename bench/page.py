@@ -13,9 +13,7 @@ style, the API calls; the cited page images the conversation shows are counted a
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -25,7 +23,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import serve  # noqa: E402
+from common import machine as machine_name  # noqa: E402
+from common import serve, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("PAGESIGHT_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -97,17 +96,14 @@ def main() -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, headless Chromium"
+    machine = machine_name("headless Chromium")
     summary = {key: statistics.median(r[key] for r in runs)
                for key in ("ready_ms", "dom_ms", "bytes", "requests", "image_requests", "image_bytes")}
     print(f"\nThe chat page, cold, median of {len(runs)} runs ({machine})")
     print(f"{'ready':>8} {'DOMContentLoaded':>17} {'KB moved':>9} {'requests':>9} {'page images':>12} {'image KB':>9}")
     print(f"{summary['ready_ms']:>6.0f}ms {summary['dom_ms']:>15.0f}ms {summary['bytes'] / 1024:>9.1f} "
           f"{summary['requests']:>9.0f} {summary['image_requests']:>12.0f} {summary['image_bytes'] / 1024:>9.1f}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": machine, "date": time.strftime("%Y-%m-%d"), "summary": summary,
-                                    "runs": runs}, indent=2) + "\n")
-    print(f"\nwritten to {args.out}", file=sys.stderr)
+    write_results(args.out, machine, {"summary": summary, "runs": runs})
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
 import signal
@@ -42,7 +41,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import httpx  # noqa: E402
-from common import serve  # noqa: E402  (bench/ is the script's folder)
+from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
+from common import serve, write_results
 
 from pagesight.retrieve.metrics import percentile  # noqa: E402
 
@@ -430,7 +430,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "reliability.json")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    machine = machine_name()
     with tempfile.TemporaryDirectory() as tmp:
         # Parts skipped keep the figures --out already holds.
         kept = json.loads(args.out.read_text()) if skip and args.out.is_file() else {}
@@ -474,10 +474,7 @@ def main() -> None:
         print(f"kill -9 during ingestion and index builds: {b['runs']} kills ({b['killed_in_build']} inside a build), "
               f"store opened {b['opened']}/{b['runs']}, leftover shards {b['leftover_shards']}, partial documents "
               f"seen {b['partial_documents_seen']}, reported documents lost {b['reported_documents_lost']}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": machine, "date": time.strftime("%Y-%m-%d"), **figures}, indent=2)
-                        + "\n")
-    print(f"\nwritten to {args.out}", file=sys.stderr)
+    write_results(args.out, machine, figures)
 
 
 if __name__ == "__main__":

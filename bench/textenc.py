@@ -18,10 +18,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import sys
 import time
 from pathlib import Path
+
+from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
+from common import write_results  # noqa: E402
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -79,7 +80,7 @@ def main() -> None:
     parser.add_argument("--runtimes", default="torch,onnx,onnx-int8")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "textenc.json")
     args = parser.parse_args()
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, one thread"
+    machine = machine_name("one thread")
     bm25 = Bm25Encoder()
     rows = []
     for spec in args.set:
@@ -127,10 +128,7 @@ def main() -> None:
     for r in rows:
         print(f"{r['set']:<13} {r['runtime']:<10} {r['units']:<15} {r['ms_per_text']:>8.1f} {r['text_r5']:>9.3f} "
               f"{r['text_ndcg5']:>7.3f} {r['fused_r5']:>10.3f} {r['fused_ndcg5']:>7.3f} {r['fused_mrr']:>6.3f}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": machine, "date": time.strftime("%Y-%m-%d"), "rows": rows}, indent=2)
-                        + "\n")
-    print(f"\nwritten to {args.out}", file=sys.stderr)
+    write_results(args.out, machine, {"rows": rows})
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import signal
 import subprocess
@@ -37,7 +36,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import httpx  # noqa: E402
-from common import serve  # noqa: E402  (bench/ is the script's folder)
+from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
+from common import serve, write_results
 
 from pagesight.retrieve.metrics import percentile  # noqa: E402
 
@@ -193,7 +193,7 @@ def main() -> None:
         return kills_only(args)
     files = sorted(args.files.glob("*.pdf"))
     questions = asked()
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    machine = machine_name()
     rng = random.Random(args.seed)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -259,10 +259,7 @@ def main() -> None:
     print(f"kill -9 of the server during its build: {k['runs']} kills ({k['killed_in_build']} inside a build), "
           f"opened {k['opened']}/{k['runs']}, lost {k['lost']}, deleted ones back {k['came_back']}, "
           f"partial {k['partial']}, leftover shards {k['leftover_shards']}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": machine, "date": time.strftime("%Y-%m-%d"), **figures}, indent=2)
-                        + "\n")
-    print(f"\nwritten to {args.out}", file=sys.stderr)
+    write_results(args.out, machine, figures)
 
 
 if __name__ == "__main__":
