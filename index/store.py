@@ -359,16 +359,21 @@ class Store(ABC):
             with self.lock:
                 return self._locate(self._query(Search(using, vector, limit, flt.condition(kinds)), payload=False))
         # Listed pages: the engine filters by their documents (a filter of one term, where one condition a
-        # page costs ~20x more), this by the pages themselves, from a deeper list so that `limit` remain.
+        # page costs ~20x more), this by the pages themselves, from a deeper list; when fewer than `limit`
+        # of it are on the listed pages, the engine filters by the pages after all, so the result is exact.
         wanted = set(flt.within)
         docs = {doc for doc, _ in wanted} & (set(flt.doc_ids) if flt.doc_ids is not None else {d for d, _ in wanted})
         scope = replace(flt, within=None, doc_ids=tuple(sorted(docs)))
         if scope.matches_nothing():
             return []
+        deep = limit * WITHIN_DEPTH
         with self.lock:
-            found = self._locate(self._query(Search(using, vector, limit * WITHIN_DEPTH, scope.condition(kinds)),
-                                             payload=False))
-        return [s for s in found if (s.payload["doc_id"], s.payload["page"]) in wanted][:limit]
+            found = self._query(Search(using, vector, deep, scope.condition(kinds)), payload=False)
+            kept = [s for s in self._locate(found) if (s.payload["doc_id"], s.payload["page"]) in wanted]
+            if len(kept) >= limit or len(found) < deep:
+                return kept[:limit]  # exact: the listed pages' best points are the first of their documents'
+            # Too few of the deep list are on the listed pages (many similar documents): filter by the pages.
+            return self._locate(self._query(Search(using, vector, limit, flt.condition(kinds)), payload=False))
 
     def payloads(self, ids: list[str]) -> dict[str, dict]:
         """The whole payloads of these points (text, region, image...), by id; deleted ones are missing."""

@@ -413,3 +413,15 @@ def test_a_filter_to_listed_pages_searches_those_pages_only(store):
     assert text(5, SearchFilter(within=(("bbb", 3),))) == []
     assert text(5, SearchFilter(within=())) == []
     assert text(5, SearchFilter(doc_ids=("bbb",), pages=(2, None))) == [("bbb", 2)]
+
+
+def test_listed_pages_are_found_even_when_their_documents_other_pages_rank_first(store):
+    """The listed pages are the weakest of their documents: a search that read the documents' best points
+    only (a few times the limit) would find none of them."""
+    for doc in ("aaa", "bbb", "ccc"):
+        add(store, doc, 3, [[1, 0, 0, 0], [1, 0.01, 0, 0], [0, 1, 0, 0]])
+    listed = SearchFilter(within=(("aaa", 3), ("bbb", 3), ("ccc", 3)))
+    query = unit([1, 0.2, 0, 0])
+    assert len(pages_of(store.search(TEXT_VECTOR, query, 1, ("page",), listed))) == 1
+    assert sorted(pages_of(store.search(TEXT_VECTOR, query, 3, ("page",), listed))) == [
+        ("aaa", 3), ("bbb", 3), ("ccc", 3)]
