@@ -2,7 +2,7 @@
 finds.
 
     python bench/textenc.py --set financebench=DATA_DIR:QUESTIONS --set officeqa=DATA_DIR:QUESTIONS \
-        [--runtimes torch,onnx,onnx-int8] [--out bench/results/textenc.json]
+        [--runtimes torch,onnx,onnx-int8] [--cache DIR] [--out bench/results/textenc.json]
 
 For each collection (built by `pagesight eval --docs` or `pagesight ingest`), the texts its text vectors
 were made from (each page's text and its passages, each read with its document's title, as the indexer
@@ -11,6 +11,10 @@ searches: the text channel by exact cosine over those vectors (the best point pe
 collection itself over the text channel's candidate pages, fused by the retriever's own fusion. Two
 units are compared: page text and passages (the indexer's default), and passages only. Figures: R@5,
 nDCG@5 and MRR of the text channel and of the fused ranking, and milliseconds per text (one thread).
+
+An hour of encoding per runtime and set is usual here, so with --cache the encodings are kept in chunks
+of 2,048 texts and a stopped run goes on where it stopped; rows are merged into --out by (set, runtime,
+units), so sets and runtimes can be measured in separate runs.
 """
 
 from __future__ import annotations
@@ -74,10 +78,48 @@ def ranking(scores: np.ndarray, keys: list, names: dict, use: np.ndarray, depth:
     return [Hit(doc_id=d, file_name=names[d], page=p, score=s, channels=["text"]) for (d, p), s in best.items()]
 
 
+CHUNK = 2048
+
+
+def encode_all(encoder, texts: list[str], cache: Path | None) -> tuple[np.ndarray, float]:
+    """Every text's vector, and milliseconds per text (over every chunk encoded, in this run or in
+    the earlier runs that left chunks in `cache`)."""
+    timing = cache / "timing.json" if cache else None
+    spent = json.loads(timing.read_text()) if timing and timing.exists() else {"seconds": 0.0, "texts": 0}
+    parts = []
+    for start in range(0, len(texts), CHUNK):
+        chunk = texts[start : start + CHUNK]
+        kept = cache / f"{start:07d}-{len(chunk)}.npy" if cache else None
+        if kept and kept.exists():
+            parts.append(np.load(kept))
+            continue
+        began = time.perf_counter()
+        part = encoder.encode(chunk)
+        spent["seconds"] += time.perf_counter() - began
+        spent["texts"] += len(chunk)
+        if kept:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            np.save(kept.with_suffix(".part.npy"), part)
+            kept.with_suffix(".part.npy").replace(kept)
+            timing.write_text(json.dumps(spent))
+        parts.append(part)
+        print(f"  {start + len(chunk)}/{len(texts)} texts", flush=True)
+    return np.concatenate(parts), 1000 * spent["seconds"] / max(spent["texts"], 1)
+
+
+def merged(out: Path, rows: list[dict]) -> list[dict]:
+    """The rows already in `out` that this run did not measure again, then this run's."""
+    key = lambda r: (r["set"], r["runtime"], r["units"])  # noqa: E731
+    fresh = {key(r) for r in rows}
+    old = json.loads(out.read_text()).get("rows", []) if out.exists() else []
+    return [r for r in old if key(r) not in fresh] + rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", action="append", required=True, help="NAME=DATA_DIR:QUESTIONS")
     parser.add_argument("--runtimes", default="torch,onnx,onnx-int8")
+    parser.add_argument("--cache", type=Path, help="a folder to keep encodings in (resumable runs)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "textenc.json")
     args = parser.parse_args()
     machine = machine_name("one thread")
@@ -94,9 +136,8 @@ def main() -> None:
             print(f"{name}: {len(texts)} texts ({int(is_page.sum())} pages), {len(questions)} questions", flush=True)
             for runtime in args.runtimes.split(","):
                 encoder = load_text_encoder(settings, runtime)
-                started = time.perf_counter()
-                matrix = encoder.encode(texts)  # (n_texts, dim)
-                ms_per_text = 1000 * (time.perf_counter() - started) / len(texts)
+                cache = args.cache / name / runtime if args.cache else None
+                matrix, ms_per_text = encode_all(encoder, texts, cache)  # (n_texts, dim)
                 for units, use in (("pages+passages", np.ones(len(keys), bool)), ("passages", ~is_page)):
                     text_r, fused_r = [], []
                     for q in questions:
@@ -128,7 +169,7 @@ def main() -> None:
     for r in rows:
         print(f"{r['set']:<13} {r['runtime']:<10} {r['units']:<15} {r['ms_per_text']:>8.1f} {r['text_r5']:>9.3f} "
               f"{r['text_ndcg5']:>7.3f} {r['fused_r5']:>10.3f} {r['fused_ndcg5']:>7.3f} {r['fused_mrr']:>6.3f}")
-    write_results(args.out, machine, {"rows": rows})
+    write_results(args.out, machine, {"rows": merged(args.out, rows)})
 
 
 if __name__ == "__main__":
