@@ -6,7 +6,9 @@ the settings chosen on one half of each set's questions and reported on the othe
 
 Each question is searched once per channel, deep (--depth pages), on the collection as the retriever
 searches it (the text channel over the whole collection; BM25 over the whole collection, and over the
-text channel's candidates); the rankings, with their scores, are cached. Every method is then a pure
+text channel's candidates; and both again within the documents the question names by their titles,
+retrieve/scope.py, for each period rule tried); the rankings, with their scores, are cached. Every
+method is then a pure
 function over those rankings (retrieve/fusion.py), so trying one costs no search. "tune" is the
 questions of even position in each set, "test" the odd ones; a method's free settings are chosen on
 "tune" (the best sum of R@5 and nDCG@5 over both sets), then reported on "test" and on all questions.
@@ -32,8 +34,11 @@ from pagesight.core.settings import Settings  # noqa: E402
 from pagesight.retrieve import fusion  # noqa: E402
 from pagesight.retrieve.evaluate import read_questions  # noqa: E402
 from pagesight.retrieve.metrics import mean, mrr, ndcg_at_k, recall_at_k  # noqa: E402
+from pagesight.retrieve.scope import named_documents  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+# The period rules tried for the named documents: title year minus question year.
+PERIODS = {"same": (0,), "same or next": (0, 1), "wide": (-1, 0, 1, 2)}
 
 
 def runs(name: str, data: Path, questions_path: Path, depth: int) -> dict:
@@ -41,7 +46,7 @@ def runs(name: str, data: Path, questions_path: Path, depth: int) -> dict:
     from dataclasses import replace
 
     from pagesight import PageSight
-    from pagesight.core.types import Filters
+    from pagesight.core.types import Filters, title_of
 
     settings = Settings(_env_file=None, data_dir=data, profile="lite")
     questions = read_questions(questions_path)
@@ -49,15 +54,26 @@ def runs(name: str, data: Path, questions_path: Path, depth: int) -> dict:
     with PageSight(settings=settings) as sight:
         retriever = sight.retriever()
         everywhere = retriever.resolve(Filters())
+        titles = {d.id: title_of(d.file_name) for d in sight.store.documents()}
         for i, q in enumerate(questions):
             text = retriever.run_channel("text", q.text, depth, everywhere)
             bm25 = retriever.run_channel("bm25", q.text, depth, everywhere)
             within = replace(everywhere, within=tuple(dict.fromkeys((h.doc_id, h.page) for h in text[:40])))
             scoped = retriever.run_channel("bm25", q.text, 40, within)
+            found = [("text", text), ("bm25", bm25), ("bm25_within", scoped)]
+            for period_name, period in PERIODS.items():
+                named = named_documents(q.text, titles, period=period)
+                if named is None:
+                    continue
+                in_named = replace(everywhere, doc_ids=named)
+                text_named = retriever.run_channel("text", q.text, 40, in_named)
+                candidates = replace(in_named, within=tuple(dict.fromkeys((h.doc_id, h.page) for h in text_named)))
+                found += [(f"text_named {period_name}", text_named),
+                          (f"bm25_named {period_name}", retriever.run_channel("bm25", q.text, 40, candidates))]
             out["questions"].append({
                 "id": q.id, "text": q.text, "gold": sorted([f, p] for f, p in q.relevant),
                 "rankings": {label: [[Path(h.file_name).stem, h.page, h.score] for h in hits]
-                             for label, hits in (("text", text), ("bm25", bm25), ("bm25_within", scoped))}})
+                             for label, hits in found}})
             print(f"{name}: {i + 1}/{len(questions)}", end="\r", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     return out
@@ -76,6 +92,14 @@ def _rrf(r, bm25_weight=0.25, scope="bm25_within"):
                             "bm25": [k for k, _ in _ranked(r[scope][:40])]}, {"text": 1.0, "bm25": bm25_weight}, 60))
 
 
+def _named(r, named_weight=1.0, period="same or next"):
+    rankings = {"text": [k for k, _ in _ranked(r["text"][:40])], "bm25": [k for k, _ in _ranked(r["bm25_within"][:40])],
+                "text@named": [k for k, _ in _ranked(r.get(f"text_named {period}", []))],
+                "bm25@named": [k for k, _ in _ranked(r.get(f"bm25_named {period}", []))]}
+    return _out(fusion.rrf(rankings, {"text": 1.0, "bm25": 1.0, "text@named": named_weight,
+                                      "bm25@named": named_weight}, 60))
+
+
 def _scores(r, bm25_weight=1.0, scope="bm25", floor=0.0):
     return _out(fusion.score_fusion({"text": _ranked(r["text"][:40]), "bm25": _ranked(r[scope][:40])},
                                     {"text": 1.0, "bm25": bm25_weight}, floor=floor))
@@ -91,8 +115,10 @@ def _documents(r, bm25_weight=1.0, scope="bm25", floor=0.0, keep=3, strength=0.5
 METHODS = {
     "text alone": ({}, lambda r: r["text"]),
     "bm25 alone": ({}, lambda r: r["bm25"]),
-    "rrf, today (bm25 0.25 in text's top 40)": ({}, _rrf),
+    "rrf, before (bm25 0.25 in text's top 40)": ({}, _rrf),
+    "rrf, today (bm25 1.0 in text's top 40)": ({}, lambda r: _rrf(r, 1.0)),
     "rrf, weighted": ({"bm25_weight": [0.25, 0.5, 1.0], "scope": ["bm25_within", "bm25"]}, _rrf),
+    "rrf + named documents": ({"named_weight": [0.5, 1.0, 2.0, 4.0], "period": list(PERIODS)}, _named),
     "score fusion, margin": ({"bm25_weight": [0.5, 1.0, 2.0], "scope": ["bm25", "bm25_within"],
                               "floor": [0.0, 0.25, 0.5]}, _scores),
     "score fusion + documents": ({"bm25_weight": [0.5, 1.0, 2.0], "scope": ["bm25", "bm25_within"],

@@ -73,6 +73,13 @@ class Settings(BaseSettings):
         default_factory=lambda: {"visual": 1.0, "figure": 0.5, "text": 1.0, "bm25": 1.0}
     )
     fusion_depth: int = Field(default=40, ge=1, description="pages each channel hands to the fusion (at least k)")
+    # The documents a question names by their titles (its company and year, say: retrieve/scope.py) are
+    # searched again on their own, and those rankings join the fusion at this share of their channels'
+    # weights. bench/fusion.py chose 0.5 on half of each dev set's questions; on the other half R@5 went
+    # from .514 to .622 (FinanceBench) and .155 to .184 (OfficeQA), and every weight tried (0.5-4) and
+    # every period rule gained on both halves of both sets.
+    named_weight: float = Field(default=0.5, ge=0, description="weight of the search within the documents a "
+                                "question names by their titles (retrieve/scope.py); 0 turns it off")
     bm25_language: str = "english"
     bm25_scope: Literal["candidates", "collection"] = Field(
         default="candidates", description="in fused search, BM25 ranks the pages the dense channels found, "

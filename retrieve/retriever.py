@@ -6,13 +6,18 @@ ran. Filters are resolved to document ids (by id, unique prefix or file name; by
 file-name glob) and go into the store's query, so a filtered search still returns its k pages.
 
 In the fused search, BM25 ranks only the pages the dense channels found (`bm25_scope`,
-"candidates"; "collection" for all of it), with a quarter of a dense channel's weight. BM25 is
+"candidates"; "collection" for all of it), at a dense channel's weight. BM25 is
 good at the exact words of a line item and bad at telling documents apart (a company written
 "Activision Blizzard" in a question and "ACTIVISIONBLIZZARD" in a title share no token, and "FY2019"
 is not "2019"); the dense channels are the other way round. Searched over the whole collection,
 BM25's pages from the wrong filings outvote the dense channels' right ones; asked to reorder the
 dense candidates, its exact words are what the fused ranking gains. Searched alone, BM25 covers
 the whole collection.
+
+When a question names some documents by their titles (scope.py: "3M" and "FY2018" for "3M 2018
+10K"), the channels search again within those documents, and their rankings join the fusion at
+`named_weight` times their own weight: the named documents' best pages rise without the others being
+shut out (a title can be wrong about what a question wants).
 
 Each channel hands `fusion_depth` pages (default 40) to the fusion whatever k is, so the first
 five hits of a search for ten are the hits of a search for five (for any k up to that depth).
@@ -26,11 +31,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ..core.settings import Settings
-from ..core.types import Filters, Hit, SearchResult, find_document
+from ..core.types import Filters, Hit, SearchResult, find_document, title_of
 from ..index.profiles import Encoders
 from ..index.store import CollectionSchema, SearchFilter, Store
 from .channels import CHANNELS, available, best_per_page, complete
 from .fusion import rrf
+from .scope import named_documents
 from .snippets import snippet
 
 __all__ = ["Retriever"]
@@ -54,20 +60,39 @@ class Retriever:
         runnable, skipped = self.channels(channels)
         flt = self.resolve(filters or Filters())
         depth = max(k, self.settings.fusion_depth)
+        per_channel = self.run_channels(runnable, query, depth, flt)
+        if len(runnable) == 1:
+            hits = per_channel[runnable[0]][:k]
+        else:
+            weights = dict(self.settings.fusion_weights)
+            named = self.named(query, flt)
+            if named is not None:
+                within = self.run_channels(runnable, query, depth, replace(flt, doc_ids=named))
+                per_channel |= {f"{channel}{NAMED}": hits for channel, hits in within.items()}
+                weights |= {f"{c}{NAMED}": self.settings.named_weight * weights.get(c, 1.0) for c in within}
+            hits = fuse(per_channel, weights, self.settings.rrf_k)[:k]
+        # Each hit shows the stretch of what matched that holds the query's words, not a page's first line.
+        hits = [h.model_copy(update={"text": snippet(h.text, query)}) for h in complete(hits, self.store)]
+        return SearchResult(hits=hits, channels=runnable, skipped=skipped)
+
+    def run_channels(self, runnable: list[str], query: str, depth: int, flt: SearchFilter) -> dict[str, list[Hit]]:
+        """Each channel's ranking, in the table's order: BM25 last, after the pages it may be limited to."""
         per_channel: dict[str, list[Hit]] = {}
-        for channel in runnable:  # in the table's order: BM25 last, after the pages it may be limited to
+        for channel in runnable:
             scope = flt
             if channel == "bm25" and self.settings.bm25_scope == "candidates" and len(runnable) > 1:
                 scope = replace(flt, within=tuple(dict.fromkeys(
                     (h.doc_id, h.page) for hits in per_channel.values() for h in hits)))
             per_channel[channel] = self.run_channel(channel, query, depth, scope)
-        if len(runnable) == 1:
-            hits = per_channel[runnable[0]][:k]
-        else:
-            hits = fuse(per_channel, self.settings.fusion_weights, self.settings.rrf_k)[:k]
-        # Each hit shows the stretch of what matched that holds the query's words, not a page's first line.
-        hits = [h.model_copy(update={"text": snippet(h.text, query)}) for h in complete(hits, self.store)]
-        return SearchResult(hits=hits, channels=runnable, skipped=skipped)
+        return per_channel
+
+    def named(self, query: str, flt: SearchFilter) -> tuple[str, ...] | None:
+        """The documents (within the filter's) that the query names by their titles, if any and not all."""
+        if self.settings.named_weight <= 0:
+            return None
+        allowed = None if flt.doc_ids is None else set(flt.doc_ids)
+        titles = {d.id: title_of(d.file_name) for d in self.store.documents() if allowed is None or d.id in allowed}
+        return named_documents(query, titles)
 
     def channels(self, only: Sequence[str] | None = None) -> tuple[list[str], dict[str, str]]:
         """The channels that can run (of `only`, when given), and why the others cannot."""
@@ -105,15 +130,20 @@ class Retriever:
         return SearchFilter(doc_ids=None if ids is None else tuple(sorted(ids)), pages=filters.pages)
 
 
+NAMED = "@named"  # a channel's ranking within the documents the question names: "text@named"
+
+
 def fuse(per_channel: dict[str, list[Hit]], weights: dict[str, float], k: int) -> list[Hit]:
-    """One hit per page, scored by weighted RRF over the channels' rankings."""
+    """One hit per page, scored by weighted RRF over the channels' rankings (a channel's ranking within the
+    named documents counts as that channel's in the hit's list of channels)."""
     best: dict[tuple[str, int], Hit] = {}
-    for channel in _EXPLAINS:
+    for channel in (*_EXPLAINS, *(c + NAMED for c in _EXPLAINS)):
         for hit in per_channel.get(channel, []):
             best.setdefault((hit.doc_id, hit.page), hit)
     rankings = {c: [(h.doc_id, h.page) for h in hits] for c, hits in per_channel.items()}
     return [
-        best[key].model_copy(update={"score": score, "channels": channels})
+        best[key].model_copy(update={"score": score, "channels": list(dict.fromkeys(c.removesuffix(NAMED)
+                                                                                    for c in channels))})
         for key, score, channels in rrf(rankings, weights, k)
     ]
 

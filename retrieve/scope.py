@@ -1,0 +1,71 @@
+"""The documents a question names by their titles: "3M" and "FY2018" in a question, "3M 2018 10K" a
+title; "March 31, 2025" in a question, "treasury bulletin 2025 06" a title.
+
+People name their files after what the files are about, and ask about it in the same words; the page
+that answers rarely repeats them (a filing's cash-flow page does not say "3M" or "2018" in words the
+page's vectors weigh). So the retriever searches a second time within the documents a question
+names, and fuses that ranking with the one over the whole collection (retriever.py). A question that
+names nothing, or names every document, changes nothing.
+
+- Subjects: a title's words that few titles share (at most `SHARED` of them: "3M" among filings of
+  thirty companies, not "10K" or "Treasury Bulletin", which every title of its collection has), found
+  among the question's words or its runs of two or three words written together ("Activision
+  Blizzard" for "ACTIVISIONBLIZZARD").
+- Periods: a title's years against the question's (FY2019, FY19, CY 2020, 1940): a document whose
+  title carries a year the question names is of its period (`PERIOD`: the year itself did better
+  than also taking the year after or a wider window, bench/fusion.py, chosen on half of the questions
+  of two dev sets; the fused ranking still holds the other documents' pages).
+
+The documents named are those with a subject of the question, narrowed to those of its period when
+some are; without a subject, those of its period, when titles carry years.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+
+__all__ = ["PERIOD", "SHARED", "named_documents", "question_years"]
+
+SHARED = 0.25  # a title word in more than this share of the titles names no document
+PERIOD = (0,)  # title year minus question year, for a document of the question's period
+
+_YEAR = re.compile(r"(?<![\d.,$])(?:FY|CY)?\s?'?((?:18|19|20)\d\d)(?!\d|[.,]\d)", re.IGNORECASE)
+_SHORT_YEAR = re.compile(r"\b(?:FY|CY)\s?'?(\d\d)\b", re.IGNORECASE)  # FY22: fiscal 2022
+_TITLE_YEAR = re.compile(r"(?<!\d)((?:18|19|20)\d\d)(?!\d)")
+_WORD = re.compile(r"[a-z0-9]+")
+# Words that name no document whatever their share: a title's grammar, not its subject.
+_STOP = frozenset("""a an and are as at be by for from in into is it of on or the to with vs via per not no
+new all its our your this that these those""".split())
+
+
+def question_years(question: str) -> set[int]:
+    """The years a question names: 1940, FY2019, CY 2020, FY19 (as 2019)."""
+    years = {int(m.group(1)) for m in _YEAR.finditer(question)}
+    return years | {2000 + int(m.group(1)) for m in _SHORT_YEAR.finditer(question)}
+
+
+def named_documents(question: str, titles: Mapping[str, str], period: tuple[int, ...] = PERIOD,
+                    shared: float = SHARED) -> tuple[str, ...] | None:
+    """The ids (keys of `titles`, id -> title) of the documents the question names, in `titles`' order;
+    None when it names none, or all of them."""
+    if len(titles) < 2:
+        return None
+    words = {doc: [w for w in _WORD.findall(title.lower()) if not _TITLE_YEAR.fullmatch(w)]
+             for doc, title in titles.items()}
+    spread = Counter(w for ws in words.values() for w in set(ws))
+    limit = max(1, int(shared * len(titles)))
+    asked = _WORD.findall(question.lower())
+    runs = {"".join(asked[i:i + n]) for n in (1, 2, 3) for i in range(len(asked) - n + 1)}
+    subject = [doc for doc, ws in words.items()
+               if any(spread[w] <= limit and len(w) >= 2 and not w.isdigit() and w in runs for w in ws)]
+    named = subject
+    years = question_years(question)
+    if years:
+        of_period = [doc for doc in (subject or titles)
+                     if any(int(y) - q in period for y in _TITLE_YEAR.findall(titles[doc]) for q in years)]
+        named = of_period or subject
+    if not named or len(named) == len(titles):
+        return None
+    return tuple(named)

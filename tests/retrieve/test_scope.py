@@ -1,0 +1,84 @@
+"""The documents a question names by their titles (retrieve/scope.py), and the retriever's second search
+within them."""
+
+import pytest
+
+from pagesight.api.pagesight import Models, PageSight
+from pagesight.index.encoders import Bm25Encoder
+from pagesight.index.profiles import Encoders
+from pagesight.retrieve.scope import named_documents, question_years
+from tests import docs
+from tests.conftest import make_settings
+
+FILINGS = {f"{company}-{year}": f"{company} {year} 10K" for company in
+           ("3M", "AMCOR", "ACTIVISIONBLIZZARD", "PEPSICO", "BOEING") for year in (2018, 2019, 2022)}
+BULLETINS = {f"b{year}{month}": f"treasury bulletin {year} {month}" for year in (1939, 1940, 1941)
+             for month in ("01", "06")}
+
+
+def test_years_as_questions_write_them():
+    assert question_years("capex in FY2018 and FY19, CY 2020, and in 1940?") == {2018, 2019, 2020, 1940}
+    assert question_years("$2019.5 million, 12,2019 units, 120190") == set()  # figures, not years
+
+
+def test_a_company_and_a_year_name_one_filing():
+    assert named_documents("What is the FY2018 capital expenditure for 3M?", FILINGS) == ("3M-2018",)
+    assert named_documents("What was Activision Blizzard's revenue in FY2022?", FILINGS) == (
+        "ACTIVISIONBLIZZARD-2022",)  # two words of the question written together in the title
+    # a company alone: all its filings; a year no filing of it has: all of them still
+    assert named_documents("Does Amcor pay a dividend?", FILINGS) == ("AMCOR-2018", "AMCOR-2019", "AMCOR-2022")
+    assert named_documents("PepsiCo revenue in 2031?", FILINGS) == ("PEPSICO-2018", "PEPSICO-2019", "PEPSICO-2022")
+
+
+def test_words_every_title_shares_name_nothing_but_a_year_does():
+    assert named_documents("What does the Treasury Bulletin say about gold?", BULLETINS) is None
+    assert named_documents("Total receipts in the calendar year 1940?", BULLETINS) == ("b194001", "b194006")
+    assert named_documents("Total receipts of 10K filings?", FILINGS) is None  # "10K" is in every title
+
+
+def test_nothing_named_or_everything_named_is_no_scope():
+    assert named_documents("What were the capital expenditures?", FILINGS) is None
+    assert named_documents("the 3M filing", {"a": "3M 2018 10K"}) is None  # one document: nothing to narrow
+    two = {"a": "alpha report", "b": "beta report"}
+    assert named_documents("alpha and beta", two) is None
+    assert named_documents("the report on alpha", two) == ("a",)
+
+
+@pytest.fixture(scope="module")
+def filings(tmp_path_factory, text_encoder):
+    """Two companies' filings of one year: Globex's page compares its capital expenditures with Acme's in
+    so many words; Acme's own page says it as its cash-flow line does."""
+    folder = tmp_path_factory.mktemp("filings")
+    acme = docs.pages_pdf(folder / "ACME_2019_10K.pdf", [
+        ["Acme Corporation annual report."],
+        ["Cash flows from investing activities: purchases of property, plant and equipment $412 million."]])
+    globex = docs.pages_pdf(folder / "GLOBEX_2019_10K.pdf", [
+        ["Globex annual report."],
+        ["Capital expenditures of Acme and of Globex in 2019: what were the capital expenditures of each?"]])
+    settings = make_settings(folder / "data")
+    models = Models(settings, Encoders("lite", text=text_encoder, sparse=Bm25Encoder()))
+    with PageSight(settings=settings, models=models) as sight:
+        ids = {"acme": sight.ingest_file(acme).doc_id, "globex": sight.ingest_file(globex).doc_id}
+        yield sight, ids
+
+
+def search(sight: PageSight, query: str, **settings):
+    changed = PageSight(settings=sight.settings.model_copy(update=settings), models=sight.models, store=sight.store)
+    return [(h.doc_id, h.page) for h in changed.search(query, 4).hits]
+
+
+def test_the_named_filing_answers_before_a_closer_wording_elsewhere(filings):
+    sight, ids = filings
+    query = "What were the capital expenditures of Acme in FY2019?"
+    # over the whole collection alone, the page that repeats the question's words wins
+    assert search(sight, query, named_weight=0)[0] == (ids["globex"], 2)
+    # searched again within the filing the question names, Acme's cash-flow page comes first
+    hits = search(sight, query)
+    assert hits[0] == (ids["acme"], 2)
+    assert (ids["globex"], 2) in hits[:3]  # the other filing is not shut out
+
+
+def test_a_question_naming_no_document_ranks_as_before(filings):
+    sight, _ = filings
+    query = "How large were the capital expenditures?"
+    assert search(sight, query) == search(sight, query, named_weight=0)
