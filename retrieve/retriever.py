@@ -60,14 +60,15 @@ class Retriever:
         runnable, skipped = self.channels(channels)
         flt = self.resolve(filters or Filters())
         depth = max(k, self.settings.fusion_depth)
-        per_channel = self.run_channels(runnable, query, depth, flt)
+        vectors: dict[str, object] = {}  # the query as each channel encodes it: once, for both searches
+        per_channel = self.run_channels(runnable, query, depth, flt, vectors)
         if len(runnable) == 1:
             hits = per_channel[runnable[0]][:k]
         else:
             weights = dict(self.settings.fusion_weights)
             named = self.named(query, flt)
             if named is not None:
-                within = self.run_channels(runnable, query, depth, replace(flt, doc_ids=named))
+                within = self.run_channels(runnable, query, depth, replace(flt, doc_ids=named), vectors)
                 per_channel |= {f"{channel}{NAMED}": hits for channel, hits in within.items()}
                 weights |= {f"{c}{NAMED}": self.settings.named_weight * weights.get(c, 1.0) for c in within}
             hits = fuse(per_channel, weights, self.settings.rrf_k)[:k]
@@ -75,15 +76,20 @@ class Retriever:
         hits = [h.model_copy(update={"text": snippet(h.text, query)}) for h in complete(hits, self.store)]
         return SearchResult(hits=hits, channels=runnable, skipped=skipped)
 
-    def run_channels(self, runnable: list[str], query: str, depth: int, flt: SearchFilter) -> dict[str, list[Hit]]:
-        """Each channel's ranking, in the table's order: BM25 last, after the pages it may be limited to."""
+    def run_channels(self, runnable: list[str], query: str, depth: int, flt: SearchFilter,
+                     vectors: dict[str, object] | None = None) -> dict[str, list[Hit]]:
+        """Each channel's ranking, in the table's order: BM25 last, after the pages it may be limited to.
+        `vectors` keeps the query's encodings by channel, for a second search of the same query."""
+        vectors = {} if vectors is None else vectors
         per_channel: dict[str, list[Hit]] = {}
         for channel in runnable:
             scope = flt
             if channel == "bm25" and self.settings.bm25_scope == "candidates" and len(runnable) > 1:
                 scope = replace(flt, within=tuple(dict.fromkeys(
                     (h.doc_id, h.page) for hits in per_channel.values() for h in hits)))
-            per_channel[channel] = self.run_channel(channel, query, depth, scope)
+            if channel not in vectors:
+                vectors[channel] = CHANNELS[channel].encode(self.encoders, query)
+            per_channel[channel] = self.search_channel(channel, vectors[channel], depth, scope)
         return per_channel
 
     def named(self, query: str, flt: SearchFilter) -> tuple[str, ...] | None:
@@ -109,8 +115,11 @@ class Retriever:
 
     def run_channel(self, channel: str, query: str, limit: int, flt: SearchFilter) -> list[Hit]:
         """One channel alone: its best pages for the query, one hit per page."""
+        return self.search_channel(channel, CHANNELS[channel].encode(self.encoders, query), limit, flt)
+
+    def search_channel(self, channel: str, vector, limit: int, flt: SearchFilter) -> list[Hit]:
+        """One channel's best pages for a query it has encoded, one hit per page."""
         found = CHANNELS[channel]
-        vector = found.encode(self.encoders, query)
         return best_per_page(found.search(self.store, vector, limit, flt, self.settings), channel, limit, self.store)
 
     def resolve(self, filters: Filters) -> SearchFilter:
