@@ -9,6 +9,10 @@ the text model and the store, "worker" the largest of the extraction children (r
 one per core). The text model is loaded before the clock starts (a server loads it once); its
 runtime is recorded. "optimise" is the index build `pagesight ingest` runs when it ends, timed
 apart. With --keep, each group's collection stays in DIR/<group> (to evaluate it afterwards).
+
+For the scanned group, the ceiling the OCR alone sets is measured too: Tesseract on each of its
+pages, one at a time, as ingestion calls it (ingest/ocr.py, one thread, the OCR resolution), and
+cores / its mean seconds a page: no ingest of those pages can beat that on this machine.
 """
 
 from __future__ import annotations
@@ -91,6 +95,29 @@ def run_group(files: list[Path], keep: Path | None, profile: str = "lite") -> di
     }
 
 
+def ocr_ceiling(files: list[Path]) -> dict:
+    """Tesseract alone on every page of `files`, one page at a time: seconds a page, and the pages a
+    second all the cores could read if they did nothing else."""
+    import pymupdf
+
+    from pagesight.core.settings import Settings
+    from pagesight.ingest.extract import fit_dpi
+    from pagesight.ingest.ocr import tesseract_blocks
+
+    settings = Settings(_env_file=None, profile="lite")
+    seconds = []
+    for file in files:
+        with pymupdf.open(file) as doc:
+            for page in doc:
+                dpi = fit_dpi(page.rect.width, page.rect.height, settings.ocr_dpi, settings.max_page_pixels)
+                started = time.perf_counter()
+                tesseract_blocks(page, dpi, settings.ocr_languages, 600, page.number + 1)
+                seconds.append(time.perf_counter() - started)
+    mean = sum(seconds) / len(seconds)
+    return {"ocr_pages": len(seconds), "ocr_s_per_page": round(mean, 2),
+            "ocr_ceiling_pages_per_second": round((os.cpu_count() or 1) / mean, 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
@@ -116,6 +143,8 @@ def main() -> None:
         run = subprocess.run(command + (["--keep", str(args.keep)] if args.keep else []),
                              capture_output=True, text=True, env=env, check=True)
         results[name] = json.loads(run.stdout.strip().splitlines()[-1])
+        if name == "scanned":
+            results[name] |= ocr_ceiling(groups(args.corpus)[name])
 
     machine = machine_name()
     header = (f"{'group':<13} {'files':>5} {'pages':>5} {'seconds':>8} {'pages/s':>8} {'optimise s':>10} "
@@ -128,6 +157,9 @@ def main() -> None:
               f"{r['workers']:>7} {r['text_runtime']:>12}")
         for file, reason in r["failed"]:
             print(f"  failed: {file}: {reason}")
+        if "ocr_s_per_page" in r:
+            print(f"  Tesseract alone: {r['ocr_s_per_page']} s a page over {r['ocr_pages']} pages, so at most "
+                  f"{r['ocr_ceiling_pages_per_second']} pages/s on {os.cpu_count()} cores")
     write_results(args.out, machine, {"results": results})
 
 
