@@ -10,6 +10,7 @@ const state = {
   pendingScope: { documents: null, tags: null },  // the scope chosen before the first question
   documents: [],           // the collection's documents
   busy: false,
+  waiting: false,  // a question was sent while an answer was still coming: it goes next
 };
 
 // ---- the API ------------------------------------------------------------------------------------
@@ -429,7 +430,12 @@ async function search(query) {
 $("ask-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const text = $("question").value.trim();
-  if (!text || state.busy) return;
+  if (!text) return;
+  if (state.busy) {  // sent as soon as the answer before it has finished, never dropped
+    state.waiting = true;
+    showStatus("Your question is sent when the answer before it has finished.");
+    return;
+  }
   state.busy = true;
   $("ask-button").disabled = true;
   try {
@@ -442,6 +448,10 @@ $("ask-form").addEventListener("submit", async (e) => {
     state.busy = false;
     $("ask-button").disabled = false;
     $("question").focus();
+    if (state.waiting) {
+      state.waiting = false;
+      $("ask-form").requestSubmit();
+    }
   }
 });
 
