@@ -37,7 +37,9 @@ _TITLE_YEAR = re.compile(r"(?<!\d)((?:18|19|20)\d\d)(?!\d)")
 _WORD = re.compile(r"[a-z0-9]+")
 # Words that name no document whatever their share: a title's grammar, not its subject.
 _STOP = frozenset("""a an and are as at be by for from in into is it of on or the to with vs via per not no
-new all its our your this that these those""".split())
+new all its our your this that these those how what why when where which who whom do does did can could should
+would will was were has have had i you we he she they my me us them about over under up out use using get make
+one two part final draft copy version doc docs document documents file files page pages""".split())
 
 
 def question_years(question: str) -> set[int]:
@@ -59,7 +61,8 @@ def named_documents(question: str, titles: Mapping[str, str], period: tuple[int,
     asked = _WORD.findall(question.lower())
     runs = {"".join(asked[i:i + n]) for n in (1, 2, 3) for i in range(len(asked) - n + 1)}
     subject = [doc for doc, ws in words.items()
-               if any(spread[w] <= limit and len(w) >= 2 and not w.isdigit() and w in runs for w in ws)]
+               if any(spread[w] <= limit and len(w) >= 2 and not w.isdigit() and w not in _STOP and w in runs
+                      for w in ws)]
     named = subject
     years = question_years(question)
     if years:

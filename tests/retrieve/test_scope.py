@@ -36,6 +36,12 @@ def test_words_every_title_shares_name_nothing_but_a_year_does():
     assert named_documents("Total receipts of 10K filings?", FILINGS) is None  # "10K" is in every title
 
 
+def test_the_words_a_question_is_made_of_name_nothing():
+    site = {"a": "what we do", "b": "pricing 2024", "c": "how it works", "d": "team"}
+    assert named_documents("What do we charge: how does pricing work?", site) == ("b",)
+    assert named_documents("What do we do and how?", site) is None
+
+
 def test_nothing_named_or_everything_named_is_no_scope():
     assert named_documents("What were the capital expenditures?", FILINGS) is None
     assert named_documents("the 3M filing", {"a": "3M 2018 10K"}) is None  # one document: nothing to narrow
