@@ -19,13 +19,12 @@ from .markers import defuse
 from .prompt import Evidence
 from .support import key_terms, squash
 
-__all__ = ["ExtractiveAnswerer", "HEADER", "NOT_FOUND", "candidates", "fit"]
+__all__ = ["ExtractiveAnswerer", "HEADER", "NOT_FOUND", "Weights", "candidates", "fit"]
 
 HEADER = "Extractive answer: passages quoted from the pages, not generated."
 NOT_FOUND = "The retrieved pages do not appear to answer the question."
 MAX_QUOTE = 600
 MAX_CANDIDATES = 600
-RANK_PRIOR = 0.1
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _STOP = frozenset("""a an and are as at be by did do does for from had has have how in is it its of on or
@@ -112,15 +111,30 @@ def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
+@dataclass(frozen=True)
+class Weights:
+    """How a passage's score is made: its similarity to the question (the sentence encoder's), the share
+    of the question's words it holds, the retriever's order of its page (1 / the page's marker) and how
+    it fits the kind of answer wanted (`fit`)."""
+
+    similarity: float = 0.7
+    overlap: float = 0.3
+    rank: float = 0.1
+    fit: float = 1.0
+
+    def vector(self) -> np.ndarray:
+        return np.array([self.similarity, self.overlap, self.rank, self.fit])
+
+
 class ExtractiveAnswerer(Answerer):
     name = "extractive"
     extractive = True
 
-    def __init__(self, text_encoder, *, quotes: int = 3, min_score: float = 0.3):
-        self.encoder, self.quotes, self.min_score = text_encoder, quotes, min_score
+    def __init__(self, text_encoder, *, quotes: int = 3, min_score: float = 0.3, weights: Weights = Weights()):
+        self.encoder, self.quotes, self.min_score, self.weights = text_encoder, quotes, min_score, weights
 
-    def rank(self, question: str, evidence: list[Evidence]) -> list[tuple[float, Candidate]]:
-        """Every candidate passage with its score, best first."""
+    def features(self, question: str, evidence: list[Evidence]) -> tuple[list[Candidate], np.ndarray]:
+        """Every candidate passage, and its features as `Weights` weighs them: (n, 4)."""
         pool = [c for e in evidence for c in candidates(e)]
         asked = _words(question)
         overlap = np.array([len(asked & _words(c.text)) / max(len(asked), 1) for c in pool])
@@ -128,23 +142,34 @@ class ExtractiveAnswerer(Answerer):
             keep = np.argsort(-overlap, kind="stable")[:MAX_CANDIDATES]
             pool, overlap = [pool[i] for i in keep], overlap[keep]
         if not pool:
-            return []
+            return [], np.zeros((0, 4))
         # Each passage is read with its document's title, as at ingest: a table row rarely names its company.
         texts = [f"{title_of(c.evidence.hit.file_name)}\n{c.text[:MAX_QUOTE]}" for c in pool]
         # Compared with each other only, never stored: batched, for speed (hundreds of short sentences).
         vectors = self.encoder.encode([question] + texts, query=True, batch_size=32)
         similarity = vectors[1:] @ vectors[0]
-        rank_bonus = np.array([RANK_PRIOR / c.evidence.marker for c in pool])  # the retriever's order counts
-        scores = 0.7 * similarity + 0.3 * overlap + rank_bonus + np.array([fit(question, c) for c in pool])
+        rank = np.array([1 / c.evidence.marker for c in pool])  # the retriever's order counts
+        fits = np.array([fit(question, c) for c in pool])
+        return pool, np.stack([similarity, overlap, rank, fits], axis=1)
+
+    def rank(self, question: str, evidence: list[Evidence]) -> list[tuple[float, Candidate]]:
+        """Every candidate passage with its score, best first."""
+        pool, features = self.features(question, evidence)
+        scores = features @ self.weights.vector() if pool else np.zeros(0)
         return sorted(zip(scores.tolist(), pool, strict=True), key=lambda sc: -sc[0])
 
-    def _stream(self, question: str, evidence: list[Evidence]) -> Iterator[str | Answer]:
+    def pick(self, ranked: list[tuple[float, Candidate]]) -> list[Candidate]:
+        """The quotes: the best passages over the least score, never two of the same text from one block."""
         chosen: list[Candidate] = []
-        for score, c in self.rank(question, evidence):
+        for score, c in ranked:
             if score < self.min_score or len(chosen) == self.quotes:
                 break
             if not any(_overlapping(c, other) for other in chosen):
                 chosen.append(c)
+        return chosen
+
+    def _stream(self, question: str, evidence: list[Evidence]) -> Iterator[str | Answer]:
+        chosen = self.pick(self.rank(question, evidence))
         if not chosen:
             yield NOT_FOUND
             yield Answer(text=NOT_FOUND, extractive=True, answerer=self.name, pages=[e.hit for e in evidence],

@@ -1,0 +1,123 @@
+"""The extractive answerer's picks on two dev sets: whether its first quote, or any of its quotes, comes from
+a gold page, by the weights of its passage score, chosen on one half of each set's questions and
+reported on the other half and the whole.
+
+    python bench/picks.py --set financebench=DATA_DIR:QUESTIONS --set officeqa=DATA_DIR:QUESTIONS \
+        [--out bench/results/picks.json]
+
+Each question is searched and its pages read as `pagesight ask` does (the fused search, the answer's
+pages, the check that the pages bear on the question); the answerer's candidate passages and their
+features (generate/extractive.py: similarity, word overlap, the page's rank, fit) are computed once,
+and every weighting is then a dot product over them, picked as the answerer picks (its least score, no
+two overlapping quotes). "tune" is the questions of even position in each set, "test" the odd ones;
+the weights are chosen on "tune" by the sum over both sets of first-quote-gold and any-quote-gold,
+the share of questions answered (not abstained) reported beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+from pathlib import Path
+
+from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
+from common import write_results  # noqa: E402
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+
+from pagesight.core.settings import Settings  # noqa: E402
+from pagesight.generate.extractive import ExtractiveAnswerer, Weights  # noqa: E402
+from pagesight.generate.support import missing_terms  # noqa: E402
+from pagesight.retrieve.evaluate import read_questions  # noqa: E402
+from pagesight.retrieve.metrics import mean  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+GRID = {"similarity": [0.5, 0.7, 0.85], "rank": [0.0, 0.05, 0.1, 0.2, 0.3], "fit": [0.0, 1.0, 2.0]}
+
+
+def gather(data: Path, questions_path: Path) -> list[dict]:
+    """Per question: the candidates (with the answerer's features), which of them are on a gold page,
+    and whether the pages read were refused as not bearing on the question."""
+    from pagesight import PageSight
+
+    settings = Settings(_env_file=None, data_dir=data, profile="lite")
+    out = []
+    with PageSight(settings=settings) as sight:
+        answerer = sight.models.answerer("extractive")
+        titles = sight.titles()
+        for i, q in enumerate(read_questions(questions_path)):
+            evidence = sight.evidence(sight.search(q.text, settings.answer_pages))
+            refused = bool(missing_terms(q.text, evidence, titles))
+            pool, features = answerer.features(q.text, evidence)
+            on_gold = [(Path(c.evidence.hit.file_name).stem, c.evidence.hit.page) in q.relevant for c in pool]
+            read_gold = any((Path(e.hit.file_name).stem, e.hit.page) in q.relevant for e in evidence)
+            out.append({"refused": refused, "pool": pool, "features": features,
+                        "gold": np.array(on_gold, dtype=bool), "read_gold": read_gold})
+            print(f"{data.name}: {i + 1}", end="\r", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    return out
+
+
+def score(answerer: ExtractiveAnswerer, rows: list[dict]) -> dict:
+    first, any_, answered = [], [], []
+    for row in rows:
+        chosen = []
+        if not row["refused"] and row["pool"]:
+            scores = row["features"] @ answerer.weights.vector()
+            index = {id(c): i for i, c in enumerate(row["pool"])}
+            ranked = sorted(zip(scores.tolist(), row["pool"], strict=True), key=lambda sc: -sc[0])
+            chosen = [index[id(c)] for c in answerer.pick(ranked)]
+        answered.append(bool(chosen))
+        first.append(bool(chosen) and bool(row["gold"][chosen[0]]))
+        any_.append(any(row["gold"][i] for i in chosen))
+    return {"first_gold": mean(first), "any_gold": mean(any_), "answered": mean(answered),
+            "read_gold": mean(r["read_gold"] for r in rows)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--set", action="append", required=True, help="NAME=DATA_DIR:QUESTIONS")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "picks.json")
+    args = parser.parse_args()
+    sets = {}
+    for spec in args.set:
+        name, rest = spec.split("=", 1)
+        data, questions = rest.split(":", 1)
+        sets[name] = gather(Path(data), Path(questions))
+    halves = {name: {"tune": rows[0::2], "test": rows[1::2], "all": rows} for name, rows in sets.items()}
+
+    def answerer_with(**weights) -> ExtractiveAnswerer:
+        return ExtractiveAnswerer(None, weights=Weights(**weights))
+
+    def quality(weights: dict, part: str) -> dict:
+        chosen = {**weights, "overlap": round(1 - weights["similarity"], 2)}
+        return {name: score(answerer_with(**chosen), halves[name][part]) for name in sets}
+
+    grid = [dict(zip(GRID, values, strict=True)) for values in itertools.product(*GRID.values())]
+    best = max(grid, key=lambda w: sum(q["first_gold"] + q["any_gold"] for q in quality(w, "tune").values()))
+    default = Weights()
+    today = {"similarity": default.similarity, "rank": default.rank, "fit": default.fit}
+    results = []
+    for label, weights in (("today", today), ("chosen on tune", best)):
+        for part in ("tune", "test", "all"):
+            for set_name, q in quality(weights, part).items():
+                results.append({"weights": label, **weights, "part": part, "set": set_name, **q})
+
+    machine = machine_name("one thread")
+    print(f"\nextractive picks, weights chosen on 'tune' (even questions), lite profile ({machine})")
+    print(f"{'weights':<15} {'set':<13} {'part':<5} {'read gold':>9} {'first gold':>10} {'any gold':>9} "
+          f"{'answered':>9}  similarity / rank / fit")
+    for r in results:
+        print(f"{r['weights']:<15} {r['set']:<13} {r['part']:<5} {r['read_gold']:>9.3f} {r['first_gold']:>10.3f} "
+              f"{r['any_gold']:>9.3f} {r['answered']:>9.3f}  {r['similarity']} / {r['rank']} / {r['fit']}")
+    write_results(args.out, machine, {"grid": GRID, "results": results})
+
+
+if __name__ == "__main__":
+    main()
