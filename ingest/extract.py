@@ -287,10 +287,16 @@ def _extract_page(page, number: int, out_dir: Path, options: ExtractOptions, nat
 
     stem = f"p{number:04d}"
     figures = []
+    jpeg = options.page_image_format == "jpeg"
     for k, box in enumerate(_figure_boxes(page, images, options), start=1):
-        crop_name = f"{stem}-f{k:02d}.png"
         x0, y0, x1, y1 = (round(v * scale) for v in box)
-        image.crop((x0, y0, x1, y1)).save(out_dir / crop_name, "PNG", compress_level=1)
+        crop = image.crop((x0, y0, x1, y1))
+        if jpeg:  # as the page itself: PNG crops were 17% of a born-digital page's extraction
+            crop_name = f"{stem}-f{k:02d}.jpg"
+            crop.save(out_dir / crop_name, "JPEG", quality=JPEG_QUALITY)
+        else:
+            crop_name = f"{stem}-f{k:02d}.png"
+            crop.save(out_dir / crop_name, "PNG", compress_level=1)
         figures.append(Region(kind="figure", box=box, image=crop_name))
 
     thumb_name = f"{stem}-thumb.jpg"
