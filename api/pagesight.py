@@ -303,7 +303,7 @@ class PageSight(Backend):
 
     def titles(self) -> list[str]:
         """The titles of the collection's documents: what it has documents about, and of when."""
-        return [title_of(d.file_name) for d in self.store.documents()]
+        return [title_of(name) for name in self.store.file_names().values()]
 
     def evidence(self, result: SearchResult) -> list[Evidence]:
         """The pages found, numbered [1].. as the answerer will cite them, each with its whole page."""

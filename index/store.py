@@ -60,6 +60,7 @@ LAYOUT = 2
 _ID_NAMESPACE = uuid.UUID("8a3b1d52-5f0e-4c55-9f7e-2f4d1c9b6a10")
 _SCROLL_BATCH = 256
 WITHIN_DEPTH = 4  # a search limited to listed pages reads this many times its limit from their documents
+NAMES_TTL_S = 5.0  # file_names(): how long another process's new documents may go unseen by searches
 _LOCATED_MAX = 2_000_000  # points whose place is cached (~150 bytes each); past it, the cache starts again
 
 
@@ -215,6 +216,7 @@ class Store(ABC):
         # a point's place never changes (its id is derived from it), so what is cached stays true.
         self._located: dict[str, tuple[str, int]] = {}
         self._documents: dict[str, Document] = {}  # by id; a document never changes once written
+        self._names: tuple[float, dict[str, str]] | None = None  # (when read, file names by id): file_names()
 
     # ---- the collection's life --------------------------------------------------------------
     def ensure_schema(self, wanted: CollectionSchema) -> None:
@@ -288,6 +290,7 @@ class Store(ABC):
                 self.images.remove(doc.id)
                 raise
             self._documents[doc.id] = doc
+            self._names = None
             self._changed()
             for old in replaces:
                 self.delete_document(old)
@@ -297,6 +300,7 @@ class Store(ABC):
             if self.get_document(doc_id) is None:
                 return False
             self._documents.pop(doc_id, None)
+            self._names = None
             self._delete(equals(doc_id=doc_id))
             self.images.remove(doc_id)
             self._changed()
@@ -325,6 +329,18 @@ class Store(ABC):
             docs = [Document(**p["document"]) for p in self._payloads(AllOf(tuple(must)))]
             self._documents.update((d.id, d) for d in docs)
         return sorted(docs, key=lambda d: (d.file_name.lower(), d.id))
+
+    def file_names(self) -> dict[str, str]:
+        """The live documents' file names by id, in `documents()`' order. Every search reads them (the
+        documents a question names, retrieve/scope.py), and listing thousands of documents costs more than
+        the search: kept until this process writes, or for NAMES_TTL_S (another process may write to a
+        server's collection)."""
+        with self.lock:
+            if self._names is not None and time.monotonic() - self._names[0] < NAMES_TTL_S:
+                return self._names[1]
+            names = {d.id: d.file_name for d in self.documents()}
+            self._names = (time.monotonic(), names)
+            return names
 
     def documents_from(self, source: str) -> list[Document]:
         if self.schema is None:
@@ -441,6 +457,7 @@ class Store(ABC):
     def import_points(self, points: list[Point]) -> None:
         with self._writing():
             self._upsert(points)
+            self._names = None
             self._changed()
 
     def count_state(self, state: str) -> int:
@@ -453,6 +470,7 @@ class Store(ABC):
         with self._writing():
             self._set_payload(equals(state=old), {"state": new})
             self._documents.clear()
+            self._names = None
             self._changed()
 
     def count(self) -> int:

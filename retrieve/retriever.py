@@ -97,7 +97,8 @@ class Retriever:
         if self.settings.named_weight <= 0:
             return None
         allowed = None if flt.doc_ids is None else set(flt.doc_ids)
-        titles = {d.id: title_of(d.file_name) for d in self.store.documents() if allowed is None or d.id in allowed}
+        titles = {doc: title_of(name) for doc, name in self.store.file_names().items()
+                  if allowed is None or doc in allowed}
         return named_documents(query, titles)
 
     def channels(self, only: Sequence[str] | None = None) -> tuple[list[str], dict[str, str]]:

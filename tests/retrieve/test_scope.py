@@ -6,6 +6,7 @@ import pytest
 from pagesight.api.pagesight import Models, PageSight
 from pagesight.index.encoders import Bm25Encoder
 from pagesight.index.profiles import Encoders
+from pagesight.index.store import SearchFilter
 from pagesight.retrieve.scope import named_documents, question_years
 from tests import docs
 from tests.conftest import make_settings
@@ -88,3 +89,21 @@ def test_a_question_naming_no_document_ranks_as_before(filings):
     sight, _ = filings
     query = "How large were the capital expenditures?"
     assert search(sight, query) == search(sight, query, named_weight=0)
+
+
+def test_the_titles_a_search_reads_follow_what_is_written(filings, tmp_path):
+    """Searches read the documents' names from a copy kept between them: a document written or deleted
+    by this process is seen by the next search."""
+    sight, ids = filings
+    before = sight.store.file_names()
+    assert set(before) == {ids["acme"], ids["globex"]}
+    initech = docs.pages_pdf(tmp_path / "INITECH_2019_10K.pdf", [["Initech annual report."],
+                                                                 ["Purchases of property and equipment $7 million."]])
+    added = sight.ingest_file(initech).doc_id
+    try:
+        assert sight.store.file_names()[added] == "INITECH_2019_10K.pdf"
+        named = sight.retriever().named("What were the capital expenditures of Initech in FY2019?", SearchFilter())
+        assert named == (added,)
+    finally:
+        sight.delete(added)
+    assert set(sight.store.file_names()) == set(before)
