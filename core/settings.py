@@ -76,8 +76,8 @@ class Settings(BaseSettings):
     # The documents a question names by their titles (its company and year, say: retrieve/scope.py) are
     # searched again on their own, and those rankings join the fusion at this share of their channels'
     # weights. bench/fusion.py chose 0.5 on half of each dev set's questions; on the other half R@5 went
-    # from .514 to .622 (FinanceBench) and .155 to .184 (OfficeQA), and every weight tried (0.5-4) and
-    # every period rule gained on both halves of both sets.
+    # from .514 to .622 (FinanceBench) and .155 to .184 (OfficeQA), and every weight tried (0.5-4) with
+    # every period rule gained there on both sets (docs/evaluation.md).
     named_weight: float = Field(default=0.5, ge=0, description="weight of the search within the documents a "
                                 "question names by their titles (retrieve/scope.py); 0 turns it off")
     bm25_language: str = "english"

@@ -16,10 +16,12 @@ import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from types import MappingProxyType
 from typing import NamedTuple
 
 import numpy as np
@@ -216,7 +218,7 @@ class Store(ABC):
         # a point's place never changes (its id is derived from it), so what is cached stays true.
         self._located: dict[str, tuple[str, int]] = {}
         self._documents: dict[str, Document] = {}  # by id; a document never changes once written
-        self._names: tuple[float, dict[str, str]] | None = None  # (when read, file names by id): file_names()
+        self._names: tuple[float, Mapping[str, str]] | None = None  # (when read, file names by id): file_names()
 
     # ---- the collection's life --------------------------------------------------------------
     def ensure_schema(self, wanted: CollectionSchema) -> None:
@@ -330,7 +332,7 @@ class Store(ABC):
             self._documents.update((d.id, d) for d in docs)
         return sorted(docs, key=lambda d: (d.file_name.lower(), d.id))
 
-    def file_names(self) -> dict[str, str]:
+    def file_names(self) -> Mapping[str, str]:
         """The live documents' file names by id, in `documents()`' order. Every search reads them (the
         documents a question names, retrieve/scope.py), and listing thousands of documents costs more than
         the search: kept until this process writes, or for NAMES_TTL_S (another process may write to a
@@ -338,7 +340,7 @@ class Store(ABC):
         with self.lock:
             if self._names is not None and time.monotonic() - self._names[0] < NAMES_TTL_S:
                 return self._names[1]
-            names = {d.id: d.file_name for d in self.documents()}
+            names = MappingProxyType({d.id: d.file_name for d in self.documents()})  # shared: read-only
             self._names = (time.monotonic(), names)
             return names
 
