@@ -143,9 +143,11 @@ def resolve_profile(settings: Settings) -> tuple[str, str]:
     return "lite", f"{', '.join(missing)} not on disk (`pagesight models pull` fetches them)"
 
 
-# What `auto` takes for a new collection (bench/textenc.py measured it on both dev sets); an existing
-# collection is always queried with the runtime it records.
-DEFAULT_TEXT_RUNTIME = "onnx-int8"
+# What `auto` takes for a new collection; an existing collection is always queried with the runtime it
+# records. Float: bench/textenc.py measured int8 4.8 points of the text channel's R@5 under torch on
+# OfficeQA (float ONNX equals torch on both dev sets), more than the one point int8 may cost, at about
+# 1.7 times int8's time a passage.
+DEFAULT_TEXT_RUNTIME = "onnx"
 
 
 def text_runtime(settings: Settings, recorded: str | None = None) -> str:
