@@ -11,7 +11,11 @@ features (generate/extractive.py: similarity, word overlap, the page's rank, fit
 and every weighting is then a dot product over them, picked as the answerer picks (its least score, no
 two overlapping quotes). "tune" is the questions of even position in each set, "test" the odd ones;
 the weights are chosen on "tune" by the sum over both sets of first-quote-gold and any-quote-gold,
-the share of questions answered (not abstained) reported beside them.
+the share of questions answered (not abstained) reported beside them. Beside the weights, how the
+quotes are chosen and ordered, which has no number to tune and is reported as it is on both halves:
+the best passages wherever they are, or each page's best first ("spread"), the first quote being the
+best-scored one, the retriever's first page's, or that of the page whose three best passages score
+highest together.
 """
 
 from __future__ import annotations
@@ -64,7 +68,10 @@ def gather(data: Path, questions_path: Path) -> list[dict]:
     return out
 
 
-def score(answerer: ExtractiveAnswerer, rows: list[dict]) -> dict:
+def score(answerer: ExtractiveAnswerer, rows: list[dict], order: str = "quote") -> dict:
+    """First-quote-gold and any-quote-gold; `order`: the quotes by their own scores ("quote"), or the first
+    from the page the retriever ranked first ("page"), or from the page whose three best passages score
+    highest together ("page support")."""
     first, any_, answered = [], [], []
     for row in rows:
         chosen = []
@@ -73,6 +80,13 @@ def score(answerer: ExtractiveAnswerer, rows: list[dict]) -> dict:
             index = {id(c): i for i, c in enumerate(row["pool"])}
             ranked = sorted(zip(scores.tolist(), row["pool"], strict=True), key=lambda sc: -sc[0])
             chosen = [index[id(c)] for c in answerer.pick(ranked)]
+            if order == "page":
+                chosen.sort(key=lambda i: row["pool"][i].evidence.marker)
+            elif order == "page support":
+                support: dict[int, list[float]] = {}
+                for value, c in ranked:
+                    support.setdefault(c.evidence.marker, []).append(value)
+                chosen.sort(key=lambda i: -sum(support[row["pool"][i].evidence.marker][:3]))
         answered.append(bool(chosen))
         first.append(bool(chosen) and bool(row["gold"][chosen[0]]))
         any_.append(any(row["gold"][i] for i in chosen))
@@ -92,21 +106,27 @@ def main() -> None:
         sets[name] = gather(Path(data), Path(questions))
     halves = {name: {"tune": rows[0::2], "test": rows[1::2], "all": rows} for name, rows in sets.items()}
 
-    def answerer_with(**weights) -> ExtractiveAnswerer:
-        return ExtractiveAnswerer(None, weights=Weights(**weights))
+    def answerer_with(spread: bool = False, **weights) -> ExtractiveAnswerer:
+        return ExtractiveAnswerer(None, weights=Weights(**weights), spread=spread)
 
-    def quality(weights: dict, part: str) -> dict:
+    def quality(weights: dict, part: str, spread: bool = False, order: str = "quote") -> dict:
         chosen = {**weights, "overlap": round(1 - weights["similarity"], 2)}
-        return {name: score(answerer_with(**chosen), halves[name][part]) for name in sets}
+        return {name: score(answerer_with(spread, **chosen), halves[name][part], order) for name in sets}
 
     grid = [dict(zip(GRID, values, strict=True)) for values in itertools.product(*GRID.values())]
     best = max(grid, key=lambda w: sum(q["first_gold"] + q["any_gold"] for q in quality(w, "tune").values()))
     default = Weights()
     today = {"similarity": default.similarity, "rank": default.rank, "fit": default.fit}
     results = []
-    for label, weights in (("today", today), ("chosen on tune", best)):
+    # The picks: the best passages wherever they are ("best"), or each page's best first ("spread", no
+    # number to tune: reported on both halves as it is).
+    for label, weights, spread, order in (("best, today", today, False, "quote"),
+                                          ("best, tuned", best, False, "quote"),
+                                          ("spread, today", today, True, "quote"),
+                                          ("spread, by page", today, True, "page"),
+                                          ("spread, support", today, True, "page support")):
         for part in ("tune", "test", "all"):
-            for set_name, q in quality(weights, part).items():
+            for set_name, q in quality(weights, part, spread, order).items():
                 results.append({"weights": label, **weights, "part": part, "set": set_name, **q})
 
     machine = machine_name("one thread")

@@ -130,8 +130,10 @@ class ExtractiveAnswerer(Answerer):
     name = "extractive"
     extractive = True
 
-    def __init__(self, text_encoder, *, quotes: int = 3, min_score: float = 0.3, weights: Weights = Weights()):
+    def __init__(self, text_encoder, *, quotes: int = 3, min_score: float = 0.3, weights: Weights = Weights(),
+                 spread: bool = True):
         self.encoder, self.quotes, self.min_score, self.weights = text_encoder, quotes, min_score, weights
+        self.spread = spread
 
     def features(self, question: str, evidence: list[Evidence]) -> tuple[list[Candidate], np.ndarray]:
         """Every candidate passage, and its features as `Weights` weighs them: (n, 4)."""
@@ -159,14 +161,25 @@ class ExtractiveAnswerer(Answerer):
         return sorted(zip(scores.tolist(), pool, strict=True), key=lambda sc: -sc[0])
 
     def pick(self, ranked: list[tuple[float, Candidate]]) -> list[Candidate]:
-        """The quotes: the best passages over the least score, never two of the same text from one block."""
+        """The quotes, best first, over the least score: with `spread`, the best passage of each page read
+        first (the reader sees what each page holds, not three sentences of one), then the next best;
+        never two of the same text from one block."""
+        eligible = [c for score, c in ranked if score >= self.min_score]
         chosen: list[Candidate] = []
-        for score, c in ranked:
-            if score < self.min_score or len(chosen) == self.quotes:
+        if self.spread:
+            pages: set[tuple[str, int]] = set()
+            for c in eligible:
+                page = (c.evidence.hit.doc_id, c.evidence.hit.page)
+                if page not in pages and len(chosen) < self.quotes:
+                    pages.add(page)
+                    chosen.append(c)
+        for c in eligible:
+            if len(chosen) == self.quotes:
                 break
-            if not any(_overlapping(c, other) for other in chosen):
+            if all(c is not other and not _overlapping(c, other) for other in chosen):
                 chosen.append(c)
-        return chosen
+        order = {id(c): i for i, c in enumerate(eligible)}
+        return sorted(chosen, key=lambda c: order[id(c)])
 
     def _stream(self, question: str, evidence: list[Evidence]) -> Iterator[str | Answer]:
         chosen = self.pick(self.rank(question, evidence))

@@ -87,3 +87,16 @@ def test_bracketed_references_in_page_text_never_pass_for_citations(text_encoder
     assert "1890 (2)" in quotes and "[2]" not in answer.text
     assert "[plans.pdf" not in answer.text
     assert [c.marker for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+
+
+def test_each_page_read_gets_its_best_quote_before_a_page_gets_a_second(text_encoder):
+    from pagesight.core.types import Hit
+
+    first = Hit(doc_id="d", file_name="f.pdf", page=3, score=1.0,
+                text="The bridge opened in 1890. The bridge was painted red in 1891. The bridge carries a railway.")
+    second = Hit(doc_id="d", file_name="f.pdf", page=9, score=0.9, text="Tolls on the bridge were abolished in 1920.")
+    evidence = [Evidence(1, first, None, None), Evidence(2, second, None, None)]
+    answer = ExtractiveAnswerer(text_encoder).answer("When did the bridge open?", evidence)
+    assert answer.citations[0].quote == "The bridge opened in 1890." and answer.citations[0].page == 3
+    assert {c.page for c in answer.citations} == {3, 9}, answer.text  # page 9's quote is among the three
+    assert len(answer.citations) == 3
