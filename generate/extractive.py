@@ -147,8 +147,9 @@ class ExtractiveAnswerer(Answerer):
             return [], np.zeros((0, 4))
         # Each passage is read with its document's title, as at ingest: a table row rarely names its company.
         texts = [f"{title_of(c.evidence.hit.file_name)}\n{c.text[:MAX_QUOTE]}" for c in pool]
-        # Compared with each other only, never stored: batched, for speed (hundreds of short sentences).
-        vectors = self.encoder.encode([question] + texts, query=True, batch_size=32)
+        # The encoder's own batching: on ONNX Runtime one text a run, spread over the cores, was twice as
+        # fast as batches of 32 on real candidates (25 FinanceBench questions: 1.0 s against 2.0 s, float).
+        vectors = self.encoder.encode([question] + texts, query=True)
         similarity = vectors[1:] @ vectors[0]
         rank = np.array([1 / c.evidence.marker for c in pool])  # the retriever's order counts
         fits = np.array([fit(question, c) for c in pool])
