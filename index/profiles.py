@@ -144,10 +144,11 @@ def resolve_profile(settings: Settings) -> tuple[str, str]:
 
 
 # What `auto` takes for a new collection; an existing collection is always queried with the runtime it
-# records. Float: bench/textenc.py measured int8 4.8 points of the text channel's R@5 under torch on
-# OfficeQA (float ONNX equals torch on both dev sets), more than the one point int8 may cost, at about
-# 1.7 times int8's time a passage.
-DEFAULT_TEXT_RUNTIME = "onnx"
+# records. int8: on the same passages and code (bench/textenc.py), the fused ranking's R@5 with int8 is
+# within a point of float's (= torch's) on both dev sets (OfficeQA .226 against .230, FinanceBench .467
+# against .433), at 0.6 times float's time a passage; the text channel alone loses 4.8 points of R@5 on
+# OfficeQA with it, so `onnx` is the choice for text-only search.
+DEFAULT_TEXT_RUNTIME = "onnx-int8"
 
 
 def text_runtime(settings: Settings, recorded: str | None = None) -> str:
