@@ -385,12 +385,17 @@ class Store(ABC):
         if scope.matches_nothing():
             return []
         deep = limit * WITHIN_DEPTH
+        # Narrower and narrower supersets of the listed pages, each a filter of few terms: their documents,
+        # then also their page numbers (any of them in any of the documents).
+        broad = scope.condition(kinds)
+        numbers = MatchAny("page", tuple(sorted({page for _, page in wanted})))
         with self.lock:
-            found = self._query(Search(using, vector, deep, scope.condition(kinds)), payload=False)
-            kept = [s for s in self._locate(found) if (s.payload["doc_id"], s.payload["page"]) in wanted]
-            if len(kept) >= limit or len(found) < deep:
-                return kept[:limit]  # exact: the listed pages' best points are the first of their documents'
-            # Too few of the deep list are on the listed pages (many similar documents): filter by the pages.
+            for condition in (broad, AllOf((*broad.conditions, numbers))):
+                found = self._query(Search(using, vector, deep, condition), payload=False)
+                kept = [s for s in self._locate(found) if (s.payload["doc_id"], s.payload["page"]) in wanted]
+                if len(kept) >= limit or len(found) < deep:
+                    return kept[:limit]  # exact: the listed pages' best points are the first of the superset's
+            # Too few of the deep lists are on the listed pages (many similar documents): filter by the pages.
             return self._locate(self._query(Search(using, vector, limit, flt.condition(kinds)), payload=False))
 
     def payloads(self, ids: list[str]) -> dict[str, dict]:
