@@ -1,0 +1,103 @@
+"""What the named-documents step costs a search: the same questions searched with it and without it,
+in one process, rounds alternating, on dev-set collections.
+
+    python bench/named.py --set financebench=DATA_DIR:QUESTIONS [--set officeqa=...] [--rounds 3]
+        [--out bench/results/named.json]
+
+A question that names documents by words of their titles is searched a second time within them
+(retrieve/scope.py); this measures the fused search end to end (encoding the query, both searches,
+fusion, the hits' text) with `named_weight` 0 (the step off) and the default, after a warm-up round of
+each (the store caches where its points are, as a serving process would have), and counts the engine's
+queries by kind. One search at a time, lite profile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import statistics
+import time
+from pathlib import Path
+
+from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
+from common import write_results  # noqa: E402
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from pagesight import PageSight  # noqa: E402
+from pagesight.core.settings import Settings  # noqa: E402
+from pagesight.retrieve.evaluate import read_questions  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def measure(data: Path, questions: list[str], rounds: int) -> list[dict]:
+    settings = Settings(_env_file=None, data_dir=data, profile="lite")
+    rows = []
+    with PageSight(settings=settings) as sight:
+        retriever = sight.retriever()
+        weights = (0.0, settings.named_weight)
+        for weight in weights:  # warm-up: the store learns where the points it returns are
+            retriever.settings = settings.model_copy(update={"named_weight": weight})
+            for q in questions:
+                retriever.search(q, 5)
+        engine = type(retriever.store)._query  # noqa: SLF001 (counting the engine's queries)
+        queries: collections.Counter = collections.Counter()
+
+        def counted(store, search, **kw):
+            queries[(weight, search.using)] += 1
+            return engine(store, search, **kw)
+
+        type(retriever.store)._query = counted  # noqa: SLF001
+        times: dict[float, list[float]] = {w: [] for w in weights}
+        try:
+            for _ in range(rounds):
+                for weight in weights:
+                    retriever.settings = settings.model_copy(update={"named_weight": weight})
+                    for q in questions:
+                        began = time.perf_counter()
+                        retriever.search(q, 5)
+                        times[weight].append(1000 * (time.perf_counter() - began))
+        finally:
+            type(retriever.store)._query = engine  # noqa: SLF001
+        for weight in weights:
+            searches = len(times[weight])
+            rows.append({"named_weight": weight, "searches": searches,
+                         "p50_ms": round(statistics.median(times[weight]), 1),
+                         "p95_ms": round(percentile(times[weight], 0.95), 1),
+                         "engine_queries_per_search": round(sum(n for (w, _), n in queries.items() if w == weight)
+                                                            / searches, 2)})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--set", action="append", required=True, help="NAME=DATA_DIR:QUESTIONS")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "named.json")
+    args = parser.parse_args()
+    results = {}
+    for spec in args.set:
+        name, rest = spec.split("=", 1)
+        data, questions = rest.split(":", 1)
+        results[name] = measure(Path(data), [q.text for q in read_questions(Path(questions))], args.rounds)
+    machine = machine_name("one search at a time")
+    print(f"the named-documents step, fused search end to end, lite profile ({machine})")
+    print(f"{'set':<13} {'named weight':>12} {'searches':>8} {'p50 ms':>7} {'p95 ms':>7} {'queries/search':>14}")
+    for name, rows in results.items():
+        for r in rows:
+            print(f"{name:<13} {r['named_weight']:>12} {r['searches']:>8} {r['p50_ms']:>7} {r['p95_ms']:>7} "
+                  f"{r['engine_queries_per_search']:>14}")
+    write_results(args.out, machine, {"results": results})
+
+
+if __name__ == "__main__":
+    main()
