@@ -78,7 +78,7 @@ class TextEncoder(ABC):
     @abstractmethod
     def encode(self, texts: list[str], *, query: bool = False, batch_size: int | None = None) -> np.ndarray:
         """L2-normalised embeddings, float32, shape (len(texts), dim). `batch_size`: texts a run (the encoder's
-        own choice when None, which is the faster one on the CPU)."""
+        own choice when None)."""
 
 
 def packaged_minilm() -> str:

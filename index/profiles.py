@@ -145,7 +145,7 @@ def resolve_profile(settings: Settings) -> tuple[str, str]:
 
 # What `auto` takes for a new collection; an existing collection is always queried with the runtime it
 # records. int8: on the same passages and code (bench/textenc.py), the fused ranking's R@5 with int8 is
-# within a point of float's (= torch's) on both dev sets (OfficeQA .226 against .230, FinanceBench .467
+# at most a point under float's (= torch's) on either dev set (OfficeQA .226 against .230, FinanceBench .467
 # against .433), at 0.6 times float's time a passage; the text channel alone loses 4.8 points of R@5 on
 # OfficeQA with it, so `onnx` is the choice for text-only search.
 DEFAULT_TEXT_RUNTIME = "onnx-int8"
