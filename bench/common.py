@@ -1,5 +1,6 @@
-"""Shared by the benchmarks: a server on 127.0.0.1 for the API benchmarks, and a process's peak memory.
-(Latency percentiles: pagesight.retrieve.metrics.percentile, the one definition.)"""
+"""Shared by the benchmarks: a server on 127.0.0.1 for the API benchmarks, a process's peak memory, and
+the dev sets named on the command line. (Latency percentiles: pagesight.retrieve.metrics.percentile,
+the one definition.)"""
 
 from __future__ import annotations
 
@@ -60,3 +61,16 @@ def write_results(out: Path, machine: str, figures: dict) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": machine, "date": time.strftime("%Y-%m-%d"), **figures}, indent=2) + "\n")
     print(f"\nwritten to {out}", file=sys.stderr)
+
+
+DEV_SET_HELP = "NAME=DATA_DIR:QUESTIONS"
+
+
+def dev_sets(specs: list[str]) -> list[tuple[str, Path, Path]]:
+    """Each --set NAME=DATA_DIR:QUESTIONS as (name, the collection's data folder, the questions file)."""
+    sets = []
+    for spec in specs:
+        name, rest = spec.split("=", 1)
+        data, questions = rest.split(":", 1)
+        sets.append((name, Path(data), Path(questions)))
+    return sets

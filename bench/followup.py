@@ -28,8 +28,8 @@ import sys
 import time
 from pathlib import Path
 
+from common import DEV_SET_HELP, dev_sets, write_results  # noqa: E402
 from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
-from common import write_results  # noqa: E402
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -119,16 +119,14 @@ def run_set(name: str, data: Path, questions_path: Path, k: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", action="append", required=True, help="NAME=DATA_DIR:QUESTIONS")
+    parser.add_argument("--set", action="append", required=True, help=DEV_SET_HELP)
     parser.add_argument("-k", type=int, default=5)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "followup.json")
     args = parser.parse_args()
     machine = machine_name()
     results = {}
-    for spec in args.set:
-        name, paths = spec.split("=", 1)
-        data, questions = paths.split(":", 1)
-        results[name] = run_set(name, Path(data), Path(questions), args.k)
+    for name, data, questions in dev_sets(args.set):
+        results[name] = run_set(name, data, questions, args.k)
     print(f"\nFollow-up R@5 / hit@5, two-turn pairs from the dev sets (lite, {machine})")
     print(f"{'set':<13} {'pairs':>5} " + " ".join(f"{m:>22}" for m in MODES) + f" {'p50 first':>10} {'p50 follow':>11}")
     for name, r in results.items():

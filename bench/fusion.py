@@ -23,8 +23,8 @@ import os
 import sys
 from pathlib import Path
 
+from common import DEV_SET_HELP, dev_sets, write_results  # noqa: E402
 from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
-from common import write_results  # noqa: E402
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -138,20 +138,19 @@ def score(method, rows: list[dict]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", action="append", required=True, help="NAME=DATA_DIR:QUESTIONS")
+    parser.add_argument("--set", action="append", required=True, help=DEV_SET_HELP)
     parser.add_argument("--depth", type=int, default=100)
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / "results" / "fusion-runs.json")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "fusion.json")
     args = parser.parse_args()
     cached = json.loads(args.cache.read_text()) if args.cache.is_file() else {}
-    for spec in args.set:
-        name, rest = spec.split("=", 1)
-        data, questions = rest.split(":", 1)
+    chosen = dev_sets(args.set)
+    for name, data, questions in chosen:
         if name not in cached:
-            cached[name] = runs(name, Path(data), Path(questions), args.depth)
+            cached[name] = runs(name, data, questions, args.depth)
             args.cache.parent.mkdir(parents=True, exist_ok=True)
             args.cache.write_text(json.dumps(cached))
-    sets = {name: cached[name] for name in (s.split("=", 1)[0] for s in args.set)}
+    sets = {name: cached[name] for name, _, _ in chosen}
     halves = {name: {"tune": rows["questions"][0::2], "test": rows["questions"][1::2], "all": rows["questions"]}
               for name, rows in sets.items()}
 

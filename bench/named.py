@@ -16,12 +16,11 @@ from __future__ import annotations
 import argparse
 import collections
 import os
-import statistics
 import time
 from pathlib import Path
 
-from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
-from common import write_results  # noqa: E402
+from common import DEV_SET_HELP, dev_sets, write_results  # noqa: E402  (bench/ is the script's folder)
+from common import machine as machine_name  # noqa: E402
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -30,13 +29,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from pagesight import PageSight  # noqa: E402
 from pagesight.core.settings import Settings  # noqa: E402
 from pagesight.retrieve.evaluate import read_questions  # noqa: E402
+from pagesight.retrieve.metrics import percentile  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def measure(data: Path, questions: list[str], rounds: int) -> list[dict]:
@@ -71,8 +66,8 @@ def measure(data: Path, questions: list[str], rounds: int) -> list[dict]:
         for weight in weights:
             searches = len(times[weight])
             rows.append({"named_weight": weight, "searches": searches,
-                         "p50_ms": round(statistics.median(times[weight]), 1),
-                         "p95_ms": round(percentile(times[weight], 0.95), 1),
+                         "p50_ms": round(percentile(times[weight], 50), 1),
+                         "p95_ms": round(percentile(times[weight], 95), 1),
                          "engine_queries_per_search": round(sum(n for (w, _), n in queries.items() if w == weight)
                                                             / searches, 2)})
     return rows
@@ -80,15 +75,13 @@ def measure(data: Path, questions: list[str], rounds: int) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", action="append", required=True, help="NAME=DATA_DIR:QUESTIONS")
+    parser.add_argument("--set", action="append", required=True, help=DEV_SET_HELP)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "named.json")
     args = parser.parse_args()
     results = {}
-    for spec in args.set:
-        name, rest = spec.split("=", 1)
-        data, questions = rest.split(":", 1)
-        results[name] = measure(Path(data), [q.text for q in read_questions(Path(questions))], args.rounds)
+    for name, data, questions in dev_sets(args.set):
+        results[name] = measure(data, [q.text for q in read_questions(questions)], args.rounds)
     machine = machine_name("one search at a time")
     print(f"the named-documents step, fused search end to end, lite profile ({machine})")
     print(f"{'set':<13} {'named weight':>12} {'searches':>8} {'p50 ms':>7} {'p95 ms':>7} {'queries/search':>14}")

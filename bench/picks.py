@@ -26,8 +26,8 @@ import os
 import sys
 from pathlib import Path
 
+from common import DEV_SET_HELP, dev_sets, write_results  # noqa: E402
 from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
-from common import write_results  # noqa: E402
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -96,14 +96,10 @@ def score(answerer: ExtractiveAnswerer, rows: list[dict], order: str = "quote") 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", action="append", required=True, help="NAME=DATA_DIR:QUESTIONS")
+    parser.add_argument("--set", action="append", required=True, help=DEV_SET_HELP)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "picks.json")
     args = parser.parse_args()
-    sets = {}
-    for spec in args.set:
-        name, rest = spec.split("=", 1)
-        data, questions = rest.split(":", 1)
-        sets[name] = gather(Path(data), Path(questions))
+    sets = {name: gather(data, questions) for name, data, questions in dev_sets(args.set)}
     halves = {name: {"tune": rows[0::2], "test": rows[1::2], "all": rows} for name, rows in sets.items()}
 
     def answerer_with(spread: bool = False, **weights) -> ExtractiveAnswerer:

@@ -25,8 +25,8 @@ import os
 import time
 from pathlib import Path
 
+from common import DEV_SET_HELP, dev_sets, write_results  # noqa: E402
 from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
-from common import write_results  # noqa: E402
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -117,7 +117,7 @@ def merged(out: Path, rows: list[dict]) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", action="append", required=True, help="NAME=DATA_DIR:QUESTIONS")
+    parser.add_argument("--set", action="append", required=True, help=DEV_SET_HELP)
     parser.add_argument("--runtimes", default="torch,onnx,onnx-int8")
     parser.add_argument("--cache", type=Path, help="a folder to keep encodings in (resumable runs)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "textenc.json")
@@ -125,11 +125,9 @@ def main() -> None:
     machine = machine_name("one thread")
     bm25 = Bm25Encoder()
     rows = []
-    for spec in args.set:
-        name, rest = spec.split("=", 1)
-        data, questions_path = rest.split(":", 1)
-        settings = Settings(_env_file=None, data_dir=Path(data), profile="lite")
-        questions = read_questions(Path(questions_path))
+    for name, data, questions_path in dev_sets(args.set):
+        settings = Settings(_env_file=None, data_dir=data, profile="lite")
+        questions = read_questions(questions_path)
         with open_store(settings) as store:
             texts, keys, names = texts_of(store)
             is_page = np.array([k[2] == "page" for k in keys])
