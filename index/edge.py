@@ -26,7 +26,19 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import StoreError, StoreLocked
-from .layout import INTEGER_FIELDS, KEYWORD_FIELDS, AllOf, AnyOf, Condition, Match, MatchAny, Range, Search, VectorSpec
+from .layout import (
+    INTEGER_FIELDS,
+    KEYWORD_FIELDS,
+    AllOf,
+    AnyOf,
+    Condition,
+    HasId,
+    Match,
+    MatchAny,
+    Range,
+    Search,
+    VectorSpec,
+)
 from .store import CollectionSchema, Point, Record, Scored, Store, held_vector
 
 __all__ = ["EdgeStore"]
@@ -131,12 +143,13 @@ class EdgeStore(Store):
         self._shard.update(UpdateOperation.delete_points_by_filter(_filter(condition)))
         self._shard.flush()
 
-    def _scroll(self, condition: Condition, *, offset=None, limit: int = 256,
-                vectors: bool = False) -> tuple[list[Record], object]:
-        from qdrant_edge import ScrollRequest
+    def _scroll(self, condition: Condition, *, offset=None, limit: int = 256, vectors: bool = False,
+                fields: tuple[str, ...] | None = None) -> tuple[list[Record], object]:
+        from qdrant_edge import PayloadSelector, ScrollRequest
 
+        payload = True if fields is None else PayloadSelector.Include(list(fields))
         records, offset = self._shard.scroll(ScrollRequest(offset=offset, limit=limit, filter=_filter(condition),
-                                                           with_payload=True, with_vector=vectors))
+                                                           with_payload=payload, with_vector=vectors))
         return [_record(r, vectors) for r in records], offset
 
     def _retrieve(self, ids: list[str], *, vectors: bool, payload: bool = False) -> list[Record]:
@@ -298,7 +311,7 @@ def _filter(condition: Condition):
 
 
 def _condition(condition: Condition):
-    from qdrant_edge import FieldCondition, Filter, MatchValue, RangeFloat
+    from qdrant_edge import FieldCondition, Filter, HasIdCondition, MatchValue, RangeFloat
     from qdrant_edge import MatchAny as EdgeMatchAny
 
     if isinstance(condition, AllOf):
@@ -314,4 +327,6 @@ def _condition(condition: Condition):
     if isinstance(condition, Range):
         return FieldCondition(key=condition.key, range=RangeFloat(gte=condition.gte, lte=condition.lte,
                                                                   lt=condition.lt))
+    if isinstance(condition, HasId):
+        return HasIdCondition(set(condition.ids))
     raise TypeError(f"not a condition: {condition!r}")

@@ -31,6 +31,7 @@ __all__ = [
     "AllOf",
     "AnyOf",
     "Condition",
+    "HasId",
     "Match",
     "MatchAny",
     "Range",
@@ -118,7 +119,14 @@ class AnyOf:
     conditions: tuple
 
 
-Condition = Match | MatchAny | Range | AllOf | AnyOf
+@dataclass(frozen=True)
+class HasId:
+    """Points with these ids (a listed page's own points: store.py knows them without reading them)."""
+
+    ids: tuple[str, ...]
+
+
+Condition = Match | MatchAny | Range | AllOf | AnyOf | HasId
 
 
 def equals(**fields) -> AllOf:

@@ -15,7 +15,19 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import StoreError
-from .layout import INTEGER_FIELDS, KEYWORD_FIELDS, AllOf, AnyOf, Condition, Match, MatchAny, Range, Search, VectorSpec
+from .layout import (
+    INTEGER_FIELDS,
+    KEYWORD_FIELDS,
+    AllOf,
+    AnyOf,
+    Condition,
+    HasId,
+    Match,
+    MatchAny,
+    Range,
+    Search,
+    VectorSpec,
+)
 from .store import CollectionSchema, Point, Record, Scored, Store, held_vector
 
 __all__ = ["ClusterOptions", "ServerStore", "connect"]
@@ -117,10 +129,11 @@ class ServerStore(Store):
             return
         self.client.delete(self.name, points_selector=models.FilterSelector(filter=_filter(condition)), wait=True)
 
-    def _scroll(self, condition: Condition, *, offset=None, limit: int = 256,
-                vectors: bool = False) -> tuple[list[Record], object]:
+    def _scroll(self, condition: Condition, *, offset=None, limit: int = 256, vectors: bool = False,
+                fields: tuple[str, ...] | None = None) -> tuple[list[Record], object]:
         records, offset = self.client.scroll(self.name, scroll_filter=_filter(condition), limit=limit, offset=offset,
-                                             with_payload=True, with_vectors=vectors)
+                                             with_payload=True if fields is None else list(fields),
+                                             with_vectors=vectors)
         return [_record(r, vectors) for r in records], offset
 
     def _retrieve(self, ids: list[str], *, vectors: bool, payload: bool = False) -> list[Record]:
@@ -213,4 +226,6 @@ def _condition(condition: Condition):
     if isinstance(condition, Range):
         return models.FieldCondition(key=condition.key, range=models.Range(gte=condition.gte, lte=condition.lte,
                                                                            lt=condition.lt))
+    if isinstance(condition, HasId):
+        return models.HasIdCondition(has_id=list(condition.ids))
     raise TypeError(f"not a condition: {condition!r}")

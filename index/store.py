@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
@@ -41,6 +42,7 @@ from .layout import (
     AllOf,
     AnyOf,
     Condition,
+    HasId,
     Match,
     MatchAny,
     Range,
@@ -55,13 +57,13 @@ __all__ = ["LAYOUT", "CollectionSchema", "DocumentVectors", "PageStorage", "Poin
 
 log = logging.getLogger(__name__)
 
-# The point layout (layout.py) a new collection gets. 1: document metadata on every point (read, and
-# upgraded in place on open); 2: once per document, on a point of its own.
-LAYOUT = 2
+# The point layout (layout.py) a new collection gets; an older one is upgraded in place on open.
+# 1: document metadata on every point; 2: once per document, on a point of its own; 3: the document's
+# point also says how many passages each page has, so the ids of a page's points are known unread.
+LAYOUT = 3
 
 _ID_NAMESPACE = uuid.UUID("8a3b1d52-5f0e-4c55-9f7e-2f4d1c9b6a10")
 _SCROLL_BATCH = 256
-WITHIN_DEPTH = 4  # a search limited to listed pages reads this many times its limit from their documents
 NAMES_TTL_S = 5.0  # file_names(): how long another process's new documents may go unseen by searches
 _LOCATED_MAX = 2_000_000  # points whose place is cached (~150 bytes each); past it, the cache starts again
 
@@ -218,6 +220,7 @@ class Store(ABC):
         # a point's place never changes (its id is derived from it), so what is cached stays true.
         self._located: dict[str, tuple[str, int]] = {}
         self._documents: dict[str, Document] = {}  # by id; a document never changes once written
+        self._passages: dict[str, tuple[int, ...]] = {}  # by document id: each page's passages, page 1 first
         self._names: tuple[float, Mapping[str, str]] | None = None  # (when read, file names by id): file_names()
 
     # ---- the collection's life --------------------------------------------------------------
@@ -239,7 +242,7 @@ class Store(ABC):
                 self.images.clear_staging(older_than=cutoff)
                 return
             self._delete(AllOf((Match("state", PENDING), Range("written_at", lt=cutoff + 1))))
-            if self.schema.layout < 2:
+            if self.schema.layout < LAYOUT:
                 self._upgrade_layout()
             live = {p["doc_id"]: p for p in self._payloads(equals(kind="document", state=LIVE))}
             for doc_id, payload in list(live.items()):
@@ -266,15 +269,30 @@ class Store(ABC):
         return False
 
     def _upgrade_layout(self) -> None:
-        """Layout 1 kept each document's metadata in its pages' payloads: give every document its point."""
-        points = []
-        for payload in self._payloads(equals(kind="page", page=1, state=LIVE)):
-            doc = Document(**payload["document"])
-            points.append(self._document_point(doc, payload.get("replaces", []), LIVE))
-        self._upsert(points)
+        """Layout 1 kept each document's metadata in its pages' payloads: give every document its point.
+        Layout 2's document points lack their pages' passage counts: count the passage points."""
+        counts = self._count_passages()
+        if self.schema.layout < 2:
+            points = []
+            for payload in self._payloads(equals(kind="page", page=1, state=LIVE)):
+                doc = Document(**payload["document"])
+                points.append(self._document_point(doc, payload.get("replaces", []), LIVE, counts.get(doc.id, [])))
+            self._upsert(points)
+        else:
+            for doc_id, passages in counts.items():
+                self._set_payload(equals(kind="document", doc_id=doc_id), {"passages": passages})
         self.schema = CollectionSchema(**{**self.schema.__dict__, "layout": LAYOUT})
         self._save_schema(self.schema)
-        log.info("collection %r: %d documents moved to the current layout", self.name, len(points))
+        log.info("collection %r: %d documents moved to the current layout", self.name, len(counts))
+
+    def _count_passages(self) -> dict[str, list[int]]:
+        """Each live document's passages a page (page 1 first), from its passage points (their place alone)."""
+        found: dict[str, Counter] = defaultdict(Counter)
+        for payload in self._payloads(equals(kind="block", state=LIVE), fields=("doc_id", "page")):
+            found[payload["doc_id"]][payload["page"]] += 1
+        for payload in self._payloads(equals(kind="page", state=LIVE), fields=("doc_id", "page")):
+            found[payload["doc_id"]][payload["page"]] += 0  # a page without passages still has its place
+        return {doc: [pages[n] for n in range(1, max(pages) + 1)] for doc, pages in found.items()}
 
     # ---- documents --------------------------------------------------------------------------
     def add_document(self, doc: Document, pages: list[Page], vectors: DocumentVectors, staging: Path,
@@ -292,6 +310,7 @@ class Store(ABC):
                 self.images.remove(doc.id)
                 raise
             self._documents[doc.id] = doc
+            self._passages[doc.id] = tuple(points[0].payload["passages"])
             self._names = None
             self._changed()
             for old in replaces:
@@ -302,6 +321,7 @@ class Store(ABC):
             if self.get_document(doc_id) is None:
                 return False
             self._documents.pop(doc_id, None)
+            self._passages.pop(doc_id, None)
             self._names = None
             self._delete(equals(doc_id=doc_id))
             self.images.remove(doc_id)
@@ -315,10 +335,14 @@ class Store(ABC):
             if self.schema is None:
                 return None
             found = self._payloads(equals(kind="document", doc_id=doc_id, state=LIVE))
-            if not found:
-                return None
-            self._documents[doc_id] = doc = Document(**found[0]["document"])
-            return doc
+            return self._remember(found[0]) if found else None
+
+    def _remember(self, payload: dict) -> Document:
+        """A document point's document, kept with its pages' passage counts (when its layout has them)."""
+        doc = self._documents[payload["doc_id"]] = Document(**payload["document"])
+        if payload.get("passages") is not None:
+            self._passages[doc.id] = tuple(payload["passages"])
+        return doc
 
     def documents(self, tags: tuple[str, ...] | None = None) -> list[Document]:
         """The live documents, by file name; with `tags`, those carrying any of them."""
@@ -328,8 +352,7 @@ class Store(ABC):
         if tags:
             must.append(MatchAny("tags", tuple(tags)))
         with self.lock:
-            docs = [Document(**p["document"]) for p in self._payloads(AllOf(tuple(must)))]
-            self._documents.update((d.id, d) for d in docs)
+            docs = [self._remember(p) for p in self._payloads(AllOf(tuple(must)))]
         return sorted(docs, key=lambda d: (d.file_name.lower(), d.id))
 
     def file_names(self) -> Mapping[str, str]:
@@ -376,27 +399,33 @@ class Store(ABC):
         if flt.within is None:
             with self.lock:
                 return self._locate(self._query(Search(using, vector, limit, flt.condition(kinds)), payload=False))
-        # Listed pages: the engine filters by their documents (a filter of one term, where one condition a
-        # page costs ~20x more), this by the pages themselves, from a deeper list; when fewer than `limit`
-        # of it are on the listed pages, the engine filters by the pages after all, so the result is exact.
-        wanted = set(flt.within)
-        docs = {doc for doc, _ in wanted} & (set(flt.doc_ids) if flt.doc_ids is not None else {d for d, _ in wanted})
-        scope = replace(flt, within=None, doc_ids=tuple(sorted(docs)))
-        if scope.matches_nothing():
-            return []
-        deep = limit * WITHIN_DEPTH
-        # Narrower and narrower supersets of the listed pages, each a filter of few terms: their documents,
-        # then also their page numbers (any of them in any of the documents).
-        broad = scope.condition(kinds)
-        numbers = MatchAny("page", tuple(sorted({page for _, page in wanted})))
+        # Listed pages: their points' ids are known (their documents' passage counts), and one filter by ids
+        # costs the engine a fifth of one by documents and page numbers (bench/named.py).
         with self.lock:
-            for condition in (broad, AllOf((*broad.conditions, numbers))):
-                found = self._query(Search(using, vector, deep, condition), payload=False)
-                kept = [s for s in self._locate(found) if (s.payload["doc_id"], s.payload["page"]) in wanted]
-                if len(kept) >= limit or len(found) < deep:
-                    return kept[:limit]  # exact: the listed pages' best points are the first of the superset's
-            # Too few of the deep lists are on the listed pages (many similar documents): filter by the pages.
-            return self._locate(self._query(Search(using, vector, limit, flt.condition(kinds)), payload=False))
+            places = None if "figure" in kinds else self._places(flt.within)
+            if places is None:  # figures, or a document written without its passage counts: page by page
+                return self._locate(self._query(Search(using, vector, limit, flt.condition(kinds)), payload=False))
+            scope = replace(flt, within=None).condition(kinds)
+            found = self._query(Search(using, vector, limit, AllOf((*scope.conditions, HasId(tuple(places))))),
+                                payload=False)
+        return [Scored(s.score, {"doc_id": place[0], "page": place[1]}, s.id)
+                for s in found if (place := places.get(s.id)) is not None]
+
+    def _places(self, within: tuple[tuple[str, int], ...]) -> dict[str, tuple[str, int]] | None:
+        """The ids of the listed pages' page and passage points, each with its place; None when a
+        document's passage counts are unknown."""
+        places = {}
+        for doc_id, page in dict.fromkeys(within):
+            if doc_id not in self._passages and self.get_document(doc_id) is None:
+                continue  # no such document (any more): nothing of it to find
+            counts = self._passages.get(doc_id)
+            if counts is None:
+                return None
+            if not 1 <= page <= len(counts):
+                continue
+            for kind, n in (("page", 1), ("block", counts[page - 1])):
+                places.update((point_id(doc_id, kind, page, i), (doc_id, page)) for i in range(n))
+        return places
 
     def payloads(self, ids: list[str]) -> dict[str, dict]:
         """The whole payloads of these points (text, region, image...), by id; deleted ones are missing."""
@@ -477,6 +506,7 @@ class Store(ABC):
         with self._writing():
             self._set_payload(equals(state=old), {"state": new})
             self._documents.clear()
+            self._passages.clear()
             self._names = None
             self._changed()
 
@@ -491,24 +521,29 @@ class Store(ABC):
         """Build indexes and quantized copies now rather than in the background (embedded store)."""
 
     # ---- points of a document ---------------------------------------------------------------
-    def _payloads(self, condition: Condition) -> list[dict]:
+    def _payloads(self, condition: Condition, fields: tuple[str, ...] | None = None) -> list[dict]:
+        """The payloads of every matching point (only these fields of them, when given)."""
         out, offset = [], None
         while True:
-            records, offset = self._scroll(condition, offset=offset, limit=_SCROLL_BATCH)
+            records, offset = self._scroll(condition, offset=offset, limit=_SCROLL_BATCH, fields=fields)
             out.extend(r.payload for r in records)
             if offset is None:
                 return out
 
     @staticmethod
-    def _document_point(doc: Document, replaces: list[str], state: str) -> Point:
+    def _document_point(doc: Document, replaces: list[str], state: str, passages: list[int]) -> Point:
         return Point(point_id(doc.id, "document", 0), {}, {
             "kind": "document", "doc_id": doc.id, "state": state, "written_at": int(time.time()),
             "tags": doc.tags, "source": doc.source, "document": doc.model_dump(mode="json"), "replaces": replaces,
+            "passages": passages,
         })
 
     def _points(self, doc: Document, pages: list[Page], vectors: DocumentVectors, replaces: list[str]) -> list[Point]:
         base = {"doc_id": doc.id, "state": PENDING, "written_at": int(time.time())}
-        points = [self._document_point(doc, replaces, PENDING)]
+        passages = [0] * max((p.number for p in pages), default=0)
+        for number, found in vectors.passages.items():
+            passages[number - 1] = len(found)
+        points = [self._document_point(doc, replaces, PENDING, passages)]
         for page in pages:
             image = self.images.relative(doc.id, page.image)
             named = {name: found[page.number] for name, found in (
@@ -564,9 +599,10 @@ class Store(ABC):
     def _delete(self, condition: Condition) -> None: ...
 
     @abstractmethod
-    def _scroll(self, condition: Condition, *, offset=None, limit: int = _SCROLL_BATCH,
-                vectors: bool = False) -> tuple[list[Record], object]:
-        """A batch of matching points and the offset of the next (None at the end)."""
+    def _scroll(self, condition: Condition, *, offset=None, limit: int = _SCROLL_BATCH, vectors: bool = False,
+                fields: tuple[str, ...] | None = None) -> tuple[list[Record], object]:
+        """A batch of matching points and the offset of the next (None at the end); `fields`: only these
+        fields of their payloads."""
 
     @abstractmethod
     def _retrieve(self, ids: list[str], *, vectors: bool, payload: bool = False) -> list[Record]: ...

@@ -16,9 +16,9 @@ from pagesight.core.errors import SchemaMismatch, StoreError, StoreLocked
 from pagesight.core.types import Document, Page, Region
 from pagesight.index.edge import EdgeStore
 from pagesight.index.encoders import EncoderSpec
-from pagesight.index.layout import LIVE, SPARSE_VECTOR, TEXT_VECTOR, AnyOf
+from pagesight.index.layout import LIVE, SPARSE_VECTOR, TEXT_VECTOR, AnyOf, HasId, equals
 from pagesight.index.server import ServerStore
-from pagesight.index.store import CollectionSchema, DocumentVectors, SearchFilter, now
+from pagesight.index.store import LAYOUT, CollectionSchema, DocumentVectors, SearchFilter, now
 
 TEXT = EncoderSpec("test/text", "1", 4)
 IMAGE = EncoderSpec("test/image", "1", 3)
@@ -304,7 +304,38 @@ def test_a_collection_of_the_first_layout_is_upgraded_in_place(tmp_path):
     legacy["schema"].pop("layout")
     manifest.write_text(json.dumps(legacy))
     reopened = open_edge(tmp_path)
-    assert reopened.schema.layout == 2 and [d.id for d in reopened.documents()] == ["aaa", "bbb"]
+    assert reopened.schema.layout == LAYOUT and [d.id for d in reopened.documents()] == ["aaa", "bbb"]
+    assert reopened._passages == {"aaa": (1, 1), "bbb": (1,)}  # noqa: SLF001 (counted from the passage points)
+    reopened.close()
+
+
+def test_a_collection_of_the_second_layout_learns_its_pages_passage_counts_on_open(tmp_path):
+    """Layout 2's documents do not say how many passages their pages have: they are counted once, on
+    open, and a search within listed pages then names their points by id."""
+    store = open_edge(tmp_path)
+    store.ensure_schema(SCHEMA)
+    add(store, "aaa", 3, [[1, 0, 0, 0], [0.9, 0.1, 0, 0], [0, 1, 0, 0]])
+    store.close()
+    from qdrant_edge import EdgeShard, FieldCondition, Filter, MatchValue, UpdateOperation
+
+    shard = EdgeShard.load(str(tmp_path / "c" / "shard"))
+    shard.update(UpdateOperation.delete_payload_by_filter(
+        Filter(must=[FieldCondition(key="kind", match=MatchValue("document"))]), ["passages"]))
+    shard.flush()
+    shard.close()
+    manifest = tmp_path / "c" / "collection.json"
+    legacy = json.loads(manifest.read_text())
+    legacy["schema"]["layout"] = 2
+    manifest.write_text(json.dumps(legacy))
+    reopened = open_edge(tmp_path)
+    assert reopened.schema.layout == LAYOUT and json.loads(manifest.read_text())["schema"]["layout"] == LAYOUT
+    assert reopened.get_document("aaa") is not None and reopened._passages == {"aaa": (1, 1, 1)}  # noqa: SLF001
+    queries = []
+    engine_query = reopened._query  # noqa: SLF001
+    reopened._query = lambda search, **kw: queries.append(search) or engine_query(search, **kw)  # noqa: SLF001
+    found = reopened.search(TEXT_VECTOR, unit([0, 1, 0, 0]), 5, ("page", "block"), SearchFilter(within=(("aaa", 2),)))
+    assert pages_of(found) == [("aaa", 2)] and len(found) == 2
+    assert len(queries) == 1 and any(isinstance(c, HasId) for c in queries[0].filter.conditions)
     reopened.close()
 
 
@@ -415,10 +446,10 @@ def test_a_filter_to_listed_pages_searches_those_pages_only(store):
     assert text(5, SearchFilter(doc_ids=("bbb",), pages=(2, None))) == [("bbb", 2)]
 
 
-def test_listed_pages_are_found_among_their_page_numbers_without_a_filter_for_each_page(store):
-    """When the listed pages' documents rank other pages first, the search narrows to the listed page numbers
-    in those documents (two filters of one field each), and a page that only shares a number with a listed
-    one (aaa 11, bbb 12: stronger than the listed pages) is never taken for it."""
+def test_a_search_within_listed_pages_is_one_query_for_their_points_by_id(store):
+    """Documents record how many passages each page has, so the listed pages' points are named by id: one
+    query of the engine, no condition a page (each costs ~20x more), the passages of a listed page found
+    with it, and a stronger page that only shares a number with a listed one (aaa 11, bbb 12) never taken."""
     strong = [[1, 0.01 * n, 0, 0] for n in range(10)]
     add(store, "aaa", 12, strong + [[0.6, 0.4, 0, 0], [0.1, 1, 0, 0]])
     add(store, "bbb", 12, strong + [[0.2, 1, 0, 0], [0.6, 0.4, 0, 0]])
@@ -426,10 +457,26 @@ def test_listed_pages_are_found_among_their_page_numbers_without_a_filter_for_ea
     engine_query = store._query  # noqa: SLF001 (counting the engine's queries)
     store._query = lambda search, **kw: queries.append(search) or engine_query(search, **kw)  # noqa: SLF001
     listed = SearchFilter(within=(("aaa", 12), ("bbb", 11)))
-    found = pages_of(store.search(TEXT_VECTOR, unit([1, 0, 0, 0]), 2, ("page",), listed))
-    assert found == [("bbb", 11), ("aaa", 12)]
-    # the documents, then their listed page numbers: never a filter with one condition a page (~20x slower)
-    assert len(queries) == 2 and not any(isinstance(c, AnyOf) for q in queries for c in q.filter.conditions)
+    found = store.search(TEXT_VECTOR, unit([1, 0, 0, 0]), 10, ("page", "block"), listed)
+    assert pages_of(found) == [("bbb", 11), ("aaa", 12)]
+    assert len(found) == 4  # each listed page's own point and its passage's
+    assert len(queries) == 1
+    assert not any(isinstance(c, AnyOf) for c in queries[0].filter.conditions)
+    assert any(isinstance(c, HasId) for c in queries[0].filter.conditions)
+
+
+def test_a_document_without_passage_counts_is_still_searched_within_its_listed_pages(store):
+    """A document another process wrote without its pages' passage counts (an older PageSight on a shared
+    server) is searched by the filter a page: slower, and the same pages."""
+    add(store, "aaa", 3, [[1, 0, 0, 0], [1, 0.01, 0, 0], [0, 1, 0, 0]])
+    add(store, "bbb", 3, [[1, 0, 0, 0], [0.5, 0.5, 0, 0], [0, 1, 0, 0]])
+    listed = SearchFilter(within=(("aaa", 2), ("bbb", 2)))
+    query = unit([1, 0, 0, 0])
+    by_id = pages_of(store.search(TEXT_VECTOR, query, 5, ("page", "block"), listed))
+    store._set_payload(equals(kind="document", doc_id="aaa"), {"passages": None})  # noqa: SLF001 (as written then)
+    store._documents.pop("aaa")  # noqa: SLF001 (a process that has not read it yet)
+    store._passages.pop("aaa")  # noqa: SLF001
+    assert pages_of(store.search(TEXT_VECTOR, query, 5, ("page", "block"), listed)) == by_id == [("aaa", 2), ("bbb", 2)]
 
 
 def test_listed_pages_are_found_even_when_their_documents_other_pages_rank_first(store):
