@@ -126,3 +126,20 @@ def test_the_tiny_profile_runs_every_channel_and_fuses_them(tmp_path, report):
     # fused RRF scores: the dense channels find every page, weights 1 + 0.5 + 1 over (60 + rank);
     # BM25 (1.0) finds only pages sharing a word with the query
     assert scores[0] <= 3.5 / 61 + 1e-9 and scores[-1] >= 2.5 / 66 - 1e-9
+
+
+def test_a_figure_with_only_its_caption_is_found_by_the_caption(lite):
+    """The lite profile has no image channel: a photo whose page says nothing but its caption is found by
+    the caption's words, and the hit points at the caption's block, above the photo."""
+    hit = lite.search("a picture of the head office at sunrise", k=1).hits[0]
+    assert (hit.doc_id, hit.page) == (lite.ids["report"], 3)
+    assert "headquarters at dawn" in hit.text
+    assert hit.region is not None and hit.region.box[3] <= docs.PHOTO_RECT[1]
+
+
+def test_a_table_row_is_found_by_its_column_header(lite):
+    """"Harbour" is a row of the revenue table and a word of the photo's caption: asked with the table's
+    column header, the row is found, and read with its header."""
+    hit = lite.search("Harbour revenue", k=1).hits[0]
+    assert (hit.doc_id, hit.page) == (lite.ids["report"], 2)
+    assert "Harbour | Revenue: 5600" in hit.text
