@@ -400,7 +400,8 @@ class Store(ABC):
             with self.lock:
                 return self._locate(self._query(Search(using, vector, limit, flt.condition(kinds)), payload=False))
         # Listed pages: their points' ids are known (their documents' passage counts), and one filter by ids
-        # costs the engine a fifth of one by documents and page numbers (bench/named.py).
+        # is exact and cheap (BM25 over a dev-set question's 40 candidate pages: 4-8 ms, against 22-54 ms
+        # filtered by their documents, then page numbers, then page by page; bench/named.py end to end).
         with self.lock:
             places = None if "figure" in kinds else self._places(flt.within)
             if places is None:  # figures, or a document written without its passage counts: page by page
