@@ -406,6 +406,8 @@ class Store(ABC):
             places = None if "figure" in kinds else self._places(flt.within)
             if places is None:  # figures, or a document written without its passage counts: page by page
                 return self._locate(self._query(Search(using, vector, limit, flt.condition(kinds)), payload=False))
+            if not places:  # none of the listed pages exists
+                return []
             scope = replace(flt, within=None).condition(kinds)
             found = self._query(Search(using, vector, limit, AllOf((*scope.conditions, HasId(tuple(places))))),
                                 payload=False)
