@@ -19,7 +19,7 @@ from .markers import defuse
 from .prompt import Evidence
 from .support import key_terms, squash
 
-__all__ = ["ExtractiveAnswerer", "HEADER", "NOT_FOUND", "Weights", "candidates", "fit"]
+__all__ = ["LABEL", "ExtractiveAnswerer", "HEADER", "NOT_FOUND", "Weights", "candidates", "fit"]
 
 HEADER = "Extractive answer: passages quoted from the pages, not generated."
 NOT_FOUND = "The retrieved pages do not appear to answer the question."
@@ -89,10 +89,15 @@ _FIGURE = re.compile(r"(?<![\w.])[(\[]?[$€£]?\d[\d,]*(?:\.\d+)?%?[)\]]?(?![\w
 _YEARLIKE = re.compile(r"^(?:18|19|20)\d\d$")
 
 
+LABEL = 0.2  # a table row by the share of its label's words the question holds (bench/picks.py, even halves)
+
+
 def fit(question: str, candidate: Candidate) -> float:
     """How well a passage fits what kind of answer the question wants: a question about an amount prefers a
     sentence or row holding a figure (a year alone is not one), one naming a period prefers the passage of
-    that period, and one naming a company or a year prefers that document's pages (its title)."""
+    that period, one naming a company or a year prefers that document's pages (its title), and a table row
+    is preferred as far as the question names what the row is about (its label, the first cell: "Total
+    current assets" for "total current assets at the end of FY2021"), where a sentence only mentions it."""
     terms = key_terms(question)
     text = candidate.text
     figures = [f for f in _FIGURE.findall(text) if not _YEARLIKE.match(f.strip("()[]"))]
@@ -104,6 +109,8 @@ def fit(question: str, candidate: Candidate) -> float:
     title = squash(title_of(candidate.evidence.hit.file_name))
     if any(squash(name) in title for name in terms.names) or any(year in title for year in terms.years):
         bonus += 0.05
+    if " | " in text and (label := _words(text.split(" | ", 1)[0])):
+        bonus += LABEL * len(label & _words(question)) / len(label)
     return bonus
 
 

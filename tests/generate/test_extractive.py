@@ -100,3 +100,17 @@ def test_each_page_read_gets_its_best_quote_before_a_page_gets_a_second(text_enc
     assert answer.citations[0].quote == "The bridge opened in 1890." and answer.citations[0].page == 3
     assert {c.page for c in answer.citations} == {3, 9}, answer.text  # page 9's quote is among the three
     assert len(answer.citations) == 3
+
+
+def test_a_question_naming_a_rows_label_quotes_that_row_before_a_sentence_that_mentions_it(text_encoder):
+    """A statement's row answers "total current assets"; a sentence of another page only talks about them."""
+    from pagesight.core.types import Hit
+
+    prose = Hit(doc_id="d", file_name="f.pdf", page=40, score=1.0,
+                text="Total current assets rose in 2021 as cash from operations grew to 1,200 million.")
+    row = Hit(doc_id="d", file_name="f.pdf", page=68, score=0.9,
+              text="Total current assets | 2021: 19,815 | 2020: 19,378")
+    question = "What were the total current assets at the end of 2021?"
+    answer = ExtractiveAnswerer(text_encoder).answer(question, [Evidence(1, prose, None, None),
+                                                                Evidence(2, row, None, None)])
+    assert answer.citations[0].page == 68 and "19,815" in answer.citations[0].quote, answer.text
