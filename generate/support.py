@@ -17,14 +17,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..core.periods import is_year, years_named
 from ..core.types import Box, Claim, title_of
 from .markers import MARKERS
 from .prompt import Evidence
 
 __all__ = ["KeyTerms", "check_claims", "key_terms", "missing_terms", "squash"]
 
-_YEAR = re.compile(r"\b(?:FY|CY|Q[1-4]\s?)?'?((?:18|19|20)\d\d)\b", re.IGNORECASE)
-_SHORT_YEAR = re.compile(r"\b(?:FY|CY)\s?'?(\d\d)\b", re.IGNORECASE)  # FY22: fiscal 2022
 _FIGURE = re.compile(r"(?<![\w.])[$€£]?\d[\d,]*(?:\.\d+)?%?(?![\w])")
 _NAME = re.compile(r"\b(?:[A-Z][\w&'.-]*[A-Za-z0-9](?:\s+(?:of|and|&|de|du)\s+|\s+)?)+|\b\d+[A-Z]\w*\b")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -57,13 +56,12 @@ def squash(text: str) -> str:
 
 def key_terms(question: str) -> KeyTerms:
     """The years and the names a question is about."""
-    years = [m.group(1) for m in _YEAR.finditer(question)]
-    years += [f"20{m.group(1)}" for m in _SHORT_YEAR.finditer(question)]
+    years = [str(year) for year in years_named(question)]
     names = []
     for m in _NAME.finditer(question):
         words = [re.sub(r"['’]s$", "", w) for w in m.group(0).split()]
         words = [w for w in words if squash(w) and squash(w) not in _NOT_NAMES
-                 and not _YEAR.fullmatch(w) and not _SHORT_YEAR.fullmatch(w)]
+                 and not is_year(w)]
         while words and words[0].lower() in ("of", "and", "&", "de", "du"):
             words.pop(0)
         while words and words[-1].lower() in ("of", "and", "&", "de", "du"):
@@ -71,7 +69,7 @@ def key_terms(question: str) -> KeyTerms:
         name = " ".join(words).strip(" .,'")
         if name and len(squash(name)) >= 2:
             names.append(name)
-    return KeyTerms(tuple(dict.fromkeys(years)), tuple(dict.fromkeys(names)))
+    return KeyTerms(tuple(years), tuple(dict.fromkeys(names)))
 
 
 def missing_terms(question: str, evidence: list[Evidence], titles: Sequence[str] | None = None) -> list[str]:

@@ -26,13 +26,13 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 
+from ..core.periods import years_named
+
 __all__ = ["PERIOD", "SHARED", "named_documents", "question_years"]
 
 SHARED = 0.25  # a title word in more than this share of the titles names no document
 PERIOD = (0,)  # title year minus question year, for a document of the question's period
 
-_YEAR = re.compile(r"(?<![\d.,$])(?:FY|CY)?\s?'?((?:18|19|20)\d\d)(?!\d|[.,]\d)", re.IGNORECASE)
-_SHORT_YEAR = re.compile(r"\b(?:FY|CY)\s?'?(\d\d)\b", re.IGNORECASE)  # FY22: fiscal 2022
 _TITLE_YEAR = re.compile(r"(?<!\d)((?:18|19|20)\d\d)(?!\d)")
 _WORD = re.compile(r"[a-z0-9]+")
 # Words that name no document whatever their share: a title's grammar, not its subject.
@@ -44,8 +44,7 @@ one two part final draft copy version doc docs document documents file files pag
 
 def question_years(question: str) -> set[int]:
     """The years a question names: 1940, FY2019, CY 2020, FY19 (as 2019)."""
-    years = {int(m.group(1)) for m in _YEAR.finditer(question)}
-    return years | {2000 + int(m.group(1)) for m in _SHORT_YEAR.finditer(question)}
+    return set(years_named(question))
 
 
 def named_documents(question: str, titles: Mapping[str, str], period: tuple[int, ...] = PERIOD,
