@@ -12,14 +12,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.periods import is_year
 from ..core.text import strip_control
 from ..core.types import Answer, Box, Citation, title_of
 from .answerer import Answerer
 from .markers import defuse
 from .prompt import Evidence
-from .support import key_terms, squash
+from .support import KeyTerms, key_terms, squash
 
-__all__ = ["LABEL", "ExtractiveAnswerer", "HEADER", "NOT_FOUND", "Weights", "candidates", "fit"]
+__all__ = ["LABEL", "Asked", "ExtractiveAnswerer", "HEADER", "NOT_FOUND", "Weights", "candidates", "fit",
+           "label_share"]
 
 HEADER = "Extractive answer: passages quoted from the pages, not generated."
 NOT_FOUND = "The retrieved pages do not appear to answer the question."
@@ -86,32 +88,45 @@ _WANTS_FIGURE = re.compile(r"\b(?:how (?:much|many)|amount|total|ratio|margin|pe
                            r"expenditures?|expenses?|costs?|capex|price|value|sales|profit|cash|debt|assets|usd|"
                            r"millions?|billions?)\b|[$%]", re.IGNORECASE)
 _FIGURE = re.compile(r"(?<![\w.])[(\[]?[$€£]?\d[\d,]*(?:\.\d+)?%?[)\]]?(?![\w])")
-_YEARLIKE = re.compile(r"^(?:18|19|20)\d\d$")
-
-
 LABEL = 0.2  # a table row by the share of its label's words the question holds (bench/picks.py, even halves)
 
 
-def fit(question: str, candidate: Candidate) -> float:
+@dataclass(frozen=True)
+class Asked:
+    """What a question asks for, read once for all of its candidate passages."""
+
+    words: frozenset[str]
+    terms: KeyTerms
+    wants_figure: bool
+
+    @classmethod
+    def of(cls, question: str) -> Asked:
+        return cls(frozenset(_words(question)), key_terms(question), bool(_WANTS_FIGURE.search(question)))
+
+
+def label_share(asked: Asked, text: str) -> float:
+    """For a table row, the share of its label's words (its first cell) the question holds; 0 for prose."""
+    label = _words(text.split(" | ", 1)[0]) if " | " in text else set()
+    return len(label & asked.words) / len(label) if label else 0.0
+
+
+def fit(asked: Asked, candidate: Candidate) -> float:
     """How well a passage fits what kind of answer the question wants: a question about an amount prefers a
     sentence or row holding a figure (a year alone is not one), one naming a period prefers the passage of
     that period, one naming a company or a year prefers that document's pages (its title), and a table row
     is preferred as far as the question names what the row is about (its label, the first cell: "Total
     current assets" for "total current assets at the end of FY2021"), where a sentence only mentions it."""
-    terms = key_terms(question)
-    text = candidate.text
-    figures = [f for f in _FIGURE.findall(text) if not _YEARLIKE.match(f.strip("()[]"))]
+    terms, text = asked.terms, candidate.text
+    figures = [f for f in _FIGURE.findall(text) if not is_year(f.strip("()[]"))]
     bonus = 0.0
-    if _WANTS_FIGURE.search(question):
+    if asked.wants_figure:
         bonus += 0.08 if figures else -0.04
     if terms.years and any(year in text for year in terms.years):
         bonus += 0.05
     title = squash(title_of(candidate.evidence.hit.file_name))
     if any(squash(name) in title for name in terms.names) or any(year in title for year in terms.years):
         bonus += 0.05
-    if " | " in text and (label := _words(text.split(" | ", 1)[0])):
-        bonus += LABEL * len(label & _words(question)) / len(label)
-    return bonus
+    return bonus + LABEL * label_share(asked, text)
 
 
 def _words(text: str) -> set[str]:
@@ -145,8 +160,8 @@ class ExtractiveAnswerer(Answerer):
     def features(self, question: str, evidence: list[Evidence]) -> tuple[list[Candidate], np.ndarray]:
         """Every candidate passage, and its features as `Weights` weighs them: (n, 4)."""
         pool = [c for e in evidence for c in candidates(e)]
-        asked = _words(question)
-        overlap = np.array([len(asked & _words(c.text)) / max(len(asked), 1) for c in pool])
+        asked = Asked.of(question)
+        overlap = np.array([len(asked.words & _words(c.text)) / max(len(asked.words), 1) for c in pool])
         if len(pool) > MAX_CANDIDATES:  # keep the encoder's work bounded on very dense pages
             keep = np.argsort(-overlap, kind="stable")[:MAX_CANDIDATES]
             pool, overlap = [pool[i] for i in keep], overlap[keep]
@@ -159,7 +174,7 @@ class ExtractiveAnswerer(Answerer):
         vectors = self.encoder.encode([question] + texts, query=True)
         similarity = vectors[1:] @ vectors[0]
         rank = np.array([1 / c.evidence.marker for c in pool])  # the retriever's order counts
-        fits = np.array([fit(question, c) for c in pool])
+        fits = np.array([fit(asked, c) for c in pool])
         return pool, np.stack([similarity, overlap, rank, fits], axis=1)
 
     def rank(self, question: str, evidence: list[Evidence]) -> list[tuple[float, Candidate]]:
