@@ -15,7 +15,8 @@ the share of questions answered (not abstained) reported beside them. Beside the
 quotes are chosen and ordered, which has no number to tune and is reported as it is on both halves:
 the best passages wherever they are, or each page's best first ("spread"), the first quote being the
 best-scored one, the retriever's first page's, or that of the page whose three best passages score
-highest together.
+highest together. And the weight of a table row whose label the question names (`LABEL`), swept
+over LABELS with today's picks, chosen on "tune" (the middle of tied weights), every weight reported.
 """
 
 from __future__ import annotations
@@ -36,13 +37,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 from pagesight.core.settings import Settings  # noqa: E402
-from pagesight.generate.extractive import ExtractiveAnswerer, Weights  # noqa: E402
+from pagesight.generate.extractive import LABEL, Asked, ExtractiveAnswerer, Weights, label_share  # noqa: E402
 from pagesight.generate.support import missing_terms  # noqa: E402
 from pagesight.retrieve.evaluate import read_questions  # noqa: E402
 from pagesight.retrieve.metrics import mean  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = {"similarity": [0.5, 0.7, 0.85], "rank": [0.0, 0.05, 0.1, 0.2, 0.3], "fit": [0.0, 1.0, 2.0]}
+LABELS = [0.0, 0.05, 0.1, 0.15, 0.2, 0.3]  # the weight of a table row's label named by the question
 
 
 def gather(data: Path, questions_path: Path) -> list[dict]:
@@ -61,22 +63,25 @@ def gather(data: Path, questions_path: Path) -> list[dict]:
             pool, features = answerer.features(q.text, evidence)
             on_gold = [(Path(c.evidence.hit.file_name).stem, c.evidence.hit.page) in q.relevant for c in pool]
             read_gold = any((Path(e.hit.file_name).stem, e.hit.page) in q.relevant for e in evidence)
+            asked = Asked.of(q.text)
             out.append({"refused": refused, "pool": pool, "features": features,
+                        "label": np.array([label_share(asked, c.text) for c in pool]),
                         "gold": np.array(on_gold, dtype=bool), "read_gold": read_gold})
             print(f"{data.name}: {i + 1}", end="\r", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     return out
 
 
-def score(answerer: ExtractiveAnswerer, rows: list[dict], order: str = "quote") -> dict:
+def score(answerer: ExtractiveAnswerer, rows: list[dict], order: str = "quote", label: float = LABEL) -> dict:
     """First-quote-gold and any-quote-gold; `order`: the quotes by their own scores ("quote"), or the first
     from the page the retriever ranked first ("page"), or from the page whose three best passages score
-    highest together ("page support")."""
+    highest together ("page support"); `label`: the weight of a row's label named by the question in
+    place of the answerer's `LABEL`."""
     first, any_, answered = [], [], []
     for row in rows:
         chosen = []
         if not row["refused"] and row["pool"]:
-            scores = row["features"] @ answerer.weights.vector()
+            scores = row["features"] @ answerer.weights.vector() + (label - LABEL) * answerer.weights.fit * row["label"]
             index = {id(c): i for i, c in enumerate(row["pool"])}
             ranked = sorted(zip(scores.tolist(), row["pool"], strict=True), key=lambda sc: -sc[0])
             chosen = [index[id(c)] for c in answerer.pick(ranked)]
@@ -105,9 +110,9 @@ def main() -> None:
     def answerer_with(spread: bool = False, **weights) -> ExtractiveAnswerer:
         return ExtractiveAnswerer(None, weights=Weights(**weights), spread=spread)
 
-    def quality(weights: dict, part: str, spread: bool = False, order: str = "quote") -> dict:
+    def quality(weights: dict, part: str, spread: bool = False, order: str = "quote", label: float = LABEL) -> dict:
         chosen = {**weights, "overlap": round(1 - weights["similarity"], 2)}
-        return {name: score(answerer_with(spread, **chosen), halves[name][part], order) for name in sets}
+        return {name: score(answerer_with(spread, **chosen), halves[name][part], order, label) for name in sets}
 
     grid = [dict(zip(GRID, values, strict=True)) for values in itertools.product(*GRID.values())]
     best = max(grid, key=lambda w: sum(q["first_gold"] + q["any_gold"] for q in quality(w, "tune").values()))
@@ -124,6 +129,16 @@ def main() -> None:
         for part in ("tune", "test", "all"):
             for set_name, q in quality(weights, part, spread, order).items():
                 results.append({"weights": label, **weights, "part": part, "set": set_name, **q})
+    # The label weight, on today's picks: chosen on "tune"; among tied weights the middle one (the
+    # plateau's centre, not its edge).
+    on_tune = {w: sum(q["first_gold"] + q["any_gold"] for q in quality(today, "tune", True, label=w).values())
+               for w in LABELS}
+    tied = [w for w in LABELS if on_tune[w] == max(on_tune.values())]
+    chosen_label = tied[len(tied) // 2]
+    for w in LABELS:
+        for part in ("tune", "test", "all"):
+            for set_name, q in quality(today, part, True, label=w).items():
+                results.append({"weights": f"label {w}", **today, "part": part, "set": set_name, **q})
 
     machine = machine_name("one thread")
     print(f"\nextractive picks, weights chosen on 'tune' (even questions), lite profile ({machine})")
@@ -132,7 +147,9 @@ def main() -> None:
     for r in results:
         print(f"{r['weights']:<15} {r['set']:<13} {r['part']:<5} {r['read_gold']:>9.3f} {r['first_gold']:>10.3f} "
               f"{r['any_gold']:>9.3f} {r['answered']:>9.3f}  {r['similarity']} / {r['rank']} / {r['fit']}")
-    write_results(args.out, machine, {"grid": GRID, "results": results})
+    print(f"label weight chosen on 'tune': {chosen_label} (tied: {tied}; the answerer's LABEL is {LABEL})")
+    write_results(args.out, machine, {"grid": GRID, "labels": LABELS, "label_chosen": chosen_label,
+                                      "label_tied": tied, "results": results})
 
 
 if __name__ == "__main__":

@@ -400,8 +400,9 @@ class Store(ABC):
             with self.lock:
                 return self._locate(self._query(Search(using, vector, limit, flt.condition(kinds)), payload=False))
         # Listed pages: their points' ids are known (their documents' passage counts), and one filter by ids
-        # is exact and cheap (BM25 over a dev-set question's 40 candidate pages: 4-8 ms, against 22-54 ms
-        # filtered by their documents, then page numbers, then page by page; bench/named.py end to end).
+        # is exact and cheap (BM25 over a dev-set question's 40 candidate pages, timed once by hand: 4-8 ms,
+        # against 22-54 ms filtered by their documents, then page numbers, then page by page; the search
+        # end to end is bench/named.py's).
         with self.lock:
             places = None if "figure" in kinds else self._places(flt.within)
             if places is None:  # figures, or a document written without its passage counts: page by page
