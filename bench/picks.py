@@ -17,6 +17,10 @@ the best passages wherever they are, or each page's best first ("spread"), the f
 best-scored one, the retriever's first page's, or that of the page whose three best passages score
 highest together. And the weight of a table row whose label the question names (`LABEL`), swept
 over LABELS with today's picks, chosen on "tune" (the middle of tied weights), every weight reported.
+And how many pages the answerer reads (`answer_pages`), over DEPTHS with today's picks: each question
+searched once for the deepest, the first k of those pages read for each k (the fused ranking does not
+depend on k), the check that the pages bear on the question made on those k; chosen on "tune" the same
+way. (Abstaining on the unanswerable counterparts is `pagesight eval --answers`'s to measure.)
 """
 
 from __future__ import annotations
@@ -45,28 +49,31 @@ from pagesight.retrieve.metrics import mean  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 GRID = {"similarity": [0.5, 0.7, 0.85], "rank": [0.0, 0.05, 0.1, 0.2, 0.3], "fit": [0.0, 1.0, 2.0]}
 LABELS = [0.0, 0.05, 0.1, 0.15, 0.2, 0.3]  # the weight of a table row's label named by the question
+DEPTHS = [2, 3, 4, 5, 6]  # pages read
 
 
-def gather(data: Path, questions_path: Path) -> list[dict]:
-    """Per question: the candidates (with the answerer's features), which of them are on a gold page,
-    and whether the pages read were refused as not bearing on the question."""
+def gather(data: Path, questions_path: Path) -> dict[int, list[dict]]:
+    """Per number of pages read, per question: the candidates (with the answerer's features), which of
+    them are on a gold page, and whether the pages read were refused as not bearing on the question."""
     from pagesight import PageSight
 
     settings = Settings(_env_file=None, data_dir=data, profile="lite")
-    out = []
+    out: dict[int, list[dict]] = {k: [] for k in DEPTHS}
     with PageSight(settings=settings) as sight:
         answerer = sight.models.answerer("extractive")
         titles = sight.titles()
         for i, q in enumerate(read_questions(questions_path)):
-            evidence = sight.evidence(sight.search(q.text, settings.answer_pages))
-            refused = bool(missing_terms(q.text, evidence, titles))
-            pool, features = answerer.features(q.text, evidence)
-            on_gold = [(Path(c.evidence.hit.file_name).stem, c.evidence.hit.page) in q.relevant for c in pool]
-            read_gold = any((Path(e.hit.file_name).stem, e.hit.page) in q.relevant for e in evidence)
+            found = sight.evidence(sight.search(q.text, max(DEPTHS)))
             asked = Asked.of(q.text)
-            out.append({"refused": refused, "pool": pool, "features": features,
-                        "label": np.array([label_share(asked, c.text) for c in pool]),
-                        "gold": np.array(on_gold, dtype=bool), "read_gold": read_gold})
+            for k in DEPTHS:
+                evidence = found[:k]
+                refused = bool(missing_terms(q.text, evidence, titles))
+                pool, features = answerer.features(q.text, evidence)
+                on_gold = [(Path(c.evidence.hit.file_name).stem, c.evidence.hit.page) in q.relevant for c in pool]
+                read_gold = any((Path(e.hit.file_name).stem, e.hit.page) in q.relevant for e in evidence)
+                out[k].append({"refused": refused, "pool": pool, "features": features,
+                               "label": np.array([label_share(asked, c.text) for c in pool]),
+                               "gold": np.array(on_gold, dtype=bool), "read_gold": read_gold})
             print(f"{data.name}: {i + 1}", end="\r", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     return out
@@ -104,8 +111,14 @@ def main() -> None:
     parser.add_argument("--set", action="append", required=True, help=DEV_SET_HELP)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "picks.json")
     args = parser.parse_args()
-    sets = {name: gather(data, questions) for name, data, questions in dev_sets(args.set)}
-    halves = {name: {"tune": rows[0::2], "test": rows[1::2], "all": rows} for name, rows in sets.items()}
+    by_depth = {name: gather(data, questions) for name, data, questions in dev_sets(args.set)}
+    pages_read = Settings(_env_file=None).answer_pages
+    sets = {name: rows[pages_read] for name, rows in by_depth.items()}
+
+    def split(rows: list[dict]) -> dict[str, list[dict]]:
+        return {"tune": rows[0::2], "test": rows[1::2], "all": rows}
+
+    halves = {name: split(rows) for name, rows in sets.items()}
 
     def answerer_with(spread: bool = False, **weights) -> ExtractiveAnswerer:
         return ExtractiveAnswerer(None, weights=Weights(**weights), spread=spread)
@@ -140,6 +153,19 @@ def main() -> None:
             for set_name, q in quality(today, part, True, label=w).items():
                 results.append({"weights": f"label {w}", **today, "part": part, "set": set_name, **q})
 
+    # How many pages are read, on today's picks: chosen on "tune" the same way.
+    def at_depth(k: int, part: str) -> dict:
+        answerer = answerer_with(True, **{**today, "overlap": round(1 - today["similarity"], 2)})
+        return {name: score(answerer, split(rows[k])[part]) for name, rows in by_depth.items()}
+
+    depth_tune = {k: sum(q["first_gold"] + q["any_gold"] for q in at_depth(k, "tune").values()) for k in DEPTHS}
+    depth_tied = [k for k in DEPTHS if depth_tune[k] == max(depth_tune.values())]
+    chosen_depth = depth_tied[len(depth_tied) // 2]
+    for k in DEPTHS:
+        for part in ("tune", "test", "all"):
+            for set_name, q in at_depth(k, part).items():
+                results.append({"weights": f"pages {k}", **today, "part": part, "set": set_name, **q})
+
     machine = machine_name("one thread")
     print(f"\nextractive picks, weights chosen on 'tune' (even questions), lite profile ({machine})")
     print(f"{'weights':<15} {'set':<13} {'part':<5} {'read gold':>9} {'first gold':>10} {'any gold':>9} "
@@ -148,8 +174,14 @@ def main() -> None:
         print(f"{r['weights']:<15} {r['set']:<13} {r['part']:<5} {r['read_gold']:>9.3f} {r['first_gold']:>10.3f} "
               f"{r['any_gold']:>9.3f} {r['answered']:>9.3f}  {r['similarity']} / {r['rank']} / {r['fit']}")
     print(f"label weight chosen on 'tune': {chosen_label} (tied: {tied}; the answerer's LABEL is {LABEL})")
+    print(f"pages read chosen on 'tune': {chosen_depth} (tied: {depth_tied}; answer_pages is {pages_read})")
+    for set_name, now in at_depth(pages_read, "test").items():
+        then = at_depth(chosen_depth, "test")[set_name]
+        print(f"  on '{set_name}' test: first gold {now['first_gold']:.3f} -> {then['first_gold']:.3f}, "
+              f"any gold {now['any_gold']:.3f} -> {then['any_gold']:.3f}")
     write_results(args.out, machine, {"grid": GRID, "labels": LABELS, "label_chosen": chosen_label,
-                                      "label_tied": tied, "results": results})
+                                      "label_tied": tied, "depths": DEPTHS, "depth_chosen": chosen_depth,
+                                      "depth_tied": depth_tied, "results": results})
 
 
 if __name__ == "__main__":
