@@ -1,13 +1,14 @@
 """OCR accuracy against speed: how well, and how fast, Tesseract (through PyMuPDF) reads pages at each
 resolution, on pages whose true text is known.
 
-    python bench/ocr.py [--dpis 100,144,200,300] [--engines tesseract,mupdf] [--pages 24] [--out ...]
+    python bench/ocr.py [--dpis 100,144,200,300] [--engines tesseract,program,mupdf] [--pages 24] [--out ...]
 
 Born-digital pages of ../shared/corpus (those with at least 400 characters of text layer) are
 rasterised at 300 dpi into image-only PDF pages, as a scanner would give them; each is then OCRed at
-each resolution by each engine, one Tesseract thread: "tesseract", as ingestion does it (the system's
-`tesseract` program on the page rendered in grey, ingest/ocr.py), and "mupdf", PyMuPDF's built-in OCR
-(`get_textpage_ocr(full=True)`), which ingestion used before.
+each resolution by each engine, one Tesseract thread: "tesseract", as ingestion does it (Tesseract in
+the process, tesserocr, on the page rendered in grey, ingest/ocr.py), "program", the system's
+`tesseract` program on the same image (ingestion's way before, and its way where the library cannot
+be had), and "mupdf", PyMuPDF's built-in OCR (`get_textpage_ocr(full=True)`), used before that.
 Two error rates against the page's own text layer: the word error, order-free (1 - the F1 of the two
 pages' words as multisets: what retrieval and answers see, whatever the reading order), and the
 character error rate (edit distance over the text layer's length, white space collapsed), which also
@@ -76,11 +77,13 @@ def read(page, engine: str, dpi: int) -> str:
         return page.get_text(textpage=page.get_textpage_ocr(language="eng", dpi=dpi, full=True))
     from pagesight.ingest.ocr import tesseract_blocks
 
-    return "\n".join(line.text for block in tesseract_blocks(page, dpi, "eng", 600, 1) for line in block.lines)
+    blocks = tesseract_blocks(page, dpi, "eng", 600, 1, engine="library" if engine == "tesseract" else "program")
+    return "\n".join(line.text for block in blocks for line in block.lines)
 
 
-def sample_pages(corpus: Path, n: int) -> list[tuple[str, int, str, bytes]]:
-    """(file, page, its text layer, the page as a 300-dpi image-only PDF) for up to n pages."""
+def sample_pages(corpus: Path, n: int, pages: tuple[int, ...] = (0, 1)) -> list[tuple[str, int, str, bytes]]:
+    """(file, page, its text layer, the page as a 300-dpi image-only PDF) for up to n pages, the
+    `pages` (0-based) of each file."""
     import pymupdf
 
     found = []
@@ -94,7 +97,7 @@ def sample_pages(corpus: Path, n: int) -> list[tuple[str, int, str, bytes]]:
         with doc:
             if doc.needs_pass:
                 continue
-            for index in range(min(doc.page_count, 2)):
+            for index in (i for i in pages if i < doc.page_count):
                 page = doc[index]
                 text = normalised(page.get_text())
                 if len(text) < 400 or page.rect.width * page.rect.height > 1000 * 1000:
@@ -115,11 +118,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--dpis", default="100,144,200,300")
-    parser.add_argument("--engines", default="tesseract,mupdf")
+    parser.add_argument("--engines", default="tesseract,program,mupdf")
     parser.add_argument("--pages", type=int, default=24)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ocr.json")
+    parser.add_argument("--source", choices=["corpus", "officeqa"], default="corpus",
+                        help="officeqa: pages 11 and 31 of the dev set's born-digital bulletins (dense tables)")
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
-    pages = sample_pages(args.corpus, args.pages)
+    if args.source == "officeqa":
+        pages = sample_pages(args.corpus.parent / "devset" / "officeqa" / "documents", args.pages, (10, 30))
+    else:
+        pages = sample_pages(args.corpus, args.pages)
+    args.out = args.out or ROOT / "bench" / "results" / ("ocr.json" if args.source == "corpus" else "ocr-officeqa.json")
     machine = machine_name("one thread")
     rows = []
     for engine in args.engines.split(","):
@@ -137,13 +146,14 @@ def main() -> None:
                          "cer_median": statistics.median(rates), "cer_mean": statistics.mean(rates),
                          "s_per_page_median": statistics.median(seconds), "s_per_page_mean": statistics.mean(seconds)})
             print(json.dumps(rows[-1]), flush=True)
-    print(f"\nOCR at each resolution, {len(pages)} born-digital pages rasterised at 300 dpi ({machine})")
+    print(f"\nOCR at each resolution, {len(pages)} born-digital pages ({args.source}), rasterised at 300 dpi "
+          f"({machine})")
     print(f"{'engine':>10} {'dpi':>5} {'word err median':>16} {'word err mean':>14} {'CER median':>11} "
           f"{'s/page median':>14} {'s/page mean':>12}")
     for r in rows:
         print(f"{r['engine']:>10} {r['dpi']:>5} {r['word_error_median']:>16.3f} {r['word_error_mean']:>14.3f} "
               f"{r['cer_median']:>11.3f} {r['s_per_page_median']:>14.2f} {r['s_per_page_mean']:>12.2f}")
-    write_results(args.out, machine, {"pages": [(f, p) for f, p, _, _ in pages], "rows": rows})
+    write_results(args.out, machine, {"source": args.source, "pages": [(f, p) for f, p, _, _ in pages], "rows": rows})
 
 
 if __name__ == "__main__":

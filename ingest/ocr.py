@@ -1,21 +1,30 @@
-"""OCR by the system's Tesseract: the page rendered in grey at the OCR resolution, piped to the
-`tesseract` program, its words read back with their boxes (TSV) and grouped into lines and blocks for
-layout.py, in page units.
+"""OCR by Tesseract: the page rendered in grey at the OCR resolution and read by Tesseract in this process
+(tesserocr, with the system's language data) or, where that library or the languages' data cannot be
+had, by the `tesseract` program on a pipe; its words read back with their boxes (TSV) and grouped into
+lines and blocks for layout.py, in page units.
 
-Measured on this project's scanned pages (bench/ocr.py, bench/ingest.py): the system's Tesseract reads a
-page in 40-50% of the time PyMuPDF's built-in OCR takes on the same page and resolution, with the same
-text. One Tesseract thread (OMP_THREAD_LIMIT=1): the pages of a document are spread over the extraction
-workers instead, and threads inside each would only fight them.
+Measured on this project's scanned pages (bench/ocr.py, bench/ingest.py): Tesseract in the process reads
+a page in about two thirds of the time the program takes (no process and no model to start a page, and
+a newer Tesseract), with the same words; the program reads one in 40-50% of the time PyMuPDF's built-in
+OCR takes. One Tesseract thread (the library is built without OpenMP; the program runs with
+OMP_THREAD_LIMIT=1): the pages of a document are spread over the extraction workers instead, and
+threads inside each would only fight them. A page that never finishes is cut off by the time given,
+and in the worst case by the extraction worker's watchdog (worker.py), which names the page.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
+import glob
 import io
 import os
 import shutil
 import subprocess
+import threading
+import time
 from collections import defaultdict
+from pathlib import Path
 
 from ..core.errors import IngestError
 from ..core.types import union
@@ -24,22 +33,89 @@ from .layout import Block, Line
 __all__ = ["OcrUnavailable", "tesseract_blocks"]
 
 GAP = 1.2  # a space between words wider than this many word heights is no word space (a space is ~0.3)
+TSV_HEADER = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+# Where systems keep Tesseract's language data (TESSDATA_PREFIX first, as Tesseract itself reads it).
+TESSDATA = ["/usr/share/tesseract-ocr/*/tessdata", "/usr/share/tessdata", "/usr/local/share/tessdata",
+            "/opt/homebrew/share/tessdata", "/opt/local/share/tessdata"]
 
 
 class OcrUnavailable(Exception):
     """Tesseract cannot run here (not installed, or a language missing): the page goes without OCR text."""
 
 
-def tesseract_blocks(page, dpi: float, languages: str, timeout_s: float, number: int) -> list[Block]:
+def tesseract_blocks(page, dpi: float, languages: str, timeout_s: float, number: int,
+                     engine: str = "auto") -> list[Block]:
     """The words Tesseract reads on a PyMuPDF page rendered at `dpi`, as blocks of lines (page units, as
-    the page is displayed)."""
+    the page is displayed). `engine`: "library" (in this process), "program", or "auto": the library
+    when it can read `languages`, the program otherwise."""
     import pymupdf
 
+    zoom = dpi / 72
+    pixmap = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csGRAY, alpha=False)
+    reader = _library(languages) if engine in ("auto", "library") else None
+    if reader is None and engine == "library":
+        raise OcrUnavailable(f"tesserocr or the language data for '{languages}' is not installed")
+    if reader is not None:
+        tsv = reader.read(pixmap, dpi, timeout_s, number)
+    else:
+        tsv = _program(pixmap, dpi, languages, timeout_s, number)
+    return _blocks(tsv, 1 / zoom)
+
+
+class _Library:
+    """One Tesseract in this process for a set of languages, kept for the process's life (loading the
+    model costs more than reading a small page); one page at a time."""
+
+    def __init__(self, api):
+        self.api, self.lock = api, threading.Lock()
+
+    def read(self, pixmap, dpi: float, timeout_s: float, number: int) -> str:
+        with self.lock:
+            api, samples = self.api, pixmap.samples  # Tesseract reads these bytes without a copy: keep them
+            api.SetImageBytes(samples, pixmap.width, pixmap.height, 1, pixmap.stride)
+            api.SetSourceResolution(round(dpi))
+            started = time.monotonic()
+            if not api.Recognize(timeout=max(1, round(timeout_s * 1000))):
+                api.Clear()
+                if time.monotonic() - started >= 0.9 * timeout_s:
+                    raise IngestError(f"page {number}: OCR did not finish within {timeout_s:g} s")
+                raise OcrUnavailable("Tesseract could not read the page")
+            tsv = api.GetTSVText(0)
+            api.Clear()
+        return f"{TSV_HEADER}\n{tsv}"
+
+
+@functools.cache
+def _library(languages: str) -> _Library | None:
+    """Tesseract in this process, or None when the library or the languages' data cannot be had here."""
+    data = tessdata(languages)
+    if data is None:
+        return None
+    try:
+        import tesserocr
+    except ImportError:
+        return None
+    try:
+        return _Library(tesserocr.PyTessBaseAPI(path=f"{data}/", lang=languages, psm=tesserocr.PSM.AUTO))
+    except RuntimeError:  # a language file it cannot load
+        return None
+
+
+def tessdata(languages: str) -> Path | None:
+    """The first folder of language data holding every one of `languages` ("eng+fra")."""
+    wanted = [lang for lang in languages.split("+") if lang]
+    places = [os.environ.get("TESSDATA_PREFIX", "")] + [p for pattern in TESSDATA for p in sorted(glob.glob(pattern))]
+    for place in filter(None, places):
+        if wanted and all((Path(place) / f"{lang}.traineddata").is_file() for lang in wanted):
+            return Path(place)
+    return None
+
+
+def _program(pixmap, dpi: float, languages: str, timeout_s: float, number: int) -> str:
+    """The page read by the `tesseract` program, its TSV on a pipe."""
     program = shutil.which("tesseract")
     if program is None:
         raise OcrUnavailable("the tesseract program is not installed")
-    zoom = dpi / 72
-    pixmap = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csGRAY, alpha=False)
     image = pixmap.tobytes("pgm")  # uncompressed: nothing to encode or decode on either side
     command = [program, "stdin", "stdout", "-l", languages, "--dpi", str(round(dpi)), "--psm", "3", "tsv"]
     try:
@@ -49,7 +125,7 @@ def tesseract_blocks(page, dpi: float, languages: str, timeout_s: float, number:
         raise IngestError(f"page {number}: OCR did not finish within {timeout_s:g} s") from None
     if done.returncode != 0:
         raise OcrUnavailable(done.stderr.decode(errors="replace").strip().splitlines()[-1:] or "tesseract failed")
-    return _blocks(done.stdout.decode("utf-8", errors="replace"), 1 / zoom)
+    return done.stdout.decode("utf-8", errors="replace")
 
 
 def _blocks(tsv: str, scale: float) -> list[Block]:

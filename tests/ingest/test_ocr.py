@@ -1,8 +1,11 @@
-"""OCR by the system's Tesseract: its TSV read into lines and blocks in page units, a line cut where a
-gap no sentence has separates two columns, and a missing program reported, not raised."""
+"""OCR by Tesseract: its TSV read into lines and blocks in page units, a line cut where a gap no sentence
+has separates two columns, Tesseract in the process and the program reading a scan alike, a page that
+does not finish in its time named, and a missing Tesseract reported, not raised."""
 
 import pytest
 
+from pagesight.core.errors import IngestError
+from pagesight.ingest import ocr
 from pagesight.ingest.ocr import OcrUnavailable, _blocks, tesseract_blocks
 
 HEADER = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
@@ -30,14 +33,58 @@ def test_a_line_across_two_columns_is_cut_at_the_gutter():
     assert [ln.text for ln in block.lines] == ["the harbour", "the lamp"]
 
 
-def test_without_tesseract_the_page_is_reported_unreadable(monkeypatch, tmp_path):
+@pytest.fixture
+def no_library(monkeypatch):
+    """No Tesseract language data the library can find (so no Tesseract in the process)."""
+    ocr._library.cache_clear()
+    monkeypatch.setattr(ocr, "tessdata", lambda languages: None)
+    yield
+    ocr._library.cache_clear()
+
+
+def test_without_tesseract_the_page_is_reported_unreadable(monkeypatch, tmp_path, no_library):
     import pymupdf
 
-    monkeypatch.setenv("PATH", str(tmp_path))  # no tesseract on it
+    monkeypatch.setenv("PATH", str(tmp_path))  # no tesseract program on it either
     doc = pymupdf.open()
     page = doc.new_page()
     with pytest.raises(OcrUnavailable, match="not installed"):
         tesseract_blocks(page, 144, "eng", 30, 1)
+
+
+def scanned_page(tmp_path, lines):
+    import pymupdf
+
+    from tests import docs
+    from tests.ingest.test_layout import scan_of
+
+    scan = scan_of(docs.simple_pdf(tmp_path / "note.pdf", lines), tmp_path / "scan.pdf")
+    return pymupdf.open(scan)[0]
+
+
+LINES = ["The harbour dues rose in 1820.", "Revenue was 42.1 million dollars in 2019."]
+
+
+def text_of(blocks) -> str:
+    return " ".join(line.text for block in blocks for line in block.lines)
+
+
+def test_tesseract_in_the_process_reads_a_scan_as_the_program_does(monkeypatch, tmp_path):
+    page = scanned_page(tmp_path, LINES)
+    program = text_of(tesseract_blocks(page, 200, "eng", 60, 1, engine="program"))
+    library = text_of(tesseract_blocks(page, 200, "eng", 60, 1, engine="library"))
+    assert "harbour dues rose in 1820" in library and "42.1 million" in library
+    assert library.split() == program.split()
+    monkeypatch.setenv("PATH", str(tmp_path))  # no program: the process's own Tesseract reads it
+    assert text_of(tesseract_blocks(page, 200, "eng", 60, 1)) == library
+
+
+@pytest.mark.parametrize("engine", ["library", "program"])
+def test_a_page_that_does_not_finish_in_its_time_is_named(tmp_path, engine):
+    page = scanned_page(tmp_path, LINES * 20)
+    with pytest.raises(IngestError, match="page 7: OCR did not finish within 0.001 s"):
+        tesseract_blocks(page, 200, "eng", 0.001, 7, engine=engine)
+    assert "harbour" in text_of(tesseract_blocks(page, 200, "eng", 60, 7, engine=engine))  # and the next one reads
 
 
 def test_a_language_tesseract_lacks_leaves_the_page_without_text_and_says_why(tmp_path):
