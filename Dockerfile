@@ -12,7 +12,7 @@ FROM base-${VARIANT}
 ARG VARIANT
 # Tesseract for OCR of scanned pages.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng \
+    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 pagesight \
     && mkdir -p /data /models && chown pagesight:pagesight /data /models

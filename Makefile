@@ -4,7 +4,7 @@
 VENV    ?= .venv
 PYTHON  ?= python3
 PY      := $(VENV)/bin/python
-APT_PKGS := tesseract-ocr tesseract-ocr-eng
+APT_PKGS := tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
 # The browser test drives Debian's Chromium through Playwright (never `playwright install`); the
 # database tests start a real PostgreSQL server from Debian's package.
 TEST_APT_PKGS := chromium postgresql

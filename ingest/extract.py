@@ -26,7 +26,7 @@ from ..core.errors import (
 from ..core.settings import Settings
 from ..core.types import Box, Page, Region, union
 from .layout import Block, Line, arrange
-from .ocr import OcrUnavailable, tesseract_blocks
+from .ocr import OcrUnavailable, read_upright
 
 __all__ = ["ExtractOptions", "Extracted", "Source", "extract", "fit_dpi", "is_grey", "looks_blank", "require_mupdf",
            "span_visible", "text_is_usable"]
@@ -243,10 +243,7 @@ def fit_dpi(width_pt: float, height_pt: float, dpi: float, max_pixels: int) -> f
 
 
 def _extract_page(page, number: int, out_dir: Path, options: ExtractOptions, native: bool, warnings: list[str]) -> Page:
-    import pymupdf
-    from PIL import Image
-
-    rect = page.rect
+    rect, rotation = page.rect, page.rotation
     images = page.get_image_info()  # embedded images' sizes and boxes, read without decoding them
     for info in images:
         w, h = info.get("width", 0), info.get("height", 0)
@@ -270,9 +267,7 @@ def _extract_page(page, number: int, out_dir: Path, options: ExtractOptions, nat
             warnings.append(f"page {number} is very large; rendered at {dpi:.0f} dpi")
 
     zoom = dpi / 72
-    pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
-    image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
-    del pix
+    image = _render(page, zoom)
     scale = image.width / rect.width  # pixels per page unit
 
     blocks, hidden_chars = ([], 0) if native else _visible_blocks(page, image, scale)
@@ -281,6 +276,8 @@ def _extract_page(page, number: int, out_dir: Path, options: ExtractOptions, nat
         ocr_blocks = _ocr_blocks(page, options, rect, number, warnings)
         if ocr_blocks is not None:
             blocks, text_source = ocr_blocks, "ocr"
+            if page.rotation != rotation:  # the scan lay on its side or upside down: shown as it was read
+                rect, image = page.rect, _render(page, zoom)
     text = "\n\n".join(b.text for b in blocks)
     if text_source == "layer" and not text.strip():
         text_source = "none"
@@ -420,17 +417,30 @@ def _visible_blocks(page, image, scale: float) -> tuple[list[Region], int]:
     return arrange(blocks, page.rect.width), hidden
 
 
+def _render(page, zoom: float):
+    import pymupdf
+    from PIL import Image
+
+    pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
+    return Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+
+
 def _ocr_blocks(page, options: ExtractOptions, rect, number: int, warnings: list[str]) -> list[Region] | None:
-    """The page read by Tesseract (ocr.py), its blocks and lines arranged as a text layer's are (layout.py)."""
+    """The page read by Tesseract (ocr.py), its blocks and lines arranged as a text layer's are (layout.py).
+    A scan that lies on its side or upside down is read turned upright, and the page is turned to match
+    (its rotation, in memory: its image, boxes and figures are then those of the standing page)."""
     dpi = fit_dpi(rect.width, rect.height, options.ocr_dpi, options.max_page_pixels)
     try:
-        blocks = tesseract_blocks(page, max(dpi, 1), options.ocr_languages, 0.9 * options.page_timeout_s, number)
+        blocks, turn = read_upright(page, max(dpi, 1), options.ocr_languages, 0.9 * options.page_timeout_s, number)
     except OcrUnavailable as e:
         message = f"page {number}: OCR failed ({e}); is tesseract with languages '{options.ocr_languages}' installed?"
         if message not in warnings:
             warnings.append(message)
         return None
-    return arrange(blocks, rect.width)
+    if turn:
+        page.set_rotation((page.rotation + turn) % 360)
+        warnings.append(f"page {number} was scanned turned; turned {turn} degrees clockwise to read it")
+    return arrange(blocks, page.rect.width)
 
 
 def _figure_boxes(page, images: list[dict], options: ExtractOptions) -> list[Box]:

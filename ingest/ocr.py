@@ -24,15 +24,22 @@ import subprocess
 import threading
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import IngestError
 from ..core.types import union
 from .layout import Block, Line
 
-__all__ = ["OcrUnavailable", "tesseract_blocks"]
+__all__ = ["OcrUnavailable", "read_upright", "tesseract_blocks"]
 
 GAP = 1.2  # a space between words wider than this many word heights is no word space (a space is ~0.3)
+# A page that may not stand upright (bench/ocr.py --turns): upright pages of the corpus's scans and of
+# OfficeQA's scanned bulletins read at a mean word confidence of 52-96, upside-down ones at 19-27; on a
+# page on its side 0.94-1.0 of the long words' characters are in boxes taller than wide, 0-0.01 upright.
+TURNED = 40
+SIDEWAYS = 0.5
+MIN_WORDS = 3  # fewer long words than this: too little to judge a page by
 TSV_HEADER = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
 # Where systems keep Tesseract's language data (TESSDATA_PREFIX first, as Tesseract itself reads it).
 TESSDATA = ["/usr/share/tesseract-ocr/*/tessdata", "/usr/share/tessdata", "/usr/local/share/tessdata",
@@ -48,18 +55,79 @@ def tesseract_blocks(page, dpi: float, languages: str, timeout_s: float, number:
     """The words Tesseract reads on a PyMuPDF page rendered at `dpi`, as blocks of lines (page units, as
     the page is displayed). `engine`: "library" (in this process), "program", or "auto": the library
     when it can read `languages`, the program otherwise."""
-    import pymupdf
+    return _read(page, dpi, languages, timeout_s, number, engine).blocks
 
-    zoom = dpi / 72
-    pixmap = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csGRAY, alpha=False)
+
+def read_upright(page, dpi: float, languages: str, timeout_s: float, number: int) -> tuple[list[Block], int]:
+    """The page's words as `tesseract_blocks` reads them, unless the page lies on its side or upside down
+    (a scan fed in turned): then Tesseract's orientation detection says how far to turn it, and the
+    page is read again turned; the second reading is kept when it reads as a standing page does.
+    Returns the blocks and the turn, degrees clockwise (0: as it was); with a turn, the blocks are in
+    the frame of the page turned by it (the caller turns the page to match). The page is left as it was."""
+    first = _read(page, dpi, languages, timeout_s, number)
+    if first.stands():
+        return first.blocks, 0
+    turn = _orientation(page, dpi, languages)
+    if not turn:
+        return first.blocks, 0
+    was = page.rotation
+    page.set_rotation((was + turn) % 360)
+    try:
+        turned = _read(page, dpi, languages, timeout_s, number)
+    finally:
+        page.set_rotation(was)
+    return (turned.blocks, turn) if turned.stands() and turned.confidence >= TURNED else (first.blocks, 0)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """A page's words, and how it read: the mean confidence of its words (0-100, by characters; -1 with
+    none), and the share of its long words' characters in boxes taller than wide (on a page lying on
+    its side, Tesseract reads the lines as vertical text: every word stands on end)."""
+
+    blocks: list[Block]
+    confidence: float
+    tall: float
+    long_words: int
+
+    def stands(self) -> bool:
+        if self.long_words < MIN_WORDS:  # too little text to judge
+            return True
+        return self.tall < SIDEWAYS and self.confidence >= TURNED
+
+
+def _read(page, dpi: float, languages: str, timeout_s: float, number: int, engine: str = "auto") -> _Reading:
     reader = _library(languages) if engine in ("auto", "library") else None
     if reader is None and engine == "library":
         raise OcrUnavailable(f"tesserocr or the language data for '{languages}' is not installed")
+    pixmap = _render(page, dpi)
     if reader is not None:
         tsv = reader.read(pixmap, dpi, timeout_s, number)
     else:
         tsv = _program(pixmap, dpi, languages, timeout_s, number)
-    return _blocks(tsv, 1 / zoom)
+    return _Reading(_blocks(tsv, 72 / dpi), *_measures(tsv))
+
+
+def _render(page, dpi: float):
+    import pymupdf
+
+    zoom = dpi / 72
+    return page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csGRAY, alpha=False)
+
+
+def _orientation(page, dpi: float, languages: str) -> int:
+    """How far to turn the page clockwise to stand it up, by Tesseract's orientation and script detection
+    (the library with its `osd` data only); 0 when it cannot tell."""
+    if _library(languages) is None or (detector := _detector()) is None:
+        return 0
+    pixmap = _render(page, dpi)
+    with detector.lock:
+        samples = pixmap.samples  # read without a copy: keep them
+        detector.api.SetImageBytes(samples, pixmap.width, pixmap.height, 1, pixmap.stride)
+        detector.api.SetSourceResolution(round(dpi))
+        found = detector.api.DetectOrientationScript()
+        detector.api.Clear()
+    return (360 - int(found["orient_deg"])) % 360 if found else 0
 
 
 class _Library:
@@ -99,6 +167,37 @@ def _library(languages: str) -> _Library | None:
         return _Library(tesserocr.PyTessBaseAPI(path=f"{data}/", lang=languages, psm=tesserocr.PSM.AUTO))
     except RuntimeError:  # a language file it cannot load
         return None
+
+
+@functools.cache
+def _detector() -> _Library | None:
+    """Tesseract's orientation and script detection, or None without its `osd` data."""
+    data = tessdata("osd")
+    if data is None:
+        return None
+    import tesserocr
+
+    try:
+        return _Library(tesserocr.PyTessBaseAPI(path=f"{data}/", lang="osd", psm=tesserocr.PSM.OSD_ONLY))
+    except RuntimeError:
+        return None
+
+
+def _measures(tsv: str) -> tuple[float, float, int]:
+    """The mean word confidence (by characters; -1 without words), the share of long words' characters
+    in boxes taller than wide, and how many long words (four characters or more) there are."""
+    chars = weighted = tall = long_chars = long_words = 0
+    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
+        text = (row.get("text") or "").strip()
+        if row.get("level") != "5" or not text:
+            continue
+        chars += len(text)
+        weighted += float(row["conf"]) * len(text)
+        if len(text) >= 4:
+            long_words += 1
+            long_chars += len(text)
+            tall += len(text) if float(row["height"]) > float(row["width"]) else 0
+    return (weighted / chars if chars else -1.0), (tall / long_chars if long_chars else 0.0), long_words
 
 
 def tessdata(languages: str) -> Path | None:

@@ -99,3 +99,59 @@ def test_a_language_tesseract_lacks_leaves_the_page_without_text_and_says_why(tm
     assert any("page 1: OCR failed" in w and "'xyz'" in w for w in result.warnings), result.warnings
     read = extract(scan, "application/pdf", tmp_path / "out2", extract_options())
     assert "harbour dues rose in 1820" in read.pages[0].text and read.pages[0].text_source == "ocr"
+
+
+def turned_scan(tmp_path, lines, degrees: int):
+    """`lines` printed, rasterised and fed in turned `degrees` clockwise, as a scanner given the sheet
+    upside down or on its side would store it."""
+    import pymupdf
+    from PIL import Image
+
+    from tests import docs
+
+    with pymupdf.open(docs.simple_pdf(tmp_path / "sheet.pdf", lines)) as doc:
+        pix = doc[0].get_pixmap(dpi=200)
+    image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples).rotate(-degrees, expand=True)
+    out = pymupdf.open()
+    page = out.new_page(width=image.width * 72 / 200, height=image.height * 72 / 200)
+    page.insert_image(page.rect, stream=_png(image))
+    out.save(tmp_path / f"turned-{degrees}.pdf")
+    return tmp_path / f"turned-{degrees}.pdf"
+
+
+def _png(image) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+SHEET = ["The harbour dues rose sharply in 1820 after the storm.", "Revenue was 42.1 million dollars in 2019.",
+         "The lighthouse keeper recorded every passing vessel.", "Customs officers inspected the cargo twice."]
+
+
+@pytest.mark.parametrize("degrees", [180, 90, 270])
+def test_a_scan_fed_in_turned_is_read_and_shown_upright(tmp_path, degrees):
+    from pagesight.ingest.extract import extract
+    from tests.conftest import extract_options
+
+    result = extract(turned_scan(tmp_path, SHEET, degrees), "application/pdf", tmp_path / "out", extract_options())
+    (page,) = result.pages
+    text = " ".join(page.text.split())
+    assert "harbour dues rose sharply in 1820" in text and "42.1 million dollars" in text
+    assert text.index("harbour") < text.index("Revenue") < text.index("lighthouse") < text.index("Customs")
+    assert (page.width, page.height) == (612, 792) and page.image_height > page.image_width  # standing again
+    first = next(line for region in page.regions for line in region.text.splitlines() if "harbour" in line)
+    top = min(r.box[1] for r in page.regions if first in r.text)
+    assert top < 150, "the first line's box is at the top of the standing page"  # printed at y=72
+    assert any(f"page 1 was scanned turned; turned {(360 - degrees) % 360} degrees" in w for w in result.warnings)
+
+
+def test_a_standing_scan_is_not_turned(tmp_path):
+    from pagesight.ingest.extract import extract
+    from tests.conftest import extract_options
+
+    result = extract(turned_scan(tmp_path, SHEET, 0), "application/pdf", tmp_path / "out", extract_options())
+    assert "harbour dues rose sharply" in result.pages[0].text
+    assert not any("turned" in w for w in result.warnings), result.warnings
