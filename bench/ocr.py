@@ -1,7 +1,9 @@
 """OCR accuracy against speed: how well, and how fast, Tesseract (through PyMuPDF) reads pages at each
 resolution, on pages whose true text is known.
 
-    python bench/ocr.py [--dpis 100,144,200,300] [--engines tesseract,program,mupdf] [--pages 24] [--out ...]
+    python bench/ocr.py [--dpis 100,144,200,300] [--engines tesseract,program,mupdf] [--pages 24]
+        [--source corpus|officeqa] [--out ...]
+    python bench/ocr.py --turns [--pages 12] [--out bench/results/ocr-turns.json]
 
 Born-digital pages of ../shared/corpus (those with at least 400 characters of text layer) are
 rasterised at 300 dpi into image-only PDF pages, as a scanner would give them; each is then OCRed at
@@ -16,6 +18,13 @@ counts reading order (Tesseract reads across columns the text layer keeps apart,
 however well the characters are read). Figures are medians over the pages; seconds are per page.
 PyMuPDF exposes Tesseract's language and resolution, not its
 page-segmentation mode, so resolution is the setting measured here.
+
+--turns: scans fed in turned. The same kind of pages (of the corpus and of OfficeQA's bulletins, so
+standing by construction), each turned 0, 90, 180 and 270 degrees, read as they lie
+(`tesseract_blocks`) and as ingestion reads them (`read_upright`: turned upright first when the
+reading says the page lies on its side or upside down): the share stood up again, pages turned that
+stood, the word error of each reading, seconds a page; and, for the settings in ingest/ocr.py, the
+mean word confidence and the share of long words standing on end of each reading as the page lay.
 """
 
 from __future__ import annotations
@@ -122,8 +131,11 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=24)
     parser.add_argument("--source", choices=["corpus", "officeqa"], default="corpus",
                         help="officeqa: pages 11 and 31 of the dev set's born-digital bulletins (dense tables)")
+    parser.add_argument("--turns", action="store_true", help="scans fed in turned (above)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    if args.turns:
+        return turns(args)
     if args.source == "officeqa":
         pages = sample_pages(args.corpus.parent / "devset" / "officeqa" / "documents", args.pages, (10, 30))
     else:
@@ -154,6 +166,62 @@ def main() -> None:
         print(f"{r['engine']:>10} {r['dpi']:>5} {r['word_error_median']:>16.3f} {r['word_error_mean']:>14.3f} "
               f"{r['cer_median']:>11.3f} {r['s_per_page_median']:>14.2f} {r['s_per_page_mean']:>12.2f}")
     write_results(args.out, machine, {"source": args.source, "pages": [(f, p) for f, p, _, _ in pages], "rows": rows})
+
+
+def turns(args) -> None:
+    import pymupdf
+
+    from pagesight.ingest.ocr import _read, read_upright
+
+    pages = [("corpus", *page) for page in sample_pages(args.corpus, args.pages)]
+    pages += [("officeqa", *page) for page in
+              sample_pages(args.corpus.parent / "devset" / "officeqa" / "documents", args.pages, (10, 30))]
+    dpi, rows = 200, []
+    for source, name, number, truth, pdf in pages:
+        for degrees in (0, 90, 180, 270):
+            with pymupdf.open("pdf", pdf) as doc:
+                page = doc[0]
+                page.set_rotation(degrees)  # fed in turned: shown and read turned
+                started = time.perf_counter()
+                lying = _read(page, dpi, "eng", 600, 1)
+                lying_s = time.perf_counter() - started
+                started = time.perf_counter()
+                blocks, turn = read_upright(page, dpi, "eng", 600, 1)
+                upright_s = time.perf_counter() - started
+            read = normalised("\n".join(line.text for block in blocks for line in block.lines))
+            as_lying = normalised("\n".join(line.text for block in lying.blocks for line in block.lines))
+            rows.append({"source": source, "file": name, "page": number, "turned": degrees, "turn": turn,
+                         "standing_again": (degrees + turn) % 360 == 0, "confidence": round(lying.confidence, 1),
+                         "tall": round(lying.tall, 2), "long_words": lying.long_words,
+                         "word_error_lying": word_error(as_lying, truth), "word_error": word_error(read, truth),
+                         "s_lying": lying_s, "s_upright": upright_s})
+            print(json.dumps(rows[-1]), flush=True)
+    machine = machine_name("one thread")
+    print(f"\nscans fed in turned, {len(pages)} pages at {dpi} dpi ({machine})")
+    print(f"{'source':<9} {'turned':>6} {'stood up':>8} {'word err lying':>15} {'word err read':>14} "
+          f"{'s lying':>8} {'s read':>7} {'confidence':>12} {'tall':>10}")
+    summary = []
+    for source in ("corpus", "officeqa"):
+        for degrees in (0, 90, 180, 270):
+            group = [r for r in rows if r["source"] == source and r["turned"] == degrees]
+            if not group:
+                continue
+            judged = [r for r in group if r["long_words"] >= 3]
+            row = {"source": source, "turned": degrees, "pages": len(group),
+                   "standing_again": statistics.mean(r["standing_again"] for r in group),
+                   "word_error_lying": statistics.median(r["word_error_lying"] for r in group),
+                   "word_error": statistics.median(r["word_error"] for r in group),
+                   "s_lying": statistics.mean(r["s_lying"] for r in group),
+                   "s_upright": statistics.mean(r["s_upright"] for r in group),
+                   "confidence_range": [min(r["confidence"] for r in judged), max(r["confidence"] for r in judged)],
+                   "tall_range": [min(r["tall"] for r in judged), max(r["tall"] for r in judged)]}
+            summary.append(row)
+            print(f"{source:<9} {degrees:>6} {row['standing_again']:>8.2f} {row['word_error_lying']:>15.3f} "
+                  f"{row['word_error']:>14.3f} {row['s_lying']:>8.2f} {row['s_upright']:>7.2f} "
+                  f"{row['confidence_range'][0]:>5.0f}-{row['confidence_range'][1]:<5.0f} "
+                  f"{row['tall_range'][0]:>4.2f}-{row['tall_range'][1]:<4.2f}")
+    write_results(args.out or ROOT / "bench" / "results" / "ocr-turns.json", machine,
+                  {"dpi": dpi, "summary": summary, "rows": rows})
 
 
 if __name__ == "__main__":
