@@ -34,9 +34,10 @@ from .layout import Block, Line
 __all__ = ["OcrUnavailable", "read_upright", "tesseract_blocks"]
 
 GAP = 1.2  # a space between words wider than this many word heights is no word space (a space is ~0.3)
-# A page that may not stand upright (bench/ocr.py --turns): upright pages of the corpus's scans and of
-# OfficeQA's scanned bulletins read at a mean word confidence of 52-96, upside-down ones at 19-27; on a
-# page on its side 0.94-1.0 of the long words' characters are in boxes taller than wide, 0-0.01 upright.
+# A page that may not stand upright (bench/ocr.py --turns, rasterised pages of the corpus and of OfficeQA
+# turned every way): upside-down pages read at a mean word confidence of 17-32, standing ones at 67-96
+# (25 for one the corpus has that Tesseract cannot read either way; OfficeQA's real scans 52-96); on a
+# page on its side 0.86-1.00 of the long words' characters are in boxes taller than wide, 0.00-0.18 else.
 TURNED = 40
 SIDEWAYS = 0.5
 MIN_WORDS = 3  # fewer long words than this: too little to judge a page by
@@ -55,7 +56,7 @@ def tesseract_blocks(page, dpi: float, languages: str, timeout_s: float, number:
     """The words Tesseract reads on a PyMuPDF page rendered at `dpi`, as blocks of lines (page units, as
     the page is displayed). `engine`: "library" (in this process), "program", or "auto": the library
     when it can read `languages`, the program otherwise."""
-    return _read(page, dpi, languages, timeout_s, number, engine).blocks
+    return _read(_render(page, dpi), dpi, languages, timeout_s, number, engine).blocks
 
 
 def read_upright(page, dpi: float, languages: str, timeout_s: float, number: int) -> tuple[list[Block], int]:
@@ -64,16 +65,19 @@ def read_upright(page, dpi: float, languages: str, timeout_s: float, number: int
     page is read again turned; the second reading is kept when it reads as a standing page does.
     Returns the blocks and the turn, degrees clockwise (0: as it was); with a turn, the blocks are in
     the frame of the page turned by it (the caller turns the page to match). The page is left as it was."""
-    first = _read(page, dpi, languages, timeout_s, number)
+    started = time.monotonic()
+    pixmap = _render(page, dpi)
+    first = _read(pixmap, dpi, languages, timeout_s, number)
     if first.stands():
         return first.blocks, 0
-    turn = _orientation(page, dpi, languages)
-    if not turn:
+    turn = _orientation(pixmap, dpi, languages)
+    left = timeout_s - (time.monotonic() - started)  # both readings share the page's time
+    if not turn or left <= 0:
         return first.blocks, 0
     was = page.rotation
     page.set_rotation((was + turn) % 360)
     try:
-        turned = _read(page, dpi, languages, timeout_s, number)
+        turned = _read(_render(page, dpi), dpi, languages, left, number)
     finally:
         page.set_rotation(was)
     return (turned.blocks, turn) if turned.stands() and turned.confidence >= TURNED else (first.blocks, 0)
@@ -96,11 +100,11 @@ class _Reading:
         return self.tall < SIDEWAYS and self.confidence >= TURNED
 
 
-def _read(page, dpi: float, languages: str, timeout_s: float, number: int, engine: str = "auto") -> _Reading:
+def _read(pixmap, dpi: float, languages: str, timeout_s: float, number: int, engine: str = "auto") -> _Reading:
+    """A page rendered in grey at `dpi` (`_render`), read."""
     reader = _library(languages) if engine in ("auto", "library") else None
     if reader is None and engine == "library":
         raise OcrUnavailable(f"tesserocr or the language data for '{languages}' is not installed")
-    pixmap = _render(page, dpi)
     if reader is not None:
         tsv = reader.read(pixmap, dpi, timeout_s, number)
     else:
@@ -115,12 +119,11 @@ def _render(page, dpi: float):
     return page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csGRAY, alpha=False)
 
 
-def _orientation(page, dpi: float, languages: str) -> int:
-    """How far to turn the page clockwise to stand it up, by Tesseract's orientation and script detection
-    (the library with its `osd` data only); 0 when it cannot tell."""
+def _orientation(pixmap, dpi: float, languages: str) -> int:
+    """How far to turn the rendered page clockwise to stand it up, by Tesseract's orientation and script
+    detection (the library with its `osd` data only); 0 when it cannot tell."""
     if _library(languages) is None or (detector := _detector()) is None:
         return 0
-    pixmap = _render(page, dpi)
     with detector.lock:
         samples = pixmap.samples  # read without a copy: keep them
         detector.api.SetImageBytes(samples, pixmap.width, pixmap.height, 1, pixmap.stride)

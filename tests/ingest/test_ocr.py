@@ -155,3 +155,20 @@ def test_a_standing_scan_is_not_turned(tmp_path):
     result = extract(turned_scan(tmp_path, SHEET, 0), "application/pdf", tmp_path / "out", extract_options())
     assert "harbour dues rose sharply" in result.pages[0].text
     assert not any("turned" in w for w in result.warnings), result.warnings
+
+
+def test_the_second_reading_of_a_turned_page_gets_only_the_time_left(tmp_path, monkeypatch):
+    import time
+
+    import pymupdf
+
+    page = pymupdf.open(turned_scan(tmp_path, SHEET, 180))[0]
+    reads = []
+    real_read = ocr._read
+    monkeypatch.setattr(ocr, "_read", lambda *a, **k: reads.append(a[3]) or real_read(*a, **k))
+    monkeypatch.setattr(ocr, "_orientation", lambda *a: time.sleep(3.1) or 180)  # a slow orientation check
+    blocks, turn = ocr.read_upright(page, 200, "eng", 3.0, 1)
+    assert turn == 0 and len(reads) == 1  # no time left for a second reading: the page as it lay
+    assert page.rotation == 0
+    blocks, turn = ocr.read_upright(page, 200, "eng", 60, 1)
+    assert turn == 180 and len(reads) == 3 and reads[2] < 60  # the second reading gets what is left
