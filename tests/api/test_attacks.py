@@ -7,7 +7,16 @@ from tests.api.conftest import upload
 
 
 def files_outside(root, data_dir) -> set:
-    return {p for p in root.rglob("*") if not p.is_relative_to(data_dir)}
+    """Every path under `root` but outside `data_dir`, which is never walked: the server's background
+    jobs add and remove their upload folders there while this runs."""
+    import os
+    from pathlib import Path
+
+    found = set()
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not (Path(folder) / d).is_relative_to(data_dir)]
+        found.update(Path(folder) / name for name in dirs + files if not (Path(folder) / name).is_relative_to(data_dir))
+    return found
 
 
 MISSING_FILES = [{"type": "missing", "loc": ["body", "files"], "msg": "Field required"}]
