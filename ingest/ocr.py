@@ -14,10 +14,8 @@ and in the worst case by the extraction worker's watchdog (worker.py), which nam
 
 from __future__ import annotations
 
-import csv
 import functools
 import glob
-import io
 import os
 import shutil
 import subprocess
@@ -26,6 +24,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..core.errors import IngestError
 from ..core.types import union
@@ -41,7 +40,6 @@ GAP = 1.2  # a space between words wider than this many word heights is no word 
 TURNED = 40
 SIDEWAYS = 0.5
 MIN_WORDS = 3  # fewer long words than this: too little to judge a page by
-TSV_HEADER = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
 # Where systems keep Tesseract's language data (TESSDATA_PREFIX first, as Tesseract itself reads it).
 TESSDATA = ["/usr/share/tesseract-ocr/*/tessdata", "/usr/share/tessdata", "/usr/local/share/tessdata",
             "/opt/homebrew/share/tessdata", "/opt/local/share/tessdata"]
@@ -109,7 +107,8 @@ def _read(pixmap, dpi: float, languages: str, timeout_s: float, number: int, eng
         tsv = reader.read(pixmap, dpi, timeout_s, number)
     else:
         tsv = _program(pixmap, dpi, languages, timeout_s, number)
-    return _Reading(_blocks(tsv, 72 / dpi), *_measures(tsv))
+    words = _words(tsv)
+    return _Reading(_blocks(words, 72 / dpi), *_measures(words))
 
 
 def _render(page, dpi: float):
@@ -121,8 +120,8 @@ def _render(page, dpi: float):
 
 def _orientation(pixmap, dpi: float, languages: str) -> int:
     """How far to turn the rendered page clockwise to stand it up, by Tesseract's orientation and script
-    detection (the library with its `osd` data only); 0 when it cannot tell."""
-    if _library(languages) is None or (detector := _detector()) is None:
+    detection (tesserocr with the `osd` data); 0 when it cannot tell."""
+    if (detector := _detector()) is None:
         return 0
     with detector.lock:
         samples = pixmap.samples  # read without a copy: keep them
@@ -133,9 +132,9 @@ def _orientation(pixmap, dpi: float, languages: str) -> int:
     return (360 - int(found["orient_deg"])) % 360 if found else 0
 
 
-class _Library:
-    """One Tesseract in this process for a set of languages, kept for the process's life (loading the
-    model costs more than reading a small page); one page at a time."""
+class _Tesseract:
+    """One Tesseract in this process (a set of languages, or orientation detection), kept for the
+    process's life (loading the model costs more than reading a small page); one page at a time."""
 
     def __init__(self, api):
         self.api, self.lock = api, threading.Lock()
@@ -153,11 +152,11 @@ class _Library:
                 raise OcrUnavailable("Tesseract could not read the page")
             tsv = api.GetTSVText(0)
             api.Clear()
-        return f"{TSV_HEADER}\n{tsv}"
+        return tsv
 
 
 @functools.cache
-def _library(languages: str) -> _Library | None:
+def _library(languages: str) -> _Tesseract | None:
     """Tesseract in this process, or None when the library or the languages' data cannot be had here."""
     data = tessdata(languages)
     if data is None:
@@ -167,40 +166,36 @@ def _library(languages: str) -> _Library | None:
     except ImportError:
         return None
     try:
-        return _Library(tesserocr.PyTessBaseAPI(path=f"{data}/", lang=languages, psm=tesserocr.PSM.AUTO))
+        return _Tesseract(tesserocr.PyTessBaseAPI(path=f"{data}/", lang=languages, psm=tesserocr.PSM.AUTO))
     except RuntimeError:  # a language file it cannot load
         return None
 
 
 @functools.cache
-def _detector() -> _Library | None:
-    """Tesseract's orientation and script detection, or None without its `osd` data."""
+def _detector() -> _Tesseract | None:
+    """Tesseract's orientation and script detection, or None without tesserocr or the `osd` data."""
     data = tessdata("osd")
     if data is None:
         return None
-    import tesserocr
-
     try:
-        return _Library(tesserocr.PyTessBaseAPI(path=f"{data}/", lang="osd", psm=tesserocr.PSM.OSD_ONLY))
+        import tesserocr
+    except ImportError:
+        return None
+    try:
+        return _Tesseract(tesserocr.PyTessBaseAPI(path=f"{data}/", lang="osd", psm=tesserocr.PSM.OSD_ONLY))
     except RuntimeError:
         return None
 
 
-def _measures(tsv: str) -> tuple[float, float, int]:
+def _measures(words: list[_Word]) -> tuple[float, float, int]:
     """The mean word confidence (by characters; -1 without words), the share of long words' characters
     in boxes taller than wide, and how many long words (four characters or more) there are."""
-    chars = weighted = tall = long_chars = long_words = 0
-    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
-        text = (row.get("text") or "").strip()
-        if row.get("level") != "5" or not text:
-            continue
-        chars += len(text)
-        weighted += float(row["conf"]) * len(text)
-        if len(text) >= 4:
-            long_words += 1
-            long_chars += len(text)
-            tall += len(text) if float(row["height"]) > float(row["width"]) else 0
-    return (weighted / chars if chars else -1.0), (tall / long_chars if long_chars else 0.0), long_words
+    chars = sum(len(w.text) for w in words)
+    confidence = sum(w.confidence * len(w.text) for w in words) / chars if chars else -1.0
+    long = [w for w in words if len(w.text) >= 4]
+    long_chars = sum(len(w.text) for w in long)
+    on_end = sum(len(w.text) for w in long if w.height > w.width)
+    return confidence, (on_end / long_chars if long_chars else 0.0), len(long)
 
 
 def tessdata(languages: str) -> Path | None:
@@ -230,18 +225,38 @@ def _program(pixmap, dpi: float, languages: str, timeout_s: float, number: int) 
     return done.stdout.decode("utf-8", errors="replace")
 
 
-def _blocks(tsv: str, scale: float) -> list[Block]:
-    """Tesseract's TSV (a row a word, numbered by block, paragraph and line) as blocks of lines."""
-    words: dict[tuple[int, int, int], list[tuple[tuple[float, float, float, float], str]]] = defaultdict(list)
-    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
-        text = (row.get("text") or "").strip()
-        if row.get("level") != "5" or not text:
+class _Word(NamedTuple):
+    line: tuple[int, int, int]  # Tesseract's block, paragraph and line numbers
+    left: float
+    top: float
+    width: float
+    height: float
+    confidence: float
+    text: str
+
+
+def _words(tsv: str) -> list[_Word]:
+    """The words of Tesseract's TSV (a row an element, level 5 a word; the program's output has a header
+    row, the library's none), in pixels."""
+    words = []
+    for row in tsv.splitlines():
+        cells = row.split("\t")
+        if len(cells) < 12 or cells[0] != "5" or not cells[11].strip():
             continue
-        left, top, width, height = (float(row[k]) for k in ("left", "top", "width", "height"))
-        box = (left * scale, top * scale, (left + width) * scale, (top + height) * scale)
-        words[(int(row["block_num"]), int(row["par_num"]), int(row["line_num"]))].append((box, text))
+        block, paragraph, line = (int(c) for c in cells[2:5])
+        left, top, width, height, confidence = (float(c) for c in cells[6:11])
+        words.append(_Word((block, paragraph, line), left, top, width, height, confidence, cells[11].strip()))
+    return words
+
+
+def _blocks(words: list[_Word], scale: float) -> list[Block]:
+    """Tesseract's words (numbered by block, paragraph and line) as blocks of lines, `scale` page units a pixel."""
+    lines: dict[tuple[int, int, int], list[tuple[tuple[float, float, float, float], str]]] = defaultdict(list)
+    for w in words:
+        box = (w.left * scale, w.top * scale, (w.left + w.width) * scale, (w.top + w.height) * scale)
+        lines[w.line].append((box, w.text))
     by_block: dict[int, list[Line]] = defaultdict(list)
-    for (block, _, _), line_words in sorted(words.items()):
+    for (block, _, _), line_words in sorted(lines.items()):
         by_block[block].extend(_pieces(line_words))
     return [Block(union(ln.box for ln in lines), lines) for _, lines in sorted(by_block.items())]
 

@@ -6,7 +6,7 @@ import pytest
 
 from pagesight.core.errors import IngestError
 from pagesight.ingest import ocr
-from pagesight.ingest.ocr import OcrUnavailable, _blocks, tesseract_blocks
+from pagesight.ingest.ocr import OcrUnavailable, _blocks, _words, tesseract_blocks
 
 HEADER = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
 
@@ -20,7 +20,7 @@ def test_words_become_lines_and_blocks_in_page_units():
                      row(1, 1, 1, 100, "Harbour"), row(1, 1, 2, 150, "log"),
                      row(1, 2, 1, 100, "Dues", top=130), row(1, 2, 2, 150, "rose", top=130),
                      row(2, 1, 1, 100, "Page", top=400), row(2, 1, 2, 150, "two", top=400)])
-    blocks = _blocks(tsv, 0.5)  # 144 dpi: half a point a pixel
+    blocks = _blocks(_words(tsv), 0.5)  # 144 dpi: half a point a pixel
     assert [[ln.text for ln in b.lines] for b in blocks] == [["Harbour log", "Dues rose"], ["Page two"]]
     assert blocks[0].lines[0].box == (50.0, 50.0, 95.0, 60.0)
     assert blocks[0].box == (50.0, 50.0, 95.0, 75.0)
@@ -29,7 +29,7 @@ def test_words_become_lines_and_blocks_in_page_units():
 def test_a_line_across_two_columns_is_cut_at_the_gutter():
     tsv = "\n".join([HEADER, row(1, 1, 1, 100, "the"), row(1, 1, 2, 150, "harbour"),
                      row(1, 1, 3, 800, "the"), row(1, 1, 4, 850, "lamp")])  # a gutter of 30 word heights
-    (block,) = _blocks(tsv, 1.0)
+    (block,) = _blocks(_words(tsv), 1.0)
     assert [ln.text for ln in block.lines] == ["the harbour", "the lamp"]
 
 
