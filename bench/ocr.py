@@ -171,7 +171,7 @@ def main() -> None:
 def turns(args) -> None:
     import pymupdf
 
-    from pagesight.ingest.ocr import _read, _render, read_upright
+    from pagesight.ingest.ocr import Scan, _read, _render, read_upright
 
     pages = [("corpus", *page) for page in sample_pages(args.corpus, args.pages)]
     pages += [("officeqa", *page) for page in
@@ -183,7 +183,7 @@ def turns(args) -> None:
                 page = doc[0]
                 page.set_rotation(degrees)  # fed in turned: shown and read turned
                 started = time.perf_counter()
-                lying = _read(_render(page, dpi), dpi, "eng", 600, 1)
+                lying = _read(Scan.of(_render(page, dpi), dpi), "eng", 600, 1)
                 lying_s = time.perf_counter() - started
                 started = time.perf_counter()
                 blocks, turn = read_upright(page, dpi, "eng", 600, 1)

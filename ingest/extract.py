@@ -243,6 +243,8 @@ def fit_dpi(width_pt: float, height_pt: float, dpi: float, max_pixels: int) -> f
 
 
 def _extract_page(page, number: int, out_dir: Path, options: ExtractOptions, native: bool, warnings: list[str]) -> Page:
+    import pymupdf
+
     rect, rotation = page.rect, page.rotation
     images = page.get_image_info()  # embedded images' sizes and boxes, read without decoding them
     for info in images:
@@ -267,17 +269,26 @@ def _extract_page(page, number: int, out_dir: Path, options: ExtractOptions, nat
             warnings.append(f"page {number} is very large; rendered at {dpi:.0f} dpi")
 
     zoom = dpi / 72
-    image = _render(page, zoom)
+    ocr_dpi = fit_dpi(rect.width, rect.height, options.ocr_dpi, options.max_page_pixels)
+    scanned = None
+    if not native and not page.get_fonts() and ocr_dpi >= dpi:
+        # No font, so no text layer: OCR reads the page. One rendering at the OCR resolution serves it
+        # and, made smaller, the page image (a scan's image is decoded once: bench/ingest.py).
+        scanned = page.get_pixmap(matrix=pymupdf.Matrix(ocr_dpi / 72, ocr_dpi / 72), alpha=False)
+        size = (page.rect * pymupdf.Matrix(zoom, zoom)).irect  # what rendering at `dpi` would give
+        image = _image(pymupdf.Pixmap(scanned, size.width, size.height) if ocr_dpi > dpi else scanned)
+    else:
+        image = _render(page, zoom)
     scale = image.width / rect.width  # pixels per page unit
 
     blocks, hidden_chars = ([], 0) if native else _visible_blocks(page, image, scale)
     text_source = "layer"
     if not text_is_usable(" ".join(b.text for b in blocks), options.ocr_min_chars) and not looks_blank(image):
-        ocr_blocks = _ocr_blocks(page, options, rect, number, warnings)
+        ocr_blocks = _ocr_blocks(page, options, ocr_dpi, number, warnings, scanned)
         if ocr_blocks is not None:
             blocks, text_source = ocr_blocks, "ocr"
             if page.rotation != rotation:  # the scan lay on its side or upside down: shown as it was read
-                rect, image = page.rect, _render(page, zoom)
+                rect, image = page.rect, image.rotate(rotation - page.rotation, expand=True)  # clockwise
     text = "\n\n".join(b.text for b in blocks)
     if text_source == "layer" and not text.strip():
         text_source = "none"
@@ -419,19 +430,26 @@ def _visible_blocks(page, image, scale: float) -> tuple[list[Region], int]:
 
 def _render(page, zoom: float):
     import pymupdf
+
+    return _image(page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False))
+
+
+def _image(pixmap):
     from PIL import Image
 
-    pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
-    return Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+    return Image.frombytes("RGB", (pixmap.width, pixmap.height), pixmap.samples)
 
 
-def _ocr_blocks(page, options: ExtractOptions, rect, number: int, warnings: list[str]) -> list[Region] | None:
-    """The page read by Tesseract (ocr.py), its blocks and lines arranged as a text layer's are (layout.py).
-    A scan that lies on its side or upside down is read turned upright, and the page is turned to match
-    (its rotation, in memory: its image, boxes and figures are then those of the standing page)."""
-    dpi = fit_dpi(rect.width, rect.height, options.ocr_dpi, options.max_page_pixels)
+def _ocr_blocks(page, options: ExtractOptions, dpi: float, number: int, warnings: list[str],
+                rendered=None) -> list[Region] | None:
+    """The page read by Tesseract (ocr.py) at `dpi` (from `rendered`, the page rendered at that
+    resolution, if given), its blocks and lines arranged as a text layer's are (layout.py). A scan that
+    lies on its side or upside down is read turned upright, and the page is turned to match (its
+    rotation, in memory: its boxes and figures are then those of the standing page; the caller turns
+    its image)."""
     try:
-        blocks, turn = read_upright(page, max(dpi, 1), options.ocr_languages, 0.9 * options.page_timeout_s, number)
+        blocks, turn = read_upright(page, max(dpi, 1), options.ocr_languages, 0.9 * options.page_timeout_s, number,
+                                    rendered)
     except OcrUnavailable as e:
         message = f"page {number}: OCR failed ({e}); is tesseract with languages '{options.ocr_languages}' installed?"
         if message not in warnings:

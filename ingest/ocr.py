@@ -10,6 +10,13 @@ OCR takes. One Tesseract thread (the library is built without OpenMP; the progra
 OMP_THREAD_LIMIT=1): the pages of a document are spread over the extraction workers instead, and
 threads inside each would only fight them. A page that never finishes is cut off by the time given,
 and in the worst case by the extraction worker's watchdog (worker.py), which names the page.
+
+A scan fed in turned is read standing (`read_upright`). One lying on its side is seen before it is read:
+Tesseract finds a page's layout (its words' boxes) first when it reads, so asking for the layout first
+costs nothing more, and a page whose words stand on end, and which the orientation check says lies on
+its side, is turned before it is read, not read twice (a page of tables with a column of sideways
+headings can have most words on end and stand: the check says so, and it is read as it is). An
+upside-down page shows only in its reading (its words' low confidence): it is read twice.
 """
 
 from __future__ import annotations
@@ -22,15 +29,18 @@ import subprocess
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
+
+import numpy as np
 
 from ..core.errors import IngestError
 from ..core.types import union
 from .layout import Block, Line
 
-__all__ = ["OcrUnavailable", "read_upright", "tesseract_blocks"]
+__all__ = ["OcrUnavailable", "Scan", "read_upright", "tesseract_blocks"]
 
 GAP = 1.2  # a space between words wider than this many word heights is no word space (a space is ~0.3)
 # A page that may not stand upright (bench/ocr.py --turns, rasterised pages of the corpus and of OfficeQA
@@ -54,31 +64,73 @@ def tesseract_blocks(page, dpi: float, languages: str, timeout_s: float, number:
     """The words Tesseract reads on a PyMuPDF page rendered at `dpi`, as blocks of lines (page units, as
     the page is displayed). `engine`: "library" (in this process), "program", or "auto": the library
     when it can read `languages`, the program otherwise."""
-    return _read(_render(page, dpi), dpi, languages, timeout_s, number, engine).blocks
+    return _read(Scan.of(_render(page, dpi), dpi), languages, timeout_s, number, engine).blocks
 
 
-def read_upright(page, dpi: float, languages: str, timeout_s: float, number: int) -> tuple[list[Block], int]:
+def read_upright(page, dpi: float, languages: str, timeout_s: float, number: int,
+                 rendered=None) -> tuple[list[Block], int]:
     """The page's words as `tesseract_blocks` reads them, unless the page lies on its side or upside down
     (a scan fed in turned): then Tesseract's orientation detection says how far to turn it, and the
     page is read again turned; the second reading is kept when it reads as a standing page does.
     Returns the blocks and the turn, degrees clockwise (0: as it was); with a turn, the blocks are in
-    the frame of the page turned by it (the caller turns the page to match). The page is left as it was."""
+    the frame of the page turned by it (the caller turns the page to match). `rendered`: the page as
+    the caller already rendered it at `dpi` (a PyMuPDF pixmap, grey or colour), not to render it twice."""
     started = time.monotonic()
-    pixmap = _render(page, dpi)
-    first = _read(pixmap, dpi, languages, timeout_s, number)
-    if first.stands():
+    scan = Scan.of(rendered if rendered is not None else _render(page, dpi), dpi)
+    turn: int | None = None  # the orientation check's answer, once asked
+
+    def turn_first(layout) -> bool:
+        nonlocal turn
+        if not _on_side(layout):
+            return False
+        turn = _orientation(scan)
+        return turn in (90, 270)  # on its side by its words' boxes and by the check both: turn, then read
+
+    first = _read(scan, languages, timeout_s, number, unless=turn_first)
+    if first is not None and first.stands():
         return first.blocks, 0
-    turn = _orientation(pixmap, dpi, languages)
-    left = timeout_s - (time.monotonic() - started)  # both readings share the page's time
-    if not turn or left <= 0:
-        return first.blocks, 0
-    was = page.rotation
-    page.set_rotation((was + turn) % 360)
-    try:
-        turned = _read(_render(page, dpi), dpi, languages, left, number)
-    finally:
-        page.set_rotation(was)
-    return (turned.blocks, turn) if turned.stands() and turned.confidence >= TURNED else (first.blocks, 0)
+    turn = _orientation(scan) if turn is None else turn
+    left = timeout_s - (time.monotonic() - started)  # every reading shares the page's time
+    if turn and left > 0:
+        turned = _read(scan.turned(turn), languages, left, number)
+        if turned.stands() and turned.confidence >= TURNED:
+            return turned.blocks, turn
+    if first is None:  # turned first, it did not read as a standing page: read it as it lies
+        first = _read(scan, languages, max(timeout_s - (time.monotonic() - started), 0.001), number)
+    return first.blocks, 0
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A page rendered in grey for Tesseract: a byte a pixel, rows `stride` bytes apart, at `dpi`."""
+
+    samples: bytes
+    width: int
+    height: int
+    stride: int
+    dpi: float
+
+    @classmethod
+    def of(cls, pixmap, dpi: float) -> Scan:
+        """A PyMuPDF pixmap of the page rendered at `dpi`, grey or in colour (made grey here)."""
+        if pixmap.n != 1:
+            import pymupdf
+
+            pixmap = pymupdf.Pixmap(pymupdf.csGRAY, pixmap if not pixmap.alpha else pymupdf.Pixmap(pixmap, 0))
+        return cls(pixmap.samples, pixmap.width, pixmap.height, pixmap.stride, dpi)
+
+    def turned(self, degrees: int) -> Scan:
+        """The same pixels turned `degrees` (a multiple of 90) clockwise: as rendering the page turned
+        by as much gives them, without rendering (decoding a scan's image) again."""
+        rows = np.frombuffer(self.samples, np.uint8).reshape(self.height, self.stride)[:, : self.width]
+        turned = np.ascontiguousarray(np.rot90(rows, k=-(degrees // 90) % 4))
+        height, width = turned.shape
+        return Scan(turned.tobytes(), width, height, width, self.dpi)
+
+    def pgm(self) -> bytes:
+        """As a binary PGM file: uncompressed, nothing to encode or decode on either side."""
+        rows = np.frombuffer(self.samples, np.uint8).reshape(self.height, self.stride)[:, : self.width]
+        return f"P5\n{self.width} {self.height}\n255\n".encode() + rows.tobytes()
 
 
 @dataclass(frozen=True)
@@ -98,17 +150,21 @@ class _Reading:
         return self.tall < SIDEWAYS and self.confidence >= TURNED
 
 
-def _read(pixmap, dpi: float, languages: str, timeout_s: float, number: int, engine: str = "auto") -> _Reading:
-    """A page rendered in grey at `dpi` (`_render`), read."""
+def _read(scan: Scan, languages: str, timeout_s: float, number: int, engine: str = "auto",
+          unless: Callable[[object], bool] | None = None) -> _Reading | None:
+    """The scan read; None instead when `unless`, given the layout Tesseract in the process finds before
+    it reads (a tesserocr page iterator, or None with nothing found), says not to read."""
     reader = _library(languages) if engine in ("auto", "library") else None
     if reader is None and engine == "library":
         raise OcrUnavailable(f"tesserocr or the language data for '{languages}' is not installed")
     if reader is not None:
-        tsv = reader.read(pixmap, dpi, timeout_s, number)
+        tsv = reader.read(scan, timeout_s, number, unless)
+        if tsv is None:
+            return None
     else:
-        tsv = _program(pixmap, dpi, languages, timeout_s, number)
+        tsv = _program(scan, languages, timeout_s, number)
     words = _words(tsv)
-    return _Reading(_blocks(words, 72 / dpi), *_measures(words))
+    return _Reading(_blocks(words, 72 / scan.dpi), *_measures(words))
 
 
 def _render(page, dpi: float):
@@ -118,15 +174,14 @@ def _render(page, dpi: float):
     return page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csGRAY, alpha=False)
 
 
-def _orientation(pixmap, dpi: float, languages: str) -> int:
-    """How far to turn the rendered page clockwise to stand it up, by Tesseract's orientation and script
+def _orientation(scan: Scan) -> int:
+    """How far to turn the page clockwise to stand it up, by Tesseract's orientation and script
     detection (tesserocr with the `osd` data); 0 when it cannot tell."""
     if (detector := _detector()) is None:
         return 0
     with detector.lock:
-        samples = pixmap.samples  # read without a copy: keep them
-        detector.api.SetImageBytes(samples, pixmap.width, pixmap.height, 1, pixmap.stride)
-        detector.api.SetSourceResolution(round(dpi))
+        detector.api.SetImageBytes(scan.samples, scan.width, scan.height, 1, scan.stride)
+        detector.api.SetSourceResolution(round(scan.dpi))
         found = detector.api.DetectOrientationScript()
         detector.api.Clear()
     return (360 - int(found["orient_deg"])) % 360 if found else 0
@@ -139,11 +194,17 @@ class _Tesseract:
     def __init__(self, api):
         self.api, self.lock = api, threading.Lock()
 
-    def read(self, pixmap, dpi: float, timeout_s: float, number: int) -> str:
+    def read(self, scan: Scan, timeout_s: float, number: int,
+             unless: Callable[[object], bool] | None = None) -> str | None:
+        """The scan's TSV; None when `unless`, given the page's layout, says not to read it (the layout is
+        what Tesseract finds first when it reads: asked for first, it is not found twice)."""
         with self.lock:
-            api, samples = self.api, pixmap.samples  # Tesseract reads these bytes without a copy: keep them
-            api.SetImageBytes(samples, pixmap.width, pixmap.height, 1, pixmap.stride)
-            api.SetSourceResolution(round(dpi))
+            api = self.api  # Tesseract reads the scan's bytes without a copy: the scan outlives the reading
+            api.SetImageBytes(scan.samples, scan.width, scan.height, 1, scan.stride)
+            api.SetSourceResolution(round(scan.dpi))
+            if unless is not None and unless(api.AnalyseLayout()):
+                api.Clear()
+                return None
             started = time.monotonic()
             if not api.Recognize(timeout=max(1, round(timeout_s * 1000))):
                 api.Clear()
@@ -187,6 +248,23 @@ def _detector() -> _Tesseract | None:
         return None
 
 
+def _on_side(layout) -> bool:
+    """Whether the words Tesseract's layout analysis found on a page (not yet read) stand on end, as on a
+    page lying on its side: `_Reading.stands`'s test by boxes alone (a long word's box is at least twice
+    as long one way as the other; a short one's says little)."""
+    if layout is None:  # nothing found on the page
+        return False
+    from tesserocr import RIL, iterate_level
+
+    on_end = []
+    for word in iterate_level(layout, RIL.WORD):
+        if box := word.BoundingBox(RIL.WORD):
+            width, height = box[2] - box[0], box[3] - box[1]
+            if max(width, height) >= 2 * min(width, height):
+                on_end.append(height > width)
+    return len(on_end) >= MIN_WORDS and sum(on_end) / len(on_end) >= SIDEWAYS
+
+
 def _measures(words: list[_Word]) -> tuple[float, float, int]:
     """The mean word confidence (by characters; -1 without words), the share of long words' characters
     in boxes taller than wide, and how many long words (four characters or more) there are."""
@@ -208,15 +286,14 @@ def tessdata(languages: str) -> Path | None:
     return None
 
 
-def _program(pixmap, dpi: float, languages: str, timeout_s: float, number: int) -> str:
+def _program(scan: Scan, languages: str, timeout_s: float, number: int) -> str:
     """The page read by the `tesseract` program, its TSV on a pipe."""
     program = shutil.which("tesseract")
     if program is None:
         raise OcrUnavailable("the tesseract program is not installed")
-    image = pixmap.tobytes("pgm")  # uncompressed: nothing to encode or decode on either side
-    command = [program, "stdin", "stdout", "-l", languages, "--dpi", str(round(dpi)), "--psm", "3", "tsv"]
+    command = [program, "stdin", "stdout", "-l", languages, "--dpi", str(round(scan.dpi)), "--psm", "3", "tsv"]
     try:
-        done = subprocess.run(command, input=image, capture_output=True, timeout=timeout_s,
+        done = subprocess.run(command, input=scan.pgm(), capture_output=True, timeout=timeout_s,
                               env={**os.environ, "OMP_THREAD_LIMIT": "1"})
     except subprocess.TimeoutExpired:
         raise IngestError(f"page {number}: OCR did not finish within {timeout_s:g} s") from None

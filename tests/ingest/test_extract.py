@@ -302,3 +302,19 @@ def test_blank_scanned_pages_are_not_ocred_and_printed_ones_are(tmp_path):
     assert "harbour master" in result.pages[1].text and result.pages[0].text == ""
     assert looks_blank(Image.new("RGB", (400, 500), "white"))
     assert not looks_blank(Image.open(tmp_path / "out" / result.pages[1].image))
+
+
+def test_a_scans_image_read_once_for_ocr_is_the_page_as_rendered(tmp_path):
+    """A page with no text layer is rendered once, at the OCR resolution, for OCR and its image both:
+    its image is the size, and shows what, rendering at the page resolution shows."""
+    path = scanned_pdf(tmp_path / "scan.pdf", [["The keeper counted 57 ships in the harbour."]])
+    result = extract(path, "application/pdf", tmp_path / "out", extract_options())
+    (page,) = result.pages
+    assert "counted 57 ships" in page.text and page.text_source == "ocr"
+    with pymupdf.open(path) as doc:
+        zoom = extract_options().render_dpi / 72
+        pix = doc[0].get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
+        direct = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+    with Image.open(tmp_path / "out" / page.image) as shown:
+        assert shown.size == direct.size == (page.image_width, page.image_height)
+        assert np.abs(np.asarray(shown.convert("L"), int) - np.asarray(direct.convert("L"), int)).mean() < 4

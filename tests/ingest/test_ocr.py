@@ -146,6 +146,49 @@ def test_a_scan_fed_in_turned_is_read_and_shown_upright(tmp_path, degrees):
     top = min(r.box[1] for r in page.regions if first in r.text)
     assert top < 150, "the first line's box is at the top of the standing page"  # printed at y=72
     assert any(f"page 1 was scanned turned; turned {(360 - degrees) % 360} degrees" in w for w in result.warnings)
+    import pymupdf  # the page image stands too: read as it is shown, its first line is the sheet's first
+
+    with pymupdf.open(tmp_path / "out" / page.image) as shown:
+        assert text_of(tesseract_blocks(shown[0], 200, "eng", 60, 1)).startswith("The harbour dues rose sharply")
+
+
+def test_a_page_whose_layout_lies_on_its_side_is_turned_before_it_is_read(tmp_path, monkeypatch):
+    import pymupdf
+
+    page = pymupdf.open(turned_scan(tmp_path, SHEET, 90))[0]
+    readings = []
+    real_read = ocr._read
+    monkeypatch.setattr(ocr, "_read", lambda *a, **k: readings.append(real_read(*a, **k)) or readings[-1])
+    blocks, turn = ocr.read_upright(page, 200, "eng", 60, 1)
+    assert turn == 270 and "harbour dues rose sharply in 1820" in text_of(blocks)
+    assert readings[0] is None and len(readings) == 2  # not read as it lay: only its layout was looked at
+
+
+def test_a_page_whose_layout_lies_on_its_side_but_will_not_turn_is_read_as_it_lies(tmp_path, monkeypatch):
+    import pymupdf
+
+    page = pymupdf.open(turned_scan(tmp_path, SHEET, 90))[0]
+    monkeypatch.setattr(ocr, "_orientation", lambda scan: 0)  # the orientation check cannot tell
+    blocks, turn = ocr.read_upright(page, 200, "eng", 60, 1)
+    assert turn == 0 and blocks  # the words as they lie, not nothing
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270])
+def test_a_scan_turned_in_memory_is_the_page_rendered_turned(tmp_path, degrees):
+    import numpy as np
+    import pymupdf
+
+    page = scanned_page(tmp_path, LINES)
+    turned = ocr.Scan.of(ocr._render(page, 200), 200).turned(degrees)
+    page.set_rotation(degrees)
+    rendered = ocr.Scan.of(ocr._render(page, 200), 200)
+    assert (turned.width, turned.height) == (rendered.width, rendered.height)
+    assert isinstance(ocr._render(page, 200), pymupdf.Pixmap)
+    difference = np.abs(np.frombuffer(turned.samples, np.uint8).astype(int)
+                        - np.frombuffer(rendered.samples, np.uint8).astype(int).reshape(rendered.height,
+                                                                                         rendered.stride)
+                        [:, : rendered.width].ravel())
+    assert difference.mean() < 2
 
 
 def test_a_standing_scan_is_not_turned(tmp_path):
@@ -165,7 +208,7 @@ def test_the_second_reading_of_a_turned_page_gets_only_the_time_left(tmp_path, m
     page = pymupdf.open(turned_scan(tmp_path, SHEET, 180))[0]
     reads = []
     real_read = ocr._read
-    monkeypatch.setattr(ocr, "_read", lambda *a, **k: reads.append(a[3]) or real_read(*a, **k))
+    monkeypatch.setattr(ocr, "_read", lambda *a, **k: reads.append(a[2]) or real_read(*a, **k))
     monkeypatch.setattr(ocr, "_orientation", lambda *a: time.sleep(3.1) or 180)  # a slow orientation check
     blocks, turn = ocr.read_upright(page, 200, "eng", 3.0, 1)
     assert turn == 0 and len(reads) == 1  # no time left for a second reading: the page as it lay
