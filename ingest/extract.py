@@ -40,6 +40,10 @@ _FILLED, _STROKED = 16, 32
 _MIN_CONTRAST = 32
 _INK_TOLERANCE = 48
 JPEG_QUALITY = 90  # page images: text stays sharp at the render resolution
+# A scan is rendered once, at the OCR resolution, for its image too, when that rendering is at most this
+# large (tabloid at 200 dpi is 7.5 Mpixels): beyond, the colour rendering held beside the page image
+# would raise the worker's peak memory (a 36-Mpixel page of the corpus: +60 MB) for a tenth of a second.
+RENDER_ONCE_PIXELS = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -271,12 +275,14 @@ def _extract_page(page, number: int, out_dir: Path, options: ExtractOptions, nat
     zoom = dpi / 72
     ocr_dpi = fit_dpi(rect.width, rect.height, options.ocr_dpi, options.max_page_pixels)
     scanned = None
-    if not native and not page.get_fonts() and ocr_dpi >= dpi:
+    ocr_pixels = (ocr_dpi / 72) ** 2 * rect.width * rect.height
+    if not native and not page.get_fonts() and ocr_dpi >= dpi and ocr_pixels <= RENDER_ONCE_PIXELS:
         # No font, so no text layer: OCR reads the page. One rendering at the OCR resolution serves it
         # and, made smaller, the page image (a scan's image is decoded once: bench/ingest.py).
         scanned = page.get_pixmap(matrix=pymupdf.Matrix(ocr_dpi / 72, ocr_dpi / 72), alpha=False)
         size = (page.rect * pymupdf.Matrix(zoom, zoom)).irect  # what rendering at `dpi` would give
         image = _image(pymupdf.Pixmap(scanned, size.width, size.height) if ocr_dpi > dpi else scanned)
+        scanned = pymupdf.Pixmap(pymupdf.csGRAY, scanned)  # OCR reads grey: the colour rendering goes now
     else:
         image = _render(page, zoom)
     scale = image.width / rect.width  # pixels per page unit
