@@ -21,8 +21,9 @@ page-segmentation mode, so resolution is the setting measured here.
 
 --turns: scans fed in turned. The same kind of pages (of the corpus and of OfficeQA's bulletins, so
 standing by construction), each turned 0, 90, 180 and 270 degrees, read as they lie
-(`tesseract_blocks`) and as ingestion reads them (`read_upright`: turned upright first when the
-reading says the page lies on its side or upside down): the share stood up again, pages turned that
+(`tesseract_blocks`) and as ingestion reads them (`read_upright`: turned upright first when its
+layout, before reading, or its reading says the page lies on its side or upside down, and the
+orientation check agrees): the share stood up again, pages turned that
 stood, the word error of each reading, seconds a page; and, for the settings in ingest/ocr.py, the
 mean word confidence and the share of long words standing on end of each reading as the page lay.
 """
