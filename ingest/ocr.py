@@ -71,7 +71,8 @@ def read_upright(page, dpi: float, languages: str, timeout_s: float, number: int
                  rendered=None) -> tuple[list[Block], int]:
     """The page's words as `tesseract_blocks` reads them, unless the page lies on its side or upside down
     (a scan fed in turned): then Tesseract's orientation detection says how far to turn it, and the
-    page is read again turned; the second reading is kept when it reads as a standing page does.
+    page is read turned (instead, when its layout already shows it on its side; again, when only its
+    reading shows it); the turned reading is kept when it reads as a standing page does.
     Returns the blocks and the turn, degrees clockwise (0: as it was); with a turn, the blocks are in
     the frame of the page turned by it (the caller turns the page to match). `rendered`: the page as
     the caller already rendered it at `dpi` (a PyMuPDF pixmap, grey or colour), not to render it twice."""
@@ -96,7 +97,9 @@ def read_upright(page, dpi: float, languages: str, timeout_s: float, number: int
         if turned.stands() and turned.confidence >= TURNED:
             return turned.blocks, turn
     if first is None:  # turned first, it did not read as a standing page: read it as it lies
-        first = _read(scan, languages, max(timeout_s - (time.monotonic() - started), 0.001), number)
+        if (left := timeout_s - (time.monotonic() - started)) <= 0:
+            raise IngestError(f"page {number}: OCR did not finish within {timeout_s:g} s")
+        first = _read(scan, languages, left, number)
     return first.blocks, 0
 
 

@@ -215,3 +215,14 @@ def test_the_second_reading_of_a_turned_page_gets_only_the_time_left(tmp_path, m
     assert page.rotation == 0
     blocks, turn = ocr.read_upright(page, 200, "eng", 60, 1)
     assert turn == 180 and len(reads) == 3 and reads[2] < 60  # the second reading gets what is left
+
+
+def test_a_page_on_its_side_with_no_time_left_to_read_is_named(tmp_path, monkeypatch):
+    import time
+
+    import pymupdf
+
+    page = pymupdf.open(turned_scan(tmp_path, SHEET, 90))[0]
+    monkeypatch.setattr(ocr, "_orientation", lambda scan: time.sleep(3.1) or 90)  # says turn, but too late
+    with pytest.raises(IngestError, match="page 4: OCR did not finish within 3 s"):
+        ocr.read_upright(page, 200, "eng", 3.0, 4)
