@@ -28,6 +28,10 @@ NOT_FOUND = "The retrieved pages do not appear to answer the question."
 MAX_QUOTE = 600
 MAX_CANDIDATES = 600
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
+# A line that starts a list item: a bullet as a text layer gives it, or as OCR reads a round bullet
+# ("©", "¢", "«", "°", or "e"/"o" before a capital). No sentence ends before it ("include:"), and the
+# bullet starts no sentence either, so without this every item of a list is one quote.
+_BULLET = re.compile(r"^(?:[•◦▪▫■□●○◆◇►▸‣⁃∙·*©¢«°-]\s+|[eo]\s+(?=[A-Z]))")
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _STOP = frozenset("""a an and are as at be by did do does for from had has have how in is it its of on or
 that the their this to was were what when where which who why will with""".split())
@@ -44,7 +48,7 @@ def candidates(evidence: Evidence) -> list[Candidate]:
     """Passages a quote can be, in the page's reading order: the rows of its tables (a line of cells
     joined by " | ", figures labelled by their column headers, as extraction arranges them), and the
     whole sentences of its prose (a block's other lines read as one text, so a sentence that runs over
-    several lines is one quote)."""
+    several lines is one quote; a list's items apart, each from its bullet)."""
     found = []
     regions = [r for r in evidence.page.regions if r.kind == "text"] if evidence.page else []
     if not regions and evidence.text.strip():  # a page without blocks (a hit without its page)
@@ -56,6 +60,9 @@ def candidates(evidence: Evidence) -> list[Candidate]:
                 found.extend(Candidate(evidence, s, region.box) for s in _sentences(" ".join(prose)))
                 prose = []
                 found.append(Candidate(evidence, line, region.box))
+            elif item := _BULLET.match(line):  # a list item: its own sentences, without the bullet
+                found.extend(Candidate(evidence, s, region.box) for s in _sentences(" ".join(prose)))
+                prose = [line[item.end():]]
             elif line:
                 prose.append(line)
         found.extend(Candidate(evidence, s, region.box) for s in _sentences(" ".join(prose)))

@@ -114,3 +114,31 @@ def test_a_question_naming_a_rows_label_quotes_that_row_before_a_sentence_that_m
     answer = ExtractiveAnswerer(text_encoder).answer(question, [Evidence(1, prose, None, None),
                                                                 Evidence(2, row, None, None)])
     assert answer.citations[0].page == 68 and "19,815" in answer.citations[0].quote, answer.text
+
+
+def test_each_item_of_a_list_is_its_own_quote_without_its_bullet():
+    """A list as a text layer gives it ("•") and as OCR reads round bullets ("©", "¢", "e"): the
+    introduction ends with a colon and no item with a full stop, yet every item is a quote of its own."""
+    from pagesight.core.types import Hit, Page, Region
+    from pagesight.generate.extractive import candidates
+
+    lines = ["Its many remarkable features include:",
+             "© Operation is similar to a multi-track tape recorder with PLAY, STOP,",
+             "RECORD and LOCATE controls",
+             "© Each of the 100 sequences contains 32 simultaneous, polyphonic tracks.",
+             "¢ Exclusive real-time ERASE function makes editing fast",
+             "e Sold by dealers in 40 countries",
+             "• Weighs 9 kilograms",
+             "- Ships with a manual of 120 pages",
+             "the 2019 model, e.g. one of 500 made, ran on mains power."]
+    region = Region(kind="text", box=(72, 90, 520, 300), text="\n".join(lines))
+    page = Page(number=1, width=612, height=792, image_width=10, image_height=10, image="p.png",
+                thumbnail="t.jpg", text=region.text, text_source="ocr", regions=[region])
+    hit = Hit(doc_id="d", file_name="linn.pdf", page=1, score=1.0, text=region.text)
+    quotes = [c.text for c in candidates(Evidence(1, hit, page, None))]
+    assert quotes == ["Its many remarkable features include:",
+                      "Operation is similar to a multi-track tape recorder with PLAY, STOP, RECORD and LOCATE controls",
+                      "Each of the 100 sequences contains 32 simultaneous, polyphonic tracks.",
+                      "Exclusive real-time ERASE function makes editing fast", "Sold by dealers in 40 countries",
+                      "Weighs 9 kilograms",
+                      "Ships with a manual of 120 pages the 2019 model, e.g. one of 500 made, ran on mains power."]
