@@ -276,8 +276,9 @@ def _extract_page(page, number: int, out_dir: Path, options: ExtractOptions, nat
     ocr_dpi = fit_dpi(rect.width, rect.height, options.ocr_dpi, options.max_page_pixels)
     scanned = None
     ocr_pixels = (ocr_dpi / 72) ** 2 * rect.width * rect.height
-    if not native and not page.get_fonts() and ocr_dpi >= dpi and ocr_pixels <= RENDER_ONCE_PIXELS:
-        # No font, so no text layer: OCR reads the page. One rendering at the OCR resolution serves it
+    layer = not native and bool(page.get_fonts())  # no font, no text layer: nothing visible to read there
+    if not native and not layer and ocr_dpi >= dpi and ocr_pixels <= RENDER_ONCE_PIXELS:
+        # No text layer: OCR reads the page. One rendering at the OCR resolution serves it
         # and, made smaller, the page image (a scan's image is decoded once: bench/ingest.py).
         scanned = page.get_pixmap(matrix=pymupdf.Matrix(ocr_dpi / 72, ocr_dpi / 72), alpha=False)
         size = (page.rect * pymupdf.Matrix(zoom, zoom)).irect  # what rendering at `dpi` would give
@@ -287,7 +288,7 @@ def _extract_page(page, number: int, out_dir: Path, options: ExtractOptions, nat
         image = _render(page, zoom)
     scale = image.width / rect.width  # pixels per page unit
 
-    blocks, hidden_chars = ([], 0) if native else _visible_blocks(page, image, scale)
+    blocks, hidden_chars = _visible_blocks(page, image, scale) if layer else ([], 0)
     text_source = "layer"
     if not text_is_usable(" ".join(b.text for b in blocks), options.ocr_min_chars) and not looks_blank(image):
         ocr_blocks = _ocr_blocks(page, options, ocr_dpi, number, warnings, scanned)

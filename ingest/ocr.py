@@ -75,8 +75,12 @@ def read_upright(page, dpi: float, languages: str, timeout_s: float, number: int
     reading shows it); the turned reading is kept when it reads as a standing page does.
     Returns the blocks and the turn, degrees clockwise (0: as it was); with a turn, the blocks are in
     the frame of the page turned by it (the caller turns the page to match). `rendered`: the page as
-    the caller already rendered it at `dpi` (a PyMuPDF pixmap, grey or colour), not to render it twice."""
+    the caller already rendered it in grey at `dpi` (a PyMuPDF pixmap), not to render it twice."""
     started = time.monotonic()
+
+    def time_left() -> float:  # every reading shares the page's time
+        return timeout_s - (time.monotonic() - started)
+
     scan = Scan.of(rendered if rendered is not None else _render(page, dpi), dpi)
     turn: int | None = None  # the orientation check's answer, once asked
 
@@ -91,15 +95,14 @@ def read_upright(page, dpi: float, languages: str, timeout_s: float, number: int
     if first is not None and first.stands():
         return first.blocks, 0
     turn = _orientation(scan) if turn is None else turn
-    left = timeout_s - (time.monotonic() - started)  # every reading shares the page's time
-    if turn and left > 0:
-        turned = _read(scan.turned(turn), languages, left, number)
+    if turn and time_left() > 0:
+        turned = _read(scan.turned(turn), languages, time_left(), number)
         if turned.stands() and turned.confidence >= TURNED:
             return turned.blocks, turn
     if first is None:  # turned first, it did not read as a standing page: read it as it lies
-        if (left := timeout_s - (time.monotonic() - started)) <= 0:
+        if time_left() <= 0:
             raise IngestError(f"page {number}: OCR did not finish within {timeout_s:g} s")
-        first = _read(scan, languages, left, number)
+        first = _read(scan, languages, time_left(), number)
     return first.blocks, 0
 
 
@@ -115,25 +118,26 @@ class Scan:
 
     @classmethod
     def of(cls, pixmap, dpi: float) -> Scan:
-        """A PyMuPDF pixmap of the page rendered at `dpi`, grey or in colour (made grey here)."""
+        """A PyMuPDF pixmap of the page rendered in grey, without alpha, at `dpi`."""
         if pixmap.n != 1:
-            import pymupdf
-
-            pixmap = pymupdf.Pixmap(pymupdf.csGRAY, pixmap if not pixmap.alpha else pymupdf.Pixmap(pixmap, 0))
+            raise ValueError(f"OCR reads a grey rendering, not one of {pixmap.n} channels")
         return cls(pixmap.samples, pixmap.width, pixmap.height, pixmap.stride, dpi)
+
+    @property
+    def pixels(self) -> np.ndarray:
+        """Height x width, without the rows' padding (a view, no copy)."""
+        return np.frombuffer(self.samples, np.uint8).reshape(self.height, self.stride)[:, : self.width]
 
     def turned(self, degrees: int) -> Scan:
         """The same pixels turned `degrees` (a multiple of 90) clockwise: as rendering the page turned
         by as much gives them, without rendering (decoding a scan's image) again."""
-        rows = np.frombuffer(self.samples, np.uint8).reshape(self.height, self.stride)[:, : self.width]
-        turned = np.ascontiguousarray(np.rot90(rows, k=-(degrees // 90) % 4))
+        turned = np.ascontiguousarray(np.rot90(self.pixels, k=-(degrees // 90) % 4))
         height, width = turned.shape
         return Scan(turned.tobytes(), width, height, width, self.dpi)
 
     def pgm(self) -> bytes:
         """As a binary PGM file: uncompressed, nothing to encode or decode on either side."""
-        rows = np.frombuffer(self.samples, np.uint8).reshape(self.height, self.stride)[:, : self.width]
-        return f"P5\n{self.width} {self.height}\n255\n".encode() + rows.tobytes()
+        return f"P5\n{self.width} {self.height}\n255\n".encode() + self.pixels.tobytes()
 
 
 @dataclass(frozen=True)

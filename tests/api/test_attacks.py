@@ -15,7 +15,7 @@ def files_outside(root, data_dir) -> set:
     found = set()
     for folder, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if not (Path(folder) / d).is_relative_to(data_dir)]
-        found.update(Path(folder) / name for name in dirs + files if not (Path(folder) / name).is_relative_to(data_dir))
+        found.update(Path(folder) / name for name in dirs + files)
     return found
 
 

@@ -173,22 +173,29 @@ def test_a_page_whose_layout_lies_on_its_side_but_will_not_turn_is_read_as_it_li
     assert turn == 0 and blocks  # the words as they lie, not nothing
 
 
+def test_a_page_turned_first_that_does_not_read_standing_is_read_as_it_lies(tmp_path, monkeypatch):
+    import pymupdf
+
+    page = pymupdf.open(turned_scan(tmp_path, SHEET, 90))[0]
+    monkeypatch.setattr(ocr, "_orientation", lambda scan: 90)  # the wrong way: turned by it, it stands on its head
+    readings = []
+    real_read = ocr._read
+    monkeypatch.setattr(ocr, "_read", lambda *a, **k: readings.append(real_read(*a, **k)) or readings[-1])
+    blocks, turn = ocr.read_upright(page, 200, "eng", 60, 1)
+    assert turn == 0 and len(readings) == 3 and readings[0] is None  # looked at, read turned, read as it lay
+    assert not readings[1].stands() and text_of(blocks) == text_of(readings[2].blocks) != ""
+
+
 @pytest.mark.parametrize("degrees", [90, 180, 270])
 def test_a_scan_turned_in_memory_is_the_page_rendered_turned(tmp_path, degrees):
     import numpy as np
-    import pymupdf
 
     page = scanned_page(tmp_path, LINES)
     turned = ocr.Scan.of(ocr._render(page, 200), 200).turned(degrees)
     page.set_rotation(degrees)
     rendered = ocr.Scan.of(ocr._render(page, 200), 200)
     assert (turned.width, turned.height) == (rendered.width, rendered.height)
-    assert isinstance(ocr._render(page, 200), pymupdf.Pixmap)
-    difference = np.abs(np.frombuffer(turned.samples, np.uint8).astype(int)
-                        - np.frombuffer(rendered.samples, np.uint8).astype(int).reshape(rendered.height,
-                                                                                         rendered.stride)
-                        [:, : rendered.width].ravel())
-    assert difference.mean() < 2
+    assert np.abs(turned.pixels.astype(int) - rendered.pixels.astype(int)).mean() < 2
 
 
 def test_a_standing_scan_is_not_turned(tmp_path):
