@@ -49,7 +49,12 @@ GAP = 1.2  # a space between words wider than this many word heights is no word 
 # page on its side 0.86-1.00 of the long words' characters are in boxes taller than wide, 0.00-0.18 else.
 TURNED = 40
 SIDEWAYS = 0.5
-MIN_WORDS = 3  # fewer long words than this: too little to judge a page by
+MIN_WORDS = 3  # fewer long words (or text lines) than this: too little to judge a page by
+# The share of a page's ink outside its text lines' x-height band that rises above it (capitals,
+# ascenders, figures), against what falls below it (descenders): on the corpus's born-digital pages
+# rasterised (bench/ocr.py --turns) 0.58-0.90 standing, 0.10-0.40 upside down. At or under this, the
+# orientation check is asked before the page is read; a page it misses is read, then checked, as before.
+UPSIDE_DOWN = 1 / 3
 # Where systems keep Tesseract's language data (TESSDATA_PREFIX first, as Tesseract itself reads it).
 TESSDATA = ["/usr/share/tesseract-ocr/*/tessdata", "/usr/share/tessdata", "/usr/local/share/tessdata",
             "/opt/homebrew/share/tessdata", "/opt/local/share/tessdata"]
@@ -86,10 +91,13 @@ def read_upright(page, dpi: float, languages: str, timeout_s: float, number: int
 
     def turn_first(layout) -> bool:
         nonlocal turn
-        if not _on_side(layout):
-            return False
-        turn = _orientation(scan)
-        return turn in (90, 270)  # on its side by its words' boxes and by the check both: turn, then read
+        if _on_side(layout):
+            turn = _orientation(scan)
+            return turn in (90, 270)  # on its side by its words' boxes and by the check both: turn, then read
+        if _upside_down(layout, scan):
+            turn = _orientation(scan)
+            return turn == 180  # upside down by its lines' ink and by the check both
+        return False
 
     first = _read(scan, languages, timeout_s, number, unless=turn_first)
     if first is not None and first.stands():
@@ -270,6 +278,30 @@ def _on_side(layout) -> bool:
             if max(width, height) >= 2 * min(width, height):
                 on_end.append(height > width)
     return len(on_end) >= MIN_WORDS and sum(on_end) / len(on_end) >= SIDEWAYS
+
+
+def _upside_down(layout, scan: Scan) -> bool:
+    """Whether the text lines Tesseract's layout analysis found (not yet read) look upside down: in print
+    more of a line's ink rises above its x-height band (capitals, ascenders, figures) than falls below it
+    (descenders); turned over, the other way round. The band: the rows of a line's box holding at least
+    half as many dark pixels as its darkest row."""
+    if layout is None:
+        return False
+    from tesserocr import RIL, iterate_level
+
+    pixels, above, below, lines = scan.pixels, 0, 0, 0
+    layout.Begin()  # `_on_side` walked the same iterator to its end
+    for line in iterate_level(layout, RIL.TEXTLINE):
+        if not (box := line.BoundingBox(RIL.TEXTLINE)):
+            continue
+        left, top, right, bottom = box
+        if right - left < 2 * (bottom - top) or bottom - top < 8:  # a line of text, not a mark or a column
+            continue
+        ink = (pixels[top:bottom, left:right] < 128).sum(axis=1)  # dark pixels, row by row
+        band = np.flatnonzero(ink >= ink.max() / 2)
+        if band.size:
+            above, below, lines = above + ink[: band[0]].sum(), below + ink[band[-1] + 1:].sum(), lines + 1
+    return lines >= MIN_WORDS and above + below > 0 and above / (above + below) <= UPSIDE_DOWN
 
 
 def _measures(words: list[_Word]) -> tuple[float, float, int]:

@@ -164,6 +164,23 @@ def test_a_page_whose_layout_lies_on_its_side_is_turned_before_it_is_read(tmp_pa
     assert readings[0] is None and len(readings) == 2  # not read as it lay: only its layout was looked at
 
 
+@pytest.mark.parametrize("degrees", [0, 180])
+def test_a_page_whose_lines_stand_on_their_heads_is_turned_before_it_is_read(tmp_path, monkeypatch, degrees):
+    import pymupdf
+
+    page = pymupdf.open(turned_scan(tmp_path, SHEET, degrees))[0]
+    readings, checks = [], []
+    real_read, real_check = ocr._read, ocr._orientation
+    monkeypatch.setattr(ocr, "_read", lambda *a, **k: readings.append(real_read(*a, **k)) or readings[-1])
+    monkeypatch.setattr(ocr, "_orientation", lambda scan: checks.append(real_check(scan)) or checks[-1])
+    blocks, turn = ocr.read_upright(page, 200, "eng", 60, 1)
+    assert turn == degrees and "harbour dues rose sharply in 1820" in text_of(blocks)
+    if degrees:  # looked at, checked, read once turned: not read upside down first
+        assert readings[0] is None and len(readings) == 2 and checks == [180]
+    else:  # a standing page is read once, without the check
+        assert len(readings) == 1 and readings[0].stands() and checks == []
+
+
 def test_a_page_whose_layout_lies_on_its_side_but_will_not_turn_is_read_as_it_lies(tmp_path, monkeypatch):
     import pymupdf
 
@@ -216,6 +233,7 @@ def test_the_second_reading_of_a_turned_page_gets_only_the_time_left(tmp_path, m
     reads = []
     real_read = ocr._read
     monkeypatch.setattr(ocr, "_read", lambda *a, **k: reads.append(a[2]) or real_read(*a, **k))
+    monkeypatch.setattr(ocr, "_upside_down", lambda *a: False)  # its lines do not give it away: read, then checked
     monkeypatch.setattr(ocr, "_orientation", lambda *a: time.sleep(3.1) or 180)  # a slow orientation check
     blocks, turn = ocr.read_upright(page, 200, "eng", 3.0, 1)
     assert turn == 0 and len(reads) == 1  # no time left for a second reading: the page as it lay
