@@ -1,5 +1,6 @@
-"""The years a question names, read one way for every layer: 1940, FY2019, CY 2020, FY19 (as 2019);
-figures that only look like years are not ("$2019.5 million", "12,2019 units")."""
+"""The years a question names, read one way for every layer: 1940, FY2019, CY 2020, FY19 (as 2019), and
+a quarter's year however it is glued to it (Q22023, Q2'2023, Q2 FY2023, FY2023Q1, Q2'23); figures that
+only look like years are not ("$2019.5 million", "12,2019 units")."""
 
 from __future__ import annotations
 
@@ -9,15 +10,25 @@ __all__ = ["is_year", "years_named"]
 
 _YEAR = re.compile(r"(?<![\d.,$])(?:FY|CY)?\s?'?((?:18|19|20)\d\d)(?!\d|[.,]\d)", re.IGNORECASE)
 _SHORT_YEAR = re.compile(r"\b(?:FY|CY)\s?'?(\d\d)\b", re.IGNORECASE)  # FY22: fiscal 2022
+# A quarter before its year, glued or not: Q22023, Q2'2023, Q2-2023, Q2 FY2023 (`_YEAR` alone misses the
+# first, a digit before the year); and Q2'23, Q2 FY23 (a short year needs the apostrophe or FY).
+_QUARTER_YEAR = re.compile(r"(?<!\w)Q[1-4]\s?['’-]?\s?(?:FY|CY)?\s?'?((?:18|19|20)\d\d)(?!\d|[.,]\d)", re.IGNORECASE)
+_QUARTER_SHORT = re.compile(r"(?<!\w)Q[1-4]\s?(?:['’]|['’-]?\s?(?:FY|CY)\s?'?)(\d\d)\b", re.IGNORECASE)
+# A period written as one word: a year with its quarter either side (Q22023, FY2023Q1, Q2'23).
+_PERIOD_WORD = re.compile(r"Q[1-4]['’-]?(?:FY|CY)?'?(?:18|19|20)\d\d|Q[1-4](?:['’]|['’-]?(?:FY|CY)'?)\d\d"
+                          r"|(?:FY|CY)?'?(?:(?:18|19|20)\d\d|\d\d)['’-]?Q[1-4]", re.IGNORECASE)
 
 
 def years_named(text: str) -> list[int]:
     """The years the text names, each once: four-digit ones in the order written, then FY22-style ones."""
-    years = [int(m.group(1)) for m in _YEAR.finditer(text)]
-    years += [2000 + int(m.group(1)) for m in _SHORT_YEAR.finditer(text)]
-    return list(dict.fromkeys(years))
+    def written(patterns, plus: int = 0) -> list[int]:  # in the order written, whichever pattern found them
+        return [year + plus for _, year in sorted((m.start(1), int(m.group(1)))
+                                                  for pattern in patterns for m in pattern.finditer(text))]
+
+    return list(dict.fromkeys(written((_YEAR, _QUARTER_YEAR)) + written((_SHORT_YEAR, _QUARTER_SHORT), 2000)))
 
 
 def is_year(word: str) -> bool:
-    """Whether a word is a year alone (2019, FY2019, FY19): a period, not a name."""
-    return bool(_YEAR.fullmatch(word) or _SHORT_YEAR.fullmatch(word))
+    """Whether a word is a year alone (2019, FY2019, FY19), or with its quarter (Q22023, FY2023Q1): a
+    period, not a name."""
+    return bool(_YEAR.fullmatch(word) or _SHORT_YEAR.fullmatch(word) or _PERIOD_WORD.fullmatch(word))

@@ -28,7 +28,7 @@ _FIGURE = re.compile(r"(?<![\w.])[$€£]?\d[\d,]*(?:\.\d+)?%?(?![\w])")
 _NAME = re.compile(r"\b(?:[A-Z][\w&'.-]*[A-Za-z0-9](?:\s+(?:of|and|&|de|du)\s+|\s+)?)+|\b\d+[A-Z]\w*\b")
 _WORD = re.compile(r"[a-z0-9]+")
 # Capitalised words that open a question or name a kind of figure, not a thing the pages must mention.
-_NOT_NAMES = frozenset("""what which who whom whose when where why how is are was were do does did can could
+_NOT_NAMES = frozenset("""what which who whom whose when where why how is are was were do does did can could as
 should would will give provide list state name calculate compute using based according the a an in on of for
 to from by with and or if per fy cy q1 q2 q3 q4 usd us dollars million millions billion billions thousand
 percent total net gross answer round report please note assume respond express consider i we

@@ -2,7 +2,7 @@
 abstention alike."""
 
 from pagesight.core.periods import is_year, years_named
-from pagesight.generate.support import key_terms
+from pagesight.generate.support import KeyTerms, key_terms
 from pagesight.retrieve.scope import question_years
 
 
@@ -12,8 +12,23 @@ def test_years_in_the_forms_questions_write_them_and_not_figures_that_look_like_
     assert is_year("FY2019") and is_year("FY19") and is_year("1940") and not is_year("Q2") and not is_year("$2019")
 
 
+def test_a_quarter_glued_to_its_year_names_the_year_and_is_no_name():
+    """FinanceBench writes "Q22023", "Q2'2023", "FY2023Q1": the year, not a name the pages must hold."""
+    assert years_named("the biggest drop in Q22023 year over year") == [2023]
+    assert years_named("As of Q2'2023, and Q3-2022, Q4 FY2021, FY2020Q1, 2019Q3") == [2023, 2022, 2021, 2020, 2019]
+    assert years_named("margins in Q2'23 and Q1 FY22") == [2023, 2022]
+    assert years_named("Q2 of 120190 units, Q3 2.5") == []
+    for word in ("Q22023", "Q2'2023", "FY2023Q1", "2023Q2", "Q2'23"):
+        assert is_year(word), word
+    assert not is_year("Q2") and not is_year("Q223x") and not is_year("3M")
+    assert key_terms("For Pfizer, which region had the biggest drop in Q22023 year over year revenues?") == (
+        KeyTerms(years=("2023",), names=("Pfizer",)))
+    assert key_terms("As of Q2'2023, is Pfizer spinning off any large business segments?").names == ("Pfizer",)
+
+
 def test_the_retriever_and_the_answerers_read_the_same_years():
     for question in ("What was 3M's FY2018 capex?", "Spending in calendar year 1940 and FY41",
                      "Revenue of $2019.5 million in 2019?", "Growth of 2019.5 units in 2018",
-                     "Q2 2023 revenue of Pfizer", "As of FY2023Q1, what was Costco's guidance?"):
+                     "Q2 2023 revenue of Pfizer", "As of FY2023Q1, what was Costco's guidance?",
+                     "Drop in Q22023 for Pfizer", "Q2'23 and Q1 FY22 margins"):
         assert set(int(y) for y in key_terms(question).years) == question_years(question), question
