@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["is_year", "years_named"]
+__all__ = ["is_year", "quarters_named", "title_quarters", "years_named"]
 
 _YEAR = re.compile(r"(?<![\d.,$])(?:FY|CY)?\s?'?((?:18|19|20)\d\d)(?!\d|[.,]\d)", re.IGNORECASE)
 _SHORT_YEAR = re.compile(r"\b(?:FY|CY)\s?'?(\d\d)\b", re.IGNORECASE)  # FY22: fiscal 2022
@@ -26,6 +26,22 @@ def years_named(text: str) -> list[int]:
                                                   for pattern in patterns for m in pattern.finditer(text))]
 
     return list(dict.fromkeys(written((_YEAR, _QUARTER_YEAR)) + written((_SHORT_YEAR, _QUARTER_SHORT), 2000)))
+
+
+_QUARTER = re.compile(r"(?<![A-Za-z0-9])Q([1-4])(?!\d{1,3}(?!\d))|\b(first|second|third|fourth)\s+quarter\b",
+                      re.IGNORECASE)  # Q2, Q22023, Q2'23, second quarter; not Q10 or Q123
+_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+_TITLE_QUARTER = re.compile(r"(?:(?<=\d)|(?<![a-z0-9]))q([1-4])(?![0-9]{1,3}(?![0-9]))", re.IGNORECASE)
+
+
+def quarters_named(text: str) -> set[int]:
+    """The quarters a question names: Q2, Q22023, Q2'2023, Q2 of FY2024, the second quarter."""
+    return {int(m.group(1)) if m.group(1) else _ORDINAL[m.group(2).lower()] for m in _QUARTER.finditer(text)}
+
+
+def title_quarters(title: str) -> set[int]:
+    """The quarters a title carries, as file names write them: "AMCOR 2023Q2 10Q", "q3 2021 report"."""
+    return {int(q) for q in _TITLE_QUARTER.findall(title)}
 
 
 def is_year(word: str) -> bool:

@@ -16,8 +16,12 @@ names nothing, or names every document, changes nothing.
   than also taking the year after or a wider window, bench/fusion.py, chosen on half of the questions
   of two dev sets; the fused ranking still holds the other documents' pages).
 
+- Quarters: a question naming a quarter (Q2, Q22023, the second quarter) is about that quarter's
+  report when titles carry quarters ("AMCOR 2023Q2 10Q" against "AMCOR 2023 10K").
+
 The documents named are those with a subject of the question, narrowed to those of its period when
-some are; without a subject, those of its period, when titles carry years.
+some are, and of its quarter when some are; without a subject, those of its period, when titles carry
+years.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 
-from ..core.periods import years_named
+from ..core.periods import quarters_named, title_quarters, years_named
 
 __all__ = ["PERIOD", "SHARED", "named_documents", "question_years"]
 
@@ -68,6 +72,8 @@ def named_documents(question: str, titles: Mapping[str, str], period: tuple[int,
         of_period = [doc for doc in (subject or titles)
                      if any(int(y) - q in period for y in _TITLE_YEAR.findall(titles[doc]) for q in years)]
         named = of_period or subject
+    if named and (quarters := quarters_named(question)):
+        named = [doc for doc in named if title_quarters(titles[doc]) & quarters] or named
     if not named or len(named) == len(titles):
         return None
     return tuple(named)

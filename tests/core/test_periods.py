@@ -1,7 +1,7 @@
 """One reading of the years a question names, for the retriever's named documents and the answerers'
 abstention alike."""
 
-from pagesight.core.periods import is_year, years_named
+from pagesight.core.periods import is_year, quarters_named, title_quarters, years_named
 from pagesight.generate.support import KeyTerms, key_terms
 from pagesight.retrieve.scope import question_years
 
@@ -32,3 +32,10 @@ def test_the_retriever_and_the_answerers_read_the_same_years():
                      "Q2 2023 revenue of Pfizer", "As of FY2023Q1, what was Costco's guidance?",
                      "Drop in Q22023 for Pfizer", "Q2'23 and Q1 FY22 margins"):
         assert set(int(y) for y in key_terms(question).years) == question_years(question), question
+
+
+def test_quarters_as_questions_and_file_names_write_them():
+    assert quarters_named("as of Q2 of FY2023, Q22023, Q4'22, the third quarter of 1940") == {2, 4, 3}
+    assert quarters_named("Form 10-Q, Q10, Q123, 3Q") == set()
+    assert title_quarters("AMCOR 2023Q2 10Q") == {2} and title_quarters("q3 2021 report") == {3}
+    assert title_quarters("treasury bulletin 1940 04") == set() and title_quarters("faq2 10Q") == set()

@@ -31,6 +31,17 @@ def test_a_company_and_a_year_name_one_filing():
     assert named_documents("PepsiCo revenue in 2031?", FILINGS) == ("PEPSICO-2018", "PEPSICO-2019", "PEPSICO-2022")
 
 
+def test_a_quarter_named_is_that_quarters_report_when_titles_carry_quarters():
+    filings = FILINGS | {"AMCOR-2023": "AMCOR 2023 10K", "AMCOR-2023Q2": "AMCOR 2023Q2 10Q",
+                         "AMCOR-2023Q4": "AMCOR 2023Q4 EARNINGS"}
+    assert named_documents("What is AMCOR's restructuring liability as of Q2 of FY2023?", filings) == ("AMCOR-2023Q2",)
+    assert named_documents("AMCOR sales in the fourth quarter of 2023?", filings) == ("AMCOR-2023Q4",)
+    assert named_documents("AMCOR's drop in Q22023 revenues?", filings) == ("AMCOR-2023Q2",)
+    # no title of the period carries the quarter: the period's documents, as before
+    assert named_documents("AMCOR in Q3 2023?", filings) == ("AMCOR-2023", "AMCOR-2023Q2", "AMCOR-2023Q4")
+    assert named_documents("Receipts in the second quarter of 1940?", BULLETINS) == ("b194001", "b194006")
+
+
 def test_words_every_title_shares_name_nothing_but_a_year_does():
     assert named_documents("What does the Treasury Bulletin say about gold?", BULLETINS) is None
     assert named_documents("Total receipts in the calendar year 1940?", BULLETINS) == ("b194001", "b194006")
