@@ -25,7 +25,9 @@ standing by construction), each turned 0, 90, 180 and 270 degrees, read as they 
 layout, before reading, or its reading says the page lies on its side or upside down, and the
 orientation check agrees): the share stood up again, pages turned that
 stood, the word error of each reading, seconds a page; and, for the settings in ingest/ocr.py, the
-mean word confidence and the share of long words standing on end of each reading as the page lay.
+mean word confidence and the share of long words standing on end of each reading as the page lay,
+and the share of its text lines' ink rising above their x-height bands (`rising`, UPSIDE_DOWN). Then
+the corpus's own scans as stored: each page's rising share and the turn ingestion gives it.
 """
 
 from __future__ import annotations
@@ -172,7 +174,18 @@ def main() -> None:
 def turns(args) -> None:
     import pymupdf
 
-    from pagesight.ingest.ocr import Scan, _read, _render, read_upright
+    from pagesight.ingest.ocr import Scan, _library, _read, _render, read_upright, rising
+
+    def rising_share(scan: Scan) -> float:
+        """The share of the ink of the scan's text lines that rises above their x-height bands, on the
+        layout Tesseract finds before it reads (what ingest/ocr.py's UPSIDE_DOWN is compared with)."""
+        library = _library("eng")
+        with library.lock:
+            library.api.SetImageBytes(scan.samples, scan.width, scan.height, 1, scan.stride)
+            library.api.SetSourceResolution(round(scan.dpi))
+            share = rising(library.api.AnalyseLayout(), scan)[0]
+            library.api.Clear()
+        return share
 
     pages = [("corpus", *page) for page in sample_pages(args.corpus, args.pages)]
     pages += [("officeqa", *page) for page in
@@ -184,8 +197,10 @@ def turns(args) -> None:
                 page = doc[0]
                 page.set_rotation(degrees)  # fed in turned: shown and read turned
                 started = time.perf_counter()
-                lying = _read(Scan.of(_render(page, dpi), dpi), "eng", 600, 1)
+                scan = Scan.of(_render(page, dpi), dpi)
+                lying = _read(scan, "eng", 600, 1)
                 lying_s = time.perf_counter() - started
+                share = rising_share(scan)
                 started = time.perf_counter()
                 blocks, turn = read_upright(page, dpi, "eng", 600, 1)
                 upright_s = time.perf_counter() - started
@@ -193,14 +208,26 @@ def turns(args) -> None:
             as_lying = normalised("\n".join(line.text for block in lying.blocks for line in block.lines))
             rows.append({"source": source, "file": name, "page": number, "turned": degrees, "turn": turn,
                          "standing_again": (degrees + turn) % 360 == 0, "confidence": round(lying.confidence, 1),
-                         "tall": round(lying.tall, 2), "long_words": lying.long_words,
+                         "tall": round(lying.tall, 2), "long_words": lying.long_words, "rising": round(share, 2),
                          "word_error_lying": word_error(as_lying, truth), "word_error": word_error(read, truth),
                          "s_lying": lying_s, "s_upright": upright_s})
             print(json.dumps(rows[-1]), flush=True)
+    # The corpus's own scans, as stored: the share of their lines' ink rising, and the turn ingestion
+    # gives each (its two upside-down pages, nemotron's 2 and cardinal's 3, among them).
+    scans = []
+    for name in SCANNED:
+        with pymupdf.open(args.corpus / name) as doc:
+            for page in doc:
+                started = time.perf_counter()
+                turn = read_upright(page, dpi, "eng", 600, page.number + 1)[1]
+                scans.append({"file": name, "page": page.number + 1, "turn": turn,
+                              "rising": round(rising_share(Scan.of(_render(page, dpi), dpi)), 2),
+                              "s_upright": time.perf_counter() - started})
+                print(json.dumps(scans[-1]), flush=True)
     machine = machine_name("one thread")
     print(f"\nscans fed in turned, {len(pages)} pages at {dpi} dpi ({machine})")
     print(f"{'source':<9} {'turned':>6} {'stood up':>8} {'word err lying':>15} {'word err read':>14} "
-          f"{'s lying':>8} {'s read':>7} {'confidence':>12} {'tall':>10}")
+          f"{'s lying':>8} {'s read':>7} {'confidence':>12} {'tall':>10} {'rising':>10}")
     summary = []
     for source in ("corpus", "officeqa"):
         for degrees in (0, 90, 180, 270):
@@ -215,14 +242,20 @@ def turns(args) -> None:
                    "s_lying": statistics.mean(r["s_lying"] for r in group),
                    "s_upright": statistics.mean(r["s_upright"] for r in group),
                    "confidence_range": [min(r["confidence"] for r in judged), max(r["confidence"] for r in judged)],
-                   "tall_range": [min(r["tall"] for r in judged), max(r["tall"] for r in judged)]}
+                   "tall_range": [min(r["tall"] for r in judged), max(r["tall"] for r in judged)],
+                   "rising_range": [min(r["rising"] for r in group), max(r["rising"] for r in group)]}
             summary.append(row)
             print(f"{source:<9} {degrees:>6} {row['standing_again']:>8.2f} {row['word_error_lying']:>15.3f} "
                   f"{row['word_error']:>14.3f} {row['s_lying']:>8.2f} {row['s_upright']:>7.2f} "
                   f"{row['confidence_range'][0]:>5.0f}-{row['confidence_range'][1]:<5.0f} "
-                  f"{row['tall_range'][0]:>4.2f}-{row['tall_range'][1]:<4.2f}")
+                  f"{row['tall_range'][0]:>4.2f}-{row['tall_range'][1]:<4.2f} "
+                  f"{row['rising_range'][0]:>4.2f}-{row['rising_range'][1]:<4.2f}")
+    standing = [r["rising"] for r in scans if r["turn"] != 180]
+    print(f"the corpus's scans ({len(scans)} pages): rising {min(standing):.2f}-{max(standing):.2f} on pages not "
+          f"turned over; turned over: " + ", ".join(f"{r['file']} p{r['page']} {r['rising']:.2f}"
+                                                    for r in scans if r["turn"] == 180))
     write_results(args.out or ROOT / "bench" / "results" / "ocr-turns.json", machine,
-                  {"dpi": dpi, "summary": summary, "rows": rows})
+                  {"dpi": dpi, "summary": summary, "rows": rows, "scans": scans})
 
 
 if __name__ == "__main__":

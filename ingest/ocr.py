@@ -50,10 +50,11 @@ GAP = 1.2  # a space between words wider than this many word heights is no word 
 TURNED = 40
 SIDEWAYS = 0.5
 MIN_WORDS = 3  # fewer long words (or text lines) than this: too little to judge a page by
-# The share of a page's ink outside its text lines' x-height band that rises above it (capitals,
-# ascenders, figures), against what falls below it (descenders): on the corpus's born-digital pages
-# rasterised (bench/ocr.py --turns) 0.58-0.90 standing, 0.10-0.40 upside down. At or under this, the
-# orientation check is asked before the page is read; a page it misses is read, then checked, as before.
+# The share of a page's ink outside its text lines' x-height band that rises above it (`rising`:
+# capitals, ascenders, figures, against descenders): on the corpus's born-digital pages rasterised
+# (bench/ocr.py --turns) 0.58-0.90 standing, 0.10-0.40 upside down. At or under this, the orientation
+# check is asked before the page is read; a page it misses is read, then checked, as before; a standing
+# page wrongly suspected costs one check.
 UPSIDE_DOWN = 1 / 3
 # Where systems keep Tesseract's language data (TESSDATA_PREFIX first, as Tesseract itself reads it).
 TESSDATA = ["/usr/share/tesseract-ocr/*/tessdata", "/usr/share/tessdata", "/usr/local/share/tessdata",
@@ -281,16 +282,23 @@ def _on_side(layout) -> bool:
 
 
 def _upside_down(layout, scan: Scan) -> bool:
-    """Whether the text lines Tesseract's layout analysis found (not yet read) look upside down: in print
-    more of a line's ink rises above its x-height band (capitals, ascenders, figures) than falls below it
-    (descenders); turned over, the other way round. The band: the rows of a line's box holding at least
-    half as many dark pixels as its darkest row."""
+    """Whether the text lines Tesseract's layout analysis found (not yet read) look upside down."""
+    share, lines = rising(layout, scan)
+    return lines >= MIN_WORDS and share <= UPSIDE_DOWN
+
+
+def rising(layout, scan: Scan) -> tuple[float, int]:
+    """The share of the ink of a page's text lines outside their x-height bands that rises above them,
+    and how many lines were measured (0.5 with none). In print more of a line's ink rises above its
+    x-height band (capitals, ascenders, figures) than falls below it (descenders); turned over, the
+    other way round. The band: the rows of a line's box holding at least half as many dark pixels as
+    its darkest row. `layout`: a tesserocr page iterator over the scan, or None."""
     if layout is None:
-        return False
+        return 0.5, 0
     from tesserocr import RIL, iterate_level
 
     pixels, above, below, lines = scan.pixels, 0, 0, 0
-    layout.Begin()  # `_on_side` walked the same iterator to its end
+    layout.Begin()  # `_on_side` may have walked the same iterator to its end
     for line in iterate_level(layout, RIL.TEXTLINE):
         if not (box := line.BoundingBox(RIL.TEXTLINE)):
             continue
@@ -301,7 +309,7 @@ def _upside_down(layout, scan: Scan) -> bool:
         band = np.flatnonzero(ink >= ink.max() / 2)
         if band.size:
             above, below, lines = above + ink[: band[0]].sum(), below + ink[band[-1] + 1:].sum(), lines + 1
-    return lines >= MIN_WORDS and above + below > 0 and above / (above + below) <= UPSIDE_DOWN
+    return (float(above / (above + below)) if above + below else 0.5), lines
 
 
 def _measures(words: list[_Word]) -> tuple[float, float, int]:
