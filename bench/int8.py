@@ -7,10 +7,11 @@ Today's int8 (index/onnx_text.py) quantizes every one of the model's 36 weight p
 a recipe leaves some in float (`quantize_dynamic`'s nodes_to_exclude). For each recipe and set: on
 `--sample` passages drawn from the collection (seed 7) and the set's questions, the cosine of each
 passage's vector to float's (mean, 1st percentile), the share of float's 10 nearest passages each
-question keeps, and milliseconds a passage (one thread). With --models-to, each recipe's model is also
-written as DIR/<recipe>/model-int8.onnx beside the float export, a models folder `bench/textenc.py` can
-be pointed at (copy a collection's folder, put the recipe's `onnx` folder in its models folder, run
-textenc with `--runtimes onnx-int8`): agreement is a proxy, R@5 is what the rule counts.
+question keeps, and milliseconds a passage (one thread), each recipe run by the product's own encoder
+(its export, with the recipe as its int8 model, in a models folder of its own). With --models-to those
+folders are kept, as DIR/<recipe>: a models folder `bench/textenc.py` can be pointed at (copy a
+collection's folder, put DIR/<recipe>/onnx in its models folder, run textenc with `--runtimes
+onnx-int8`): agreement is a proxy, R@5 is what the rule counts.
 """
 
 from __future__ import annotations
@@ -53,23 +54,17 @@ def recipes(products: list[str]) -> dict[str, list[str]]:
             "attention0": [p for p in products if LAYER.format(0) + "attention" in p]}
 
 
-def session(path: Path):
-    import onnxruntime as ort
+def timed(encoder, texts: list[str]) -> tuple[np.ndarray, float]:
+    """The encoder's vectors (one text a run, one thread, as an ingest's texts are encoded), and
+    milliseconds a text."""
+    started = time.perf_counter()
+    vectors = encoder.encode(texts)
+    return vectors, (time.perf_counter() - started) / max(len(texts), 1) * 1000
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
-
-def encode(run, tokenizer, texts: list[str]) -> tuple[np.ndarray, float]:
-    """Vectors one text a run, as the encoder runs them, and milliseconds a text."""
-    out, started = [], time.perf_counter()
-    for text in texts:
-        e = tokenizer.encode(text)
-        feed = {"input_ids": np.array([e.ids]), "attention_mask": np.array([e.attention_mask]),
-                "token_type_ids": np.array([e.type_ids])}
-        out.append(run.run(None, feed)[0][0])
-    return np.array(out), (time.perf_counter() - started) / max(len(texts), 1) * 1000
+def encoder_in(models: Path, runtime: str):
+    """The packaged text model on `runtime`, its export kept under `models` (one thread, one worker)."""
+    return load_text_encoder(Settings(_env_file=None, models_dir=models, torch_threads=1, encode_workers=1), runtime)
 
 
 def main() -> None:
@@ -82,26 +77,23 @@ def main() -> None:
     args = parser.parse_args()
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from tokenizers import Tokenizer
 
     sets = dev_sets(args.set)
     with tempfile.TemporaryDirectory() as scratch:
-        load_text_encoder(Settings(_env_file=None, models_dir=Path(scratch)), "onnx")  # the float export
-        (export,) = (Path(scratch) / "onnx").iterdir()
+        root = args.models_to or Path(scratch)
+        float_encoder = encoder_in(root / "float", "onnx")  # exported here, as the product exports it
+        (export,) = (root / "float" / "onnx").iterdir()
         products = [n.name for n in onnx.load(str(export / "model.onnx")).graph.node if n.op_type == "MatMul"
                     and not n.name.endswith(("/self/MatMul", "/self/MatMul_1"))]  # the weight products
         chosen = {name: kept for name, kept in recipes(products).items() if name in args.recipes.split(",")}
-        models = {}
-        for name, kept in chosen.items():
-            models[name] = Path(scratch) / f"{name}.onnx"
-            quantize_dynamic(str(export / "model.onnx"), str(models[name]), op_types_to_quantize=["MatMul"],
-                             per_channel=True, weight_type=QuantType.QInt8, nodes_to_exclude=kept)
-            if args.models_to:
-                folder = args.models_to / name / "onnx" / export.name
-                shutil.copytree(export, folder, dirs_exist_ok=True)
-                shutil.copy(models[name], folder / "model-int8.onnx")
-        tokenizer = Tokenizer.from_file(str(export / "tokenizer.json"))
-        tokenizer.enable_truncation(json.loads((export / "pagesight.json").read_text())["max_length"])
+        encoders = {}
+        for name, kept in chosen.items():  # each recipe as the export's int8 model, in a models folder of its own
+            folder = root / name / "onnx" / export.name
+            shutil.copytree(export, folder, dirs_exist_ok=True)
+            quantize_dynamic(str(export / "model.onnx"), str(folder / "model-int8.onnx"),
+                             op_types_to_quantize=["MatMul"], per_channel=True, weight_type=QuantType.QInt8,
+                             nodes_to_exclude=kept)
+            encoders[name] = encoder_in(root / name, "onnx-int8")
         rows = []
         for set_name, data, questions_path in sets:
             store = open_store(Settings(_env_file=None, data_dir=data, profile="lite"))
@@ -111,14 +103,12 @@ def main() -> None:
                 store.close()
             sample = random.Random(7).sample(texts, min(args.sample, len(texts)))
             questions = [q.text for q in read_questions(questions_path)]
-            float_run = session(export / "model.onnx")
-            reference, float_ms = encode(float_run, tokenizer, sample)
-            nearest = np.argsort(-(encode(float_run, tokenizer, questions)[0] @ reference.T), axis=1)[:, :10]
-            for name, path in models.items():
-                run = session(path)
-                vectors, ms = encode(run, tokenizer, sample)
+            reference, float_ms = timed(float_encoder, sample)
+            nearest = np.argsort(-(float_encoder.encode(questions) @ reference.T), axis=1)[:, :10]
+            for name, encoder in encoders.items():
+                vectors, ms = timed(encoder, sample)
                 cosine = (vectors * reference).sum(axis=1)
-                found = np.argsort(-(encode(run, tokenizer, questions)[0] @ vectors.T), axis=1)[:, :10]
+                found = np.argsort(-(encoder.encode(questions) @ vectors.T), axis=1)[:, :10]
                 kept = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, nearest, strict=True)])
                 rows.append({"set": set_name, "recipe": name, "float_products": len(chosen[name]),
                              "ms_per_text": round(ms, 1), "float_ms_per_text": round(float_ms, 1),

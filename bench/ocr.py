@@ -174,18 +174,16 @@ def main() -> None:
 def turns(args) -> None:
     import pymupdf
 
-    from pagesight.ingest.ocr import Scan, _library, _read, _render, read_upright, rising
+    from pagesight.ingest.ocr import Scan, _read, _render, read_upright, rising
 
     def rising_share(scan: Scan) -> float:
         """The share of the ink of the scan's text lines that rises above their x-height bands, on the
-        layout Tesseract finds before it reads (what ingest/ocr.py's UPSIDE_DOWN is compared with)."""
-        library = _library("eng")
-        with library.lock:
-            library.api.SetImageBytes(scan.samples, scan.width, scan.height, 1, scan.stride)
-            library.api.SetSourceResolution(round(scan.dpi))
-            share = rising(library.api.AnalyseLayout(), scan)[0]
-            library.api.Clear()
-        return share
+        layout Tesseract finds before it reads (what ingest/ocr.py's UPSIDE_DOWN is compared with):
+        ingestion's own look at the layout, told not to read on."""
+        shares = []
+        _read(scan, "eng", 600, 1, engine="library",
+              unless=lambda layout: shares.append(rising(layout, scan)[0]) or True)
+        return shares[0]
 
     pages = [("corpus", *page) for page in sample_pages(args.corpus, args.pages)]
     pages += [("officeqa", *page) for page in
@@ -219,10 +217,11 @@ def turns(args) -> None:
         with pymupdf.open(args.corpus / name) as doc:
             for page in doc:
                 started = time.perf_counter()
-                turn = read_upright(page, dpi, "eng", 600, page.number + 1)[1]
+                rendered = _render(page, dpi)
+                turn = read_upright(page, dpi, "eng", 600, page.number + 1, rendered=rendered)[1]
+                s_upright = time.perf_counter() - started
                 scans.append({"file": name, "page": page.number + 1, "turn": turn,
-                              "rising": round(rising_share(Scan.of(_render(page, dpi), dpi)), 2),
-                              "s_upright": time.perf_counter() - started})
+                              "rising": round(rising_share(Scan.of(rendered, dpi)), 2), "s_upright": s_upright})
                 print(json.dumps(scans[-1]), flush=True)
     machine = machine_name("one thread")
     print(f"\nscans fed in turned, {len(pages)} pages at {dpi} dpi ({machine})")

@@ -14,9 +14,8 @@ _SHORT_YEAR = re.compile(r"\b(?:FY|CY)\s?'?(\d\d)\b", re.IGNORECASE)  # FY22: fi
 # first, a digit before the year); and Q2'23, Q2 FY23 (a short year needs the apostrophe or FY).
 _QUARTER_YEAR = re.compile(r"(?<!\w)Q[1-4]\s?['’-]?\s?(?:FY|CY)?\s?'?((?:18|19|20)\d\d)(?!\d|[.,]\d)", re.IGNORECASE)
 _QUARTER_SHORT = re.compile(r"(?<!\w)Q[1-4]\s?(?:['’]|['’-]?\s?(?:FY|CY)\s?'?)(\d\d)\b", re.IGNORECASE)
-# A period written as one word: a year with its quarter either side (Q22023, FY2023Q1, Q2'23).
-_PERIOD_WORD = re.compile(r"Q[1-4]['’-]?(?:FY|CY)?'?(?:18|19|20)\d\d|Q[1-4](?:['’]|['’-]?(?:FY|CY)'?)\d\d"
-                          r"|(?:FY|CY)?'?(?:(?:18|19|20)\d\d|\d\d)['’-]?Q[1-4]", re.IGNORECASE)
+# A year with its quarter after it, as one word: FY2023Q1, 2023Q2 (`_YEAR` reads the year in a question).
+_YEAR_QUARTER = re.compile(r"(?:FY|CY)?'?(?:(?:18|19|20)\d\d|\d\d)['’-]?Q[1-4]", re.IGNORECASE)
 
 
 def years_named(text: str) -> list[int]:
@@ -47,4 +46,5 @@ def title_quarters(title: str) -> set[int]:
 def is_year(word: str) -> bool:
     """Whether a word is a year alone (2019, FY2019, FY19), or with its quarter (Q22023, FY2023Q1): a
     period, not a name."""
-    return bool(_YEAR.fullmatch(word) or _SHORT_YEAR.fullmatch(word) or _PERIOD_WORD.fullmatch(word))
+    periods = (_YEAR, _SHORT_YEAR, _QUARTER_YEAR, _QUARTER_SHORT, _YEAR_QUARTER)
+    return any(pattern.fullmatch(word) for pattern in periods)
