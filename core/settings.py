@@ -80,6 +80,13 @@ class Settings(BaseSettings):
     # every period rule gained there on both sets (docs/evaluation.md).
     named_weight: float = Field(default=0.5, ge=0, description="weight of the search within the documents a "
                                 "question names by their titles (retrieve/scope.py); 0 turns it off")
+    # A question naming a financial statement reads it: the named documents' pages headed by it join the
+    # fusion at this weight (retrieve/retriever.py). bench/headings.py chose 2.0 of 0, 0.5, 1, 2 on half of
+    # each dev set's questions; on the other half of FinanceBench's, R@5 .649 -> .703, the first quote on a
+    # gold page .297 -> .405, any quote .459 -> .568; OfficeQA names no statement and is unchanged.
+    heading_weight: float = Field(default=2.0, ge=0, description="weight of the pages of the named documents "
+                                  "headed by a financial statement the question names (retrieve/retriever.py); "
+                                  "0 turns it off")
     bm25_language: str = "english"
     bm25_scope: Literal["candidates", "collection"] = Field(
         default="candidates", description="in fused search, BM25 ranks the pages the dense channels found, "

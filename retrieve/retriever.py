@@ -19,6 +19,13 @@ When a question names some documents by their titles (scope.py: "3M" and "FY2018
 `named_weight` times their own weight: the named documents' best pages rise without the others being
 shut out (a title can be wrong about what a question wants).
 
+A question that names a financial statement ("using the cash flow statement") and some documents reads
+that statement: the named documents' pages headed by it (core/statements.py), as the channels rank them
+for the statement's own heading, join the fusion as one more ranking at `heading_weight` (a channel's
+weight). The page that answers such a question is the statement's (FinanceBench: 26 of the 27
+questions that name one), while the page that talks about it in the question's words (a discussion of
+cash flows that quotes the same line) is the one the question's vectors find first.
+
 Each channel hands `fusion_depth` pages (default 40) to the fusion whatever k is, so the first
 five hits of a search for ten are the hits of a search for five (for any k up to that depth).
 """
@@ -31,6 +38,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ..core.settings import Settings
+from ..core.statements import HEADING, page_statements, statements_named
 from ..core.types import Filters, Hit, SearchResult, find_document, title_of
 from ..index.profiles import Encoders
 from ..index.store import CollectionSchema, SearchFilter, Store
@@ -71,6 +79,9 @@ class Retriever:
                 within = self.run_channels(runnable, query, depth, replace(flt, doc_ids=named), vectors)
                 per_channel |= {f"{channel}{NAMED}": hits for channel, hits in within.items()}
                 weights |= {f"{c}{NAMED}": self.settings.named_weight * weights.get(c, 1.0) for c in within}
+                if self.settings.heading_weight > 0 and (
+                        headed := self.headed(query, runnable, replace(flt, doc_ids=named))):
+                    per_channel[HEADED], weights[HEADED] = headed, self.settings.heading_weight
             hits = fuse(per_channel, weights, self.settings.rrf_k)[:k]
         # Each hit shows the stretch of what matched that holds the query's words, not a page's first line.
         hits = [h.model_copy(update={"text": snippet(h.text, query)}) for h in complete(hits, self.store)]
@@ -100,6 +111,28 @@ class Retriever:
         titles = {doc: title_of(name) for doc, name in self.store.file_names().items()
                   if allowed is None or doc in allowed}
         return named_documents(query, titles)
+
+    def headed(self, query: str, runnable: list[str], flt: SearchFilter) -> list[Hit]:
+        """The pages of the filter's documents headed by a financial statement the query names ("using the
+        cash flow statement": the pages headed "Consolidated Statements of Cash Flows"), as the channels
+        rank them for that statement's heading; none when the query names none."""
+        statements = statements_named(query)
+        if not statements:
+            return []
+        heading = " ".join(HEADING[s] for s in sorted(statements))
+        found = self.run_channels(runnable, heading, HEADED_DEPTH, flt)
+        order: dict[tuple[str, int], tuple[int, Hit]] = {}
+        for hits in found.values():
+            for rank, hit in enumerate(hits):
+                key = (hit.doc_id, hit.page)
+                if key not in order or rank < order[key][0]:
+                    order[key] = (rank, hit)
+        headed = []
+        for _, hit in sorted(order.values(), key=lambda rh: rh[0]):
+            page = self.store.page(hit.doc_id, hit.page)
+            if page is not None and page_statements(page) & statements:
+                headed.append(hit)
+        return headed
 
     def channels(self, only: Sequence[str] | None = None) -> tuple[list[str], dict[str, str]]:
         """The channels that can run (of `only`, when given), and why the others cannot."""
@@ -141,13 +174,15 @@ class Retriever:
 
 
 NAMED = "@named"  # a channel's ranking within the documents the question names: "text@named"
+HEADED = "heading"  # the pages of the named documents headed by a statement the question names
+HEADED_DEPTH = 10  # pages each channel is asked for, for a statement's heading within the named documents
 
 
 def fuse(per_channel: dict[str, list[Hit]], weights: dict[str, float], k: int) -> list[Hit]:
     """One hit per page, scored by weighted RRF over the channels' rankings (a channel's ranking within the
     named documents counts as that channel's in the hit's list of channels)."""
     best: dict[tuple[str, int], Hit] = {}
-    for channel in (*_EXPLAINS, *(c + NAMED for c in _EXPLAINS)):
+    for channel in (*_EXPLAINS, *(c + NAMED for c in _EXPLAINS), HEADED):
         for hit in per_channel.get(channel, []):
             best.setdefault((hit.doc_id, hit.page), hit)
     rankings = {c: [(h.doc_id, h.page) for h in hits] for c, hits in per_channel.items()}

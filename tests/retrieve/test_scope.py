@@ -118,3 +118,45 @@ def test_the_titles_a_search_reads_follow_what_is_written(filings, tmp_path):
     finally:
         sight.delete(added)
     assert set(sight.store.file_names()) == set(before)
+
+
+@pytest.fixture(scope="module")
+def statements(tmp_path_factory, text_encoder):
+    """One company's filing: a discussion page that says what the question asks in its words, and the
+    statement of cash flows, headed as filings head it, that holds the figure as a line."""
+    folder = tmp_path_factory.mktemp("statements")
+    acme = docs.pages_pdf(folder / "ACME_2020_10K.pdf", [
+        ["Acme Corporation annual report for fiscal 2020."],
+        ["Liquidity and capital resources", "", "", "", "", "", "",
+         "Cash flow activities. The following table, from the cash flow statement, shows how much",
+         "cash Acme generated from operations in fiscal 2020 and 2019:",
+         "Net cash provided by operating activities 381,603 465,699"],
+        ["ACME CORPORATION", "CONSOLIDATED STATEMENTS OF CASH FLOWS", "(In thousands)", "", "", "", "",
+         "Net income 210,400 198,700", "Depreciation and amortization 84,212 75,598",
+         "Share-based compensation 297,863 215,671", "Deferred income taxes (1,212) (9,230)",
+         "Net cash provided by operating activities 381,603 465,699",
+         "Purchases of property and equipment (120,100) (98,250)",
+         "Proceeds from issuance of senior notes 2,000,000 0",
+         "Net cash used in financing activities (12,400) (8,100)"],
+        ["ACME CORPORATION", "CONSOLIDATED BALANCE SHEETS", "(In thousands)", "", "", "", "",
+         "Total assets 5,012,330 4,800,120"]])
+    globex = docs.pages_pdf(folder / "GLOBEX_2020_10K.pdf", [
+        ["Globex annual report."], ["GLOBEX INC.", "CONSOLIDATED STATEMENTS OF CASH FLOWS",
+                                    "Net cash provided by operating activities 77,000 65,000"]])
+    settings = make_settings(folder / "data")
+    models = Models(settings, Encoders("lite", text=text_encoder, sparse=Bm25Encoder()))
+    with PageSight(settings=settings, models=models) as sight:
+        yield sight, {"acme": sight.ingest_file(acme).doc_id, "globex": sight.ingest_file(globex).doc_id}
+
+
+def test_a_question_naming_a_statement_reads_that_statement_of_the_named_filing(statements):
+    sight, ids = statements
+    query = "Using the cash flow statement, how much cash did Acme generate from operations in FY2020?"
+    # without the statement's heading, the page that discusses it in the question's words comes first
+    assert search(sight, query, heading_weight=0)[0] == (ids["acme"], 2)
+    hits = search(sight, query)
+    assert hits[0] == (ids["acme"], 3)  # the statement of cash flows of the filing named
+    assert (ids["globex"], 2) not in hits[:1] and (ids["acme"], 4) != hits[0]
+    # a question naming no statement ranks as before
+    plain = "How much cash did Acme generate from operations in FY2020?"
+    assert search(sight, plain) == search(sight, plain, heading_weight=0)
