@@ -50,8 +50,10 @@ def statements_headed(heading: str) -> set[str]:
 
 def page_statements(page: Page) -> set[str]:
     """The statements a page is, by its heading: the first lines of the blocks starting in its top part,
-    those short enough to be a heading (a sentence further down that mentions "the consolidated
-    statements of cash flows" does not make its page one)."""
+    those short enough to be a heading and not a table's row (a sentence further down that mentions
+    "the consolidated statements of cash flows" does not make its page one, nor does the row
+    "Consolidated Balance Sheets | 68" of an index of the statements)."""
     lines = [line for r in page.regions if r.kind == "text" and r.box[1] <= HEADING_SHARE * page.height
-             for line in r.text.splitlines()[:HEADING_LINES] if len(line.split()) <= HEADING_WORDS]
+             for line in r.text.splitlines()[:HEADING_LINES]
+             if len(line.split()) <= HEADING_WORDS and " | " not in line]
     return statements_headed("\n".join(lines))

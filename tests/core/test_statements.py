@@ -39,3 +39,6 @@ def test_a_page_that_only_mentions_a_statement_is_not_it():
     below = page((40, "Liquidity and Capital Resources\nCash flow activities\nThe following table summarizes "
                       "our cash flows, as the consolidated statements of cash flows present them:"))
     assert page_statements(below) == set()  # the third line of its first block is no heading
+    index = page((40, "Index to Consolidated Financial Statements\nConsolidated Balance Sheets | 68\n"
+                      "Consolidated Statements of Operations | 69"))
+    assert page_statements(index) == set()  # an index of the statements is none of them
