@@ -59,7 +59,7 @@ def candidates(evidence: Evidence) -> list[Candidate]:
             if " | " in line:  # a table row
                 found.extend(Candidate(evidence, s, region.box) for s in _sentences(" ".join(prose)))
                 prose = []
-                found.append(Candidate(evidence, line, region.box))
+                found.append(Candidate(evidence, re.sub(r"\s+", " ", line), region.box))  # no-break spaces too
             elif item := _BULLET.match(line):  # a list item: its own sentences, without the bullet
                 found.extend(Candidate(evidence, s, region.box) for s in _sentences(" ".join(prose)))
                 prose = [line[item.end():]]

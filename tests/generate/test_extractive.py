@@ -142,3 +142,17 @@ def test_each_item_of_a_list_is_its_own_quote_without_its_bullet():
                       "Exclusive real-time ERASE function makes editing fast", "Sold by dealers in 40 countries",
                       "Weighs 9 kilograms",
                       "Ships with a manual of 120 pages the 2019 model, e.g. one of 500 made, ran on mains power."]
+
+
+def test_a_row_is_quoted_with_plain_spaces_as_a_sentence_is():
+    """Filings set their labels with no-break spaces ("Total\xa0current\xa0assets"); a quote shows them as
+    spaces, in a table's row as in a sentence."""
+    from pagesight.core.types import Hit, Page, Region
+    from pagesight.generate.extractive import candidates
+
+    text = "Total\xa0current\xa0assets | 2016: 1,001,425 | 2015: 705,563\nCash\xa0rose in 2016 as sales grew."
+    page = Page(number=68, width=612, height=792, image_width=10, image_height=10, image="p.png", thumbnail="t.png",
+                regions=[Region(kind="text", box=(72, 90, 520, 300), text=text)])
+    hit = Hit(doc_id="d", file_name="f.pdf", page=68, score=1.0, text=text)
+    assert [c.text for c in candidates(Evidence(1, hit, page, None))] == [
+        "Total current assets | 2016: 1,001,425 | 2015: 705,563", "Cash rose in 2016 as sales grew."]
