@@ -19,10 +19,11 @@ When a question names some documents by their titles (scope.py: "3M" and "FY2018
 `named_weight` times their own weight: the named documents' best pages rise without the others being
 shut out (a title can be wrong about what a question wants).
 
-A question that names a financial statement ("using the cash flow statement") and some documents reads
-that statement: the named documents' pages headed by it (core/statements.py), as the channels rank them
-for the statement's own heading, join the fusion as one more ranking at `heading_weight` (a channel's
-weight). The page that answers such a question is the statement's (FinanceBench: 26 of the 27
+A question that names a financial statement ("using the cash flow statement") reads that statement: the
+pages headed by it (core/statements.py) of the documents the question names, or else of the document
+whose page the fused ranking puts first (a collection of one filing names none), as the channels rank
+them for the statement's own heading, join the fusion as one more ranking at `heading_weight` (a
+channel's weight). The page that answers such a question is the statement's (FinanceBench: 26 of the 27
 questions that name one), while the page that talks about it in the question's words (a discussion of
 cash flows that quotes the same line) is the one the question's vectors find first.
 
@@ -79,10 +80,14 @@ class Retriever:
                 within = self.run_channels(runnable, query, depth, replace(flt, doc_ids=named), vectors)
                 per_channel |= {f"{channel}{NAMED}": hits for channel, hits in within.items()}
                 weights |= {f"{c}{NAMED}": self.settings.named_weight * weights.get(c, 1.0) for c in within}
-                if self.settings.heading_weight > 0 and (
-                        headed := self.headed(query, runnable, replace(flt, doc_ids=named))):
+            hits = fuse(per_channel, weights, self.settings.rrf_k)
+            if self.settings.heading_weight > 0 and hits and statements_named(query):
+                # the statement of the documents named, or else of the document whose page ranks first
+                scope = named or (hits[0].doc_id,)
+                if headed := self.headed(query, runnable, replace(flt, doc_ids=scope)):
                     per_channel[HEADED], weights[HEADED] = headed, self.settings.heading_weight
-            hits = fuse(per_channel, weights, self.settings.rrf_k)[:k]
+                    hits = fuse(per_channel, weights, self.settings.rrf_k)
+            hits = hits[:k]
         # Each hit shows the stretch of what matched that holds the query's words, not a page's first line.
         hits = [h.model_copy(update={"text": snippet(h.text, query)}) for h in complete(hits, self.store)]
         return SearchResult(hits=hits, channels=runnable, skipped=skipped)

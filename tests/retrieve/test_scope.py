@@ -4,6 +4,7 @@ within them."""
 import pytest
 
 from pagesight.api.pagesight import Models, PageSight
+from pagesight.core.types import Filters
 from pagesight.index.encoders import Bm25Encoder
 from pagesight.index.profiles import Encoders
 from pagesight.index.store import SearchFilter
@@ -160,3 +161,19 @@ def test_a_question_naming_a_statement_reads_that_statement_of_the_named_filing(
     # a question naming no statement ranks as before
     plain = "How much cash did Acme generate from operations in FY2020?"
     assert search(sight, plain) == search(sight, plain, heading_weight=0)
+
+
+def test_a_question_naming_a_statement_and_no_document_reads_the_statement_of_the_document_found(statements):
+    """A collection of one filing (here: a search within Acme's) names no document: the statement read is
+    that of the document whose page the search ranks first."""
+    sight, ids = statements
+    query = "Using the cash flow statement, how much cash was generated from operations in fiscal 2020?"
+    only_acme = Filters(documents=[ids["acme"]])
+    assert sight.retriever().named(query, sight.retriever().resolve(only_acme)) is None
+
+    def hits(**settings):
+        changed = PageSight(settings=sight.settings.model_copy(update=settings), models=sight.models, store=sight.store)
+        return [(h.doc_id, h.page) for h in changed.search(query, 4, filters=only_acme).hits]
+
+    assert hits(heading_weight=0)[0] == (ids["acme"], 2)
+    assert hits()[0] == (ids["acme"], 3)
