@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     )
     text_runtime: Literal["auto", "onnx-int8", "onnx", "torch"] = Field(
         default="auto", description="what runs the text model: ONNX Runtime (int8 or float) or torch; auto takes "
-        "the one a collection records, and for a new one the default of bench/textenc.py")
+        "the one a collection records, and for a new one float ONNX (bench/runtime.py)")
     page_model: str = Field(default="vidore/colqwen2-v1.0", description="ColQwen2 / ColQwen2.5 / ColPali")
     image_model: str = Field(default="openai/clip-vit-base-patch32", description="CLIP or SigLIP")
     generator_model: str = "Qwen/Qwen2-VL-2B-Instruct"

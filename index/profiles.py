@@ -144,11 +144,12 @@ def resolve_profile(settings: Settings) -> tuple[str, str]:
 
 
 # What `auto` takes for a new collection; an existing collection is always queried with the runtime it
-# records. int8: on the same passages and code (bench/textenc.py), the fused ranking's R@5 with int8 is
-# at most a point under float's (= torch's) on either dev set (OfficeQA .226 against .230, FinanceBench .467
-# against .433), at 0.6 times float's time a passage; the text channel alone loses 4.8 points of R@5 on
-# OfficeQA with it, so `onnx` is the choice for text-only search.
-DEFAULT_TEXT_RUNTIME = "onnx-int8"
+# records. Float (torch's vectors to the third decimal): int8 was to be taken only if it cost at most a
+# point of R@5 on either dev set, and end to end (bench/runtime.py: each set indexed again with the other
+# runtime, the same pages and text; `pagesight eval`) it costs 5.1 on OfficeQA (fused R@5 .267 against
+# .318; FinanceBench .633 against .620). int8 encodes a passage in 0.6 of float's time: born-digital
+# ingest runs about twice as fast with PAGESIGHT_TEXT_RUNTIME=onnx-int8 (docs/benchmarks.md).
+DEFAULT_TEXT_RUNTIME = "onnx"
 
 
 def text_runtime(settings: Settings, recorded: str | None = None) -> str:
