@@ -63,6 +63,20 @@ def write_results(out: Path, machine: str, figures: dict) -> None:
     print(f"\nwritten to {out}", file=sys.stderr)
 
 
+def halves(rows: list) -> dict[str, list]:
+    """A set's questions as every tuned setting splits them: "tune" those of even position (where a setting
+    is chosen), "test" the odd ones (where it is reported), and "all"."""
+    return {"tune": rows[0::2], "test": rows[1::2], "all": rows}
+
+
+def chosen_on_tune(options: list, value) -> tuple:
+    """The option that `value` scores highest on "tune", and the options tied with it; among tied options
+    the middle one (a plateau's centre, not its edge)."""
+    scores = {option: value(option) for option in options}
+    tied = [option for option in options if scores[option] == max(scores.values())]
+    return tied[len(tied) // 2], tied
+
+
 DEV_SET_HELP = "NAME=DATA_DIR:QUESTIONS"
 
 

@@ -23,7 +23,7 @@ import os
 import sys
 from pathlib import Path
 
-from common import DEV_SET_HELP, dev_sets, write_results  # noqa: E402
+from common import DEV_SET_HELP, dev_sets, halves, write_results  # noqa: E402
 from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -151,15 +151,14 @@ def main() -> None:
             args.cache.parent.mkdir(parents=True, exist_ok=True)
             args.cache.write_text(json.dumps(cached))
     sets = {name: cached[name] for name, _, _ in chosen}
-    halves = {name: {"tune": rows["questions"][0::2], "test": rows["questions"][1::2], "all": rows["questions"]}
-              for name, rows in sets.items()}
+    parts = {name: halves(rows["questions"]) for name, rows in sets.items()}
 
     results = []
     for method_name, (grid, method) in METHODS.items():
         settings_list = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
 
         def quality(params: dict, part: str, method=method) -> dict:
-            return {name: score(lambda rankings: method(rankings, **params), halves[name][part]) for name in sets}
+            return {name: score(lambda rankings: method(rankings, **params), parts[name][part]) for name in sets}
 
         best = max(settings_list, key=lambda p: sum(q["r5"] + q["ndcg5"] for q in quality(p, "tune").values()))
         for part in ("tune", "test", "all"):

@@ -22,7 +22,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from common import DEV_SET_HELP, dev_sets, write_results  # noqa: E402
+from common import DEV_SET_HELP, chosen_on_tune, dev_sets, halves, write_results  # noqa: E402
 from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -45,23 +45,24 @@ def gold(hit, relevant) -> bool:
 
 def run(data: Path, questions_path: Path) -> dict:
     """Per weight, per question: a gold page in the fused ranking's first 1 and 5, among the pages read,
-    and under the answer's quotes."""
+    and under the answer's quotes. The collection is opened once; each weight searches it with the same
+    models and store."""
     from pagesight import PageSight
 
     questions = read_questions(questions_path)
     out: dict = {"search": {}, "named": 0, "premise": 0}
-    for weight in SEARCH_WEIGHTS:
-        settings = Settings(_env_file=None, data_dir=data, profile="lite", heading_weight=weight)
-        rows = []
-        with PageSight(settings=settings) as sight:
-            answerer, titles = sight.models.answerer("extractive"), sight.titles()
-            if weight == SEARCH_WEIGHTS[0]:  # the premise, once: is a gold page headed by the statement named?
-                documents = {Path(d.file_name).stem: d.id for d in sight.documents()}
-                for q in questions:
-                    if named := statements_named(q.text):
-                        out["named"] += 1
-                        pages = [sight.page(documents[stem], n) for stem, n in q.relevant if stem in documents]
-                        out["premise"] += any(page_statements(p) & named for p in pages if p is not None)
+    with PageSight(settings=Settings(_env_file=None, data_dir=data, profile="lite")) as opened:
+        answerer, titles = opened.models.answerer("extractive"), opened.titles()
+        documents = {Path(d.file_name).stem: d.id for d in opened.documents()}
+        for q in questions:  # the premise: is a gold page headed by the statement the question names?
+            if named := statements_named(q.text):
+                out["named"] += 1
+                pages = [opened.page(documents[stem], n) for stem, n in q.relevant if stem in documents]
+                out["premise"] += any(page_statements(p) & named for p in pages if p is not None)
+        for weight in SEARCH_WEIGHTS:
+            settings = opened.settings.model_copy(update={"heading_weight": weight})
+            sight = PageSight(settings=settings, models=opened.models, store=opened.store)
+            rows = []
             for i, q in enumerate(questions):
                 found = sight.search(q.text, 5)  # its first pages are a search for fewer (retriever.py)
                 hits = found.hits
@@ -74,7 +75,7 @@ def run(data: Path, questions_path: Path) -> dict:
                              "read": any(gold(e.hit, q.relevant) for e in evidence),
                              "first": bool(on_gold and on_gold[0]), "any": any(on_gold), "answered": bool(chosen)})
                 print(f"{data.name} {weight}: {i + 1}", end="\r", file=sys.stderr, flush=True)
-        out["search"][weight] = rows
+            out["search"][weight] = rows
     print(file=sys.stderr)
     return out
 
@@ -93,16 +94,14 @@ def main() -> None:
     args = parser.parse_args()
     sets = {name: run(data, questions) for name, data, questions in dev_sets(args.set)}
     search_default = Settings(_env_file=None).heading_weight
-    parts = {"tune": slice(0, None, 2), "test": slice(1, None, 2), "all": slice(None)}
 
     def table(weight: float, part: str) -> dict:
-        return {name: figures(s["search"][weight][parts[part]]) for name, s in sets.items()}
+        return {name: figures(halves(s["search"][weight])[part]) for name, s in sets.items()}
 
-    on_tune = {w: sum(f["first_gold"] + f["any_gold"] for f in table(w, "tune").values()) for w in SEARCH_WEIGHTS}
-    tied = [w for w in SEARCH_WEIGHTS if on_tune[w] == max(on_tune.values())]
-    chosen = tied[len(tied) // 2]
+    chosen, tied = chosen_on_tune(
+        SEARCH_WEIGHTS, lambda w: sum(f["first_gold"] + f["any_gold"] for f in table(w, "tune").values()))
     results = [{"heading_weight": w, "part": part, "set": name, **f}
-               for w in SEARCH_WEIGHTS for part in parts for name, f in table(w, part).items()]
+               for w in SEARCH_WEIGHTS for part in ("tune", "test", "all") for name, f in table(w, part).items()]
     machine = machine_name("one thread")
     print(f"\nstatement headings, lite profile ({machine})")
     for name, s in sets.items():

@@ -31,7 +31,7 @@ import os
 import sys
 from pathlib import Path
 
-from common import DEV_SET_HELP, dev_sets, write_results  # noqa: E402
+from common import DEV_SET_HELP, chosen_on_tune, dev_sets, halves, write_results  # noqa: E402
 from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -115,17 +115,14 @@ def main() -> None:
     pages_read = Settings(_env_file=None).answer_pages
     sets = {name: rows[pages_read] for name, rows in by_depth.items()}
 
-    def split(rows: list[dict]) -> dict[str, list[dict]]:
-        return {"tune": rows[0::2], "test": rows[1::2], "all": rows}
-
-    halves = {name: split(rows) for name, rows in sets.items()}
+    parts = {name: halves(rows) for name, rows in sets.items()}
 
     def answerer_with(spread: bool = False, **weights) -> ExtractiveAnswerer:
         return ExtractiveAnswerer(None, weights=Weights(**weights), spread=spread)
 
     def quality(weights: dict, part: str, spread: bool = False, order: str = "quote", label: float = LABEL) -> dict:
         chosen = {**weights, "overlap": round(1 - weights["similarity"], 2)}
-        return {name: score(answerer_with(spread, **chosen), halves[name][part], order, label) for name in sets}
+        return {name: score(answerer_with(spread, **chosen), parts[name][part], order, label) for name in sets}
 
     grid = [dict(zip(GRID, values, strict=True)) for values in itertools.product(*GRID.values())]
     best = max(grid, key=lambda w: sum(q["first_gold"] + q["any_gold"] for q in quality(w, "tune").values()))
@@ -144,10 +141,8 @@ def main() -> None:
                 results.append({"weights": label, **weights, "part": part, "set": set_name, **q})
     # The label weight, on today's picks: chosen on "tune"; among tied weights the middle one (the
     # plateau's centre, not its edge).
-    on_tune = {w: sum(q["first_gold"] + q["any_gold"] for q in quality(today, "tune", True, label=w).values())
-               for w in LABELS}
-    tied = [w for w in LABELS if on_tune[w] == max(on_tune.values())]
-    chosen_label = tied[len(tied) // 2]
+    chosen_label, tied = chosen_on_tune(
+        LABELS, lambda w: sum(q["first_gold"] + q["any_gold"] for q in quality(today, "tune", True, label=w).values()))
     for w in LABELS:
         for part in ("tune", "test", "all"):
             for set_name, q in quality(today, part, True, label=w).items():
@@ -156,11 +151,10 @@ def main() -> None:
     # How many pages are read, on today's picks: chosen on "tune" the same way.
     def at_depth(k: int, part: str) -> dict:
         answerer = answerer_with(True, **{**today, "overlap": round(1 - today["similarity"], 2)})
-        return {name: score(answerer, split(rows[k])[part]) for name, rows in by_depth.items()}
+        return {name: score(answerer, halves(rows[k])[part]) for name, rows in by_depth.items()}
 
-    depth_tune = {k: sum(q["first_gold"] + q["any_gold"] for q in at_depth(k, "tune").values()) for k in DEPTHS}
-    depth_tied = [k for k in DEPTHS if depth_tune[k] == max(depth_tune.values())]
-    chosen_depth = depth_tied[len(depth_tied) // 2]
+    chosen_depth, depth_tied = chosen_on_tune(
+        DEPTHS, lambda k: sum(q["first_gold"] + q["any_gold"] for q in at_depth(k, "tune").values()))
     for k in DEPTHS:
         for part in ("tune", "test", "all"):
             for set_name, q in at_depth(k, part).items():

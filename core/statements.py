@@ -10,7 +10,7 @@ import re
 
 from .types import Page
 
-__all__ = ["HEADING", "HEADING_SHARE", "page_statements", "statements_headed", "statements_named"]
+__all__ = ["HEADING", "page_statements", "statements_named"]
 
 # A page's heading: the first lines of its blocks starting in this top share of its height, those of at
 # most so many words ("SQUARE, INC." above "CONSOLIDATED STATEMENTS OF CASH FLOWS"; FinanceBench's
@@ -43,11 +43,6 @@ def statements_named(question: str) -> set[str]:
     return {name for name, pattern in _ASKED_RE.items() if pattern.search(question)}
 
 
-def statements_headed(heading: str) -> set[str]:
-    """The statements a page's heading (the text at its top) says the page is."""
-    return {name for name, pattern in _HEADED_RE.items() if pattern.search(heading)}
-
-
 def page_statements(page: Page) -> set[str]:
     """The statements a page is, by its heading: the first lines of the blocks starting in its top part,
     those short enough to be a heading and not a table's row (a sentence further down that mentions
@@ -56,4 +51,5 @@ def page_statements(page: Page) -> set[str]:
     lines = [line for r in page.regions if r.kind == "text" and r.box[1] <= HEADING_SHARE * page.height
              for line in r.text.splitlines()[:HEADING_LINES]
              if len(line.split()) <= HEADING_WORDS and " | " not in line]
-    return statements_headed("\n".join(lines))
+    heading = "\n".join(lines)
+    return {name for name, pattern in _HEADED_RE.items() if pattern.search(heading)}

@@ -81,10 +81,11 @@ class Retriever:
                 per_channel |= {f"{channel}{NAMED}": hits for channel, hits in within.items()}
                 weights |= {f"{c}{NAMED}": self.settings.named_weight * weights.get(c, 1.0) for c in within}
             hits = fuse(per_channel, weights, self.settings.rrf_k)
-            if self.settings.heading_weight > 0 and hits and statements_named(query):
+            statements = statements_named(query) if self.settings.heading_weight > 0 else set()
+            if statements and hits:
                 # the statement of the documents named, or else of the document whose page ranks first
                 scope = named or (hits[0].doc_id,)
-                if headed := self.headed(query, runnable, replace(flt, doc_ids=scope)):
+                if headed := self.headed(statements, runnable, replace(flt, doc_ids=scope)):
                     per_channel[HEADED], weights[HEADED] = headed, self.settings.heading_weight
                     hits = fuse(per_channel, weights, self.settings.rrf_k)
             hits = hits[:k]
@@ -117,13 +118,10 @@ class Retriever:
                   if allowed is None or doc in allowed}
         return named_documents(query, titles)
 
-    def headed(self, query: str, runnable: list[str], flt: SearchFilter) -> list[Hit]:
-        """The pages of the filter's documents headed by a financial statement the query names ("using the
-        cash flow statement": the pages headed "Consolidated Statements of Cash Flows"), as the channels
-        rank them for that statement's heading; none when the query names none."""
-        statements = statements_named(query)
-        if not statements:
-            return []
+    def headed(self, statements: set[str], runnable: list[str], flt: SearchFilter) -> list[Hit]:
+        """The pages of the filter's documents headed by one of the financial statements a query names
+        (core/statements.py: "cash flows" for "using the cash flow statement", whose pages are headed
+        "Consolidated Statements of Cash Flows"), as the channels rank them for those statements' heading."""
         heading = " ".join(HEADING[s] for s in sorted(statements))
         found = self.run_channels(runnable, heading, HEADED_DEPTH, flt)
         order: dict[tuple[str, int], tuple[int, Hit]] = {}
