@@ -73,7 +73,7 @@ class Models:
             self.profile, self.profile_why = resolve_profile(settings)
         self._encoders = encoders
         self._text: dict[str, TextEncoder] = {}  # other runtimes of the text model, for collections built with them
-        self._answerers: dict[str, Answerer] = {}
+        self._answerers: dict[tuple[str, str | None], Answerer] = {}  # (kind, text runtime) -> answerer
         self._lock = threading.RLock()
 
     @property
@@ -86,12 +86,18 @@ class Models:
 
     def encoders_for(self, schema: CollectionSchema | None) -> Encoders:
         """The encoders that can read a collection: its text vectors are queried (and added to) with the
-        runtime that made them."""
-        encoders = self.encoders
-        if self._given or schema is None or schema.text is None or schema.text.runtime == encoders.text.spec.runtime:
-            return encoders
-        runtime = text_runtime(self.settings, schema.text.runtime)
+        runtime that made them, a new collection's with the default. The first collection used decides
+        the runtime the profile's encoders load with, so a process that serves one older collection
+        loads one text runtime, not two."""
+        if self._given:
+            return self.encoders
+        runtime = text_runtime(self.settings, schema.text.runtime if schema is not None and schema.text else None)
         with self._lock:
+            if self._encoders is None:
+                self._encoders = load_encoders(self.settings, self.profile, text_runtime_name=runtime)
+            encoders = self._encoders
+            if encoders.text is None or encoders.text.spec.runtime == runtime:
+                return encoders
             if runtime not in self._text:
                 self._text[runtime] = load_text_encoder(self.settings, runtime)
         return replace(encoders, text=self._text[runtime])
@@ -112,15 +118,18 @@ class Models:
             return "extractive", f"{generator} is not on disk (`pagesight models pull` fetches it)"
         return "local", f"{generator} is on disk"
 
-    def answerer(self, kind: str | None = None) -> Answerer:
+    def answerer(self, kind: str | None = None, schema: CollectionSchema | None = None) -> Answerer:
+        """The answerer for a collection (its schema): the extractive one ranks sentences with the text
+        encoder the collection's search already loaded, so no second runtime of the model is loaded."""
         kind, why = self.answerer_choice(kind)
+        text = self.encoders_for(schema).text if kind == "extractive" else None
+        key = (kind, text.spec.runtime if text is not None else None)
         with self._lock:
-            if kind not in self._answerers:
+            if key not in self._answerers:
                 log.info("answerer: %s (%s)", kind, why)
                 generator = profile_models(self.profile, self.settings).get("generator")
-                text = self.encoders.text if kind == "extractive" else None  # to rank sentences: any runtime
-                self._answerers[kind] = load_answerer(kind, self.settings, text_encoder=text, generator_model=generator)
-            return self._answerers[kind]
+                self._answerers[key] = load_answerer(kind, self.settings, text_encoder=text, generator_model=generator)
+            return self._answerers[key]
 
 
 class PageSight(Backend):
@@ -286,7 +295,7 @@ class PageSight(Backend):
     def ask_stream(self, question: str, k: int | None = None, filters: Filters | None = None,
                    answerer: str | None = None, history: Sequence[Turn] = ()) -> Iterator[SearchResult | str | Answer]:
         k = k or self.settings.answer_pages
-        model = self.models.answerer(answerer)
+        model = self.models.answerer(answerer, self.store.schema)
         resolved = self.resolve(question, history, answerer)
         carried = resolved.documents if self.settings.followup_scope else None
         result = self.search(resolved.question, k, scoped(filters, carried))
@@ -299,7 +308,7 @@ class PageSight(Backend):
         model when it has one, by rule otherwise (generate/followup.py)."""
         if not history:
             return Resolved(question)
-        return self.models.answerer(answerer).rewrite(question, history)
+        return self.models.answerer(answerer, self.store.schema).rewrite(question, history)
 
     def titles(self) -> list[str]:
         """The titles of the collection's documents: what it has documents about, and of when."""

@@ -64,7 +64,7 @@ def run(kind: str, folder: Path, n_questions: int, tokens: int) -> dict:
     rows = []
     with PageSight(settings=settings) as sight:
         if kind == "extractive":
-            answerer = sight.models.answerer("extractive")
+            answerer = sight.models.answerer("extractive", sight.store.schema)
         else:
             from pagesight.index.tiny import build_tiny_models
 

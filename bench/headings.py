@@ -52,7 +52,7 @@ def run(data: Path, questions_path: Path) -> dict:
     questions = read_questions(questions_path)
     out: dict = {"search": {}, "named": 0, "premise": 0}
     with PageSight(settings=Settings(_env_file=None, data_dir=data, profile="lite")) as opened:
-        answerer, titles = opened.models.answerer("extractive"), opened.titles()
+        answerer, titles = opened.models.answerer("extractive", opened.store.schema), opened.titles()
         documents = {Path(d.file_name).stem: d.id for d in opened.documents()}
         for q in questions:  # the premise: is a gold page headed by the statement the question names?
             if named := statements_named(q.text):

@@ -60,7 +60,7 @@ def gather(data: Path, questions_path: Path) -> dict[int, list[dict]]:
     settings = Settings(_env_file=None, data_dir=data, profile="lite")
     out: dict[int, list[dict]] = {k: [] for k in DEPTHS}
     with PageSight(settings=settings) as sight:
-        answerer = sight.models.answerer("extractive")
+        answerer = sight.models.answerer("extractive", sight.store.schema)
         titles = sight.titles()
         for i, q in enumerate(read_questions(questions_path)):
             found = sight.evidence(sight.search(q.text, max(DEPTHS)))

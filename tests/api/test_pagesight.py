@@ -265,6 +265,11 @@ def test_a_collection_keeps_the_text_runtime_that_built_it(tmp_path, report):
     with PageSight(settings=auto) as sight:
         hit = sight.search("How many ships did the keeper count?", 1).hits[0]
         assert (hit.file_name, hit.page) == ("report.pdf", 1)
+        answer = sight.ask("How many ships did the keeper count?", answerer="extractive")
+        assert answer.citations and answer.citations[0].file_name == "report.pdf"
+        # the answerer ranked its sentences with the collection's runtime, and no other runtime was loaded
+        assert sight.models.answerer("extractive", sight.store.schema).encoder.spec.runtime == "onnx"
+        assert sight.models.encoders.text.spec.runtime == "onnx" and not sight.models._text
     other = make_settings(tmp_path / "data", profile="lite", text_runtime="onnx-int8")
     with PageSight(settings=other) as sight, pytest.raises(SchemaMismatch, match="made with the onnx runtime"):
         sight.search("How many ships did the keeper count?")
