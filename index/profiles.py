@@ -14,7 +14,7 @@ from ..core.settings import Settings
 from .encoders import MINILM, Bm25Encoder, SentenceTransformerEncoder, TextEncoder, packaged_minilm
 from .store import CollectionSchema
 
-__all__ = ["DEFAULT_TEXT_RUNTIME", "Encoders", "ModelStatus", "load_encoders", "load_text_encoder", "model_status",
+__all__ = ["default_text_runtime", "Encoders", "ModelStatus", "load_encoders", "load_text_encoder", "model_status",
            "profile_models", "pull", "resolve_profile", "snapshot", "text_runtime"]
 
 log = logging.getLogger(__name__)
@@ -144,12 +144,15 @@ def resolve_profile(settings: Settings) -> tuple[str, str]:
 
 
 # What `auto` takes for a new collection; an existing collection is always queried with the runtime it
-# records. Float (torch's vectors to the third decimal): int8 was to be taken only if it cost at most a
-# point of R@5 on either dev set, and end to end (bench/runtime.py: each set indexed again with the other
-# runtime, the same pages and text; `pagesight eval`) it costs 5.1 on OfficeQA (fused R@5 .267 against
-# .318; FinanceBench .633 against .620). int8 encodes a passage in 0.6 of float's time: born-digital
-# ingest runs about twice as fast with PAGESIGHT_TEXT_RUNTIME=onnx-int8 (docs/benchmarks.md).
-DEFAULT_TEXT_RUNTIME = "onnx"
+# records. int8 was to be taken only if it cost at most a point of R@5 on either dev set; end to end
+# (bench/runtime.py: each set indexed again with another runtime, the same pages and text; `pagesight
+# eval`) it costs 5.1 on OfficeQA (fused R@5 .267 against float's .318). OpenVINO runs the same graph in
+# bfloat16 where the processor has it: float's vectors to a cosine of 0.999, in about two thirds of
+# ONNX Runtime float's time (docs/benchmarks.md). Where OpenVINO is missing, ONNX Runtime in float.
+def default_text_runtime() -> str:
+    from .openvino_text import openvino_available
+
+    return "openvino" if openvino_available() else "onnx"
 
 
 def text_runtime(settings: Settings, recorded: str | None = None) -> str:
@@ -158,7 +161,7 @@ def text_runtime(settings: Settings, recorded: str | None = None) -> str:
     from ..core.errors import SchemaMismatch
 
     if settings.text_runtime == "auto":
-        return recorded or DEFAULT_TEXT_RUNTIME
+        return recorded or default_text_runtime()
     if recorded and recorded != settings.text_runtime:
         raise SchemaMismatch(f"the collection's text vectors were made with the {recorded} runtime and are queried "
                              f"with it alone; PAGESIGHT_TEXT_RUNTIME={settings.text_runtime} cannot search them "
@@ -168,14 +171,13 @@ def text_runtime(settings: Settings, recorded: str | None = None) -> str:
 
 def load_text_encoder(settings: Settings, runtime: str) -> TextEncoder:
     """The text model (the packaged all-MiniLM-L6-v2 unless PAGESIGHT_TEXT_MODEL names another) on a runtime:
-    torch (sentence-transformers), or ONNX Runtime in float or int8 (exported once into the models folder)."""
+    torch (sentence-transformers); ONNX Runtime in float or int8, or OpenVINO (bfloat16 where the processor
+    has it), both on the graph exported once into the models folder."""
     if runtime == "torch":
         import torch
 
         torch.set_num_threads(settings.torch_threads)
         return SentenceTransformerEncoder(settings.text_model)
-    from .onnx_text import OnnxTextEncoder
-
     if settings.text_model is None:
         folder, name = Path(packaged_minilm()), MINILM
     else:
@@ -183,8 +185,15 @@ def load_text_encoder(settings: Settings, runtime: str) -> TextEncoder:
         if folder is None:
             raise ModelUnavailable(f"text model {settings.text_model!r} is not on disk; fetch it once with "
                                    f"`hf download {settings.text_model}` or give a local path")
+    workers = settings.encode_workers or os.cpu_count() or 1
+    if runtime == "openvino":
+        from .openvino_text import OpenVinoTextEncoder
+
+        return OpenVinoTextEncoder(folder, name, settings.model_dir() / "onnx", workers=workers)
+    from .onnx_text import OnnxTextEncoder
+
     return OnnxTextEncoder(folder, name, settings.model_dir() / "onnx", runtime=runtime,
-                           threads=settings.torch_threads, workers=settings.encode_workers or os.cpu_count() or 1)
+                           threads=settings.torch_threads, workers=workers)
 
 
 def load_encoders(settings: Settings, profile: str | None = None, *, text_runtime_name: str | None = None) -> Encoders:

@@ -72,9 +72,9 @@ def openai_stub(tmp_path_factory):
 @pytest.fixture(scope="session")
 def text_encoder(tmp_path_factory):
     """The lite profile's text encoder as it ships: the packaged MiniLM on its default runtime."""
-    from pagesight.index.profiles import DEFAULT_TEXT_RUNTIME, load_text_encoder
+    from pagesight.index.profiles import default_text_runtime, load_text_encoder
 
-    return load_text_encoder(make_settings(tmp_path_factory.mktemp("text")), DEFAULT_TEXT_RUNTIME)
+    return load_text_encoder(make_settings(tmp_path_factory.mktemp("text")), default_text_runtime())
 
 
 @pytest.fixture(scope="session")

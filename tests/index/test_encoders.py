@@ -1,12 +1,14 @@
 """The lite text encoder: the packaged all-MiniLM-L6-v2, loaded offline, on ONNX Runtime (float and
-int8, exported here from the packaged weights) and on torch."""
+int8, exported here from the packaged weights), on OpenVINO (the same export) and on torch."""
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from pagesight.core.errors import ModelUnavailable, SchemaMismatch
 from pagesight.index.encoders import SentenceTransformerEncoder, packaged_minilm, revision_of
-from pagesight.index.profiles import DEFAULT_TEXT_RUNTIME, load_text_encoder, text_runtime
+from pagesight.index.profiles import default_text_runtime, load_text_encoder, text_runtime
 from tests.conftest import make_settings
 
 SAMPLES = [
@@ -19,7 +21,7 @@ SAMPLES = [
 ]
 
 
-@pytest.fixture(scope="module", params=["onnx", "onnx-int8", "torch"])
+@pytest.fixture(scope="module", params=["openvino", "onnx", "onnx-int8", "torch"])
 def runtime_encoder(request, tmp_path_factory):
     return load_text_encoder(make_settings(tmp_path_factory.mktemp("enc")), request.param)
 
@@ -28,15 +30,16 @@ def test_packaged_minilm_loads_offline_and_records_what_it_is(runtime_encoder):
     spec = runtime_encoder.spec
     assert spec.name == "sentence-transformers/all-MiniLM-L6-v2"
     assert spec.revision == revision_of(packaged_minilm()) and spec.revision.startswith("sha256:")
-    assert spec.dim == 384 and spec.runtime in ("onnx", "onnx-int8", "torch")
+    assert spec.dim == 384 and spec.runtime in ("openvino", "onnx", "onnx-int8", "torch")
     assert (spec.artifact.startswith("sha256:") and spec.artifact != spec.revision) or spec.runtime == "torch"
 
 
 def test_the_runtimes_agree_with_torch(runtime_encoder, torch_text_encoder):
-    """ONNX float gives torch's vectors (cosine >= 0.99 on every sample, in fact ~1.0); int8 stays close."""
+    """ONNX float gives torch's vectors (cosine >= 0.99 on every sample, in fact ~1.0), and so does OpenVINO in
+    bfloat16 (its products keep float's range); int8 stays close."""
     reference = torch_text_encoder.encode(SAMPLES)
     cosine = (runtime_encoder.encode(SAMPLES) * reference).sum(axis=1)
-    floor = {"onnx": 0.999, "onnx-int8": 0.97, "torch": 0.9999}[runtime_encoder.spec.runtime]
+    floor = {"openvino": 0.999, "onnx": 0.999, "onnx-int8": 0.97, "torch": 0.9999}[runtime_encoder.spec.runtime]
     assert cosine.min() >= floor, cosine
 
 
@@ -54,13 +57,53 @@ def test_batched_equals_one_by_one_in_the_callers_order(runtime_encoder):
     assert np.allclose(batched, single, atol=1e-4)
 
 
-def test_texts_spread_over_threads_get_the_vectors_they_get_alone(tmp_path):
-    """An ingest's texts are encoded by several threads side by side: each row is still its own text's."""
+@pytest.mark.parametrize("runtime", ["onnx-int8", "openvino"])
+def test_texts_spread_over_threads_get_the_vectors_they_get_alone(tmp_path, runtime):
+    """An ingest's texts are encoded by several threads (ONNX Runtime) or streams (OpenVINO) side by side:
+    each row is still its own text's."""
     texts = [f"Passage {i}: the harbour dues rose to {i} shillings in {1800 + i}." for i in range(40)] + SAMPLES
-    one = load_text_encoder(make_settings(tmp_path, encode_workers=1), "onnx-int8")
-    many = load_text_encoder(make_settings(tmp_path, encode_workers=3), "onnx-int8")
+    one = load_text_encoder(make_settings(tmp_path, encode_workers=1), runtime)
+    many = load_text_encoder(make_settings(tmp_path, encode_workers=3), runtime)
     assert many.workers == 3
     assert np.array_equal(many.encode(texts), one.encode(texts))
+
+
+@pytest.mark.parametrize("runtime", ["onnx", "openvino"])
+def test_a_short_text_runs_as_its_own_tokens(tmp_path, runtime):
+    """The packaged tokenizer.json pads every text to 128 tokens; a query of a few words must not pay for
+    a passage's length."""
+    encoder = load_text_encoder(make_settings(tmp_path), runtime)
+    assert len(encoder.tokenizer.encode("Harbour dues in 1820?").ids) <= 16
+
+
+def test_callers_on_several_threads_each_get_their_own_vectors(tmp_path):
+    """The server encodes queries from several threads at once: no caller gets another's vector."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    encoder = load_text_encoder(make_settings(tmp_path, encode_workers=2), "openvino")
+    texts = [f"Query {i}: what were the harbour dues at Port {i} in {1800 + i}?" for i in range(24)] + SAMPLES
+    alone = encoder.encode(texts)
+    with ThreadPoolExecutor(6) as pool:
+        singles = list(pool.map(lambda text: encoder.encode([text], query=True)[0], texts))
+        groups = list(pool.map(encoder.encode, [texts[k::3] for k in range(3)]))
+    assert np.array_equal(np.stack(singles), alone)
+    for k, group in enumerate(groups):
+        assert np.array_equal(group, alone[k::3])
+
+
+def test_openvino_records_its_precision_and_its_two_precisions_mix(tmp_path):
+    """A collection built in bfloat16 may be searched where the processor has only float32: the recorded
+    runtime is the same, the precision is in the record, and the two precisions' vectors agree."""
+    from pagesight.index.encoders import MINILM
+    from pagesight.index.openvino_text import OpenVinoTextEncoder, bfloat16_native
+
+    half = OpenVinoTextEncoder(Path(packaged_minilm()), MINILM, tmp_path, precision="bf16")
+    full = OpenVinoTextEncoder(Path(packaged_minilm()), MINILM, tmp_path, precision="f32")
+    assert half.spec == full.spec and half.spec.runtime == "openvino"
+    assert full.spec.artifact.endswith("/f32")
+    assert half.spec.artifact.endswith("/bf16") or not bfloat16_native()
+    cosine = (half.encode(SAMPLES) * full.encode(SAMPLES)).sum(axis=1)
+    assert cosine.min() >= 0.999, cosine
 
 
 def test_empty_input_gives_an_empty_matrix(runtime_encoder):
@@ -78,7 +121,7 @@ def test_the_export_is_cached_and_the_same_bytes_each_time(tmp_path):
 
 def test_a_collection_is_queried_with_the_runtime_it_records(tmp_path):
     auto = make_settings(tmp_path)
-    assert text_runtime(auto) == DEFAULT_TEXT_RUNTIME
+    assert text_runtime(auto) == default_text_runtime() == "openvino"  # a dependency: always there
     assert text_runtime(auto, recorded="torch") == "torch"
     explicit = make_settings(tmp_path, text_runtime="onnx")
     assert text_runtime(explicit) == "onnx"
