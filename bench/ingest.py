@@ -3,6 +3,7 @@ FinanceBench dev set's 43 filings and the OfficeQA dev set's bulletins.
 
     python bench/ingest.py [--groups born-digital,scanned,financebench,officeqa] [--profile lite|tiny]
         [--keep DIR] [--out bench/results/ingest.json]
+    python bench/ingest.py --groups born-digital,scanned --runtimes openvino,onnx --runs 3 --out FILE
 
 Each group runs in a fresh process so its peak memory is its own: "parent" is the process holding
 the text model and the store, "worker" the largest of the extraction children (render, text, OCR;
@@ -13,6 +14,10 @@ apart. With --keep, each group's collection stays in DIR/<group> (to evaluate it
 For the scanned group, the ceiling the OCR alone sets is measured too: Tesseract on each of its
 pages, one at a time, as ingestion calls it (ingest/ocr.py, one thread, the OCR resolution), and
 cores / its mean seconds a page: no ingest of those pages can beat that on this machine.
+
+With --runtimes (text runtimes, PAGESIGHT_TEXT_RUNTIME) and --runs, the runtimes take turns, run after
+run, so that a machine slowing down or speeding up weighs on each alike; every run is a row, and the
+median pages/s of each runtime and group is printed and written.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -126,6 +132,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest.json")
     parser.add_argument("--profile", default="lite", choices=("lite", "tiny"),
                         help="tiny: the full profile's model classes, random and small (the path's cost)")
+    parser.add_argument("--runtimes", help="text runtimes to take turns, e.g. openvino,onnx")
+    parser.add_argument("--runs", type=int, default=1, help="with --runtimes: runs of each")
     parser.add_argument("--group", help=argparse.SUPPRESS)  # internal: run one group in this process
     args = parser.parse_args()
 
@@ -137,30 +145,49 @@ def main() -> None:
         sys.exit(f"no corpus at {args.corpus}")
 
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    results = {}
-    for name in args.groups.split(","):
+
+    def measure(name: str, runtime: str | None) -> dict:
         command = [sys.executable, __file__, "--corpus", str(args.corpus), "--group", name, "--profile", args.profile]
-        run = subprocess.run(command + (["--keep", str(args.keep)] if args.keep else []),
-                             capture_output=True, text=True, env=env, check=True)
-        results[name] = json.loads(run.stdout.strip().splitlines()[-1])
+        run = subprocess.run(command + (["--keep", str(args.keep)] if args.keep else []), capture_output=True,
+                             text=True, check=True, env=env | ({"PAGESIGHT_TEXT_RUNTIME": runtime} if runtime else {}))
+        result = json.loads(run.stdout.strip().splitlines()[-1])
         if name == "scanned":
-            results[name] |= ocr_ceiling(groups(args.corpus)[name])
+            result |= ocr_ceiling(groups(args.corpus)[name])
+        return result
 
     machine = machine_name()
-    header = (f"{'group':<13} {'files':>5} {'pages':>5} {'seconds':>8} {'pages/s':>8} {'optimise s':>10} "
-              f"{'parent MB':>9} {'worker MB':>9} {'workers':>7} {'text runtime':>12}")
     print(f"ingest benchmark, {args.profile} profile ({machine})")
-    print(header)
-    for name, r in results.items():
-        print(f"{name:<13} {r['files']:>5} {r['pages']:>5} {r['seconds']:>8} {r['pages_per_second']:>8} "
-              f"{r['optimise_s']:>10} {r['peak_rss_parent_mb']:>9} {r['peak_rss_worker_mb']:>9} "
-              f"{r['workers']:>7} {r['text_runtime']:>12}")
-        for file, reason in r["failed"]:
-            print(f"  failed: {file}: {reason}")
-        if "ocr_s_per_page" in r:
-            print(f"  Tesseract alone: {r['ocr_s_per_page']} s a page over {r['ocr_pages']} pages, so at most "
-                  f"{r['ocr_ceiling_pages_per_second']} pages/s on {os.cpu_count()} cores")
-    write_results(args.out, machine, {"results": results})
+    print(f"{'group':<13} {'files':>5} {'pages':>5} {'seconds':>8} {'pages/s':>8} {'optimise s':>10} "
+          f"{'parent MB':>9} {'worker MB':>9} {'workers':>7} {'text runtime':>12}")
+    if not args.runtimes:
+        results = {name: measure(name, None) for name in args.groups.split(",")}
+        for name, r in results.items():
+            _print_row(name, r)
+        write_results(args.out, machine, {"results": results})
+        return
+    rows = []
+    for run in range(1, args.runs + 1):
+        for runtime in args.runtimes.split(","):
+            for name in args.groups.split(","):
+                rows.append({"run": run, "group": name} | measure(name, runtime))
+                _print_row(name, rows[-1])
+    medians = {runtime: {name: statistics.median(r["pages_per_second"] for r in rows
+                                                 if r["text_runtime"] == runtime and r["group"] == name)
+                         for name in args.groups.split(",")} for runtime in args.runtimes.split(",")}
+    for runtime, by_group in medians.items():
+        print(f"median pages/s, {runtime}: " + ", ".join(f"{name} {value}" for name, value in by_group.items()))
+    write_results(args.out, machine, {"rows": rows, "median_pages_per_second": medians})
+
+
+def _print_row(name: str, r: dict) -> None:
+    print(f"{name:<13} {r['files']:>5} {r['pages']:>5} {r['seconds']:>8} {r['pages_per_second']:>8} "
+          f"{r['optimise_s']:>10} {r['peak_rss_parent_mb']:>9} {r['peak_rss_worker_mb']:>9} "
+          f"{r['workers']:>7} {r['text_runtime']:>12}")
+    for file, reason in r["failed"]:
+        print(f"  failed: {file}: {reason}")
+    if "ocr_s_per_page" in r:
+        print(f"  Tesseract alone: {r['ocr_s_per_page']} s a page over {r['ocr_pages']} pages, so at most "
+              f"{r['ocr_ceiling_pages_per_second']} pages/s on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":
