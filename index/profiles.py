@@ -147,8 +147,9 @@ def resolve_profile(settings: Settings) -> tuple[str, str]:
 # records. int8 was to be taken only if it cost at most a point of R@5 on either dev set; end to end
 # (bench/runtime.py: each set indexed again with another runtime, the same pages and text; `pagesight
 # eval`) it costs 5.1 on OfficeQA (fused R@5 .267 against float's .318). OpenVINO runs the same graph in
-# bfloat16 where the processor has it: float's vectors to a cosine of 0.999, in about two thirds of
-# ONNX Runtime float's time (docs/benchmarks.md). Where OpenVINO is missing, ONNX Runtime in float.
+# bfloat16 where the processor has it: torch's vectors to a cosine of 0.9999, in 0.6 of ONNX Runtime
+# float's CPU a passage, and float's fused R@5 on both dev sets (.620, .318; docs/benchmarks.md). Where
+# OpenVINO is missing, ONNX Runtime in float.
 def default_text_runtime() -> str:
     from .openvino_text import openvino_available
 
