@@ -14,6 +14,7 @@ collection built in bfloat16 is searched with float32 queries on a processor wit
 
 from __future__ import annotations
 
+import functools
 import queue
 from pathlib import Path
 
@@ -34,12 +35,15 @@ LENGTH_STEP = 16
 
 
 
+@functools.cache
 def openvino_available() -> bool:
+    """Whether OpenVINO is installed and finds this processor (its CPU plugin loads); asked once."""
     try:
-        import openvino  # noqa: F401
-    except ImportError:
+        import openvino as ov
+
+        return "CPU" in ov.Core().available_devices
+    except (ImportError, RuntimeError):
         return False
-    return True
 
 
 def bfloat16_native(core=None) -> bool:

@@ -129,6 +129,22 @@ def test_a_collection_is_queried_with_the_runtime_it_records(tmp_path):
         text_runtime(explicit, recorded="torch")
 
 
+def test_new_collections_fall_back_to_onnx_runtime_where_openvino_cannot_run(monkeypatch):
+    import openvino
+
+    from pagesight.index.openvino_text import openvino_available
+
+    class NoCpu:
+        available_devices: list[str] = []
+
+    monkeypatch.setattr(openvino, "Core", NoCpu)
+    openvino_available.cache_clear()  # asked once a process: ask again, without a CPU plugin
+    try:
+        assert default_text_runtime() == "onnx"
+    finally:
+        openvino_available.cache_clear()
+
+
 def test_every_encoder_records_its_revision_the_same_way(tmp_path):
     """A folder's revision is a hash of its weights, whichever encoder reads it; other weights, another hash."""
     (tmp_path / "a").mkdir()
