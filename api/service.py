@@ -71,8 +71,8 @@ class Service:
         return sorted(names | {s.collection for s in opened})
 
     def ready(self) -> dict:
-        _ = self.models.encoders
-        _ = self.sight().store
+        # the encoders that read the default collection: its own text runtime, not a second one
+        _ = self.models.encoders_for(self.sight().store.schema)
         return {"profile": self.models.profile, "collections": self.collections()}
 
     def close(self) -> None:

@@ -1,11 +1,11 @@
 """The sentence encoder on OpenVINO: the same exported graph as ONNX Runtime runs (index/onnx_text.py),
 in bfloat16 where the processor multiplies bfloat16 natively (AVX512-BF16, AMX), float32 elsewhere.
 
-On this project's machine (2 cores, AVX512-BF16; bench/textspeed.py) a passage of the corpus costs 14.8 ms
-of CPU against ONNX Runtime's 21.7 in float and 12.5 in int8, and its vectors keep torch's to a cosine of
-0.9999 at worst, where int8's fall to 0.979: bfloat16 keeps float32's range, so an activation far larger
-than the rest leaves its neighbours their precision, where int8's one scale per run flattens them. A
-short query costs more than on ONNX Runtime (9 ms against 7: each run has a fixed cost here).
+On this project's machine (2 cores, AVX512-BF16; bench/textspeed.py, bench/results/textspeed.json) a
+passage of the corpus costs 13.5 ms of CPU against ONNX Runtime's 23.0 in float and 13.0 in int8, a
+query 5.2 ms against 7.0 and 2.8, and its vectors keep torch's to a cosine of 0.9999 at worst, where
+int8's fall to 0.979: bfloat16 keeps float32's range, so an activation far larger than the rest leaves
+its neighbours their precision, where int8's one scale per run flattens them.
 
 The collection records the runtime ("openvino") and, with the file it loaded, the precision that ran
 it; vectors of the two precisions agree to a cosine of 0.999 (tests/index/test_encoders.py), so a
@@ -34,25 +34,26 @@ __all__ = ["LENGTH_STEP", "OpenVinoTextEncoder", "bfloat16_native", "openvino_av
 LENGTH_STEP = 16
 
 
+@functools.cache
+def _core():
+    """OpenVINO's runtime, made once a process (its plugins are found and loaded each time one is made)."""
+    import openvino as ov
+
+    return ov.Core()
+
 
 @functools.cache
 def openvino_available() -> bool:
     """Whether OpenVINO is installed and finds this processor (its CPU plugin loads); asked once."""
     try:
-        import openvino as ov
-
-        return "CPU" in ov.Core().available_devices
+        return "CPU" in _core().available_devices
     except (ImportError, RuntimeError):
         return False
 
 
-def bfloat16_native(core=None) -> bool:
+def bfloat16_native() -> bool:
     """Whether OpenVINO multiplies bfloat16 natively on this processor."""
-    if core is None:
-        import openvino as ov
-
-        core = ov.Core()
-    return "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    return "BF16" in _core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
 class OpenVinoTextEncoder(TextEncoder):
@@ -66,29 +67,28 @@ class OpenVinoTextEncoder(TextEncoder):
 
     def __init__(self, model: Path, name: str, cache: Path, *, workers: int = 1, precision: str | None = None):
         try:
-            import openvino as ov
+            core = _core()
         except ImportError as e:
             raise ModelUnavailable(f"the openvino text runtime needs OpenVINO ({e}): pip install openvino, "
                                    "or use PAGESIGHT_TEXT_RUNTIME=onnx") from e
         folder, meta = exported(model, name, cache)
         self.tokenizer = tokenizer(folder, meta, multiple=LENGTH_STEP)
         self.workers = max(1, workers)
-        core = ov.Core()
         # bfloat16 only where it is native: elsewhere it would be emulated, slower than float32.
-        self.precision = "bf16" if precision in (None, "bf16") and bfloat16_native(core) else "f32"
+        self.precision = "bf16" if precision in (None, "bf16") and bfloat16_native() else "f32"
         self.compiled = core.compile_model(str(folder / RUNTIMES["onnx"]), "CPU", {
             "INFERENCE_PRECISION_HINT": self.precision, "INFERENCE_NUM_THREADS": self.workers,
             "NUM_STREAMS": self.workers, "ENABLE_CPU_PINNING": False})
         self._requests: queue.Queue = queue.Queue()
         for _ in range(self.workers):
             self._requests.put(self.compiled.create_infer_request())
-        # One run here, on this thread, before any other: the binding sets up its numpy interface on first
-        # use, once, and two threads arriving at once for their first run deadlock in it (pybind11's
-        # call_once waits for the GIL that the other holds, seen with two encode threads in an ingest).
-        self._requests.queue[0].infer(self._feed("warm"))
         dim = self.compiled.output(0).get_partial_shape()[1].get_length()
         self.spec = EncoderSpec(name=name, revision=meta["revision"], dim=int(dim), runtime="openvino",
                                 artifact=f"{file_hash(folder / RUNTIMES['onnx'])}/{self.precision}")
+        # One run here, on this thread, before any other: the binding sets up its numpy interface on first
+        # use, once, and two threads arriving at once for their first run deadlock in it (pybind11's
+        # call_once waits for the GIL that the other holds, seen with two encode threads in an ingest).
+        self.encode(["warm"])
 
     def _feed(self, text: str) -> dict[str, np.ndarray]:
         encoding = self.tokenizer.encode(text)

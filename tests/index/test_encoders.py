@@ -132,17 +132,19 @@ def test_a_collection_is_queried_with_the_runtime_it_records(tmp_path):
 def test_new_collections_fall_back_to_onnx_runtime_where_openvino_cannot_run(monkeypatch):
     import openvino
 
-    from pagesight.index.openvino_text import openvino_available
+    from pagesight.index.openvino_text import _core, openvino_available
 
     class NoCpu:
         available_devices: list[str] = []
 
     monkeypatch.setattr(openvino, "Core", NoCpu)
-    openvino_available.cache_clear()  # asked once a process: ask again, without a CPU plugin
+    for cached in (_core, openvino_available):  # asked once a process: ask again, without a CPU plugin
+        cached.cache_clear()
     try:
         assert default_text_runtime() == "onnx"
     finally:
-        openvino_available.cache_clear()
+        for cached in (_core, openvino_available):
+            cached.cache_clear()
 
 
 def test_every_encoder_records_its_revision_the_same_way(tmp_path):
