@@ -49,13 +49,31 @@ def _max_length(model: Path) -> int:
 
 
 def export_apart(model: Path, folder: Path) -> Path:
-    """`export` in a child process: torch and transformers (a gigabyte once imported) never load into
-    the process that then only runs ONNX Runtime."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    """`export` in a fresh interpreter: torch and transformers (a gigabyte once imported) never load into
+    the process that then only runs ONNX Runtime, and the caller's own script is never imported again
+    (a multiprocessing child would re-run a plain script without a main guard, and fail)."""
+    import subprocess
+    import sys
 
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
-        return child.submit(export, model, folder).result()
+    done = subprocess.run([sys.executable, "-c", _EXPORT, str(model), str(folder)], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, check=False)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        raise ModelUnavailable(f"exporting the text model {model} to ONNX failed: {last}")
+    return folder
+
+
+# The child: one call, and a PageSight error as one line on stderr (its last), never a traceback.
+_EXPORT = """
+import sys
+from pathlib import Path
+from pagesight.core.errors import PageSightError
+from pagesight.index.onnx_text import export
+try:
+    export(Path(sys.argv[1]), Path(sys.argv[2]))
+except PageSightError as e:
+    sys.exit(str(e))
+"""
 
 
 def export(model: Path, folder: Path) -> Path:
