@@ -39,7 +39,17 @@ from ..core.types import (
     validate_tags,
 )
 from ..generate import ANSWERERS, Answerer, Evidence, Resolved, load_answerer
-from ..index import CollectionSchema, Encoders, Indexer, Store, TextEncoder, load_encoders, open_store, resolve_profile
+from ..index import (
+    CollectionSchema,
+    Encoders,
+    Indexer,
+    Store,
+    TextEncoder,
+    collection_names,
+    load_encoders,
+    open_store,
+    resolve_profile,
+)
 from ..index.profiles import load_text_encoder, profile_models, snapshot, text_runtime
 from ..ingest import ExtractionPool, find_files
 from ..retrieve import Retriever
@@ -233,7 +243,9 @@ class PageSight(Backend):
                 self._indexer = Indexer(self.store, self.models.encoders_for(self.store.schema), self.settings)
             if self._pool is None:
                 self._pool = ExtractionPool(self.settings.extract_workers, self.settings.worker_memory_mb,
-                                            self.settings.page_timeout_s)
+                                            self.settings.page_timeout_s,
+                                            recycle_pages=self.settings.worker_recycle_pages,
+                                            recycle_mb=self.settings.worker_recycle_mb)
             return Pipeline(self.store, self._indexer, self._pool, self.settings)
 
     @property
@@ -322,6 +334,12 @@ class PageSight(Backend):
                 for marker, hit in enumerate(result.hits, start=1)]
 
     # ---- about the collection -------------------------------------------------------------------
+
+    def answerer_choice(self, kind: str | None = None) -> tuple[str, str]:
+        return self.models.answerer_choice(kind)
+
+    def collections(self) -> list[str]:
+        return collection_names(self.settings)
 
     def info(self) -> CollectionInfo:
         info = CollectionInfo(name=self.collection, exists=self.exists, where=self.where, profile=self.models.profile,

@@ -121,12 +121,18 @@ class Settings(BaseSettings):
     remote_timeout_s: float = 120.0
     remote_retries: int = 2
 
+    # The command line (and any program using open_backend) as a client of a running server.
+    server: str | None = Field(default=None, description="send commands to the `pagesight serve` at this URL "
+                               "(a server running on this data folder is found without it)")
+    server_api_key: str | None = Field(default=None, description="the API key sent to that server: one of its "
+                                       "PAGESIGHT_API_KEYS (a server on this data folder needs none)")
+
     # The REST API (pagesight serve).
     api_keys: str | None = Field(default=None, description="comma-separated; when set, every route but /health "
                                  "needs Authorization: Bearer <key>")
     cors_origins: str | None = Field(default=None, description="comma-separated origins; CORS is closed when unset")
-    public_docs: bool = Field(default=False, description="with API keys set, serve /docs, /redoc and /openapi.json "
-                              "without a key (they describe the API, they hold no data)")
+    public_docs: bool = Field(default=True, description="with API keys set, serve /docs, /redoc and /openapi.json "
+                              "without a key (they describe the API, they hold no data); false: behind the key too")
     max_upload_mb: float = Field(default=512.0, description="one upload request, all its files together")
     max_upload_files: int = 100
 
@@ -154,6 +160,10 @@ class Settings(BaseSettings):
                                   "this long is stopped, and the file fails naming the page; a long file that "
                                   "keeps finishing pages is never stopped")
     worker_memory_mb: int = Field(default=3072, description="address-space cap of each extraction worker")
+    worker_recycle_pages: int = Field(default=2000, ge=1, description="an extraction worker is replaced by a fresh "
+                                      "one after reading this many pages")
+    worker_recycle_mb: int | None = Field(default=None, ge=64, description="... or when it holds this much memory "
+                                          "after a file's pages (default: half of worker_memory_mb)")
     extract_workers: int = Field(default=0, ge=0, description="extraction worker processes; 0: one per core")
 
     def model_dir(self) -> Path:

@@ -44,6 +44,9 @@ JPEG_QUALITY = 90  # page images: text stays sharp at the render resolution
 # large (tabloid at 200 dpi is 7.5 Mpixels): beyond, the colour rendering held beside the page image
 # would raise the worker's peak memory (a 36-Mpixel page of the corpus: +60 MB) for a tenth of a second.
 RENDER_ONCE_PIXELS = 10_000_000
+# PIL's Image.Resampling.BILINEAR (antialiased when it shrinks), without importing PIL here: 30 ms a letter
+# page from 200 to 144 dpi, where rendering again at 144 dpi took 8-940 ms and LANCZOS twice BILINEAR's time.
+_SMALLER = 2
 
 
 @dataclass(frozen=True)
@@ -282,7 +285,11 @@ def _extract_page(page, number: int, out_dir: Path, options: ExtractOptions, nat
         # and, made smaller, the page image (a scan's image is decoded once: bench/ingest.py).
         scanned = page.get_pixmap(matrix=pymupdf.Matrix(ocr_dpi / 72, ocr_dpi / 72), alpha=False)
         size = (page.rect * pymupdf.Matrix(zoom, zoom)).irect  # what rendering at `dpi` would give
-        image = _image(pymupdf.Pixmap(scanned, size.width, size.height) if ocr_dpi > dpi else scanned)
+        image = _image(scanned)
+        if ocr_dpi > dpi:
+            # Made smaller by PIL: MuPDF's scaling constructor, Pixmap(pixmap, w, h), never frees what it
+            # makes (PyMuPDF 1.28: ~5.7 MB a letter page, until the worker hit its memory cap).
+            image = image.resize((size.width, size.height), _SMALLER)
         scanned = pymupdf.Pixmap(pymupdf.csGRAY, scanned)  # OCR reads grey: the colour rendering goes now
     else:
         image = _render(page, zoom)

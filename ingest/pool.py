@@ -65,10 +65,12 @@ class _File:
 
 
 class ExtractionPool:
-    def __init__(self, workers: int = 0, memory_mb: int = 3072, page_timeout_s: float = 120.0):
+    def __init__(self, workers: int = 0, memory_mb: int = 3072, page_timeout_s: float = 120.0, *,
+                 recycle_pages: int = 2000, recycle_mb: int | None = None):
         self.size = workers or os.cpu_count() or 1
         self.page_timeout_s = page_timeout_s
-        self.workers = [ExtractionWorker(memory_mb) for _ in range(self.size)]
+        self.workers = [ExtractionWorker(memory_mb, recycle_pages=recycle_pages, recycle_mb=recycle_mb)
+                        for _ in range(self.size)]
         self._jobs: queue.PriorityQueue = queue.PriorityQueue()
         self._order = itertools.count()
         self._threads = [threading.Thread(target=self._serve, args=(w,), name=f"pagesight-extract-{i}", daemon=True)
@@ -92,6 +94,11 @@ class ExtractionPool:
     def peak_rss_mb(self) -> float:
         """The largest resident size any worker's child reached so far."""
         return max(w.peak_rss_mb for w in self.workers)
+
+    @property
+    def recycled(self) -> int:
+        """Worker children replaced so far for the pages they had read or the memory they held."""
+        return sum(w.recycled for w in self.workers)
 
     def _serve(self, worker: ExtractionWorker) -> None:
         while True:

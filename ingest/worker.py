@@ -92,9 +92,16 @@ class ExtractionWorker:
     and open shards, and a spawned multiprocessing child would re-import the caller's main module.
     """
 
-    def __init__(self, memory_mb: int = 3072):
+    def __init__(self, memory_mb: int = 3072, *, recycle_pages: int = 2000, recycle_mb: int | None = None):
+        """`recycle_pages`, `recycle_mb`: a child that has read this many pages, or holds this much memory
+        after a job (default: half the cap), is replaced by a fresh one before the next job, so that no
+        leak of any cause (a parser's, a library's) can grow until every job fails."""
         self.memory_mb = memory_mb
+        self.recycle_pages = recycle_pages
+        self.recycle_mb = recycle_mb if recycle_mb is not None else memory_mb // 2
         self.peak_rss_mb = 0.0  # the largest resident size any of its child processes reached
+        self.recycled = 0  # children replaced for their age or their size
+        self._served = 0  # pages the current child has read
         self._proc: subprocess.Popen | None = None
         self._conn: _Duplex | None = None
 
@@ -105,6 +112,7 @@ class ExtractionWorker:
         return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
 
     def _start(self) -> None:
+        self._served = 0
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         self._proc = subprocess.Popen(
@@ -160,9 +168,17 @@ class ExtractionWorker:
                 if message[0] != "done":
                     yield message
                     received += 1
+                    self._served += message[0] == "page"
         finally:
             if not finished:  # a stall, a crash, or a caller that stopped reading: a fresh child next
                 self._kill()
+            elif self._worn():
+                self.recycled += 1
+                self.close()  # between jobs: the child exits cleanly, the next job starts a fresh one
+
+    def _worn(self) -> bool:
+        """Whether the child has read its share of pages, or holds more memory than it should."""
+        return self._served >= self.recycle_pages or _rss_mb(self._proc.pid) > self.recycle_mb
 
     def _next(self, path: Path, timeout: float, stage: str) -> tuple:
         if not self._conn.poll(timeout):
@@ -246,6 +262,17 @@ class _Duplex:
     def close(self) -> None:
         self._r.close()
         self._w.close()
+
+
+def _rss_mb(pid: int) -> float:
+    """A process's resident memory now (0 where /proc cannot tell)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def child_main() -> None:

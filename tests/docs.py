@@ -132,3 +132,12 @@ def multiframe_tiff(path: Path, pages: list[list[str]]) -> Path:
     frames = [text_image(lines) for lines in pages]
     frames[0].save(path, "TIFF", save_all=True, append_images=frames[1:])
     return path
+
+
+def blank_pdf(path: Path, pages: int) -> Path:
+    """A PDF of empty letter pages: no text layer, so each is rendered for OCR (and found blank)."""
+    doc = pymupdf.open()
+    for _ in range(pages):
+        doc.new_page(width=612, height=792)
+    doc.save(path, garbage=4, deflate=True)
+    return path

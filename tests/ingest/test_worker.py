@@ -61,3 +61,41 @@ def test_a_pixmap_beyond_mupdfs_own_limit_is_a_page_too_large(tmp_path):
     options = extract_options(max_page_pixels=2_000_000_000, render_dpi=300)
     with ExtractionWorker() as worker, pytest.raises(PageTooLarge, match="beyond MuPDF's limits"):
         worker.run(tmp_path / "huge.pdf", "application/pdf", tmp_path / "out", options, timeout=120)
+
+
+def _rss_mb(pid: int) -> float:
+    from pagesight.ingest.worker import _rss_mb
+
+    return _rss_mb(pid)
+
+
+def test_pages_without_a_text_layer_leave_no_memory_behind(tmp_path):
+    # Each such page is rendered at the OCR resolution and made smaller for its image: MuPDF's scaling
+    # constructor kept ~5.7 MB a letter page, so a worker hit its cap after ~450 pages.
+    path = docs.blank_pdf(tmp_path / "blank.pdf", 240)
+    with ExtractionWorker(recycle_pages=10_000, recycle_mb=10_000) as worker:
+        worker.pages(path, "application/pdf", extract_options(), tmp_path / "a", 1, 40, 120)
+        settled = _rss_mb(worker.pid)
+        worker.pages(path, "application/pdf", extract_options(), tmp_path / "b", 41, 240, 120)
+        assert worker.recycled == 0
+        grown = _rss_mb(worker.pid) - settled
+    assert grown < 60, f"the worker grew {grown:.0f} MB over 200 blank pages"
+
+
+def test_a_worker_is_replaced_after_its_share_of_pages_and_reads_on(tmp_path):
+    path = docs.pages_pdf(tmp_path / "ten.pdf", [[f"Page {n} of the ledger."] for n in range(1, 11)])
+    with ExtractionWorker(recycle_pages=4) as worker:
+        first = worker.pages(path, "application/pdf", extract_options(), tmp_path / "o", 1, 4, 120)[0]
+        assert worker.recycled == 1 and worker.pid is None  # gone between jobs, not in the middle of one
+        rest = worker.pages(path, "application/pdf", extract_options(), tmp_path / "o", 5, 10, 120)[0]
+        assert worker.recycled == 2
+    assert [p.number for p in first + rest] == list(range(1, 11))
+    assert all(f"Page {p.number} of the ledger" in p.text for p in first + rest)
+
+
+def test_a_worker_over_its_memory_mark_is_replaced_before_the_next_file(tmp_path, report):
+    with ExtractionWorker(recycle_mb=64) as worker:  # every child holds more than 64 MB after a job
+        worker.run(report, "application/pdf", tmp_path / "a", extract_options(), timeout=120)
+        assert worker.recycled == 2 and worker.pid is None  # after the opening, and after the pages
+        result = worker.run(report, "application/pdf", tmp_path / "b", extract_options(), timeout=120)
+    assert len(result.pages) == 6 and "lighthouse" in result.pages[0].text.lower()
