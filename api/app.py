@@ -44,10 +44,14 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, local_key: str | None = None) -> FastAPI:
+    """The app. `local_key`: one more key, for the commands of the user who runs the server on its data
+    folder (it is in their data folder's server note, local_server.py); only where keys are asked at all."""
     settings = settings or get_settings()
     service = Service(settings)
     keys = api_keys(settings.api_keys)
+    if keys and local_key:
+        keys.append(local_key)
     assistant = HttpEndpoint(build_mcp(service.sight, service.collections, settings.collection), keys=bool(keys))
 
     @asynccontextmanager
@@ -97,6 +101,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:  # browsers ask for it whatever the page says
+        return FileResponse(STATIC / "icon.svg", media_type="image/svg+xml")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if settings.cors_origins:

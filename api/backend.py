@@ -4,15 +4,19 @@ The CLI parses, picks one, calls it and renders; so does any program."""
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core.settings import Settings, get_settings
 from ..core.types import Answer, Document, FileOutcome, Filters, Page, SearchResult, Turn
 from ..retrieve.evaluate import AnswerReport, EvalReport, Question, evaluate, evaluate_answers
 
-__all__ = ["Backend", "CollectionInfo", "PageView"]
+__all__ = ["Backend", "CollectionInfo", "PageView", "open_backend"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -83,6 +87,14 @@ class Backend(ABC):
     def info(self) -> CollectionInfo: ...
 
     @abstractmethod
+    def collections(self) -> list[str]:
+        """The collections that exist where this backend looks (the data folder, the Qdrant server, the server)."""
+
+    @abstractmethod
+    def answerer_choice(self, kind: str | None = None) -> tuple[str, str]:
+        """Which answerer answers (`kind`, or the configured one), and in a few words why."""
+
+    @abstractmethod
     def close(self) -> None: ...
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
@@ -109,3 +121,23 @@ class Backend(ABC):
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def open_backend(collection: str | None = None, settings: Settings | None = None, *,
+                 server: str | None = None) -> Backend:
+    """The backend a command or a program uses: a client of the server at `server` (or
+    PAGESIGHT_SERVER), with PAGESIGHT_SERVER_API_KEY; else of a server running on this data folder,
+    which it holds, with the key that server left for commands of its folder (local_server.py);
+    else the layers wired in this process (`PageSight`)."""
+    from .client import ServerClient
+    from .local_server import running
+    from .pagesight import PageSight
+
+    settings = settings or get_settings()
+    url, key = server or settings.server, settings.server_api_key
+    if url is None and (local := running(settings)) is not None:
+        log.info("using the server running on %s: %s", settings.data_dir, local.url)
+        url, key = local.url, key or local.key
+    if url:
+        return ServerClient(url, key, collection or settings.collection)
+    return PageSight(collection, settings)

@@ -96,29 +96,20 @@ class _failures:
 
 
 def _backend(collection: str | None, *, announce: bool = False):
-    """The backend commands call: a client of the server given by --server or found running on this data
-    folder, else PageSight on this machine. `announce`: say which profile runs and why, under -v or when
-    the collection is new (it is what will build it)."""
-    settings = _settings()
+    """The backend commands call (`open_backend`: the server given by --server or running on this data
+    folder, else PageSight here). `announce`: say which profile builds a new local collection, and under
+    -v which profile or server runs."""
+    from .backend import open_backend
+    from .pagesight import PageSight
+
     with _failures():
-        url = _state["server"]
-        if url is None:
-            from .local_server import running
-
-            if (url := running(settings)) is not None and _state["verbose"]:
-                _say(f"using the server running on {settings.data_dir}: {url}")
-        if url:
-            from .client import ServerClient
-
-            keys = (settings.api_keys or "").split(",")
-            key = os.environ.get("PAGESIGHT_SERVER_API_KEY") or (keys[0].strip() if not _state["server"] else None)
-            return ServerClient(url, key or None, collection or settings.collection)
-        from .pagesight import PageSight
-
-        sight = PageSight(collection, settings)
-        if announce and (_state["verbose"] or not sight.exists):
-            _say(f"profile: {sight.models.profile} ({sight.models.profile_why})")
-        return sight
+        backend = open_backend(collection, _settings(), server=_state["server"])
+        if not isinstance(backend, PageSight):
+            if _state["verbose"]:
+                _say(f"using the server at {backend.where}")
+        elif announce and (_state["verbose"] or not backend.exists):
+            _say(f"profile: {backend.models.profile} ({backend.models.profile_why})")
+    return backend
 
 
 def _filters(doc, tag, file, pages):
@@ -251,9 +242,8 @@ def ask(
 
     filters = _filters(doc, tag, file, pages)
     with _backend(collection, announce=True) as backend, _failures():
-        if not _state["server"]:
-            kind, why = backend.models.answerer_choice(answerer)
-            err.print(f"answerer: {kind} ({safe(why)})", highlight=False)
+        kind, why = backend.answerer_choice(answerer)
+        err.print(f"answerer: {kind} ({safe(why)})", highlight=False)
         found, final = None, None
         for event in backend.ask_stream(question, k, filters, answerer):
             if isinstance(event, SearchResult):
@@ -372,12 +362,13 @@ def info(as_json: AsJson = False) -> None:
     it, the channels a search runs), the profile and the answerer and why, and whether a server holds them."""
     from importlib.metadata import version
 
-    from .local_server import running
+    from .client import ServerClient
 
     settings = _settings()
-    server = _state["server"] or running(settings)
     with _failures():
-        names = _collection_names(settings, server)
+        with _backend(None) as first:
+            server = first.url if isinstance(first, ServerClient) else None
+            names = first.collections()
         infos = []
         for name in names or [settings.collection]:
             with _backend(name) as backend:
@@ -398,18 +389,6 @@ def info(as_json: AsJson = False) -> None:
             ", ".join(i.channels), "; ".join(f"{k}: {v}" for k, v in i.encoders.items())] for i in infos])
 
 
-def _collection_names(settings, server: str | None) -> list[str]:
-    """The collections of the server, or of the data folder."""
-    if server:
-        from .client import ServerClient
-
-        with ServerClient(server, os.environ.get("PAGESIGHT_SERVER_API_KEY")) as client:
-            return client.collections()
-    folder = settings.data_dir / "collections"
-    made = folder.iterdir() if folder.is_dir() else []
-    return sorted(p.name for p in made if (p / "collection.json").is_file())
-
-
 # ---- the server and the collection's indexes ------------------------------------------------------
 
 @app.command()
@@ -420,19 +399,22 @@ def serve(
     """The REST API and the chat web page (http://HOST:PORT/, OpenAPI docs at /docs)."""
     import uvicorn
 
-    from .local_server import announce
+    from .app import create_app
+    from .local_server import announce, local_key
 
     settings = _settings()
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_keys:
         err.print("warning: listening beyond this machine without PAGESIGHT_API_KEYS: anyone who can reach "
                   f"{host}:{port} can read and change the documents", highlight=False)
     local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    key = local_key() if settings.api_keys else None  # what commands on this data folder send (local_server.py)
+    with _failures():  # the database unreachable, say: one line, not a traceback
+        app = create_app(settings, local_key=key)
     # uvicorn stops gracefully on SIGTERM, then raises the signal again under the handler it found:
     # make that an exit, so that the note below is taken down rather than the process killed past it
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    with announce(settings, f"http://{local}:{port}"):  # commands on this data folder then come here
-        uvicorn.run("pagesight.api.app:create_app", factory=True, host=host, port=port, log_level="info",
-                    timeout_graceful_shutdown=10)
+    with announce(settings, f"http://{local}:{port}", key):  # commands on this data folder then come here
+        uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
 
 
 @app.command()
@@ -440,7 +422,6 @@ def mcp(collection: Collection = None) -> None:
     """A Model Context Protocol server on stdin/stdout, for assistants (Claude Desktop, IDEs): the tools
     search, ask, list_documents and get_page over this data folder, or over the server running on it.
     `pagesight serve` offers the same at /mcp over HTTP."""
-    from .local_server import running
     from .mcp import build_mcp
 
     settings = _settings()
@@ -454,8 +435,10 @@ def mcp(collection: Collection = None) -> None:
                 opened[name] = first.sibling(name) if hasattr(first, "sibling") else _backend(name)
             return opened[name]
 
-    server = build_mcp(backend, lambda: _collection_names(settings, _state["server"] or running(settings)),
-                       collection or settings.collection)
+    def collections() -> list[str]:
+        return backend(collection or settings.collection).collections()
+
+    server = build_mcp(backend, collections, collection or settings.collection)
     try:
         server.run("stdio")
     finally:

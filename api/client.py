@@ -32,6 +32,8 @@ from .backend import Backend, CollectionInfo, PageView
 
 __all__ = ["ServerClient"]
 
+_ANSWERER_IS_THE_SERVERS = "the answerer is the server's setting (PAGESIGHT_ANSWERER where it runs)"
+
 
 class ServerClient(Backend):
     def __init__(self, url: str, api_key: str | None = None, collection: str | None = None, timeout_s: float = 600.0):
@@ -128,7 +130,7 @@ class ServerClient(Backend):
     def ask_stream(self, question: str, k: int | None = None, filters: Filters | None = None,
                    answerer: str | None = None, history: Sequence[Turn] = ()) -> Iterator[SearchResult | str | Answer]:
         if answerer is not None:
-            raise PageSightError("the answerer is the server's setting (PAGESIGHT_ANSWERER where it runs)")
+            raise PageSightError(_ANSWERER_IS_THE_SERVERS)
         body = self._body("question", question, k, filters) | {"stream": True}
         if history:
             body["history"] = [{"question": t.question, "documents": list(t.documents)} for t in history]
@@ -177,6 +179,12 @@ class ServerClient(Backend):
         name = self.collection or "default"
         data = self._call("GET", f"/v1/collections/{_path(name)}").json()
         return CollectionInfo(**data, where=self.url)
+
+    def answerer_choice(self, kind: str | None = None) -> tuple[str, str]:
+        if kind is not None:
+            raise PageSightError(_ANSWERER_IS_THE_SERVERS)
+        info = self.info()
+        return info.answerer, f"the server's: {info.answerer_why}"
 
     def close(self) -> None:
         self.http.close()

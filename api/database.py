@@ -12,9 +12,10 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session
 
-from ..core.errors import PageSightError
+from ..core.errors import DatabaseUnavailable, PageSightError
 
 __all__ = ["Base", "Database", "upgrade", "utc"]
 
@@ -36,7 +37,11 @@ class Database:
     def __init__(self, url: str):
         self.url = url
         self.engine = _engine(url)
-        upgrade(self.engine)
+        try:
+            upgrade(self.engine)
+        except SQLAlchemyError as e:
+            self.engine.dispose()
+            raise DatabaseUnavailable(f"cannot open the database {shown(self.engine)}: {_first_line(e)}") from None
         self._lock = threading.Lock() if self.engine.dialect.name == "sqlite" else None
 
     @contextmanager
@@ -50,6 +55,17 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def shown(engine: Engine) -> str:
+    """The database's URL as it may be shown: without its password."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _first_line(error: SQLAlchemyError) -> str:
+    """What the driver said, in one line (SQLAlchemy adds the statement and a link after it)."""
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return reason[0].strip() if reason else type(error).__name__
 
 
 def _engine(url: str) -> Engine:
@@ -69,6 +85,8 @@ def _engine(url: str) -> Engine:
         return engine
     try:
         return create_engine(url, pool_pre_ping=True)
+    except ArgumentError as e:
+        raise DatabaseUnavailable(f"PAGESIGHT_DATABASE_URL is not a database URL ({e})") from None
     except ModuleNotFoundError as e:
         raise PageSightError(f"the database URL needs a driver that is not installed ({e.name}): PostgreSQL "
                              "URLs use psycopg 3 (pip install 'psycopg[binary]')") from e

@@ -2,8 +2,9 @@
 of the body, and its size.
 
 - With API keys set, a request without a right key is answered 401 at once: its body is never read
-  (an unauthenticated upload is not spooled to disk first). Open paths: /health, the page and its
-  static files, and the API docs when PAGESIGHT_PUBLIC_DOCS is set.
+  (an unauthenticated upload is not spooled to disk first). Open paths: /health, the page, its icon
+  and static files, and the API docs (they describe the routes and hold no data) unless
+  PAGESIGHT_PUBLIC_DOCS=false.
 - A request carrying both Content-Length and Transfer-Encoding is refused (400): the two can
   disagree about where the body ends, and RFC 9112 lets a server refuse such a request.
 - The body is counted as the app reads it, whatever the headers say; past the limit (or past a
@@ -19,7 +20,7 @@ import json
 
 __all__ = ["RequestGate", "api_keys", "keys_match", "problem"]
 
-OPEN_PATHS = ("/health", "/")
+OPEN_PATHS = ("/health", "/", "/favicon.ico")
 OPEN_PREFIXES = ("/static/",)
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
 

@@ -21,6 +21,7 @@ from queue import Empty, Queue
 
 from ..core.settings import Settings
 from ..core.types import validate_collection_name
+from ..index import collection_names
 from .conversations import ConversationStore
 from .database import Database
 from .jobs import Job, JobFile, JobStore
@@ -64,8 +65,7 @@ class Service:
 
     def collections(self) -> list[str]:
         """The collections that exist (in the data folder, or opened by this process and created since)."""
-        folder = self.settings.data_dir / "collections"
-        names = {p.name for p in folder.iterdir() if (p / "collection.json").is_file()} if folder.is_dir() else set()
+        names = set(collection_names(self.settings))
         with self._lock:
             opened = [s for s in self._collections.values() if s._store is not None and s.exists]
         return sorted(names | {s.collection for s in opened})

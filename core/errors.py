@@ -18,6 +18,7 @@ __all__ = [
     "ExtractionCrashed",
     "StoreError",
     "StoreLocked",
+    "DatabaseUnavailable",
     "SchemaMismatch",
     "ModelUnavailable",
     "GenerationError",
@@ -81,6 +82,10 @@ class StoreError(PageSightError):
 
 class StoreLocked(StoreError):
     pass
+
+
+class DatabaseUnavailable(StoreError):
+    """The app's own database (conversations, jobs) cannot be reached or opened."""
 
 
 class SchemaMismatch(StoreError):

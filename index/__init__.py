@@ -22,6 +22,7 @@ __all__ = [
     "SentenceTransformerEncoder",
     "Store",
     "TextEncoder",
+    "collection_names",
     "load_encoders",
     "open_store",
     "resolve_profile",
@@ -40,3 +41,15 @@ def open_store(settings: Settings, collection: str | None = None) -> Store:
     from .edge import EdgeStore
 
     return EdgeStore(settings.collection_dir(name), name)
+
+
+def collection_names(settings: Settings) -> list[str]:
+    """The collections that exist: PageSight's on the Qdrant server when a URL is set, else those of the
+    data folder."""
+    if settings.qdrant_url:
+        from .server import connect, pagesight_collections
+
+        return pagesight_collections(connect(settings.qdrant_url, settings.qdrant_api_key))
+    folder = settings.data_dir / "collections"
+    made = folder.iterdir() if folder.is_dir() else []
+    return sorted(p.name for p in made if (p / "collection.json").is_file())

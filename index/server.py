@@ -30,7 +30,7 @@ from .layout import (
 )
 from .store import CollectionSchema, Point, Record, Scored, Store, held_vector
 
-__all__ = ["ClusterOptions", "ServerStore", "connect"]
+__all__ = ["ClusterOptions", "ServerStore", "connect", "pagesight_collections"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,12 @@ def connect(url: str, api_key: str | None = None, timeout: float = 30.0):
     except ImportError as e:
         raise StoreError("the Qdrant server backend needs qdrant-client: pip install qdrant-client") from e
     return QdrantClient(url=url, api_key=api_key, timeout=int(timeout))
+
+
+def pagesight_collections(client) -> list[str]:
+    """The server's collections that PageSight made (their metadata records a schema), sorted."""
+    names = [c.name for c in client.get_collections().collections]
+    return sorted(n for n in names if _METADATA_KEY in (client.get_collection(n).config.metadata or {}))
 
 
 @dataclass(frozen=True)

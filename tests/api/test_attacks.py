@@ -144,21 +144,22 @@ def test_responses_name_no_server_path(client, api_settings, report):
     assert "source" not in replies[0].json()[0]
 
 
-def test_the_api_docs_follow_the_key_unless_made_public(tmp_path):
+def test_the_api_docs_and_the_icon_are_open_the_data_behind_the_key(tmp_path):
     from fastapi.testclient import TestClient
 
     from pagesight.api.app import create_app
     from tests.api.conftest import KEY
     from tests.conftest import make_settings
 
-    with TestClient(create_app(make_settings(tmp_path / "a", profile="lite", api_keys=KEY))) as closed:
+    with TestClient(create_app(make_settings(tmp_path / "a", profile="lite", api_keys=KEY))) as public:
+        for path in ("/docs", "/redoc", "/openapi.json", "/favicon.ico", "/static/icon.svg"):
+            assert public.get(path).status_code == 200, path
+        assert public.get("/v1/documents").status_code == 401  # the data stays behind the key
+    with TestClient(create_app(make_settings(tmp_path / "b", profile="lite", api_keys=KEY,
+                                             public_docs=False))) as closed:
         for path in ("/docs", "/redoc", "/openapi.json"):
             assert closed.get(path).status_code == 401, path
         assert closed.get("/openapi.json", headers={"Authorization": f"Bearer {KEY}"}).status_code == 200
-    with TestClient(create_app(make_settings(tmp_path / "b", profile="lite", api_keys=KEY,
-                                             public_docs=True))) as public:
-        assert public.get("/openapi.json").status_code == 200 and public.get("/docs").status_code == 200
-        assert public.get("/v1/documents").status_code == 401  # the data stays behind the key
 
 
 def test_upload_tags_and_every_list_a_request_carries_are_bounded(client, report):

@@ -256,6 +256,7 @@ def test_the_cli_talks_to_a_running_server(served, tmp_path, monkeypatch):
 
     base, settings = served
     monkeypatch.setenv("PAGESIGHT_SERVER_API_KEY", KEY)
+    get_settings.cache_clear()  # the key is a setting, read once a process
     listed = runner.invoke(app, ["--server", base, "documents", "list", "--json"])
     assert listed.exit_code == 0, listed.output
     assert [d["file_name"] for d in json.loads(listed.stdout)] == ["report.pdf"]
@@ -277,6 +278,7 @@ def test_the_cli_talks_to_a_running_server(served, tmp_path, monkeypatch):
     assert deleted.exit_code == 0 and "memo.pdf" in deleted.stdout
 
     monkeypatch.setenv("PAGESIGHT_SERVER_API_KEY", "wrong")
+    get_settings.cache_clear()
     refused = runner.invoke(app, ["--server", base, "documents", "list"])
     assert refused.exit_code == 2 and "wants an API key" in refused.stderr
     gone = runner.invoke(app, ["--server", "http://127.0.0.1:9", "documents", "list"])
@@ -307,3 +309,16 @@ def test_ingest_ends_by_building_indexes_and_index_optimize_does_it_on_demand(da
     get_settings.cache_clear()
     result = invoke("index", "optimize")
     assert result.exit_code == 0 and "optimises by itself" in result.output
+
+
+@pytest.mark.e2e
+def test_serve_with_an_unreachable_database_says_which_and_why_in_one_line(tmp_path):
+    env = {**os.environ, "PAGESIGHT_DATA_DIR": str(tmp_path / "data"), "PAGESIGHT_PROFILE": "lite",
+           "PAGESIGHT_DATABASE_URL": "postgresql://pagesight:hunter2@127.0.0.1:9/app"}
+    done = subprocess.run([sys.executable, "-m", "pagesight.api.cli", "serve", "--port", "9"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "cannot open the database postgresql+psycopg://pagesight:***@127.0.0.1:9/app" in lines[0]
+    assert "hunter2" not in done.stderr and "refused" in lines[0].lower()
