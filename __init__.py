@@ -1,8 +1,8 @@
 """PageSight: ask your PDFs and images; answers grounded in the page images, with citations.
 
-    from pagesight import PageSight
+    from pagesight import open_backend
 
-    with PageSight() as sight:
+    with open_backend() as sight:        # PageSight here, or the server running on this data folder
         sight.ingest(["report.pdf"])
         print(sight.ask("What was the revenue in 2019?").text)
 
@@ -10,7 +10,7 @@ The repository's top-level folders are this package's subpackages (core, ingest,
 generate, api: see DESIGN.md for what each owns).
 """
 
-__all__ = ["PageSight", "ServerClient", "__version__"]
+__all__ = ["Backend", "PageSight", "ServerClient", "__version__", "open_backend"]
 
 __version__ = "0.1.0"
 
@@ -25,4 +25,8 @@ def __getattr__(name: str):
         from .api.client import ServerClient
 
         return ServerClient
+    if name in ("Backend", "open_backend"):
+        from .api import backend
+
+        return getattr(backend, name)
     raise AttributeError(f"module 'pagesight' has no attribute {name!r}")

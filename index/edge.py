@@ -89,7 +89,9 @@ class EdgeStore(Store):
             if "WouldBlock" in str(e) or "lock" in str(e).lower():
                 raise StoreLocked(
                     f"collection {self.name!r} at {self.folder} is open in another process (a running "
-                    "`pagesight serve` or ingest). Stop that process, or send requests to it with --server URL.",
+                    "`pagesight serve` or ingest). Stop that process, or send requests to the server: commands "
+                    "and open_backend() find one running on this data folder by themselves, --server URL or "
+                    "ServerClient(URL) name one.",
                 ) from None
             raise StoreError(f"collection {self.name!r} at {self.folder} cannot be opened: {e}") from e
 
