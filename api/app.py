@@ -31,7 +31,7 @@ from starlette.routing import Route
 
 from ..core.errors import Ambiguous, NotFound, PageSightError
 from ..core.settings import Settings, get_settings
-from .gate import RequestGate, api_keys, problem
+from .gate import RequestGate, api_keys, host_names, problem
 from .mcp import HttpEndpoint, build_mcp
 from .routes import conversations, documents, openai, search
 from .schemas import Problem
@@ -44,9 +44,11 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
 
 
-def create_app(settings: Settings | None = None, *, local_key: str | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, local_key: str | None = None, bound: str | None = None) -> FastAPI:
     """The app. `local_key`: one more key, for the commands of the user who runs the server on its data
-    folder (it is in their data folder's server note, local_server.py); only where keys are asked at all."""
+    folder (it is in their data folder's server note, local_server.py); only where keys are asked at all.
+    `bound`: the address the server listens on, whose name it answers to (gate.py; loopback when not
+    given)."""
     settings = settings or get_settings()
     service = Service(settings)
     keys = api_keys(settings.api_keys)
@@ -107,14 +109,15 @@ def create_app(settings: Settings | None = None, *, local_key: str | None = None
         return FileResponse(STATIC / "icon.svg", media_type="image/svg+xml")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    if settings.cors_origins:
+    origins = tuple(o.strip() for o in (settings.cors_origins or "").split(",") if o.strip())
+    if origins:
         from fastapi.middleware.cors import CORSMiddleware
 
-        app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in settings.cors_origins.split(",")],
-                           allow_methods=["GET", "POST", "PATCH", "DELETE"],
-                           allow_headers=["Authorization", "Content-Type"])
+        methods, headers = ["GET", "POST", "PATCH", "DELETE"], ["Authorization", "Content-Type"]
+        app.add_middleware(CORSMiddleware, allow_origins=list(origins), allow_methods=methods, allow_headers=headers)
     return RequestGate(app, keys=keys, upload_bytes=int(settings.max_upload_mb * 2**20), other_bytes=1 << 20,
-                       upload_paths=(documents.UPLOAD_PATH,), public_docs=settings.public_docs)
+                       upload_paths=(documents.UPLOAD_PATH,), public_docs=settings.public_docs,
+                       hosts=host_names(settings.allowed_hosts, bound), origins=origins)
 
 
 class _SafeJSON(JSONResponse):

@@ -409,7 +409,7 @@ def serve(
     local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     key = local_key() if settings.api_keys else None  # what commands on this data folder send (local_server.py)
     with _failures():  # the database unreachable, say: one line, not a traceback
-        app = create_app(settings, local_key=key)
+        app = create_app(settings, local_key=key, bound=host)
     # uvicorn stops gracefully on SIGTERM, then raises the signal again under the handler it found:
     # make that an exit, so that the note below is taken down rather than the process killed past it
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

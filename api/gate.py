@@ -5,6 +5,16 @@ of the body, and its size.
   (an unauthenticated upload is not spooled to disk first). Open paths: /health, the page, its icon
   and static files, and the API docs (they describe the routes and hold no data) unless
   PAGESIGHT_PUBLIC_DOCS=false.
+- The Host a request names must be one the server answers to (421 otherwise): its loopback names, the
+  name or address it is bound to, or those PAGESIGHT_ALLOWED_HOSTS lists. A web page that rebinds a
+  name of its own to 127.0.0.1 (DNS rebinding) reaches the server under that name, and is refused.
+- Without API keys, a request that changes something (POST, PUT, PATCH, DELETE) from a browser page
+  of another origin is refused (403): a form on any web site can post to a server on loopback without
+  a preflight. Same-origin requests (the chat page), origins PAGESIGHT_CORS_ORIGINS names, and
+  requests without an Origin (programs, the CLI) pass. With keys, the key guards it: a page of
+  another origin cannot send it without the server's CORS consent.
+- CORS preflights (OPTIONS with Access-Control-Request-Method) are answered before the key check, by
+  the CORS middleware, when PAGESIGHT_CORS_ORIGINS names origins: a browser never sends a key with them.
 - A request carrying both Content-Length and Transfer-Encoding is refused (400): the two can
   disagree about where the body ends, and RFC 9112 lets a server refuse such a request.
 - The body is counted as the app reads it, whatever the headers say; past the limit (or past a
@@ -18,7 +28,11 @@ from __future__ import annotations
 import hmac
 import json
 
-__all__ = ["RequestGate", "api_keys", "keys_match", "problem"]
+__all__ = ["LOOPBACK", "RequestGate", "api_keys", "host_names", "keys_match", "problem"]
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+WILDCARD = ("0.0.0.0", "::", "")
+CHANGES = (b"POST", b"PUT", b"PATCH", b"DELETE")
 
 OPEN_PATHS = ("/health", "/", "/favicon.ico")
 OPEN_PREFIXES = ("/static/",)
@@ -37,6 +51,26 @@ def api_keys(configured: str | None) -> list[str]:
     return [k.strip() for k in (configured or "").split(",") if k.strip()]
 
 
+def host_names(configured: str | None, bound: str | None) -> frozenset[str] | None:
+    """The Host names the server answers to (lower case, without a port); None for any. Configured
+    (PAGESIGHT_ALLOWED_HOSTS, "*" for any), else the loopback names and the name it is bound to; bound
+    to every interface, any (it is reached by whatever names its network gives it)."""
+    if configured and configured.strip():
+        names = {n.strip().lower().strip("[]") for n in configured.split(",") if n.strip()}
+        return None if "*" in names else frozenset(names | set(LOOPBACK))
+    if bound is not None and bound.strip("[]") in WILDCARD:
+        return None
+    return frozenset({*LOOPBACK, *([bound.lower().strip("[]")] if bound else [])})
+
+
+def _host_of(value: str) -> str:
+    """A Host header's name, without its port: "127.0.0.1:8000" -> 127.0.0.1, "[::1]:80" -> ::1."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1:value.find("]")] if "]" in value else value
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
 def keys_match(given: str, keys: list[str]) -> bool:
     """Whether an Authorization header carries one of the keys (compared in constant time)."""
     scheme, _, token = given.partition(" ")
@@ -48,10 +82,13 @@ class RequestGate:
     body is small JSON."""
 
     def __init__(self, app, *, keys: list[str], upload_bytes: int, other_bytes: int, upload_paths: tuple[str, ...],
-                 public_docs: bool = False):
+                 public_docs: bool = False, hosts: frozenset[str] | None = None, origins: tuple[str, ...] = ()):
+        """`hosts`: the Host names answered (None: any); `origins`: other origins whose pages may change
+        things on a server without keys (those CORS admits)."""
         self.app, self.keys = app, keys
         self.upload_bytes, self.other_bytes, self.upload_paths = upload_bytes, other_bytes, upload_paths
         self.open_paths = OPEN_PATHS + (DOCS_PATHS if public_docs else ())
+        self.hosts, self.origins = hosts, frozenset(o.rstrip("/").lower() for o in origins)
 
     def __getattr__(self, name):  # the wrapped FastAPI app's attributes (state, openapi, routes...)
         return getattr(self.app, name)
@@ -63,6 +100,19 @@ class RequestGate:
         for name, value in scope.get("headers") or []:
             headers.setdefault(name.lower(), []).append(value)
         path = scope["path"]
+        host = b", ".join(headers.get(b"host", [])).decode("latin-1")
+        if self.hosts is not None and _host_of(host) not in self.hosts:
+            return await reply(send, 421, "this server does not answer to that Host name (PAGESIGHT_ALLOWED_HOSTS "
+                                          "lists the names it answers to)")
+        if not self.keys and scope["method"].encode() in CHANGES and b"origin" in headers:
+            origin = headers[b"origin"][0].decode("latin-1").strip().rstrip("/").lower()
+            own = origin.split("://", 1)[-1] == host.strip().lower()
+            if not own and origin not in self.origins:
+                return await reply(send, 403, "a page of another origin may not change anything here: without API "
+                                              "keys only this server's own page may (PAGESIGHT_CORS_ORIGINS admits "
+                                              "others)")
+        if scope["method"] == "OPTIONS" and b"access-control-request-method" in headers and self.origins:
+            return await self.app(scope, receive, send)  # a CORS preflight carries no key: CORS answers it
         if self.keys and not (path in self.open_paths or path.startswith(OPEN_PREFIXES)):
             given = b", ".join(headers.get(b"authorization", [])).decode("latin-1")
             if not keys_match(given, self.keys):

@@ -149,11 +149,14 @@ class PageSight(Backend):
     can be open in one process at a time). Methods may be called from several threads."""
 
     def __init__(self, collection: str | None = None, settings: Settings | None = None, *,
-                 models: Models | None = None, store: Store | None = None):
-        """`store`: a store opened already (by default the collection's, opened on first use)."""
+                 models: Models | None = None, store: Store | None = None, where: str | None = None):
+        """`store`: a store opened already (by default the collection's, opened on first use); `where`: how
+        messages name the place of the collections (by default the data folder, or the Qdrant server's URL;
+        a server names no path of its own machine to its clients)."""
         self.settings = settings or get_settings()
         self.collection = validate_collection_name(collection or (store.name if store else self.settings.collection))
         self.models = models or Models(self.settings)
+        self._where = where
         self._store: Store | None = store
         self._indexer: Indexer | None = None
         self._pool: ExtractionPool | None = None
@@ -165,7 +168,7 @@ class PageSight(Backend):
 
     def sibling(self, collection: str | None) -> PageSight:
         """Another collection with the same settings and the same loaded models."""
-        return PageSight(collection, self.settings, models=self.models)
+        return PageSight(collection, self.settings, models=self.models, where=self._where)
 
     # ---- the parts, opened on first use ---------------------------------------------------------
 
@@ -189,7 +192,7 @@ class PageSight(Backend):
 
     @property
     def where(self) -> str:
-        return self.settings.qdrant_url or str(self.settings.data_dir)
+        return self._where or self.settings.qdrant_url or str(self.settings.data_dir)
 
     def retriever(self) -> Retriever:
         store = self._require()

@@ -60,7 +60,7 @@ class Service:
         name = validate_collection_name(collection or self.settings.collection)
         with self._lock:
             if name not in self._collections:
-                self._collections[name] = PageSight(name, self.settings, models=self.models)
+                self._collections[name] = PageSight(name, self.settings, models=self.models, where="this server")
             return self._collections[name]
 
     def collections(self) -> list[str]:

@@ -131,6 +131,9 @@ class Settings(BaseSettings):
     api_keys: str | None = Field(default=None, description="comma-separated; when set, every route but /health "
                                  "needs Authorization: Bearer <key>")
     cors_origins: str | None = Field(default=None, description="comma-separated origins; CORS is closed when unset")
+    allowed_hosts: str | None = Field(default=None, description="comma-separated Host names the server answers to "
+                                      "besides its loopback names (\"*\": any); default: the name it is bound to, "
+                                      "or any when bound to every interface")
     public_docs: bool = Field(default=True, description="with API keys set, serve /docs, /redoc and /openapi.json "
                               "without a key (they describe the API, they hold no data); false: behind the key too")
     max_upload_mb: float = Field(default=512.0, description="one upload request, all its files together")

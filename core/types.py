@@ -7,7 +7,6 @@ wide for `width` units, so pixels = units * image_width / width.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -254,8 +253,9 @@ def find_document(documents: list[Document], ref: str) -> Document:
     ref = ref.strip()
     if not ref:
         raise NotFound("no document given (an empty id)")
+    # Never a pattern: "*" is a file name's character here, so `delete "*"` deletes no document at all.
     for match in (lambda d: d.id == ref, lambda d: d.id.startswith(ref.lower()) and len(ref) >= 4,
-                  lambda d: d.file_name == ref, lambda d: fnmatch.fnmatchcase(d.file_name, ref)):
+                  lambda d: d.file_name == ref):
         found = [d for d in documents if match(d)]
         if len(found) == 1:
             return found[0]

@@ -13,6 +13,12 @@ from pagesight.api.app import create_app
 from tests.conftest import make_settings
 
 KEY = "test-key-0123456789"
+LOCAL = "http://127.0.0.1:8000"  # TestClient's own host, "testserver", is no name a loopback server answers to
+
+
+def local_client(app, **kwargs) -> TestClient:
+    """A TestClient that calls the app as a browser or a program on this machine does (Host 127.0.0.1)."""
+    return TestClient(app, base_url=LOCAL, **kwargs)
 
 
 def wait_for_job(client, job_id: str, timeout_s: float = 120) -> dict:
@@ -40,7 +46,7 @@ def api_settings(tmp_path):
 
 @pytest.fixture
 def client(api_settings):
-    with TestClient(create_app(api_settings)) as c:
+    with local_client(create_app(api_settings)) as c:
         yield c
 
 

@@ -4,11 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from pagesight.api.app import create_app
 from tests import docs
-from tests.api.conftest import KEY, upload
+from tests.api.conftest import KEY, local_client, upload
 from tests.conftest import make_settings
 
 
@@ -66,7 +65,7 @@ def test_uploaded_names_are_only_displayed_never_used_as_paths(client, api_setti
 
 def test_bodies_over_the_limit_get_413_before_being_read(tmp_path):
     settings = make_settings(tmp_path / "data", profile="lite", max_upload_mb=0.01)
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         big = client.post("/v1/documents", files=[("files", ("big.pdf", b"%PDF" + b"0" * 20_000, "application/pdf"))])
         assert big.status_code == 413 and "over the limit" in big.json()["detail"]
 
@@ -170,7 +169,7 @@ def test_api_keys_guard_every_route_but_health(tmp_path, report):
                      for p, ops in app.openapi()["paths"].items() for m in ops if p != "/health"}
     assert schema_routes == set(routes)  # the list covers every route
     routes.append(("POST", "/mcp"))  # the MCP endpoint is not in the OpenAPI schema, and guarded the same
-    with TestClient(app) as client:
+    with local_client(app) as client:
         assert client.get("/health").status_code == 200
         for method, path in routes:
             for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": KEY}):
@@ -183,10 +182,10 @@ def test_api_keys_guard_every_route_but_health(tmp_path, report):
 
 def test_cors_is_closed_unless_configured(tmp_path):
     request = {"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
-    with TestClient(create_app(make_settings(tmp_path / "a", profile="lite"))) as client:
+    with local_client(create_app(make_settings(tmp_path / "a", profile="lite"))) as client:
         assert "access-control-allow-origin" not in client.options("/v1/search", headers=request).headers
     settings = make_settings(tmp_path / "b", profile="lite", cors_origins="https://app.example")
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         allowed = client.options("/v1/search", headers={**request, "Origin": "https://app.example"})
         assert allowed.headers["access-control-allow-origin"] == "https://app.example"
         assert "access-control-allow-origin" not in client.options("/v1/search", headers=request).headers
@@ -230,7 +229,7 @@ def test_streamed_answers_and_chat_chunks_carry_only_checked_citations(tmp_path,
     url, _ = openai_stub
     settings = make_settings(tmp_path / "data", profile="lite", answerer="remote", remote_url=url,
                              remote_model="leaky", remote_api_key=STUB_KEY)
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         upload(client, ("report.pdf", report.read_bytes()))
         question = {"question": "How many ships did the keeper count?", "stream": True}
         with client.stream("POST", "/v1/answer", json=question) as response:

@@ -87,7 +87,7 @@ def test_traversal_in_bodies_and_form_fields(client, api_settings, tmp_path, rep
     assert files_outside(tmp_path, api_settings.data_dir) == before
 
 
-def test_an_empty_or_ambiguous_document_id_deletes_nothing(client, report, tmp_path):
+def test_an_empty_ambiguous_or_pattern_document_id_deletes_nothing(client, report, tmp_path):
     from tests import docs
 
     first = upload(client, ("report.pdf", report.read_bytes()))["files"][0]["doc_id"]
@@ -95,9 +95,15 @@ def test_an_empty_or_ambiguous_document_id_deletes_nothing(client, report, tmp_p
     second = upload(client, ("memo.pdf", memo))["files"][0]["doc_id"]
     assert client.delete("/v1/documents/").status_code == 404
     assert client.delete("/v1/documents/%20").status_code == 404
-    ambiguous = client.delete("/v1/documents/*.pdf")
+    for pattern in ("*.pdf", "*", "report*", "?emo.pdf", "[rm]*"):
+        assert client.delete(f"/v1/documents/{pattern}").status_code == 404, pattern  # a name, never a pattern
+    client.delete(f"/v1/documents/{second}")
+    assert client.delete("/v1/documents/*").status_code == 404  # not even the only document left
+    assert [d["id"] for d in client.get("/v1/documents").json()] == [first]
+    again = upload(client, ("report.pdf", memo))["files"][0]["doc_id"]  # another file of the same name
+    ambiguous = client.delete("/v1/documents/report.pdf")
     assert ambiguous.status_code == 409 and "matches 2 documents" in ambiguous.json()["detail"]
-    assert sorted(d["id"] for d in client.get("/v1/documents").json()) == sorted([first, second])
+    assert sorted(d["id"] for d in client.get("/v1/documents").json()) == sorted([first, again])
 
 
 def test_the_cli_refuses_an_empty_id_locally_and_through_a_server(served, monkeypatch, tmp_path):
@@ -142,20 +148,30 @@ def test_responses_name_no_server_path(client, api_settings, report):
     hit = replies[1].json()["hits"][0]
     assert hit["image_url"].startswith("/v1/documents/") and "image_path" not in hit
     assert "source" not in replies[0].json()[0]
+    missing = [client.post("/v1/search", json={"query": "ships", "collection": "elsewhere"}),
+               client.post("/v1/answer", json={"question": "ships?", "collection": "elsewhere"}),
+               client.post("/v1/chat/completions", json={"model": "default", "messages": [
+                   {"role": "user", "content": "ships?"}]}, params={"collection": "elsewhere"}),
+               client.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+                   "name": "search", "arguments": {"query": "ships", "collection": "elsewhere"}}},
+                   headers={"Accept": "application/json, text/event-stream"})]
+    assert missing[0].status_code == missing[1].status_code == 404
+    for reply in missing:
+        assert root not in reply.text and "/tmp/" not in reply.text, reply.text[:300]
+    assert "collection 'elsewhere' does not exist in this server" in missing[0].json()["detail"]
+    assert "does not exist in this server" in missing[3].text
 
 
 def test_the_api_docs_and_the_icon_are_open_the_data_behind_the_key(tmp_path):
-    from fastapi.testclient import TestClient
-
     from pagesight.api.app import create_app
-    from tests.api.conftest import KEY
+    from tests.api.conftest import KEY, local_client
     from tests.conftest import make_settings
 
-    with TestClient(create_app(make_settings(tmp_path / "a", profile="lite", api_keys=KEY))) as public:
+    with local_client(create_app(make_settings(tmp_path / "a", profile="lite", api_keys=KEY))) as public:
         for path in ("/docs", "/redoc", "/openapi.json", "/favicon.ico", "/static/icon.svg"):
             assert public.get(path).status_code == 200, path
         assert public.get("/v1/documents").status_code == 401  # the data stays behind the key
-    with TestClient(create_app(make_settings(tmp_path / "b", profile="lite", api_keys=KEY,
+    with local_client(create_app(make_settings(tmp_path / "b", profile="lite", api_keys=KEY,
                                              public_docs=False))) as closed:
         for path in ("/docs", "/redoc", "/openapi.json"):
             assert closed.get(path).status_code == 401, path
@@ -221,3 +237,55 @@ def test_text_that_is_not_unicode_is_a_422_not_a_500(client):
         assert "not valid Unicode" in reply.text
     # a query string cannot carry one: what is not UTF-8 arrives as U+FFFD, a tag like any other
     assert client.get("/v1/documents/%ED%A0%80").status_code == 404
+
+
+def test_a_page_of_another_site_can_neither_rebind_nor_post_to_a_server_without_keys(tmp_path, report):
+    from pagesight.api.app import create_app
+    from tests.api.conftest import LOCAL, local_client
+    from tests.conftest import make_settings
+
+    with local_client(create_app(make_settings(tmp_path / "a", profile="lite"))) as client:
+        # DNS rebinding: the attacker's name resolved to 127.0.0.1, so the browser sends it as the Host.
+        for method, path in (("GET", "/v1/documents"), ("DELETE", "/v1/documents/x"), ("POST", "/v1/search")):
+            refused = client.request(method, path, headers={"Host": "rebind.attacker.example:8000"},
+                                     json={"query": "x"} if method == "POST" else None)
+            assert refused.status_code == 421, (method, path)
+        # A form on another site posts an upload (no preflight needed): refused before the body is read.
+        posted = client.post("/v1/documents", files=[("files", ("r.pdf", report.read_bytes(), "application/pdf"))],
+                             headers={"Origin": "https://attacker.example"})
+        assert posted.status_code == 403 and "another origin" in posted.json()["detail"]
+        assert client.post("/v1/search", json={"query": "x"}, headers={"Origin": "null"}).status_code == 403
+        assert client.get("/v1/documents").json() == []
+        # The server's own page, and programs (no Origin), go on.
+        own = upload(client, ("report.pdf", report.read_bytes()))
+        assert own["files"][0]["status"] == "ingested"
+        same = client.post("/v1/search", json={"query": "ships"}, headers={"Origin": LOCAL})
+        assert same.status_code == 200 and same.json()["hits"]
+        assert client.get("/v1/documents", headers={"Origin": "https://attacker.example"}).status_code == 200
+    named = make_settings(tmp_path / "b", profile="lite", allowed_hosts="pagesight.internal")
+    with local_client(create_app(named)) as client:
+        assert client.get("/v1/documents", headers={"Host": "pagesight.internal:8000"}).status_code == 200
+        assert client.get("/v1/documents", headers={"Host": "other.internal"}).status_code == 421
+    with local_client(create_app(make_settings(tmp_path / "c", profile="lite"), bound="0.0.0.0")) as client:
+        assert client.get("/v1/documents", headers={"Host": "10.1.2.3:8000"}).status_code == 200
+
+
+def test_cors_preflights_are_answered_before_the_key_is_asked(tmp_path):
+    from pagesight.api.app import create_app
+    from tests.api.conftest import KEY, local_client
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path / "d", profile="lite", api_keys=KEY, cors_origins="https://app.example")
+    with local_client(create_app(settings)) as client:
+        preflight = client.options("/v1/search", headers={
+            "Origin": "https://app.example", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type"})
+        assert preflight.status_code == 200, preflight.text
+        assert preflight.headers["access-control-allow-origin"] == "https://app.example"
+        keyed = client.post("/v1/search", json={"query": "x"}, headers={
+            "Origin": "https://app.example", "Authorization": f"Bearer {KEY}"})
+        assert keyed.status_code == 404 and keyed.headers["access-control-allow-origin"] == "https://app.example"
+        assert client.post("/v1/search", json={"query": "x"}, headers={"Origin": "https://app.example"}).status_code == 401
+        stranger = client.options("/v1/search", headers={"Origin": "https://other.example",
+                                                         "Access-Control-Request-Method": "POST"})
+        assert "access-control-allow-origin" not in stranger.headers

@@ -5,7 +5,6 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect, text
 
 from pagesight.api.app import create_app
@@ -13,7 +12,7 @@ from pagesight.api.conversations import ConversationStore, Message, owner_of
 from pagesight.api.database import upgrade
 from pagesight.core.errors import NotFound
 from tests import docs
-from tests.api.conftest import KEY, upload
+from tests.api.conftest import KEY, local_client, upload
 from tests.conftest import make_settings
 
 OTHER_KEY = "another-key-9876543210"
@@ -101,7 +100,7 @@ def harbours(tmp_path_factory, report):
     """An app with keys over two ports' registers (and the report), each port with its dues and its ships."""
     folder = tmp_path_factory.mktemp("harbours")
     settings = make_settings(folder / "data", profile="lite", api_keys=f"{KEY},{OTHER_KEY}")
-    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {KEY}"}) as client:
+    with local_client(create_app(settings), headers={"Authorization": f"Bearer {KEY}"}) as client:
         files = [("port_marrow.pdf", [MARROW, MARROW_2]), ("port_ellis.pdf", [ELLIS, ELLIS_2])]
         for name, pages in files:
             path = docs.pages_pdf(folder / name, pages)

@@ -69,12 +69,12 @@ def uploads_left(settings) -> list:
 def test_content_length_and_transfer_encoding_together_are_refused(gated):
     base, settings = gated
     body = b"--x\r\n" + b"A" * (3 * UPLOAD_MB << 20)
-    status, reply = raw(base, f"POST /v1/documents HTTP/1.1\nHost: x\nAuthorization: Bearer {KEY}\n"
+    status, reply = raw(base, f"POST /v1/documents HTTP/1.1\nHost: 127.0.0.1\nAuthorization: Bearer {KEY}\n"
                               "Content-Type: multipart/form-data; boundary=x\nContent-Length: 10\n"
                               "Transfer-Encoding: chunked\n", chunked(body))
     assert status == 400 and "not both" in json.loads(reply)["detail"]
     assert uploads_left(settings) == []
-    status, reply = raw(base, f"POST /v1/search HTTP/1.1\nHost: x\nAuthorization: Bearer {KEY}\n"
+    status, reply = raw(base, f"POST /v1/search HTTP/1.1\nHost: 127.0.0.1\nAuthorization: Bearer {KEY}\n"
                               "Content-Type: application/json\nContent-Length: 10\nTransfer-Encoding: chunked\n",
                         chunked(json.dumps({"query": "x" * (8 << 20)}).encode()))
     assert status == 400
@@ -84,12 +84,12 @@ def test_a_chunked_body_over_the_limit_is_counted_and_refused(gated):
     base, settings = gated
     upload = (b"--x\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.pdf\"\r\n"
               b"Content-Type: application/pdf\r\n\r\n%PDF-1.7\n" + b"0" * (3 * UPLOAD_MB << 20) + b"\r\n--x--\r\n")
-    status, reply = raw(base, f"POST /v1/documents HTTP/1.1\nHost: x\nAuthorization: Bearer {KEY}\n"
+    status, reply = raw(base, f"POST /v1/documents HTTP/1.1\nHost: 127.0.0.1\nAuthorization: Bearer {KEY}\n"
                               "Content-Type: multipart/form-data; boundary=x\nTransfer-Encoding: chunked\n",
                         chunked(upload))
     assert status == 413 and "over the limit of 1,048,576 bytes" in json.loads(reply)["detail"]
     assert uploads_left(settings) == []
-    status, _ = raw(base, f"POST /v1/search HTTP/1.1\nHost: x\nAuthorization: Bearer {KEY}\n"
+    status, _ = raw(base, f"POST /v1/search HTTP/1.1\nHost: 127.0.0.1\nAuthorization: Bearer {KEY}\n"
                           "Content-Type: application/json\nTransfer-Encoding: chunked\n",
                     chunked(json.dumps({"query": "x" * (2 << 20)}).encode()))
     assert status == 413  # JSON bodies: 1 MiB
@@ -101,7 +101,7 @@ def test_an_unauthenticated_upload_is_refused_before_its_body_is_read(gated):
     base, settings = gated
     declared = 300 << 20  # the server is told 300 MiB are coming; only the head is ever sent
     started = time.monotonic()
-    status, reply = raw(base, "POST /v1/documents HTTP/1.1\nHost: x\nContent-Type: multipart/form-data; boundary=x\n"
+    status, reply = raw(base, "POST /v1/documents HTTP/1.1\nHost: 127.0.0.1\nContent-Type: multipart/form-data; boundary=x\n"
                               f"Content-Length: {declared}\n", read_timeout=10)
     assert status == 401 and "API key" in json.loads(reply)["detail"]
     assert time.monotonic() - started < 5  # answered at once: it did not wait for the body

@@ -103,19 +103,17 @@ def test_a_job_cut_off_by_a_killed_server_is_failed_and_cleaned_after_the_restar
 
 def test_the_server_builds_indexes_on_its_own_after_uploads_and_deletes_answering_the_same_meanwhile(
         api_settings, report, tmp_path, monkeypatch):
-    from fastapi.testclient import TestClient
-
     from pagesight.api.app import create_app
     from pagesight.api.service import Service
     from pagesight.index import edge
-    from tests.api.conftest import upload
+    from tests.api.conftest import local_client, upload
 
     monkeypatch.setattr(Service, "idle_s", 0.1)
     go = tmp_path / "go"  # the build's child waits for it: the test sees the server while it builds
     monkeypatch.setattr(edge, "_BUILD", f"import os, time\nwhile not os.path.exists({str(go)!r}): time.sleep(0.02)\n"
                         + edge._BUILD)
     queries = ["revenue", "How many ships did the keeper count?", "lighthouse"]
-    with TestClient(create_app(api_settings)) as client:
+    with local_client(create_app(api_settings)) as client:
         store = client.app.state.service.sight().store
         folder = store.folder
 
@@ -140,7 +138,7 @@ def test_the_server_builds_indexes_on_its_own_after_uploads_and_deletes_answerin
         while store.unoptimised or json.loads((folder / "collection.json").read_text())["shard"] == shard:
             assert time.monotonic() < deadline, "a delete did not lead to a build"
             time.sleep(0.05)
-    with TestClient(create_app(api_settings)) as client:  # what a restart finds: the last built shard
+    with local_client(create_app(api_settings)) as client:  # what a restart finds: the last built shard
         assert client.get("/v1/documents").json() == []
         named = json.loads((folder / "collection.json").read_text())["shard"]
         assert [p.name for p in folder.glob("shard*")] == [named]

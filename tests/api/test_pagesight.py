@@ -160,8 +160,13 @@ def test_documents_by_id_prefix_or_file_name(sight, report, tmp_path):
         sight.document("nothing.pdf")
     with pytest.raises(NotFound, match="empty"):
         sight.delete("")
+    with pytest.raises(NotFound, match=r"no document matches '\*\.pdf'"):
+        sight.document("*.pdf")  # a file name, never a pattern
+    (tmp_path / "twin").mkdir()
+    twin = sight.ingest_file(docs.simple_pdf(tmp_path / "twin" / "memo.pdf", ["Another memo."])).doc_id
     with pytest.raises(Ambiguous, match="matches 2 documents"):
-        sight.document("*.pdf")
+        sight.document("memo.pdf")
+    sight.delete(twin)
     assert [d.file_name for d in sight.documents()] == ["memo.pdf", "report.pdf"]
     hits = sight.search("ships", 5, filters=Filters(documents=("report.pdf",))).hits
     assert hits and {h.doc_id for h in hits} == {doc_id}

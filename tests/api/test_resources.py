@@ -2,11 +2,10 @@
 read."""
 
 import pytest
-from fastapi.testclient import TestClient
 
 from pagesight.api.app import create_app
 from tests import docs
-from tests.api.conftest import upload
+from tests.api.conftest import local_client, upload
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.e2e
@@ -17,7 +16,7 @@ def test_three_thousand_pages_without_text_leave_the_workers_able_to_read(tmp_pa
     # "the parser ran out of memory" until a restart. Two files, as max_pages allows 2,000 a file.
     blank = [docs.blank_pdf(tmp_path / f"blank{i}.pdf", 1500) for i in (1, 2)]
     settings = make_settings(tmp_path / "data", profile="lite", extract_workers=2)
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         job = upload(client, *[(p.name, p.read_bytes()) for p in blank])
         assert [f["status"] for f in job["files"]] == ["ingested", "ingested"], job
         assert [f["pages_done"] for f in job["files"]] == [1500, 1500]
