@@ -29,7 +29,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route
 
-from ..core.errors import Ambiguous, NotFound, PageSightError
+from ..core.errors import Ambiguous, Conflict, NotFound, PageSightError
 from ..core.settings import Settings, get_settings
 from .gate import RequestGate, api_keys, host_names, problem
 from .mcp import HttpEndpoint, build_mcp
@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None, *, local_key: str | None = None
 
     @app.exception_handler(PageSightError)
     async def pagesight_error(request: Request, e: PageSightError) -> JSONResponse:
-        status = 404 if isinstance(e, NotFound) else 409 if isinstance(e, Ambiguous) else 400
+        status = 404 if isinstance(e, NotFound) else 409 if isinstance(e, Ambiguous | Conflict) else 400
         return _error(status, e.reason)
 
     @app.exception_handler(HTTPException)

@@ -5,6 +5,10 @@ opening the store brings the database to the newest revision.
 A conversation belongs to an owner: the hash of the API key that created it (never the key), or ""
 when the server has no keys. Every read and write names its owner, and a conversation of another
 owner is not found, exactly as one that does not exist.
+
+What a request costs does not grow with the conversation: its messages are read a page at a time
+(the latest first), a follow-up is resolved against the last few only, a new message is appended
+without reading the others, and a conversation holds at most `max_messages` (Conflict beyond).
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, select
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from ..core.errors import NotFound
+from ..core.errors import Conflict, NotFound
 from ..core.types import Turn
 from .database import Base, Database, utc
 
@@ -25,6 +29,8 @@ __all__ = ["Conversation", "ConversationStore", "Message", "owner_of"]
 
 MAX_CONVERSATIONS = 1000  # listed at once, newest first
 HISTORY_TURNS = 4  # earlier exchanges a follow-up is resolved against
+PAGE_MESSAGES = 50  # messages a read returns unless it asks for fewer (or more, up to MAX_PAGE)
+MAX_PAGE = 200
 
 
 def owner_of(key: str | None) -> str:
@@ -47,12 +53,16 @@ class ConversationRow(Base):
     tags: Mapped[list | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Never loaded whole (a long conversation's messages are read a page at a time): deleting a conversation
+    # deletes its messages in the database (ON DELETE CASCADE).
     messages: Mapped[list[MessageRow]] = relationship(back_populates="conversation", order_by="MessageRow.position",
-                                                      cascade="all, delete-orphan", passive_deletes=True)
+                                                      cascade="all, delete-orphan", passive_deletes=True,
+                                                      lazy="raise")
 
 
 class MessageRow(Base):
     __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_conversation_position", "conversation_id", "position"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
@@ -100,25 +110,37 @@ class Message:
 
 @dataclass
 class Conversation:
+    """A conversation, with some of its messages (`messages`: a page of them, oldest first; `total`: how many
+    it holds; `earlier`: whether messages before this page exist)."""
+
     id: str
     title: str
     created_at: datetime
     updated_at: datetime
     collection: str | None = None
-    documents: list[str] | None = None
+    documents: list[str] | None = None  # the scope: document ids
     tags: list[str] | None = None
     messages: list[Message] = field(default_factory=list)
+    total: int = 0
+    earlier: bool = False
 
     @classmethod
-    def of(cls, row: ConversationRow, with_messages: bool = False) -> Conversation:
+    def of(cls, row: ConversationRow, messages: list[Message] = (), total: int = 0, earlier: bool = False
+           ) -> Conversation:
         return cls(id=row.id, title=row.title, created_at=utc(row.created_at), updated_at=utc(row.updated_at),
-                   collection=row.collection, documents=row.documents, tags=row.tags,
-                   messages=[Message.of(m) for m in row.messages] if with_messages else [])
+                   collection=row.collection, documents=row.documents, tags=row.tags, messages=list(messages),
+                   total=total, earlier=earlier)
 
     def history(self, turns: int = HISTORY_TURNS) -> list[Turn]:
-        """The last exchanges, as a follow-up is resolved against them."""
-        return [Turn(m.standalone or m.question, tuple(dict.fromkeys(c["doc_id"] for c in m.citations)))
-                for m in self.messages[-turns:] if not m.error]
+        """The last exchanges held (a read keeps the latest), as a follow-up is resolved against them."""
+        return history_of(self.messages[-turns:])
+
+
+def history_of(messages: list[Message]) -> list[Turn]:
+    """Exchanges as a follow-up is resolved against them: each question as it was searched, the documents
+    its answer cited; a failed exchange is left out."""
+    return [Turn(m.standalone or m.question, tuple(dict.fromkeys(c["doc_id"] for c in m.citations)))
+            for m in messages if not m.error]
 
 
 _UNSET = object()
@@ -127,10 +149,11 @@ _UNSET = object()
 class ConversationStore:
     """The conversations of every owner, in the app database. Safe to share between threads."""
 
-    def __init__(self, database: Database | str):
+    def __init__(self, database: Database | str, max_messages: int = 1000):
         self.database = Database(database) if isinstance(database, str) else database
         self._owned = isinstance(database, str)
         self._session = self.database.session
+        self.max_messages = max_messages
 
     def _row(self, session: Session, owner: str, conversation_id: str) -> ConversationRow:
         row = session.get(ConversationRow, conversation_id) if len(conversation_id) <= 32 else None
@@ -150,14 +173,29 @@ class ConversationStore:
             return Conversation.of(row)
 
     def list(self, owner: str, limit: int = MAX_CONVERSATIONS) -> list[Conversation]:
-        with self._session() as session:
+        with self._session(write=False) as session:
             rows = session.scalars(select(ConversationRow).where(ConversationRow.owner == owner)
                                    .order_by(ConversationRow.updated_at.desc()).limit(limit))
             return [Conversation.of(r) for r in rows]
 
-    def get(self, owner: str, conversation_id: str) -> Conversation:
-        with self._session() as session:
-            return Conversation.of(self._row(session, owner, conversation_id), with_messages=True)
+    def get(self, owner: str, conversation_id: str, *, before: int | None = None,
+            limit: int = PAGE_MESSAGES) -> Conversation:
+        """A conversation with its latest `limit` messages (before position `before`, when given: the page
+        before one already read), oldest first."""
+        limit = max(1, min(limit, MAX_PAGE))
+        with self._session(write=False) as session:
+            row = self._row(session, owner, conversation_id)
+            total = _count(session, conversation_id)
+            query = select(MessageRow).where(MessageRow.conversation_id == conversation_id)
+            if before is not None:
+                query = query.where(MessageRow.position < before)
+            rows = list(session.scalars(query.order_by(MessageRow.position.desc()).limit(limit + 1)))
+            page = [Message.of(m) for m in reversed(rows[:limit])]
+            return Conversation.of(row, page, total, earlier=len(rows) > limit)
+
+    def history(self, owner: str, conversation_id: str, turns: int = HISTORY_TURNS) -> list[Turn]:
+        """The last exchanges of a conversation, as a follow-up is resolved against them: they alone are read."""
+        return self.get(owner, conversation_id, limit=turns).history(turns)
 
     def update(self, owner: str, conversation_id: str, *, title: str | None = None, documents=_UNSET,
                tags=_UNSET) -> Conversation:
@@ -178,19 +216,37 @@ class ConversationStore:
         with self._session() as session:
             session.delete(self._row(session, owner, conversation_id))
 
+    def check_room(self, owner: str, conversation_id: str) -> None:
+        """Conflict when the conversation holds as many messages as it may (NotFound for another owner's)."""
+        with self._session(write=False) as session:
+            self._row(session, owner, conversation_id)
+            self._room(session, conversation_id)
+
+    def _room(self, session: Session, conversation_id: str) -> int:
+        """The position of the next message; Conflict when there is no room for it."""
+        held = _count(session, conversation_id)
+        if held >= self.max_messages:
+            raise Conflict(f"this conversation holds {held} messages, the most one may "
+                           "(PAGESIGHT_CONVERSATION_MAX_MESSAGES): start a new conversation")
+        last = session.scalar(select(func.max(MessageRow.position))
+                              .where(MessageRow.conversation_id == conversation_id))
+        return 0 if last is None else last + 1
+
     def add_message(self, owner: str, conversation_id: str, message: Message) -> Message:
-        """Append an exchange; a conversation still named by default takes its first question as title."""
+        """Append an exchange (its other messages unread); a conversation still named by default takes its
+        first question as title. Text is kept without NUL characters, which no database column takes."""
         with self._session() as session:
             row = self._row(session, owner, conversation_id)
-            position = len(row.messages)
-            stored = MessageRow(position=position, question=message.question, standalone=message.standalone,
-                                rewritten_by=message.rewritten_by, answer=message.answer,
-                                citations=message.citations, pages=message.pages, claims=message.claims,
-                                answerer=message.answerer, abstained=message.abstained, error=message.error,
+            position = self._room(session, conversation_id)
+            stored = MessageRow(conversation_id=conversation_id, position=position, question=_clean(message.question),
+                                standalone=_clean(message.standalone), rewritten_by=message.rewritten_by,
+                                answer=_clean(message.answer), citations=_clean(message.citations),
+                                pages=_clean(message.pages), claims=_clean(message.claims),
+                                answerer=message.answerer, abstained=message.abstained, error=_clean(message.error),
                                 timings=message.timings, created_at=message.created_at)
-            row.messages.append(stored)
+            session.add(stored)
             if position == 0 and row.title == "New conversation":
-                row.title = _title(message.question)
+                row.title = _title(_clean(message.question))
             row.updated_at = _now()
             session.flush()
             return Message.of(stored)
@@ -198,6 +254,22 @@ class ConversationStore:
     def close(self) -> None:
         if self._owned:
             self.database.close()
+
+
+def _count(session: Session, conversation_id: str) -> int:
+    return session.scalar(select(func.count()).select_from(MessageRow)
+                          .where(MessageRow.conversation_id == conversation_id)) or 0
+
+
+def _clean(value):
+    """The value with every NUL character taken out of its text (strings in lists and dicts too)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    return value
 
 
 def _title(question: str) -> str:

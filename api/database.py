@@ -45,13 +45,16 @@ class Database:
         self._lock = threading.Lock() if self.engine.dialect.name == "sqlite" else None
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        if self._lock is None:
+    def session(self, write: bool = True) -> Iterator[Session]:
+        """A session that commits on success. SQLite writes one at a time, in this process too; reads
+        (`write=False`) never wait for them (WAL: a reader sees the last commit), so one owner's long
+        write does not hold up another's reads."""
+        if self._lock is None or not write:
             with Session(self.engine, expire_on_commit=False) as session, session.begin():
                 yield session
             return
         with self._lock, Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session  # SQLite: one writer at a time, in this process too
+            yield session
 
     def close(self) -> None:
         self.engine.dispose()

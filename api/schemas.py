@@ -57,8 +57,11 @@ __all__ = [
 
 COLLECTION = f"^{COLLECTION_NAME}$"
 MAX_MESSAGE_CHARS = 20_000  # one chat message; the question asked of it is cut to 2,000
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-NOT_UNICODE = "holds text that is not valid Unicode (a lone surrogate, as JSON's \\ud800 spells one): send UTF-8 text"
+# A lone surrogate is no Unicode text; a NUL character is, but no database column takes it (PostgreSQL
+# refuses it, and the message it came in was lost with a 500): both are refused at the edge.
+_SURROGATE = re.compile(r"[\ud800-\udfff\x00]")
+NOT_UNICODE = ("holds text that is not valid Unicode (a lone surrogate, as JSON's \\ud800 spells one) or a NUL "
+               "character: send UTF-8 text without NUL")
 
 
 def _unicode(value: str) -> str:
@@ -387,12 +390,14 @@ class ConversationOut(BaseModel):
 
 
 class ConversationDetail(ConversationOut):
-    messages: list[MessageOut]
+    messages: list[MessageOut] = Field(description="the latest messages asked for, oldest first")
+    total: int = Field(description="how many messages the conversation holds")
+    earlier: bool = Field(description="whether messages before these exist (ask with before=<first position>)")
 
     @classmethod
     def of(cls, conversation) -> ConversationDetail:
-        return cls(**ConversationOut.of(conversation).model_dump(),
-                   messages=[MessageOut.of(m) for m in conversation.messages])
+        return cls(**ConversationOut.of(conversation).model_dump(), total=conversation.total,
+                   earlier=conversation.earlier, messages=[MessageOut.of(m) for m in conversation.messages])
 
 
 class MessageResponse(BaseModel):

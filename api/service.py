@@ -42,7 +42,7 @@ class Service:
         self._collections: dict[str, PageSight] = {}
         self._lock = threading.Lock()
         self.database = Database(settings.database())
-        self.conversations = ConversationStore(self.database)
+        self.conversations = ConversationStore(self.database, settings.conversation_max_messages)
         self.jobs = JobStore(self.database)
         self._live: dict[str, Job] = {}  # queued and running jobs, their progress a page at a time
         # A job the previous process left unfinished failed with it; its uploads went with its folder.

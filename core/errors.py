@@ -24,6 +24,7 @@ __all__ = [
     "GenerationError",
     "NotFound",
     "Ambiguous",
+    "Conflict",
 ]
 
 
@@ -113,3 +114,7 @@ class NotFound(PageSightError):
 
 class Ambiguous(PageSightError):
     """A reference (an id prefix, a file name) that matches more than one document."""
+
+
+class Conflict(PageSightError):
+    """A request that the state of what it names does not allow (a conversation already as long as it may be)."""

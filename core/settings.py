@@ -136,6 +136,8 @@ class Settings(BaseSettings):
                                       "or any when bound to every interface")
     public_docs: bool = Field(default=True, description="with API keys set, serve /docs, /redoc and /openapi.json "
                               "without a key (they describe the API, they hold no data); false: behind the key too")
+    conversation_max_messages: int = Field(default=1000, ge=1, description="messages a conversation may hold; a "
+                                           "question beyond is refused (409): start a new conversation")
     max_upload_mb: float = Field(default=512.0, description="one upload request, all its files together")
     max_upload_files: int = 100
 

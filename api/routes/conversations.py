@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
 
 from ...core.types import Answer
 from ..chat import converse
-from ..conversations import Message
+from ..conversations import HISTORY_TURNS, MAX_PAGE, PAGE_MESSAGES, Message
 from ..deps import OwnerDep, ServiceDep
 from ..schemas import (
     AnswerOut,
@@ -36,9 +36,9 @@ ConversationId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{32}$", description
 @router.post("", status_code=201)
 def create(service: ServiceDep, owner: OwnerDep, body: ConversationIn) -> ConversationOut:
     """A new conversation, optionally limited to some documents or tags (its scope)."""
-    _check_scope(service, body.collection, body.documents)
     conversation = service.conversations.create(owner, body.title, collection=body.collection,
-                                                documents=body.documents, tags=body.tags)
+                                                documents=_scope_ids(service, body.collection, body.documents),
+                                                tags=body.tags)
     return ConversationOut.of(conversation)
 
 
@@ -49,8 +49,14 @@ def list_conversations(service: ServiceDep, owner: OwnerDep) -> list[Conversatio
 
 
 @router.get("/{conversation_id}")
-def get(service: ServiceDep, owner: OwnerDep, conversation_id: ConversationId) -> ConversationDetail:
-    return ConversationDetail.of(service.conversations.get(owner, conversation_id))
+def get(service: ServiceDep, owner: OwnerDep, conversation_id: ConversationId,
+        before: Annotated[int | None, Query(ge=0, description="messages before this position (the page before one "
+                                            "read already)")] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="messages a page")] = PAGE_MESSAGES,
+        ) -> ConversationDetail:
+    """A conversation with its latest messages (`limit`, before position `before` when given), oldest first;
+    `total` says how many it holds and `earlier` whether there are messages before these."""
+    return ConversationDetail.of(service.conversations.get(owner, conversation_id, before=before, limit=limit))
 
 
 @router.patch("/{conversation_id}")
@@ -59,7 +65,8 @@ def update(service: ServiceDep, owner: OwnerDep, conversation_id: ConversationId
     """Rename, or change the scope: only the fields sent change, and null clears a scope."""
     sent = body.model_dump(include=body.model_fields_set)
     if sent.get("documents"):
-        _check_scope(service, service.conversations.get(owner, conversation_id).collection, sent["documents"])
+        collection = service.conversations.get(owner, conversation_id, limit=1).collection
+        sent["documents"] = _scope_ids(service, collection, sent["documents"])
     conversation = service.conversations.update(owner, conversation_id, **sent)
     return ConversationOut.of(conversation)
 
@@ -74,7 +81,8 @@ def delete(service: ServiceDep, owner: OwnerDep, conversation_id: ConversationId
 def post_message(service: ServiceDep, owner: OwnerDep, conversation_id: ConversationId, body: MessageRequest):
     """Ask in the conversation: a follow-up is rewritten into a standalone question against the earlier
     ones (`standalone`), searched within the conversation's scope, answered and kept."""
-    conversation = service.conversations.get(owner, conversation_id)
+    service.conversations.check_room(owner, conversation_id)  # a full conversation: 409 before any work
+    conversation = service.conversations.get(owner, conversation_id, limit=HISTORY_TURNS)  # the recent turns
     sight = service.sight(conversation.collection)
     events = converse(sight, service.conversations, owner, conversation, body.question, body.k)
     found = next(events)  # the search runs now: its errors are this request's status
@@ -96,8 +104,8 @@ def post_message(service: ServiceDep, owner: OwnerDep, conversation_id: Conversa
                            pages=[HitOut.of(h, shown) for h in found.hits])
 
 
-def _check_scope(service, collection: str | None, documents: list[str] | None) -> None:
-    """Each document of a scope names one document of the collection (NotFound or Ambiguous otherwise)."""
+def _scope_ids(service, collection: str | None, documents: list[str] | None) -> list[str] | None:
+    """The ids of the documents a scope names (NotFound or Ambiguous for a reference that names none or
+    several): a scope keeps ids, so that a file of the same name uploaded later never re-targets it."""
     sight = service.sight(collection)  # a valid name, too
-    for ref in documents or []:
-        sight.document(ref)
+    return list(dict.fromkeys(sight.document(ref).id for ref in documents)) if documents else None

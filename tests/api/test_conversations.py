@@ -159,9 +159,16 @@ def test_a_message_streams_and_ends_with_the_stored_message(harbours):
     assert stored["answer"] == streamed and "340 ships" in streamed and stored["position"] == 1
 
 
-def test_the_scope_limits_the_pages_an_answer_reads(harbours):
+def test_the_scope_limits_the_pages_an_answer_reads(harbours, tmp_path):
+    ellis = harbours.get("/v1/documents/port_ellis.pdf").json()["id"]
     conversation = harbours.post("/v1/conversations", json={"documents": ["port_ellis.pdf"]}).json()
-    assert conversation["documents"] == ["port_ellis.pdf"]
+    assert conversation["documents"] == [ellis]  # kept as the id: a name can come to mean another file
+    # A later upload of a different file of the same name: the scope still means the first one.
+    other = docs.pages_pdf(tmp_path / "port_ellis.pdf", [["Port Ellis, a forged register: 9,999 ships."]])
+    forged = upload(harbours, ("port_ellis.pdf", other.read_bytes()))["files"][0]["doc_id"]
+    answer = ask(harbours, conversation["id"], "How many ships did the keeper count?")
+    assert {p["doc_id"] for p in answer["pages"]} == {ellis}
+    harbours.delete(f"/v1/documents/{forged}")
     answer = ask(harbours, conversation["id"], "How many ships did the keeper count?")
     assert {p["file_name"] for p in answer["pages"]} == {"port_ellis.pdf"}
     assert "340 ships" in answer["answer"]["text"]
@@ -217,3 +224,68 @@ def test_the_answer_endpoint_takes_a_history_too(harbours):
     reply = harbours.post("/v1/answer", json=body).json()
     assert reply["rewritten_by"] == "rules" and "Port Ellis" in reply["question"]
     assert reply["pages"][0]["file_name"] == "port_ellis.pdf"
+
+
+def test_a_long_conversation_is_read_a_page_at_a_time_and_capped(database_url):
+    import threading
+
+    from pagesight.core.errors import Conflict
+
+    store = ConversationStore(database_url, max_messages=120)
+    owner = owner_of(KEY)
+    conversation = store.create(owner)
+    for n in range(120):
+        store.add_message(owner, conversation.id, message(f"Question {n}?"))
+    latest = store.get(owner, conversation.id)  # the latest page, oldest first
+    assert [m.position for m in latest.messages] == list(range(70, 120))
+    assert (latest.total, latest.earlier) == (120, True)
+    before = store.get(owner, conversation.id, before=70, limit=60)
+    assert [m.position for m in before.messages] == list(range(10, 70)) and before.earlier
+    first = store.get(owner, conversation.id, before=10, limit=60)
+    assert [m.position for m in first.messages] == list(range(10)) and not first.earlier
+    assert [t.question for t in store.history(owner, conversation.id)] == [f"Question {n}?" for n in range(116, 120)]
+    with pytest.raises(Conflict, match="holds 120 messages, the most one may"):
+        store.add_message(owner, conversation.id, message("One more?"))
+    with pytest.raises(Conflict):
+        store.check_room(owner, conversation.id)
+    # NUL is no text a database keeps (PostgreSQL refuses it): an answer that carries one is kept without it.
+    other = store.create(owner)
+    kept = store.add_message(owner, other.id, message("Nul\x00 in?", answer="A\x00B", doc_ids=("d\x001",)))
+    assert (kept.question, kept.answer, kept.citations[0]["doc_id"]) == ("Nul in?", "AB", "d1")
+    # One owner's write in progress holds up no one's reads.
+    if store.database._lock is not None:
+        with store.database._lock:
+            got = []
+            reader = threading.Thread(target=lambda: got.append(store.get(owner, other.id)))
+            reader.start()
+            reader.join(timeout=10)
+            assert got and got[0].total == 1
+    store.close()
+
+
+def test_a_full_conversation_refuses_a_question_before_any_work(tmp_path, report):
+    settings = make_settings(tmp_path / "data", profile="lite", conversation_max_messages=2)
+    with local_client(create_app(settings)) as client:
+        upload(client, ("report.pdf", report.read_bytes()))
+        conversation = client.post("/v1/conversations", json={}).json()
+        for question in ("How many ships did the keeper count?", "And in which year?"):
+            assert client.post(f"/v1/conversations/{conversation['id']}/messages",
+                               json={"question": question}).status_code == 200
+        refused = client.post(f"/v1/conversations/{conversation['id']}/messages", json={"question": "More?"})
+        assert refused.status_code == 409 and "start a new conversation" in refused.json()["detail"]
+        page = client.get(f"/v1/conversations/{conversation['id']}", params={"limit": 1}).json()
+        assert [m["question"] for m in page["messages"]] == ["And in which year?"]
+        assert (page["total"], page["earlier"]) == (2, True)
+
+
+@pytest.mark.parametrize("field", ["title", "question", "tag"])
+def test_a_nul_character_is_refused_at_the_edge(harbours, field):
+    if field == "title":
+        refused = harbours.post("/v1/conversations", json={"title": "Harbour\u0000dues"})
+    elif field == "question":
+        conversation = harbours.post("/v1/conversations", json={}).json()
+        refused = harbours.post(f"/v1/conversations/{conversation['id']}/messages",
+                                json={"question": "Dues\u0000?", "stream": True})
+    else:
+        refused = harbours.get("/v1/documents", params={"tag": "q\x003"})
+    assert refused.status_code == 422 and "NUL" in refused.text
