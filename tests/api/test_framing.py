@@ -101,7 +101,8 @@ def test_an_unauthenticated_upload_is_refused_before_its_body_is_read(gated):
     base, settings = gated
     declared = 300 << 20  # the server is told 300 MiB are coming; only the head is ever sent
     started = time.monotonic()
-    status, reply = raw(base, "POST /v1/documents HTTP/1.1\nHost: 127.0.0.1\nContent-Type: multipart/form-data; boundary=x\n"
+    status, reply = raw(base, "POST /v1/documents HTTP/1.1\nHost: 127.0.0.1\n"
+                              "Content-Type: multipart/form-data; boundary=x\n"
                               f"Content-Length: {declared}\n", read_timeout=10)
     assert status == 401 and "API key" in json.loads(reply)["detail"]
     assert time.monotonic() - started < 5  # answered at once: it did not wait for the body
