@@ -29,7 +29,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route
 
-from ..core.errors import Ambiguous, Conflict, NotFound, PageSightError
+from ..core.errors import Ambiguous, Busy, Conflict, NotFound, PageSightError
 from ..core.settings import Settings, get_settings
 from .gate import RequestGate, api_keys, host_names, problem
 from .mcp import HttpEndpoint, build_mcp
@@ -69,12 +69,14 @@ def create_app(settings: Settings | None = None, *, local_key: str | None = None
     app.state.service = service
     app.router.routes.append(Route(assistant.path, assistant, methods=["GET", "POST", "DELETE"]))  # MCP (mcp.py)
 
-    errors = {code: {"model": Problem} for code in (400, 401, 404, 409, 413, 422)}
+    errors = {code: {"model": Problem} for code in (400, 401, 404, 409, 413, 422, 503)}
     for router in (documents.router, search.router, conversations.router, openai.router):
         app.include_router(router, responses=errors)
 
     @app.exception_handler(PageSightError)
     async def pagesight_error(request: Request, e: PageSightError) -> JSONResponse:
+        if isinstance(e, Busy):
+            return _error(503, e.reason, {"Retry-After": str(e.retry_after_s)})
         status = 404 if isinstance(e, NotFound) else 409 if isinstance(e, Ambiguous | Conflict) else 400
         return _error(status, e.reason)
 
@@ -90,7 +92,7 @@ def create_app(settings: Settings | None = None, *, local_key: str | None = None
         return _SafeJSON(problem(422, "invalid request") | {"detail": fields}, status_code=422)
 
     @app.get("/health", tags=["service"])
-    def health() -> dict:
+    async def health() -> dict:  # on the event loop: no worker thread to wait for, however busy they are
         return {"status": "ok"}
 
     @app.get("/ready", tags=["service"], responses=errors | {503: {"model": Problem}})

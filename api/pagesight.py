@@ -20,10 +20,11 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from ..core.errors import GenerationError, NotFound
+from ..core.errors import Busy, GenerationError, NotFound
 from ..core.settings import Settings, get_settings
 from ..core.types import (
     Answer,
@@ -70,9 +71,34 @@ def scoped(filters: Filters | None, documents: Sequence[str] | None) -> Filters 
     return replace(filters or Filters(), documents=tuple(documents))
 
 
+class Admission:
+    """At most `running` answers generated at once, and `waiting` more waiting for a turn; beyond, Busy at
+    once. A slow answerer (a remote VLM that takes a minute) then holds at most running + waiting of a
+    server's threads, and searches, health checks and everything else keep theirs."""
+
+    def __init__(self, running: int, waiting: int):
+        self._turns = threading.BoundedSemaphore(running)
+        self._admitted, self._limit = 0, running + waiting
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._admitted >= self._limit:
+                raise Busy(f"{self._admitted} answers are being generated or waiting, the most this server takes "
+                           "at once (PAGESIGHT_ANSWER_CONCURRENCY, PAGESIGHT_ANSWER_QUEUE); ask again shortly")
+            self._admitted += 1
+        try:
+            with self._turns:
+                yield
+        finally:
+            with self._lock:
+                self._admitted -= 1
+
+
 class Models:
     """The profile's encoders and answerers, each loaded on first use and shared by every collection
-    (and every thread) of a process."""
+    (and every thread) of a process; and the process's admission of answers (`answering`)."""
 
     def __init__(self, settings: Settings, encoders: Encoders | None = None):
         self.settings = settings
@@ -85,6 +111,7 @@ class Models:
         self._text: dict[str, TextEncoder] = {}  # other runtimes of the text model, for collections built with them
         self._answerers: dict[tuple[str, str | None], Answerer] = {}  # (kind, text runtime) -> answerer
         self._lock = threading.RLock()
+        self.answering = Admission(settings.answer_concurrency, settings.answer_queue)
 
     @property
     def encoders(self) -> Encoders:
@@ -309,14 +336,17 @@ class PageSight(Backend):
 
     def ask_stream(self, question: str, k: int | None = None, filters: Filters | None = None,
                    answerer: str | None = None, history: Sequence[Turn] = ()) -> Iterator[SearchResult | str | Answer]:
+        """The pages found, the answer's text as it comes, the Answer. The answer takes its turn among the
+        process's answers first (Busy, raised by the first `next()`, when too many run and wait)."""
         k = k or self.settings.answer_pages
-        model = self.models.answerer(answerer, self.store.schema)
-        resolved = self.resolve(question, history, answerer)
-        carried = resolved.documents if self.settings.followup_scope else None
-        result = self.search(resolved.question, k, scoped(filters, carried))
-        result.question, result.rewritten_by = resolved.question, resolved.rewritten_by
-        yield result
-        yield from model.stream(resolved.question, self.evidence(result), self.titles())
+        with self.models.answering():
+            model = self.models.answerer(answerer, self.store.schema)
+            resolved = self.resolve(question, history, answerer)
+            carried = resolved.documents if self.settings.followup_scope else None
+            result = self.search(resolved.question, k, scoped(filters, carried))
+            result.question, result.rewritten_by = resolved.question, resolved.rewritten_by
+            yield result
+            yield from model.stream(resolved.question, self.evidence(result), self.titles())
 
     def resolve(self, question: str, history: Sequence[Turn] = (), answerer: str | None = None) -> Resolved:
         """A follow-up as the standalone question it will be searched as, rewritten by the answerer's

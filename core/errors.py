@@ -25,6 +25,7 @@ __all__ = [
     "NotFound",
     "Ambiguous",
     "Conflict",
+    "Busy",
 ]
 
 
@@ -118,3 +119,11 @@ class Ambiguous(PageSightError):
 
 class Conflict(PageSightError):
     """A request that the state of what it names does not allow (a conversation already as long as it may be)."""
+
+
+class Busy(PageSightError):
+    """As much work of this kind is running and waiting as the server takes: try again after `retry_after_s`."""
+
+    def __init__(self, reason: str, retry_after_s: int = 5):
+        super().__init__(reason)
+        self.retry_after_s = retry_after_s

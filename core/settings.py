@@ -111,6 +111,9 @@ class Settings(BaseSettings):
         "generator is on disk, else extractive",
     )
     answer_pages: int = Field(default=3, description="top pages the answerer reads")
+    answer_concurrency: int = Field(default=4, ge=1, description="answers generated at once by one process")
+    answer_queue: int = Field(default=16, ge=0, description="answers that may wait for a turn; beyond, a server "
+                              "answers 503 with Retry-After (a slow remote answerer then never takes every thread)")
     answer_max_pixels: int = Field(default=602_112, description="pixel budget per page image (768 x 28 x 28)")
     answer_page_text: bool = Field(default=True, description="give the VLM the page text too, fenced, as a hint")
     answer_max_new_tokens: int = 512
