@@ -10,6 +10,7 @@ to the API key that submitted it, as a conversation does.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -60,7 +61,7 @@ class JobFileRow(Base):
 @dataclass
 class JobFile:
     name: str
-    status: Literal["queued", "ingesting", "ingested", "replaced", "unchanged", "failed"] = "queued"
+    status: Literal["queued", "ingesting", "ingested", "replaced", "unchanged", "failed", "cancelled"] = "queued"
     pages_done: int = 0
     pages_total: int | None = None
     doc_id: str | None = None
@@ -79,6 +80,7 @@ class Job:
     finished_at: datetime | None = None
     paths: list[Path] = field(default_factory=list, repr=False)  # the uploaded files, while queued
     sources: list[str | None] = field(default_factory=list, repr=False)  # replacement keys, when given
+    cancel: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)  # set: stop it
 
     @property
     def pages_done(self) -> int:

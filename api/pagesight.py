@@ -52,7 +52,7 @@ from ..index import (
     resolve_profile,
 )
 from ..index.profiles import load_text_encoder, profile_models, snapshot, text_runtime
-from ..ingest import ExtractionPool, find_files
+from ..ingest import Budget, ExtractionPool, find_files
 from ..retrieve import Retriever
 from ..retrieve.channels import available
 from .backend import Backend, CollectionInfo, PageView
@@ -188,7 +188,7 @@ class PageSight(Backend):
         self._indexer: Indexer | None = None
         self._pool: ExtractionPool | None = None
         self._lock = threading.RLock()
-        self._ingesting = threading.Lock()
+        self._writing = threading.Lock()  # ingests write to the collection one at a time
         # Searches at once: one a core. More only queue inside the encoder and the store, and on a small
         # machine they slow each other (8 clients: 22 req/s with one search at a time, 15 with eight).
         self._searching = threading.BoundedSemaphore(os.cpu_count() or 1)
@@ -257,15 +257,16 @@ class PageSight(Backend):
 
     def ingest_specs(self, specs: list[FileSpec | FileOutcome], *, tags: Sequence[str] = (),
                      password: str | None = None, on_file: Callable[[FileOutcome], None] | None = None,
-                     on_progress: Callable[[int, int, int], None] | None = None) -> list[FileOutcome]:
-        """The pipeline (api/pipeline.py) over these files, in order."""
+                     on_progress: Callable[[int, int, int], None] | None = None, lane: str = "",
+                     cancel: threading.Event | None = None) -> list[FileOutcome]:
+        """The pipeline (api/pipeline.py) over these files, in order. Several may run at once (in `lane`s of
+        the extraction pool that take turns); they write one at a time. `cancel`: set, the ingest stops."""
         try:
             tags = validate_tags(tags)
         except ValueError as e:
             return [s if isinstance(s, FileOutcome) else FileOutcome(str(s.path), "failed", reason=str(e))
                     for s in specs]
-        with self._ingesting:  # one ingest at a time writes to this collection
-            return self._pipeline().run(specs, tags, password, on_file, on_progress)
+        return self._pipeline().run(specs, tags, password, on_file, on_progress, lane=lane, cancel=cancel)
 
     def _pipeline(self) -> Pipeline:
         with self._lock:
@@ -275,8 +276,10 @@ class PageSight(Backend):
                 self._pool = ExtractionPool(self.settings.extract_workers, self.settings.worker_memory_mb,
                                             self.settings.page_timeout_s,
                                             recycle_pages=self.settings.worker_recycle_pages,
-                                            recycle_mb=self.settings.worker_recycle_mb)
-            return Pipeline(self.store, self._indexer, self._pool, self.settings)
+                                            recycle_mb=self.settings.worker_recycle_mb,
+                                            budget=Budget(self.settings.page_budget_s,
+                                                          ceiling=self.settings.document_budget_s))
+            return Pipeline(self.store, self._indexer, self._pool, self.settings, self._writing)
 
     @property
     def worker_peak_rss_mb(self) -> float:

@@ -5,19 +5,26 @@ While the caller's thread encodes and writes the files that are read, the pool r
 a few pages at a time per worker (so one long scan's OCR spreads over every core). Files that are
 read by the time the writer comes to them are encoded together, one call for all their texts. A
 file is written whole or not at all, and outcomes come back in the order the files were given.
+
+Several pipelines may run on one collection at once (a server's uploads of different keys): they read
+side by side, each in its own lane of the pool, and write one at a time (`write_lock`), each checking
+again, once it holds the lock, that what it writes is not there already. A pipeline is cancelled by
+its `cancel` event: the file being read stops, nothing more is started or written, and the files not
+written are "cancelled"; the files written before stay, each whole.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
+import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.errors import PageSightError
+from ..core.errors import Cancelled, PageSightError
 from ..core.settings import Settings
 from ..core.types import Document, FileOutcome
 from ..index import Indexer, Store
@@ -69,15 +76,21 @@ class _InFlight:
 class Pipeline:
     """Ingests FileSpecs into one store with an indexer and an extraction pool (both owned by the caller)."""
 
-    def __init__(self, store: Store, indexer: Indexer, pool: ExtractionPool, settings: Settings):
+    def __init__(self, store: Store, indexer: Indexer, pool: ExtractionPool, settings: Settings,
+                 write_lock: threading.Lock | None = None):
         self.store, self.indexer, self.pool, self.settings = store, indexer, pool, settings
+        self.write_lock = write_lock or threading.Lock()
         self.ahead = AHEAD_PER_WORKER * pool.size
+        self.lane, self.cancel = "", threading.Event()
 
     def run(self, specs: list[FileSpec | FileOutcome], tags: list[str], password: str | None,
             on_file: Callable[[FileOutcome], None] | None = None,
-            on_progress: Callable[[int, int, int], None] | None = None) -> list[FileOutcome]:
+            on_progress: Callable[[int, int, int], None] | None = None, *, lane: str = "",
+            cancel: threading.Event | None = None) -> list[FileOutcome]:
         """An outcome per spec, in order (a FileOutcome given for an input is passed through);
-        `on_progress(pages read, pages written, pages known)`."""
+        `on_progress(pages read, pages written, pages known)`. `lane`: whose files these are (the pool's
+        lanes take turns); `cancel`: set, the ingest stops (see the module's text)."""
+        self.lane, self.cancel = lane, cancel or threading.Event()
         outcomes: list[FileOutcome] = []
         waiting: deque[_InFlight | FileOutcome] = deque()
         counts = {"read": {}, "written": 0, "known": {}}
@@ -101,6 +114,8 @@ class Pipeline:
                 on_progress(sum(counts["read"].values()), counts["written"], sum(counts["known"].values()))
 
         for spec in specs:
+            if self.cancel.is_set() and not isinstance(spec, FileOutcome):
+                spec = _cancelled(spec.path)
             waiting.append(spec if isinstance(spec, FileOutcome) else
                            self._start(spec, password, in_this_run, progress))
             while waiting and (self._full(waiting) or _ready(waiting[0])):
@@ -147,13 +162,18 @@ class Pipeline:
             item.staging = self.store.images.new_staging(item.doc_id)
             options = ExtractOptions.from_settings(self.settings, password=password)
             item.future = self.pool.submit(path, item.media_type, item.staging, options,
-                                           lambda done, total: progress(item, done, total))
+                                           lambda done, total: progress(item, done, total), lane=self.lane,
+                                           cancel=self.cancel)
         except Exception as e:  # noqa: BLE001 (reported as the file's outcome, like any failure)
             item.outcome = self._failed(item, e)
         return item
 
     def _write(self, taken: list, tags: list[str]) -> list[FileOutcome]:
         """Encode the read files together, write each whole; an outcome for each, in order."""
+        with self.write_lock:
+            return self._write_alone(taken, tags)
+
+    def _write_alone(self, taken: list, tags: list[str]) -> list[FileOutcome]:
         docs, outcomes = [], {}
         for i, item in enumerate(taken):
             if isinstance(item, FileOutcome) or item.outcome is not None:
@@ -163,6 +183,13 @@ class Pipeline:
                 extracted = item.future.result()
             except Exception as e:  # noqa: BLE001
                 outcomes[i] = self._failed(item, e)
+                continue
+            if self.cancel.is_set():  # read, but not written: the ingest was cancelled meanwhile
+                outcomes[i] = _cancelled(item.spec.path)
+                continue
+            if (existing := self.store.get_document(item.doc_id)) is not None:  # another ingest wrote it meanwhile
+                outcomes[i] = FileOutcome(str(item.spec.path), "unchanged", item.doc_id, existing.pages,
+                                          reason="already indexed")
                 continue
             doc = Document(id=item.doc_id, file_name=item.spec.file_name or item.spec.path.name, source=item.source,
                            media_type=item.media_type, pages=len(extracted.pages), tags=tags, ingested_at=now(),
@@ -184,6 +211,8 @@ class Pipeline:
         return [outcomes[i] for i in range(len(taken))]
 
     def _failed(self, item: _InFlight, error: Exception) -> FileOutcome:
+        if isinstance(error, Cancelled):
+            return _cancelled(item.spec.path)
         path, name = str(item.spec.path), item.spec.file_name or item.spec.path.name
         if isinstance(error, PageSightError):
             log.info("%s failed: %s", path, error.reason)
@@ -195,6 +224,10 @@ class Pipeline:
             reason = f"unexpected error ({type(error).__name__}: {error})"
         # Reasons quote library messages, which may name the path; an upload's path is the server's business.
         return FileOutcome(path, "failed", reason=reason.replace(path, name))
+
+
+def _cancelled(path) -> FileOutcome:
+    return FileOutcome(str(path), "cancelled", reason="the ingest was cancelled before this file was written")
 
 
 def _ready(item) -> bool:

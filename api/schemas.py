@@ -57,16 +57,19 @@ __all__ = [
 
 COLLECTION = f"^{COLLECTION_NAME}$"
 MAX_MESSAGE_CHARS = 20_000  # one chat message; the question asked of it is cut to 2,000
-# A lone surrogate is no Unicode text; a NUL character is, but no database column takes it (PostgreSQL
-# refuses it, and the message it came in was lost with a 500): both are refused at the edge.
-_SURROGATE = re.compile(r"[\ud800-\udfff\x00]")
-NOT_UNICODE = ("holds text that is not valid Unicode (a lone surrogate, as JSON's \\ud800 spells one) or a NUL "
-               "character: send UTF-8 text without NUL")
+# A lone surrogate is no Unicode text: refused anywhere in a body (a reply quoting it would fail to encode).
+# A NUL character is, but no database column takes it (PostgreSQL refused it, and the message it came in
+# was lost with a 500): refused in every text field the API reads (`Text`), which is all that is kept.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_NOT_TEXT = re.compile(r"[\ud800-\udfff\x00]")
+NOT_UNICODE = "holds text that is not valid Unicode (a lone surrogate, as JSON's \\ud800 spells one): send UTF-8 text"
+NOT_TEXT = ("holds text that is not valid Unicode (a lone surrogate, as JSON's \\ud800 spells one) or a NUL "
+            "character: send UTF-8 text without NUL")
 
 
 def _unicode(value: str) -> str:
-    if _SURROGATE.search(value):
-        raise ValueError(NOT_UNICODE)
+    if _NOT_TEXT.search(value):
+        raise ValueError(NOT_TEXT)
     return value
 
 
@@ -82,6 +85,7 @@ def _holds_surrogate(value, depth: int = 0) -> bool:
     return False
 
 
+# The schema says so too, so that generated clients (and schemathesis) know NUL is no text here.
 Text = Annotated[str, AfterValidator(_unicode)]
 Ref = Annotated[Text, Field(min_length=1, max_length=200)]
 Tag = Annotated[Text, Field(min_length=1, max_length=MAX_TAG_LENGTH)]

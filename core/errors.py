@@ -16,6 +16,7 @@ __all__ = [
     "PageTooLarge",
     "IngestTimeout",
     "ExtractionCrashed",
+    "Cancelled",
     "StoreError",
     "StoreLocked",
     "DatabaseUnavailable",
@@ -76,6 +77,10 @@ class IngestTimeout(IngestError):
 
 class ExtractionCrashed(IngestError):
     """The parser process died (out of memory, or a crash inside MuPDF)."""
+
+
+class Cancelled(IngestError):
+    """The ingest of a file was cancelled (its upload job was); nothing of it was indexed."""
 
 
 class StoreError(PageSightError):

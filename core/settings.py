@@ -143,6 +143,8 @@ class Settings(BaseSettings):
                                            "question beyond is refused (409): start a new conversation")
     max_upload_mb: float = Field(default=512.0, description="one upload request, all its files together")
     max_upload_files: int = 100
+    ingest_concurrency: int = Field(default=2, ge=1, description="upload jobs run at once, of different keys (one "
+                                    "key's jobs run one after another; the keys take turns)")
 
     # Rendering and extraction.
     render_dpi: int = 144
@@ -164,9 +166,17 @@ class Settings(BaseSettings):
         default=25_000_000, description="rendered page; larger pages are rendered at lower dpi"
     )
     max_image_pixels: int = Field(default=200_000_000, description="one embedded or input image, decoded")
+    max_page_content_mb: float = Field(default=32.0, gt=0, description="a page's drawing instructions (its content "
+                                       "streams and forms), decompressed")
+    max_document_content_mb: float = Field(default=2048.0, gt=0, description="the drawing instructions of all "
+                                           "the pages of a document, decompressed, as its pages read them")
     page_timeout_s: float = Field(default=120.0, description="a reader that finishes no page (or opens no file) for "
                                   "this long is stopped, and the file fails naming the page; a long file that "
                                   "keeps finishing pages is never stopped")
+    page_budget_s: float = Field(default=5.0, gt=0, description="a document's reading may take this many seconds of "
+                                 "the workers' time a page on average (after two minutes of grace); beyond, it "
+                                 "is stopped")
+    document_budget_s: float = Field(default=7200.0, gt=0, description="and never more than this in all")
     worker_memory_mb: int = Field(default=3072, description="address-space cap of each extraction worker")
     worker_recycle_pages: int = Field(default=2000, ge=1, description="an extraction worker is replaced by a fresh "
                                       "one after reading this many pages")

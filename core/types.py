@@ -237,10 +237,11 @@ class Turn:
 @dataclass
 class FileOutcome:
     """What became of one file of an ingest: ingested, replaced (a changed file at a source ingested
-    before), unchanged (its bytes are indexed already), or failed with the reason."""
+    before), unchanged (its bytes are indexed already), failed with the reason, or cancelled (with the
+    ingest, before it was written: nothing of it is indexed)."""
 
     path: str
-    status: Literal["ingested", "replaced", "unchanged", "failed"]
+    status: Literal["ingested", "replaced", "unchanged", "failed", "cancelled"]
     doc_id: str | None = None
     pages: int = 0
     reason: str = ""

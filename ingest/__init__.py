@@ -4,11 +4,12 @@ limits; parsing in a sandboxed child process. Ingest knows nothing of vectors or
 from .detect import SUPPORTED, sniff, sniff_file
 from .extract import Extracted, ExtractOptions, extract
 from .files import document_id, find_files, inspect
-from .pool import ExtractionPool
+from .pool import Budget, ExtractionPool
 from .worker import ExtractionWorker
 
 __all__ = [
     "SUPPORTED",
+    "Budget",
     "Extracted",
     "ExtractOptions",
     "ExtractionPool",

@@ -2,24 +2,33 @@
 worker, then its pages are read a few at a time by whichever workers are free, so the OCR of one long
 scan spreads over all of them, and the next files' pages start as soon as a worker is free.
 
-Jobs are served in the order files were submitted (a file's pages before a later file's), so results
-come back in that order as far as the work allows; each file's result is all its pages, or the first
-error, which names the page. Each worker is a sandboxed child (ExtractionWorker): memory cap, a time
-budget per page, restarted after a crash or a stall.
+Files come in lanes (a server gives each API key its own): the lanes take turns, a few pages each, so
+one lane's long or hostile file never holds up another's. Within a lane, jobs are served in the order
+files were submitted (a file's pages before a later file's), so results come back in that order as far
+as the work allows; each file's result is all its pages, or the first error, which names the page.
+
+Each worker is a sandboxed child (ExtractionWorker): memory cap, a time budget per page, restarted
+after a crash or a stall, replaced when worn. A file has a budget of its own too: the workers' time on
+it may not pass `grace + pages read x page_budget` seconds, nor `document_budget` (a file whose every
+page stays just inside the per-page budget would otherwise take hours); and a file can be cancelled
+(`cancel`), which stops its reading at once, in the middle of a page if need be.
 """
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import logging
 import os
-import queue
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core.errors import Cancelled, IngestTimeout
 from ..core.types import Page
 from .extract import Extracted, ExtractOptions
 from .worker import ExtractionWorker
@@ -31,6 +40,26 @@ log = logging.getLogger(__name__)
 CHUNK_PAGES = 4  # pages a worker takes at a time: small enough to share a scan, large enough to cost nothing
 
 
+@dataclass(frozen=True)
+class Budget:
+    """What a file may cost the workers, in seconds of their time: `grace` plus `per_page` for each page
+    read so far, and never more than `ceiling` in all."""
+
+    per_page: float = 5.0
+    grace: float = 120.0
+    ceiling: float = 7200.0
+
+    def exceeded(self, spent: float, pages: int) -> str | None:
+        """Why a file that took `spent` seconds for `pages` pages is over its budget; None when it is not."""
+        if spent > self.ceiling:
+            return f"reading it took more than {self.ceiling:.0f} s (PAGESIGHT_DOCUMENT_BUDGET_S)"
+        if spent > self.grace + pages * self.per_page:
+            return (f"its first {pages} pages took {spent:.0f} s, more than {self.per_page:g} s a page "
+                    f"(PAGESIGHT_PAGE_BUDGET_S) after {self.grace:.0f} s of grace: pages that each stay under the "
+                    "per-page limit but never end (a decompression bomb, say)")
+        return None
+
+
 @dataclass
 class _File:
     path: Path
@@ -39,7 +68,9 @@ class _File:
     options: ExtractOptions
     future: Future
     on_page: Callable[[int, int], None] | None
+    cancel: threading.Event | None = None
     page_count: int = 0
+    spent: float = 0.0  # seconds of the workers' time on this file
     repaired: bool = False
     warnings: list[str] = field(default_factory=list)
     pages: dict[int, Page] = field(default_factory=dict)
@@ -66,12 +97,16 @@ class _File:
 
 class ExtractionPool:
     def __init__(self, workers: int = 0, memory_mb: int = 3072, page_timeout_s: float = 120.0, *,
-                 recycle_pages: int = 2000, recycle_mb: int | None = None):
+                 recycle_pages: int = 2000, recycle_mb: int | None = None, budget: Budget = Budget()):
         self.size = workers or os.cpu_count() or 1
         self.page_timeout_s = page_timeout_s
+        self.budget = budget
         self.workers = [ExtractionWorker(memory_mb, recycle_pages=recycle_pages, recycle_mb=recycle_mb)
                         for _ in range(self.size)]
-        self._jobs: queue.PriorityQueue = queue.PriorityQueue()
+        self._lanes: dict[str, list] = {}  # lane -> its jobs, a heap by (file order, chunk)
+        self._turns: deque[str] = deque()  # the lanes with jobs, in the order they take turns
+        self._ready = threading.Condition()
+        self._stopping = False
         self._order = itertools.count()
         self._threads = [threading.Thread(target=self._serve, args=(w,), name=f"pagesight-extract-{i}", daemon=True)
                          for i, w in enumerate(self.workers)]
@@ -79,12 +114,38 @@ class ExtractionPool:
             thread.start()
 
     def submit(self, path: Path, media_type: str, out_dir: Path, options: ExtractOptions,
-               on_page: Callable[[int, int], None] | None = None) -> Future:
-        """Extract a file into `out_dir`; a Future of its Extracted (or of the IngestError that stopped it).
-        `on_page(done, total)` as pages come in (from the pool's threads)."""
-        file = _File(path, media_type, out_dir, options, Future(), on_page, chunks_left=1)
-        self._jobs.put((next(self._order), 0, "open", file, 0, 0))
+               on_page: Callable[[int, int], None] | None = None, *, lane: str = "",
+               cancel: threading.Event | None = None) -> Future:
+        """Extract a file into `out_dir`; a Future of its Extracted (or of the IngestError that stopped it:
+        Cancelled once `cancel` is set). `on_page(done, total)` as pages come in (from the pool's threads).
+        `lane`: whose file it is; lanes take turns."""
+        file = _File(path, media_type, out_dir, options, Future(), on_page, cancel, chunks_left=1)
+        self._put(lane, (next(self._order), 0, "open", file, 0, 0))
         return file.future
+
+    def _put(self, lane: str, job: tuple) -> None:
+        with self._ready:
+            if lane not in self._lanes:
+                self._lanes[lane] = []
+                self._turns.append(lane)
+            heapq.heappush(self._lanes[lane], (*job[:2], id(job[3]), job))
+            self._ready.notify()
+
+    def _take(self) -> tuple | None:
+        """The next job: the first of the lane whose turn it is (that lane then goes last); None to stop."""
+        with self._ready:
+            while not self._turns and not self._stopping:
+                self._ready.wait()
+            if self._stopping:
+                return None
+            lane = self._turns.popleft()
+            jobs = self._lanes[lane]
+            *_, job = heapq.heappop(jobs)
+            if jobs:
+                self._turns.append(lane)
+            else:
+                del self._lanes[lane]
+            return (*job, lane)
 
     def extract(self, path: Path, media_type: str, out_dir: Path, options: ExtractOptions,
                 on_page: Callable[[int, int], None] | None = None) -> Extracted:
@@ -101,22 +162,23 @@ class ExtractionPool:
         return sum(w.recycled for w in self.workers)
 
     def _serve(self, worker: ExtractionWorker) -> None:
-        while True:
-            order, chunk, kind, file, first, last = self._jobs.get()
-            if kind == "stop":
-                return
+        while (taken := self._take()) is not None:
+            order, chunk, kind, file, first, last, lane = taken
             if file.error is not None:
                 file.finish_chunk()  # an earlier part of this file failed: the rest is not worth reading
                 continue
+            if file.cancel is not None and file.cancel.is_set():
+                file.finish_chunk(Cancelled("the upload was cancelled", file.path))
+                continue
             try:
                 if kind == "open":
-                    self._open(worker, file, order)
+                    self._open(worker, file, order, lane)
                 else:
                     self._read(worker, file, first, last)
             except Exception as e:  # IngestError from the worker, or a bug: the file fails, the pool goes on
                 file.finish_chunk(e)
 
-    def _open(self, worker: ExtractionWorker, file: _File, order: int) -> None:
+    def _open(self, worker: ExtractionWorker, file: _File, order: int, lane: str) -> None:
         opened = worker.open(file.path, file.media_type, file.options, self.page_timeout_s)
         file.page_count, file.repaired, file.warnings = opened.page_count, opened.repaired, list(opened.warnings)
         starts = range(1, opened.page_count + 1, CHUNK_PAGES)
@@ -125,14 +187,25 @@ class ExtractionPool:
         if file.on_page:
             file.on_page(0, file.page_count)
         for chunk, first in enumerate(starts, start=1):  # the file's order: before any later file's pages
-            self._jobs.put((order, chunk, "pages", file, first, min(first + CHUNK_PAGES - 1, opened.page_count)))
+            self._put(lane, (order, chunk, "pages", file, first, min(first + CHUNK_PAGES - 1, opened.page_count)))
         file.finish_chunk()  # the opening itself
 
     def _read(self, worker: ExtractionWorker, file: _File, first: int, last: int) -> None:
+        since = time.monotonic()
+
         def got(page: Page) -> None:
+            nonlocal since
+            now = time.monotonic()
             with file.lock:
                 file.pages[page.number] = page
                 done = len(file.pages)
+                file.spent += now - since
+                spent = file.spent
+            since = now
+            if file.cancel is not None and file.cancel.is_set():  # raised here, the worker's child is stopped
+                raise Cancelled("the upload was cancelled", file.path)
+            if (over := self.budget.exceeded(spent, done)) is not None:
+                raise IngestTimeout(f"stopped at page {page.number}: {over}", file.path)
             if file.on_page:
                 file.on_page(done, file.page_count)
 
@@ -142,10 +215,17 @@ class ExtractionPool:
         file.finish_chunk()
 
     def close(self) -> None:
-        for i, _ in enumerate(self._threads):
-            self._jobs.put((float("inf"), i, "stop", None, 0, 0))
+        with self._ready:
+            self._stopping = True
+            self._ready.notify_all()
         for thread in self._threads:
             thread.join(timeout=30)
+        with self._ready:  # files left waiting: none will be read now, so none may be waited for
+            left = [job for jobs in self._lanes.values() for *_, job in jobs]
+            self._lanes.clear()
+            self._turns.clear()
+        for _, _, _, file, _, _ in left:
+            file.finish_chunk(Cancelled("the extraction pool was closed before the file was read", file.path))
         for worker in self.workers:
             worker.close()
 

@@ -141,3 +141,19 @@ def blank_pdf(path: Path, pages: int) -> Path:
         doc.new_page(width=612, height=792)
     doc.save(path, garbage=4, deflate=True)
     return path
+
+
+def amplified_pdf(path: Path, pages: int, content_mb: float) -> Path:
+    """A small PDF whose pages all draw one shared content stream that decompresses to `content_mb` MB of
+    instructions that draw nothing: every page is slow to read, the file itself a few hundred KB."""
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), "An amplified page")
+    xref = doc.get_new_xref()
+    doc.update_object(xref, "<<>>")
+    doc.update_stream(xref, b"q 1 0 0 1 0 0 cm Q\n" * int(content_mb * 2**20 / 19), compress=True)
+    for _ in range(pages - 1):
+        doc.new_page()
+    for page in doc:
+        doc.xref_set_key(page.xref, "Contents", f"{xref} 0 R")
+    doc.save(path, deflate=True)
+    return path

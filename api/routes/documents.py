@@ -13,7 +13,7 @@ from ...core.errors import NotFound
 from ...core.text import display_name, strip_control
 from ...core.types import validate_tags
 from ..deps import CollectionParam, OwnerDep, ServiceDep, SightDep
-from ..schemas import COLLECTION, DocumentOut, JobOut, PageOut, Tag
+from ..schemas import COLLECTION, DocumentOut, JobOut, PageOut, Problem, Tag
 
 router = APIRouter(tags=["documents"])
 
@@ -69,6 +69,14 @@ def validate_sources(sources: list[str] | None, n_files: int) -> list[str | None
 def job(service: ServiceDep, owner: OwnerDep, job_id: Annotated[str, PathParam(max_length=64)]) -> JobOut:
     """An upload's progress and each file's outcome; kept after a restart, for PAGESIGHT_JOB_RETENTION_H."""
     return JobOut.of(service.job(owner, job_id))
+
+
+@router.delete("/v1/jobs/{job_id}", status_code=202, response_model=JobOut, responses={409: {"model": Problem}})
+def cancel_job(service: ServiceDep, owner: OwnerDep, job_id: Annotated[str, PathParam(max_length=64)]) -> JobOut:
+    """Cancel an upload: queued, it never starts; running, the file being read stops and nothing more is
+    written (files written before stay, each whole). The job as it stands: poll it until it is done.
+    409 for a job that has finished."""
+    return JobOut.of(service.cancel(owner, job_id))
 
 
 @router.get("/v1/documents")

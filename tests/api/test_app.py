@@ -159,6 +159,7 @@ def test_api_keys_guard_every_route_but_health(tmp_path, report):
               ("DELETE", "/v1/documents/" + "0" * 32), ("GET", "/v1/documents/" + "0" * 32 + "/pages/1"),
               ("GET", "/v1/documents/" + "0" * 32 + "/pages/1/image"),
               ("GET", "/v1/documents/" + "0" * 32 + "/pages/1/thumbnail"), ("GET", "/v1/jobs/x"),
+              ("DELETE", "/v1/jobs/x"),
               ("POST", "/v1/search"), ("POST", "/v1/answer"), ("POST", "/v1/chat/completions"),
               ("GET", "/v1/models"), ("POST", "/v1/documents"), ("GET", "/v1/collections"),
               ("GET", "/v1/collections/default"), ("POST", "/v1/conversations"), ("GET", "/v1/conversations"),

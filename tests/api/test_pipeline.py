@@ -22,7 +22,7 @@ class HeldPool:
         self.size, self.pages_each = size, pages_each
         self.submitted: list[Future] = []
 
-    def submit(self, path, media_type, out_dir, options, on_page=None) -> Future:
+    def submit(self, path, media_type, out_dir, options, on_page=None, *, lane="", cancel=None) -> Future:
         if on_page:
             on_page(0, self.pages_each)  # opened: its page count known
         self.submitted.append(Future())

@@ -59,3 +59,41 @@ def test_a_slow_answerer_takes_its_share_of_the_server_and_no_more(tmp_path, rep
     busy = next(r for r in replies if r.status_code == 503)
     assert busy.headers["retry-after"].isdigit() and "ask again shortly" in busy.json()["detail"]
     assert all("4217" in r.json()["answer"]["text"] for r in replies if r.status_code == 200)
+
+
+def test_one_keys_slow_upload_holds_up_neither_another_key_nor_its_own_cancel(tmp_path, report):
+    import time
+
+    from tests.api.conftest import KEY, wait_for_job
+
+    other = "another-key-9876543210"
+    slow = docs.amplified_pdf(tmp_path / "slow.pdf", pages=80, content_mb=16)  # ~0.5 s a page, 80 pages
+    settings = make_settings(tmp_path / "data", profile="lite", api_keys=f"{KEY},{other}")
+    with local_client(create_app(settings)) as client:
+        a, b = {"Authorization": f"Bearer {KEY}"}, {"Authorization": f"Bearer {other}"}
+        started = client.post("/v1/documents", files=[("files", ("slow.pdf", slow.read_bytes()))], headers=a)
+        job = started.json()["id"]
+        while client.get(f"/v1/jobs/{job}", headers=a).json()["pages_done"] < 2:
+            time.sleep(0.1)  # A's file is being read
+        began = time.monotonic()
+        quick = client.post("/v1/documents", files=[("files", ("report.pdf", report.read_bytes()))], headers=b)
+        client.headers.update(b)
+        done = wait_for_job(client, quick.json()["id"], timeout_s=60)
+        assert done["files"][0]["status"] == "ingested" and time.monotonic() - began < 45
+        assert client.get(f"/v1/jobs/{job}", headers=a).json()["status"] == "running"  # A's still going
+        assert client.delete(f"/v1/jobs/{job}", headers=b).status_code == 404  # not B's to cancel
+        cancelled = client.delete(f"/v1/jobs/{job}", headers=a)
+        assert cancelled.status_code == 202
+        client.headers.update(a)
+        ended = wait_for_job(client, job, timeout_s=30)
+        assert ended["files"][0]["status"] == "cancelled" and ended["files"][0]["doc_id"] is None
+        assert [d["file_name"] for d in client.get("/v1/documents").json()] == ["report.pdf"]  # nothing partial
+        again = client.delete(f"/v1/jobs/{job}")
+        assert again.status_code == 409 and "nothing to cancel" in again.json()["detail"]
+        queued = client.post("/v1/documents", files=[("files", ("slow.pdf", slow.read_bytes()))]).json()["id"]
+        behind = client.post("/v1/documents", files=[("files", ("memo.pdf", docs.simple_pdf(
+            tmp_path / "memo.pdf", ["A memo."]).read_bytes()))]).json()["id"]
+        gone = client.delete(f"/v1/jobs/{behind}").json()  # queued behind A's own: cancelled before it starts
+        assert gone["status"] == "done" and gone["files"][0]["status"] == "cancelled"
+        client.delete(f"/v1/jobs/{queued}")
+        assert wait_for_job(client, queued, timeout_s=30)["files"][0]["status"] == "cancelled"

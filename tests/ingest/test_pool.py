@@ -72,3 +72,44 @@ def test_a_worker_killed_in_the_middle_of_a_file_fails_that_file_alone(scan, tmp
         assert len(after.result(timeout=300).pages) == 6
         # and the pool goes on with fresh children
         assert len(pool.extract(report, "application/pdf", tmp_path / "again", extract_options()).pages) == 6
+
+
+def test_a_document_budget_stops_pages_that_each_stay_under_the_page_limit():
+    from pagesight.ingest.pool import Budget
+
+    budget = Budget(per_page=5, grace=120, ceiling=7200)
+    assert budget.exceeded(100, 1) is None and budget.exceeded(170, 10) is None  # slow pages, within the grace
+    assert "more than 5 s a page" in budget.exceeded(121, 0) and "more than 5 s a page" in budget.exceeded(180, 10)
+    assert budget.exceeded(7000, 2000) is None and "more than 7200 s" in budget.exceeded(7201, 2000)
+
+
+def test_a_file_over_its_budget_or_cancelled_stops_at_once_and_the_pool_goes_on(scan, tmp_path, report):
+    from pagesight.core.errors import Cancelled
+    from pagesight.ingest.pool import Budget
+
+    with ExtractionPool(2, page_timeout_s=120, budget=Budget(per_page=0.01, grace=0.05)) as pool:
+        with pytest.raises(IngestTimeout, match=r"scan.pdf: stopped at page [0-9]+: its first [0-9]+ pages took"):
+            pool.extract(scan, "application/pdf", tmp_path / "a", extract_options())
+    with ExtractionPool(2, page_timeout_s=120) as pool:
+        cancel = threading.Event()
+        doomed = pool.submit(scan, "application/pdf", tmp_path / "b", extract_options(),
+                             on_page=lambda done, total: done >= 1 and cancel.set(), cancel=cancel)
+        with pytest.raises(Cancelled):
+            doomed.result(timeout=120)
+        assert len(pool.extract(report, "application/pdf", tmp_path / "c", extract_options()).pages) == 6
+
+
+def test_lanes_take_turns(scan, tmp_path):
+    """One lane's long file does not hold up another lane's short one: with one worker, the short file of
+    lane B is read after a chunk or two of lane A's twelve pages, not after all of them."""
+    order: list[str] = []
+    with ExtractionPool(1, page_timeout_s=120) as pool:
+        long = pool.submit(scan, "application/pdf", tmp_path / "a", extract_options(), lane="A",
+                           on_page=lambda done, total: order.append("A"))
+        memo = docs.simple_pdf(tmp_path / "memo.pdf", ["A memo of one page."])
+        short = pool.submit(memo, "application/pdf", tmp_path / "b", extract_options(), lane="B",
+                            on_page=lambda done, total: order.append("B"))
+        short.result(timeout=120)
+        long.result(timeout=300)
+    first_b = order.index("B")
+    assert order.count("A") == 12 + 1 and first_b <= 2 * 4 + 1, order  # (on_page also reports the opening)
