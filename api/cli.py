@@ -440,7 +440,7 @@ def mcp(collection: Collection = None) -> None:
 
     server = build_mcp(backend, collections, collection or settings.collection)
     try:
-        server.run("stdio")
+        server.run_stdio()
     finally:
         for each in opened.values():
             each.close()

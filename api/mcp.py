@@ -39,6 +39,7 @@ Tags = Annotated[list[Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENG
                  Field(max_length=MAX_TAGS, description="only documents carrying any of these tags")]
 Pages = Annotated[str | None, Field(max_length=20, description='a page range such as "3-7", "5" or "10-"')]
 CollectionName = Annotated[str | None, Field(max_length=64, description="the collection (default: the server's)")]
+MAX_PAGE = 100_000
 
 
 class PageHit(BaseModel):
@@ -82,16 +83,57 @@ class DocumentOut(BaseModel):
     ingested_at: str
 
 
+def _server_class():
+    """MCPServer, answering arguments that fail validation (and unknown tools) as the protocol errors they
+    are (-32602, Invalid params), where the SDK makes them a tool's failed result."""
+    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+    from mcp.shared.exceptions import MCPError
+    from mcp_types import INVALID_PARAMS
+    from pydantic import ValidationError
+
+    class Server(MCPServer):
+        async def call_tool(self, name, arguments, context=None):
+            if name not in {tool.name for tool in await self.list_tools()}:
+                raise MCPError(code=INVALID_PARAMS, message=f"no tool {name!r}: tools/list names them")
+            try:
+                return await super().call_tool(name, arguments, context)
+            except ToolError as e:
+                if isinstance(e, UnexpectedToolError) or not isinstance(e.__cause__, ValidationError):
+                    raise
+                # Where and why, never the values: they are the caller's data.
+                wrong = sorted({f"{'.'.join(str(p) for p in err['loc'])} ({err['msg']})"
+                                for err in e.__cause__.errors()})
+                message = f"invalid arguments for {name}: {'; '.join(wrong)}"
+                raise MCPError(code=INVALID_PARAMS, message=message) from None
+
+        def run_stdio(self) -> None:
+            """On stdin/stdout, as `run("stdio")`, but answering every line: one that is not JSON (or not
+            UTF-8 text: a lone surrogate) gets a -32700 Parse error, JSON that is no JSON-RPC message a
+            -32600 Invalid request, each with a null id (the SDK logs such a line and answers nothing,
+            and the client waits forever)."""
+            import anyio
+            from mcp.server.stdio import stdio_server
+
+            async def serve() -> None:
+                async with stdio_server() as (read, write):
+                    await self._lowlevel_server.run(_Answering(read, write), write,
+                                                    self._lowlevel_server.create_initialization_options())
+
+            anyio.run(serve)
+
+    return Server
+
+
 def build_mcp(backend: Callable[[str | None], Backend], collections: Callable[[], list[str]],
               default_collection: str):
     """The MCP server over `backend(collection)` (called per request, for the collection named or the
     default); `collections()` lists what exists."""
-    from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
     from mcp.server.mcpserver.utilities.types import Image
     from mcp_types import ToolAnnotations
 
-    server = MCPServer("PageSight", instructions=INSTRUCTIONS)
+    server = _server_class()("PageSight", instructions=INSTRUCTIONS)
     read_only = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
 
     def open_(collection: str | None) -> tuple[Backend, str]:
@@ -154,7 +196,7 @@ def build_mcp(backend: Callable[[str | None], Backend], collections: Callable[[]
     @server.tool(annotations=read_only, structured_output=False)
     def get_page(document: Annotated[str, Field(min_length=1, max_length=200,
                                                 description="id, id prefix or file name")],
-                 page: Annotated[int, Field(ge=1, le=100_000)], collection: CollectionName = None) -> list:
+                 page: Annotated[int, Field(ge=1, le=MAX_PAGE)], collection: CollectionName = None) -> list:
         """One page whole: its text (in reading order) and its image."""
         found, name = open_(collection)
         try:
@@ -184,6 +226,8 @@ def build_mcp(backend: Callable[[str | None], Backend], collections: Callable[[]
     def page_image(collection: str, doc_id: str, number: str) -> bytes:
         """A page's image."""
         try:
+            if not number.isdigit() or not 1 <= int(number) <= MAX_PAGE:
+                raise ValueError(f"no page {number[:20]!r}: pages are numbered 1 to {MAX_PAGE:,}")
             found = backend(validate_collection_name(collection))
             return found.page_view(doc_id, int(number)).image
         except (PageSightError, ValueError) as e:
@@ -223,6 +267,53 @@ class HttpEndpoint:
 
             return await JSONResponse({"detail": "not ready"}, status_code=503)(scope, receive, send)
         await self.app(scope, receive, send)
+
+
+class _Answering:
+    """A read stream of the stdio transport that answers what it cannot pass on (see Server.run_stdio)."""
+
+    def __init__(self, inner, write):
+        self.inner, self.write = inner, write
+
+    def __getattr__(self, name):  # last_context and the rest of the stream's own
+        return getattr(self.inner, name)
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        while True:
+            item = await self.inner.__anext__()
+            if not isinstance(item, Exception):
+                return item
+            await self.write.send(_error_message(item))
+
+    async def receive(self):
+        return await self.__anext__()
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    async def __aenter__(self):
+        await self.inner.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc):
+        return await self.inner.__aexit__(*exc)
+
+
+def _error_message(error: Exception):
+    """The JSON-RPC error answering a line the transport could not read (`error`: why)."""
+    from mcp.shared.message import SessionMessage
+    from mcp_types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError
+    from pydantic import ValidationError
+
+    not_json = isinstance(error, ValidationError) and any(e["type"] == "json_invalid" for e in error.errors())
+    if not_json or not isinstance(error, ValidationError):
+        data = ErrorData(code=PARSE_ERROR, message="Parse error: the line is not JSON in UTF-8 text")
+    else:
+        data = ErrorData(code=INVALID_REQUEST, message="Invalid request: the line is no JSON-RPC 2.0 message")
+    return SessionMessage(JSONRPCError(jsonrpc="2.0", id=None, error=data))
 
 
 def page_uri(collection: str, doc_id: str, page: int) -> str:

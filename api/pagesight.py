@@ -321,6 +321,8 @@ class PageSight(Backend):
 
     def page_view(self, ref: str, number: int) -> PageView:
         doc = self.document(ref)
+        if not 1 <= number <= doc.pages:
+            raise NotFound(f"no page {number} in document {doc.id} ({doc.file_name} has {doc.pages})")
         page = self.page(doc.id, number)
         store = self.store
         path = store.image_path(store.images.relative(doc.id, page.image))

@@ -39,7 +39,12 @@ async def exercise(client) -> dict:
     page = await client.call_tool("get_page", {"document": "port_marrow.pdf", "page": 2})
     past_end = await client.call_tool("get_page", {"document": "port_marrow.pdf", "page": 9})
     unknown = await client.call_tool("search", {"query": QUESTION, "documents": ["nothing-like-it.pdf"]})
-    too_long = await client.call_tool("search", {"query": "x" * 5000})
+    from mcp.shared.exceptions import MCPError
+
+    try:
+        too_long = await client.call_tool("search", {"query": "x" * 5000})
+    except MCPError as e:  # arguments out of bounds: the protocol's Invalid params
+        too_long = e
     image = await client.read_resource(found.structured_content["hits"][0]["page_uri"])
     documents = await client.read_resource("pagesight://default/documents")
     return {"documents": documents, "tools": tools, "found": found, "answer": answer, "listed": listed, "page": page,
@@ -59,7 +64,7 @@ def check(seen: dict) -> None:
     assert base64.b64decode(picture.data)[:2] == b"\xff\xd8"
     assert seen["past_end"].is_error and "no page 9" in seen["past_end"].content[0].text
     assert seen["unknown"].is_error and "nothing-like-it.pdf" in seen["unknown"].content[0].text
-    assert seen["too_long"].is_error  # bounded like the REST API's query
+    assert seen["too_long"].error.code == -32602  # bounded like the REST API's query
     (blob,) = seen["image"].contents
     assert base64.b64decode(blob.blob)[:2] == b"\xff\xd8"
     (listed,) = seen["documents"].contents
@@ -116,3 +121,54 @@ def test_http_at_slash_mcp_behind_the_key(tmp_path, harbour):
                           headers={"Authorization": f"Bearer {KEY}"}).json()["hits"]
         same = [(h["doc_id"], h["page"], round(h["score"], 4)) for h in rest]
         assert [(h["doc_id"], h["page"], h["score"]) for h in seen["found"].structured_content["hits"]] == same
+
+
+def test_stdio_answers_every_line_with_protocol_errors_where_due(tmp_path, harbour):
+    """A line that is not JSON, or not UTF-8 text (a lone surrogate), gets -32700; JSON that is no message
+    -32600; bad arguments and an unknown tool -32602; a page number past any page a resource error -32602:
+    the client never waits for an answer that does not come, and the server goes on."""
+    import select
+    import subprocess
+
+    env = {**os.environ, "PAGESIGHT_DATA_DIR": str(tmp_path / "data"), "PAGESIGHT_PROFILE": "lite"}
+    ingested = subprocess.run([sys.executable, "-m", "pagesight.api.cli", "ingest", str(harbour), "--json"], env=env,
+                              capture_output=True, text=True, timeout=300)
+    doc_id = json.loads(ingested.stdout)[0]["doc_id"]
+    child = subprocess.Popen([sys.executable, "-m", "pagesight.api.cli", "mcp"], env=env, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def exchange(line: bytes, timeout: float = 60) -> dict:
+        child.stdin.write(line + b"\n")
+        child.stdin.flush()
+        ready, _, _ = select.select([child.stdout], [], [], timeout)
+        assert ready, f"no answer to {line[:80]!r}"
+        return json.loads(child.stdout.readline())
+
+    def request(n: int, method: str, params: dict) -> bytes:
+        return json.dumps({"jsonrpc": "2.0", "id": n, "method": method, "params": params}).encode()
+
+    try:
+        init = exchange(request(1, "initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
+                                                  "clientInfo": {"name": "test", "version": "1"}}), 240)
+        assert "result" in init
+        child.stdin.write(b'{"jsonrpc": "2.0", "method": "notifications/initialized"}\n')
+        assert exchange(b"this is not json")["error"]["code"] == -32700
+        surrogate = exchange(b'{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"search",'
+                             b'"arguments":{"query":"\\ud800 dues"}}}')
+        assert surrogate["error"]["code"] == -32700 and surrogate["id"] is None
+        assert exchange(b'{"hello": "world"}')["error"]["code"] == -32600
+        wrong = exchange(request(3, "tools/call", {"name": "search", "arguments": {"query": 5}}))
+        assert wrong["id"] == 3 and wrong["error"]["code"] == -32602 and "query" in wrong["error"]["message"]
+        unknown = exchange(request(4, "tools/call", {"name": "format_disk", "arguments": {}}))
+        assert unknown["error"]["code"] == -32602
+        far = exchange(request(5, "resources/read", {"uri": f"pagesight://default/documents/{doc_id}/pages/"
+                                                            "99999999999999999999"}))
+        assert far["id"] == 5 and far["error"]["code"] == -32602
+        past = exchange(request(6, "resources/read", {"uri": f"pagesight://default/documents/{doc_id}/pages/9"}))
+        assert past["error"]["code"] == -32602 and "no page 9" in past["error"]["message"]
+        found = exchange(request(7, "tools/call", {"name": "search", "arguments": {"query": QUESTION, "k": 1}}))
+        assert found["result"]["structuredContent"]["hits"][0]["page"] == 2  # and it goes on
+    finally:
+        child.kill()
+        stderr = child.communicate(timeout=30)[1].decode()
+    assert "Traceback" not in stderr, stderr[-2000:]
