@@ -5,6 +5,7 @@ The CLI parses, picks one, calls it and renders; so does any program."""
 from __future__ import annotations
 
 import logging
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -53,9 +54,11 @@ class Backend(ABC):
     @abstractmethod
     def ingest(self, paths: Iterable[str | Path], *, tags: Sequence[str] = (), password: str | None = None,
                on_file: Callable[[FileOutcome], None] | None = None,
-               on_progress: Callable[[int, int, int], None] | None = None) -> list[FileOutcome]:
+               on_progress: Callable[[int, int, int], None] | None = None,
+               cancel: threading.Event | None = None) -> list[FileOutcome]:
         """Files, folders or globs into the collection; an outcome per file, in input order;
-        `on_progress(pages read, pages written, pages known)` as it goes."""
+        `on_progress(pages read, pages written, pages known)` as it goes. `cancel` set: the ingest stops
+        within a second or two; the files not written come back "cancelled", nothing of them indexed."""
 
     @abstractmethod
     def documents(self, tags: Sequence[str] | None = None) -> list[Document]: ...

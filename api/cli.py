@@ -10,6 +10,8 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -112,6 +114,26 @@ def _backend(collection: str | None, *, announce: bool = False):
     return backend
 
 
+@contextmanager
+def _interruptible() -> Iterator[threading.Event]:
+    """While long work runs: Ctrl-C sets the event it watches, and it stops within a second or two, leaving
+    nothing partial (its children ignore the terminal's signal: the work stops them); a second Ctrl-C
+    stops at once."""
+    cancel = threading.Event()
+
+    def interrupted(signum, frame) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        _say("interrupted: stopping (the file being read is not indexed; Ctrl-C again to stop at once)")
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield cancel
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _filters(doc, tag, file, pages):
     from ..core.types import Filters, parse_pages
 
@@ -155,7 +177,8 @@ def ingest(
             progress.update(reading, completed=read, total=known or None)
             progress.update(writing, completed=written, total=known or None, rate=rate)
 
-        outcomes = backend.ingest(paths, tags=tag or [], password=password, on_progress=show)
+        with _interruptible() as cancel:
+            outcomes = backend.ingest(paths, tags=tag or [], password=password, on_progress=show, cancel=cancel)
     if as_json:
         _json([o.__dict__ for o in outcomes])
     else:
@@ -163,8 +186,12 @@ def ingest(
                  o.reason or "; ".join(o.warnings)] for o in outcomes]
         table(f"ingest into {backend.collection!r} ({backend.where})", ["file", "status", "pages", "document",
                                                                        "reason / warnings"], rows)
-        counts = {s: sum(o.status == s for o in outcomes) for s in ("ingested", "replaced", "unchanged", "failed")}
-        out.print(", ".join(f"{n} {s}" for s, n in counts.items()), markup=False, highlight=False)
+        statuses = ("ingested", "replaced", "unchanged", "failed", "cancelled")
+        counts = {s: sum(o.status == s for o in outcomes) for s in statuses}
+        out.print(", ".join(f"{n} {s}" for s, n in counts.items() if n or s != "cancelled"), markup=False,
+                  highlight=False)
+    if cancel.is_set():
+        raise typer.Exit(130)  # as a shell reports a command stopped by Ctrl-C
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(1)
 

@@ -5,6 +5,7 @@ Same methods, same return types; page images come back as URLs on the server."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
@@ -46,13 +47,14 @@ class ServerClient(Backend):
 
     def ingest(self, paths: Iterable[str | Path], *, tags: Sequence[str] = (), password: str | None = None,
                on_file: Callable[[FileOutcome], None] | None = None,
-               on_progress: Callable[[int, int, int], None] | None = None) -> list[FileOutcome]:
+               on_progress: Callable[[int, int, int], None] | None = None,
+               cancel: threading.Event | None = None) -> list[FileOutcome]:
         if password:
             raise PageSightError("a password is not sent to a server; ingest encrypted files where the server runs")
         tags = validate_tags(tags)
         files, outcomes = find_files([str(p) for p in paths])
         if files:
-            job = self.wait(self.upload(files, tags), on_progress=on_progress)
+            job = self.wait(self.upload(files, tags), on_progress=on_progress, cancel=cancel)
             outcomes += [FileOutcome(str(path), f["status"], f["doc_id"], f["pages_done"], reason=f["error"] or "")
                          for path, f in zip(files, job["files"], strict=True)]
         for outcome in outcomes:
@@ -75,16 +77,29 @@ class ServerClient(Backend):
     def job(self, job_id: str) -> dict:
         return self._call("GET", f"/v1/jobs/{job_id}").json()
 
+    def cancel(self, job_id: str) -> dict:
+        """Cancel a job of this key's (the server stops it; poll it until it is done)."""
+        return self._call("DELETE", f"/v1/jobs/{job_id}").json()
+
     def wait(self, job_id: str, every_s: float = 0.5,
-             on_progress: Callable[[int, int, int], None] | None = None) -> dict:
+             on_progress: Callable[[int, int, int], None] | None = None,
+             cancel: threading.Event | None = None) -> dict:
+        """The job once it is done; `cancel` set meanwhile, it is cancelled on the server first."""
+        asked = False
         while True:
+            if cancel is not None and cancel.is_set() and not asked:
+                asked = True
+                try:
+                    self.cancel(job_id)
+                except PageSightError:  # finished meanwhile
+                    pass
             job = self.job(job_id)
             if on_progress:
                 written = sum(f["pages_done"] for f in job["files"] if f["status"] in ("ingested", "replaced"))
                 on_progress(job["pages_done"], written, job["pages_total"] or 0)
             if job["status"] == "done":
                 return job
-            time.sleep(every_s)
+            time.sleep(every_s / 5 if asked else every_s)
 
     # ---- documents ------------------------------------------------------------------------------
 

@@ -229,10 +229,12 @@ class PageSight(Backend):
 
     def ingest(self, paths: Iterable[str | Path], *, tags: Sequence[str] = (), password: str | None = None,
                on_file: Callable[[FileOutcome], None] | None = None,
-               on_progress: Callable[[int, int, int], None] | None = None, optimize: bool = True) -> list[FileOutcome]:
+               on_progress: Callable[[int, int, int], None] | None = None, optimize: bool = True,
+               cancel: threading.Event | None = None) -> list[FileOutcome]:
         """Files, folders (walked) or globs into the collection: an outcome per file, in input order; one
         bad file never stops the others. `on_progress(pages read, pages written, pages known)`. Ends by
-        building the collection's indexes (`optimize`)."""
+        building the collection's indexes (`optimize`). `cancel` set: it stops within a second or two, the
+        files not written "cancelled", nothing of them indexed."""
         specs: list[FileSpec | FileOutcome] = []
         seen: set[Path] = set()
         for raw in paths:  # in the order given: each input's files, or why it names none
@@ -240,9 +242,10 @@ class PageSight(Backend):
             specs.extend(missing)
             specs.extend(FileSpec(f) for f in files if f not in seen)
             seen.update(files)
-        outcomes = self.ingest_specs(specs, tags=tags, password=password, on_file=on_file, on_progress=on_progress)
-        if optimize:
-            self.optimize()
+        outcomes = self.ingest_specs(specs, tags=tags, password=password, on_file=on_file, on_progress=on_progress,
+                                     cancel=cancel)
+        if optimize and not (cancel is not None and cancel.is_set()):
+            self.optimize(cancel)
         return outcomes
 
     def ingest_file(self, path: Path, *, tags: Sequence[str] = (), password: str | None = None,
@@ -286,7 +289,7 @@ class PageSight(Backend):
         """The largest resident size an extraction worker of this collection reached so far."""
         return self._pool.peak_rss_mb if self._pool else 0.0
 
-    def optimize(self) -> None:
+    def optimize(self, cancel: threading.Event | None = None) -> None:
         """Build the collection's indexes if points were written or deleted since they were last built
         (the embedded store only builds them when asked: without it every search scans). A failure
         loses nothing: the documents are in, searches stay exact, only slower. The embedded store
@@ -295,8 +298,8 @@ class PageSight(Backend):
         if not store.unoptimised:
             return
         try:
-            store.optimize()
-        except Exception as e:  # e.g. too little disk for the rebuilt segments
+            store.optimize(cancel)
+        except Exception as e:  # e.g. too little disk for the rebuilt segments, or cancelled
             log.warning("collection %r was not optimised (%s); searches scan it until it is "
                         "(pagesight index optimize)", self.collection, e)
 

@@ -196,7 +196,8 @@ class Pipeline:
                            repaired=extracted.repaired, warnings=extracted.warnings)
             docs.append((i, item, doc, extracted))
         if docs:
-            errors = self.indexer.add_many([(doc, ex.pages, item.staging, item.replaces) for _, item, doc, ex in docs])
+            errors = self.indexer.add_many([(doc, ex.pages, item.staging, item.replaces) for _, item, doc, ex in docs],
+                                           self.cancel)
             for (i, item, doc, extracted), error in zip(docs, errors, strict=True):
                 if error is not None:
                     outcomes[i] = self._failed(item, error)

@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -179,9 +180,9 @@ class EdgeStore(Store):
     def unoptimised(self) -> bool:
         return self._behind.exists()
 
-    def optimize(self) -> None:
+    def optimize(self, cancel: threading.Event | None = None) -> None:
         """Build the indexes on a copy in a child process and swap it in (see the module's text):
-        searches go on meanwhile, writes wait. A failure leaves the collection as it was."""
+        searches go on meanwhile, writes wait. A failure, or `cancel` set, leaves the collection as it was."""
         with self.write_lock:
             with self.lock:
                 if self._shard is None:
@@ -192,7 +193,7 @@ class EdgeStore(Store):
             shard = None
             try:
                 shutil.copytree(self._shard_dir, building)
-                _build_indexes_apart(building)
+                _build_indexes_apart(building, cancel)
                 building.rename(fresh)
                 shard = self._load(fresh)
                 with self.lock:
@@ -225,6 +226,7 @@ class EdgeStore(Store):
 # the next server removes as a leftover.
 _BUILD = """
 import ctypes, os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is the parent's to act on
 if sys.platform == "linux":
     ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != int(sys.argv[2]):
@@ -238,12 +240,22 @@ shard.close()
 """
 
 
-def _build_indexes_apart(folder: Path) -> None:
-    """Build a shard's indexes in a child process: qdrant-edge holds the GIL of the process it runs in."""
-    done = subprocess.run([sys.executable, "-c", _BUILD, str(folder), str(os.getpid())], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, check=False)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+def _build_indexes_apart(folder: Path, cancel: threading.Event | None = None) -> None:
+    """Build a shard's indexes in a child process: qdrant-edge holds the GIL of the process it runs in.
+    `cancel` set: the child is stopped (StoreError), and the copy it built on is left to be removed."""
+    child = subprocess.Popen([sys.executable, "-c", _BUILD, str(folder), str(os.getpid())], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    while True:
+        try:
+            _, stderr = child.communicate(timeout=0.2)
+            break
+        except subprocess.TimeoutExpired:
+            if cancel is not None and cancel.is_set():
+                child.kill()
+                child.communicate()
+                raise StoreError("the index build was cancelled; the collection stays as it was") from None
+    if child.returncode != 0:
+        last = (stderr.strip().splitlines() or [f"exit status {child.returncode}"])[-1]
         raise StoreError(f"building the indexes failed: {last}")
 
 

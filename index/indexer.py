@@ -10,9 +10,11 @@ a collection built with others.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import replace
 from pathlib import Path
 
+from ..core.errors import Cancelled
 from ..core.types import Document, Page, title_of
 from .passages import passages
 from .pooling import pool_page
@@ -23,6 +25,7 @@ __all__ = ["Indexer"]
 
 log = logging.getLogger(__name__)
 
+ENCODE_SLICE = 256  # texts encoded between two looks at whether the ingest was cancelled (about a second)
 # A document, its pages, the folder of their images, the documents it replaces.
 Job = tuple[Document, list[Page], Path, list[str]]
 
@@ -46,14 +49,19 @@ class Indexer:
         if error is not None:
             raise error
 
-    def add_many(self, jobs: list[Job]) -> list[Exception | None]:
-        """Encode the documents together, then write each whole; for each, None or what stopped it."""
+    def add_many(self, jobs: list[Job], cancel: threading.Event | None = None) -> list[Exception | None]:
+        """Encode the documents together, then write each whole; for each, None or what stopped it (Cancelled
+        for those not written when `cancel` was set: it is looked at between slices of the encoding and
+        before each document is written)."""
         try:
-            vectors = self.encode([(pages, folder, title_of(doc.file_name)) for doc, pages, folder, _ in jobs])
-        except Exception as e:  # an encoder failed: none of these documents was written
+            vectors = self.encode([(pages, folder, title_of(doc.file_name)) for doc, pages, folder, _ in jobs], cancel)
+        except Exception as e:  # an encoder failed, or the ingest was cancelled: none of these was written
             return [e] * len(jobs)
         errors: list[Exception | None] = []
         for (doc, pages, folder, replaces), found in zip(jobs, vectors, strict=True):
+            if cancel is not None and cancel.is_set():
+                errors.append(Cancelled("cancelled before it was written", doc.file_name))
+                continue
             try:
                 self.store.add_document(doc, pages, found, folder, replaces=list(replaces))
                 errors.append(None)
@@ -61,7 +69,8 @@ class Indexer:
                 errors.append(e)
         return errors
 
-    def encode(self, documents: list[tuple[list[Page], Path, str]]) -> list[DocumentVectors]:
+    def encode(self, documents: list[tuple[list[Page], Path, str]],
+               cancel: threading.Event | None = None) -> list[DocumentVectors]:
         """Every vector the profile has, for each (pages, image folder, title): page text (unless
         `page_text_vectors` is off) and its passages, each read with the document's title (text encoder
         and BM25); page images as multi-vectors (page encoder); page images and figure crops (image
@@ -87,7 +96,11 @@ class Indexer:
             (sparse.encode_documents if sparse else None, "page_sparse", "passage_sparse", range(len(keys))),
         ):
             if encode is not None and chosen:
-                vectors = encode([texts[i] for i in chosen])
+                vectors = []
+                for start in range(0, len(chosen), ENCODE_SLICE):  # a cancelled ingest stops within a slice
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled("cancelled while its text was encoded")
+                    vectors.extend(encode([texts[i] for i in chosen[start:start + ENCODE_SLICE]]))
                 for i, vector in zip(chosen, vectors, strict=True):
                     d, key = keys[i]
                     getattr(out[d], by_passage if isinstance(key, tuple) else by_page)[key] = vector

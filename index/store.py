@@ -521,8 +521,9 @@ class Store(ABC):
         with self.lock:
             return self._count(None)
 
-    def optimize(self) -> None:  # noqa: B027 (a no-op by default: a server optimises by itself)
-        """Build indexes and quantized copies now rather than in the background (embedded store)."""
+    def optimize(self, cancel=None) -> None:  # noqa: B027 (a no-op by default: a server optimises by itself)
+        """Build indexes and quantized copies now rather than in the background (embedded store); `cancel`
+        (a threading.Event) set, the build stops and the collection stays as it was."""
 
     # ---- points of a document ---------------------------------------------------------------
     def _payloads(self, condition: Condition, fields: tuple[str, ...] | None = None) -> list[dict]:

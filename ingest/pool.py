@@ -179,7 +179,7 @@ class ExtractionPool:
                 file.finish_chunk(e)
 
     def _open(self, worker: ExtractionWorker, file: _File, order: int, lane: str) -> None:
-        opened = worker.open(file.path, file.media_type, file.options, self.page_timeout_s)
+        opened = worker.open(file.path, file.media_type, file.options, self.page_timeout_s, file.cancel)
         file.page_count, file.repaired, file.warnings = opened.page_count, opened.repaired, list(opened.warnings)
         starts = range(1, opened.page_count + 1, CHUNK_PAGES)
         with file.lock:
@@ -210,7 +210,7 @@ class ExtractionPool:
                 file.on_page(done, file.page_count)
 
         _, warnings = worker.pages(file.path, file.media_type, file.options, file.out_dir, first, last,
-                                   self.page_timeout_s, got)
+                                   self.page_timeout_s, got, file.cancel)
         file.chunk_warnings[first] = warnings
         file.finish_chunk()
 

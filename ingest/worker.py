@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from ..core.errors import ExtractionCrashed, IngestError, IngestTimeout
+from ..core.errors import Cancelled, ExtractionCrashed, IngestError, IngestTimeout
 from ..core.types import Page
 from .extract import Extracted, ExtractOptions
 
 __all__ = ["ExtractionWorker", "Opened"]
 
 log = logging.getLogger(__name__)
+
+CANCEL_CHECK_S = 0.2  # how often a wait for the child looks whether its work was cancelled
 
 
 @dataclass
@@ -126,18 +130,22 @@ class ExtractionWorker:
         self._conn = _Duplex(from_child_r, to_child_w)
         threading.Thread(target=_relay, args=(self._proc.stderr,), name="pagesight-extract-log", daemon=True).start()
 
-    def open(self, path: Path, media_type: str, options: ExtractOptions, timeout: float) -> Opened:
-        """Open the file (the checks a whole file needs: encryption, page count); within `timeout` s."""
+    def open(self, path: Path, media_type: str, options: ExtractOptions, timeout: float,
+             cancel: threading.Event | None = None) -> Opened:
+        """Open the file (the checks a whole file needs: encryption, page count); within `timeout` s.
+        `cancel`: once set, the child is stopped at once (Cancelled)."""
         (_, opened), = self._exchange(("open", path, media_type, options), path, timeout,
-                                      lambda n: "opening the file")
+                                      lambda n: "opening the file", cancel)
         return opened
 
     def pages(self, path: Path, media_type: str, options: ExtractOptions, out_dir: Path, first: int, last: int,
-              timeout: float, on_page: Callable[[Page], None] | None = None) -> tuple[list[Page], list[str]]:
-        """Pages first..last (1-based, inclusive), each within `timeout` s of the one before."""
+              timeout: float, on_page: Callable[[Page], None] | None = None,
+              cancel: threading.Event | None = None) -> tuple[list[Page], list[str]]:
+        """Pages first..last (1-based, inclusive), each within `timeout` s of the one before; `cancel` as for
+        `open` (in the middle of a page, if need be)."""
         pages, warnings = [], []
         for _, page, notes in self._exchange(("pages", path, media_type, options, out_dir, first, last), path,
-                                             timeout, lambda n: f"page {first + n}"):
+                                             timeout, lambda n: f"page {first + n}", cancel):
             pages.append(page)
             warnings.extend(notes)
             if on_page:
@@ -150,7 +158,8 @@ class ExtractionWorker:
         pages, warnings = self.pages(path, media_type, options, out_dir, 1, opened.page_count, timeout)
         return Extracted(media_type, pages, opened.repaired, [*opened.warnings, *warnings])
 
-    def _exchange(self, job: tuple, path: Path, timeout: float, stage: Callable[[int], str]):
+    def _exchange(self, job: tuple, path: Path, timeout: float, stage: Callable[[int], str],
+                  cancel: threading.Event | None = None):
         """Send a job, yield its results as they come; a silence longer than `timeout`, or a job left
         unfinished, kills the child."""
         if self._proc is None or self._proc.poll() is not None:
@@ -159,7 +168,7 @@ class ExtractionWorker:
         received, finished = 0, False
         try:
             while not finished:
-                message = self._next(path, timeout, stage(received))
+                message = self._next(path, timeout, stage(received), cancel)
                 if message[0] == "error":  # the child finished the job cleanly: it stays
                     finished = True
                     error = message[1]
@@ -180,10 +189,14 @@ class ExtractionWorker:
         """Whether the child has read its share of pages, or holds more memory than it should."""
         return self._served >= self.recycle_pages or _rss_mb(self._proc.pid) > self.recycle_mb
 
-    def _next(self, path: Path, timeout: float, stage: str) -> tuple:
-        if not self._conn.poll(timeout):
-            raise IngestTimeout(f"{stage} took longer than the limit of {timeout:.0f} s "
-                                "(PAGESIGHT_PAGE_TIMEOUT_S); the reader stalled there", path)
+    def _next(self, path: Path, timeout: float, stage: str, cancel: threading.Event | None = None) -> tuple:
+        deadline = time.monotonic() + timeout
+        while not self._conn.poll(min(CANCEL_CHECK_S, max(0.0, deadline - time.monotonic()))):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled(f"cancelled at {stage}", path)
+            if time.monotonic() >= deadline:
+                raise IngestTimeout(f"{stage} took longer than the limit of {timeout:.0f} s "
+                                    "(PAGESIGHT_PAGE_TIMEOUT_S); the reader stalled there", path)
         try:
             message = self._conn.recv()
         except (EOFError, ConnectionError):
@@ -276,6 +289,8 @@ def _rss_mb(pid: int) -> float:
 
 
 def child_main() -> None:
-    """Entry point of the child: argv carries the two pipe ends and the memory cap."""
+    """Entry point of the child: argv carries the two pipe ends and the memory cap. A terminal's Ctrl-C
+    reaches the whole process group: the parent decides what it means (it stops the child itself)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     read_fd, write_fd, memory_mb = (int(a) for a in sys.argv[1:4])
     _serve(_Duplex(read_fd, write_fd), memory_mb)

@@ -291,14 +291,15 @@ def test_ingest_ends_by_building_indexes_and_index_optimize_does_it_on_demand(da
     calls = []
     # Only this data folder's builds: a server of another test of this module may build its own meanwhile.
     monkeypatch.setattr(EdgeStore, "optimize",
-                        lambda self: calls.append(self.count()) if self.folder.is_relative_to(data_dir) else None)
+                        lambda self, cancel=None: calls.append(self.count()) if self.folder.is_relative_to(data_dir)
+                        else None)
     assert invoke("ingest", str(report)).exit_code == 0
     assert len(calls) == 1 and calls[0] > 0  # after the document was written
     result = invoke("index", "optimize")
     assert result.exit_code == 0 and "optimised 'default' in" in result.output
     assert len(calls) == 2
 
-    def no_room(self):
+    def no_room(self, cancel=None):
         raise RuntimeError("Not enough space available for optimization")
 
     monkeypatch.setattr(EdgeStore, "optimize", no_room)
@@ -322,3 +323,39 @@ def test_serve_with_an_unreachable_database_says_which_and_why_in_one_line(tmp_p
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
     assert "cannot open the database postgresql+psycopg://pagesight:***@127.0.0.1:9/app" in lines[0]
     assert "hunter2" not in done.stderr and "refused" in lines[0].lower()
+
+
+@pytest.mark.e2e
+def test_ctrl_c_during_an_ingest_stops_it_promptly_and_leaves_nothing_partial(tmp_path):
+    import signal
+    import time
+
+    from pagesight.index.edge import EdgeStore
+
+    folder = tmp_path / "slow"
+    folder.mkdir()
+    for n in range(4):  # ~0.5 s a page to read: a minute of work in all
+        docs.amplified_pdf(folder / f"ledger{n}.pdf", pages=30 + n, content_mb=16)
+    env = {**os.environ, "PAGESIGHT_DATA_DIR": str(tmp_path / "data"), "PAGESIGHT_PROFILE": "lite"}
+    ingest = subprocess.Popen([sys.executable, "-m", "pagesight.api.cli", "ingest", str(folder)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    staging = tmp_path / "data" / "collections" / "default" / "staging"
+    deadline = time.monotonic() + 120
+    while not (staging.is_dir() and any(staging.rglob("*.jpg"))):  # pages are being read
+        assert ingest.poll() is None and time.monotonic() < deadline, ingest.communicate()
+        time.sleep(0.1)
+    time.sleep(3)
+    pressed = time.monotonic()
+    os.killpg(ingest.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
+    out, err = ingest.communicate(timeout=60)
+    took = time.monotonic() - pressed
+    assert ingest.returncode == 130, err
+    assert took < 10, f"{took:.1f} s to stop"  # the figure (2 s or less) is bench/reliability.py's
+    assert "interrupted: stopping" in err and "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert "cancelled" in out
+    with EdgeStore(tmp_path / "data" / "collections" / "default", "default") as store:
+        whole = {d.file_name: d.pages for d in store.documents()}
+        assert store.count_state("pending") == 0
+    assert all(pages == 30 + int(name[6]) for name, pages in whole.items()), whole  # each written whole or not
+    assert len(whole) < 4
+    assert not any(staging.rglob("*.jpg"))

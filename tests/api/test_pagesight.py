@@ -206,7 +206,7 @@ def test_optimise_builds_indexes_only_after_writes_and_a_failure_loses_nothing(t
     with lite(settings, text_encoder) as sight:
         store = sight.store
         build = store.optimize
-        monkeypatch.setattr(store, "optimize", lambda: (calls.append(store.count()), build()))
+        monkeypatch.setattr(store, "optimize", lambda cancel=None: (calls.append(store.count()), build(cancel)))
         sight.ingest([report])
         sight.optimize()
         assert calls == [store.count()]  # once, with the document in; the second had nothing new
@@ -217,7 +217,7 @@ def test_optimise_builds_indexes_only_after_writes_and_a_failure_loses_nothing(t
         sight.optimize()
         assert len(calls) == 2  # what it wrote is still to be built, even by a later call
 
-        def no_room():
+        def no_room(cancel=None):
             raise RuntimeError("Not enough space available for optimization, needed: 29.63 GiB")
 
         monkeypatch.setattr(store, "optimize", no_room)

@@ -42,7 +42,7 @@ def shards(folder):
 
 def test_a_build_swaps_in_a_copy_with_the_same_answers_and_leaves_one_shard(tmp_path, corpus, monkeypatch):
     pages, queries, _ = corpus
-    monkeypatch.setattr(EdgeStore, "optimize", lambda self: None)  # fill's own build, skipped
+    monkeypatch.setattr(EdgeStore, "optimize", lambda self, cancel=None: None)  # fill's own build, skipped
     store = EdgeStore(tmp_path / "c", "c")
     fill(store, pages, STORAGE)
     monkeypatch.undo()
