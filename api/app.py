@@ -29,9 +29,9 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route
 
-from ..core.errors import Ambiguous, Busy, Conflict, NotFound, PageSightError
+from ..core.errors import Ambiguous, Busy, Conflict, Forbidden, NotFound, PageSightError
 from ..core.settings import Settings, get_settings
-from .gate import RequestGate, api_keys, host_names, problem
+from .gate import Caller, RequestGate, api_keys, host_names, problem
 from .mcp import HttpEndpoint, build_mcp
 from .routes import conversations, documents, openai, search
 from .schemas import Problem
@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, *, local_key: str | None = None
     service = Service(settings)
     keys = api_keys(settings.api_keys)
     if keys and local_key:
-        keys.append(local_key)
+        keys[local_key] = Caller(owner="local")  # the user running the server, on its data folder: an admin
     assistant = HttpEndpoint(build_mcp(service.sight, service.collections, settings.collection), keys=bool(keys))
 
     @asynccontextmanager
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, *, local_key: str | None = None
     app.state.service = service
     app.router.routes.append(Route(assistant.path, assistant, methods=["GET", "POST", "DELETE"]))  # MCP (mcp.py)
 
-    errors = {code: {"model": Problem} for code in (400, 401, 404, 409, 413, 422, 503)}
+    errors = {code: {"model": Problem} for code in (400, 401, 403, 404, 409, 413, 422, 503)}
     for router in (documents.router, search.router, conversations.router, openai.router):
         app.include_router(router, responses=errors)
 
@@ -77,7 +77,8 @@ def create_app(settings: Settings | None = None, *, local_key: str | None = None
     async def pagesight_error(request: Request, e: PageSightError) -> JSONResponse:
         if isinstance(e, Busy):
             return _error(503, e.reason, {"Retry-After": str(e.retry_after_s)})
-        status = 404 if isinstance(e, NotFound) else 409 if isinstance(e, Ambiguous | Conflict) else 400
+        status = (404 if isinstance(e, NotFound) else 409 if isinstance(e, Ambiguous | Conflict)
+                  else 403 if isinstance(e, Forbidden) else 400)
         return _error(status, e.reason)
 
     @app.exception_handler(HTTPException)

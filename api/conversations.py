@@ -34,7 +34,7 @@ MAX_PAGE = 200
 
 
 def owner_of(key: str | None) -> str:
-    """Who a request acts for: the API key's hash, or "" without keys."""
+    """Who a request acts for: the API key's hash, or "" without keys (gate.Caller.owner)."""
     return hashlib.sha256(key.encode()).hexdigest()[:32] if key else ""
 
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, HTTPException, Query, Request
 
-from .conversations import owner_of
-from .gate import api_keys
+from .gate import CALLER
 from .pagesight import PageSight
 from .schemas import COLLECTION
 from .service import Service
 
-__all__ = ["CollectionParam", "OwnerDep", "ServiceDep", "SightDep"]
+__all__ = ["AdminDep", "CollectionParam", "OwnerDep", "ServiceDep", "SightDep"]
 
 CollectionParam = Annotated[str | None, Query(pattern=COLLECTION, description="collection (default: the server's)")]
 
@@ -32,13 +31,20 @@ def get_sight(service: ServiceDep, collection: CollectionParam = None) -> PageSi
 SightDep = Annotated[PageSight, Depends(get_sight)]
 
 
-def get_owner(request: Request, service: ServiceDep) -> str:
-    """Whom the request acts for: the API key it carries (checked already by the gate), hashed; with no
-    keys configured, everyone is one user ("")."""
-    if not api_keys(service.settings.api_keys):
-        return ""
-    scheme, _, key = request.headers.get("authorization", "").partition(" ")
-    return owner_of(key.strip()) if scheme.lower() == "bearer" and key.strip() else ""
+def get_owner() -> str:
+    """Whom the request acts for: the owner of the API key it carries (the gate found it), whose
+    conversations and jobs it sees; with no keys configured, everyone is one user ("")."""
+    return CALLER.get().owner
 
 
 OwnerDep = Annotated[str, Depends(get_owner)]
+
+
+def require_admin() -> None:
+    """Uploads and deletes: a key with the read role may search, ask and keep conversations, no more."""
+    if not CALLER.get().admin:
+        raise HTTPException(403, "this API key may read (search, ask, conversations), not upload or delete: use a "
+                                 "key with the admin role")
+
+
+AdminDep = Depends(require_admin)

@@ -25,10 +25,14 @@ of the body, and its size.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
+from contextvars import ContextVar
+from dataclasses import dataclass
 
-__all__ = ["LOOPBACK", "RequestGate", "api_keys", "host_names", "keys_match", "problem"]
+__all__ = ["CALLER", "EVERYONE", "LOOPBACK", "Caller", "RequestGate", "api_keys", "host_names", "keys_match",
+           "problem"]
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 WILDCARD = ("0.0.0.0", "::", "")
@@ -39,6 +43,27 @@ OPEN_PREFIXES = ("/static/",)
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Whom a request acts for: `owner`, the hash of its API key (never the key; "" without keys), owns its
+    conversations and jobs; `admin` may upload and delete documents (a reader searches, asks and keeps
+    conversations); `collections`, when given, are the only collections it may use."""
+
+    owner: str = ""
+    admin: bool = True
+    collections: frozenset[str] | None = None
+
+    def may_use(self, collection: str) -> bool:
+        return self.collections is None or collection in self.collections
+
+
+EVERYONE = Caller()  # a server without keys: one user, who may do anything
+# The caller of the request being served: the gate sets it before the app runs, for the routes and for
+# what they call (a collection's opening checks it: service.py), MCP's tools included.
+CALLER: ContextVar[Caller] = ContextVar("pagesight_caller", default=EVERYONE)
+ROLES = {"admin": True, "read": False}
+
+
 def problem(status: int, detail: str) -> dict:
     """FastAPI's {"detail": ...}, plus OpenAI's {"error": {...}} so that OpenAI SDKs show the message."""
     kind = {401: "authentication_error", 404: "not_found_error", 413: "request_too_large"}.get(
@@ -46,9 +71,27 @@ def problem(status: int, detail: str) -> dict:
     return {"detail": detail, "error": {"message": detail, "type": kind, "code": status}}
 
 
-def api_keys(configured: str | None) -> list[str]:
-    """The keys of PAGESIGHT_API_KEYS (comma-separated; blanks ignored). None configured: no key asked."""
-    return [k.strip() for k in (configured or "").split(",") if k.strip()]
+def api_keys(configured: str | None) -> dict[str, Caller]:
+    """The keys of PAGESIGHT_API_KEYS and whom each acts for; empty: no key asked. Entries are separated
+    by commas, each `KEY`, `KEY:ROLE` or `KEY:ROLE:COLLECTION|COLLECTION...`; the role is admin (upload
+    and delete, the default) or read; the collections, when given, the only ones the key may use.
+    ValueError names the entry it cannot read (never the key)."""
+    keys = {}
+    for number, entry in enumerate((e.strip() for e in (configured or "").split(",")), start=1):
+        if not entry:
+            continue
+        key, _, rest = entry.partition(":")
+        role, _, named = rest.partition(":")
+        if not key.strip() or (role.strip() or "admin") not in ROLES:
+            raise ValueError(f"PAGESIGHT_API_KEYS entry {number}: write KEY, KEY:ROLE or KEY:ROLE:COLLECTION|... "
+                             f"with ROLE admin or read")
+        collections = frozenset(c.strip() for c in named.split("|") if c.strip()) or None
+        keys[key.strip()] = Caller(_owner(key.strip()), ROLES[role.strip() or "admin"], collections)
+    return keys
+
+
+def _owner(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 def host_names(configured: str | None, bound: str | None) -> frozenset[str] | None:
@@ -71,17 +114,23 @@ def _host_of(value: str) -> str:
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
-def keys_match(given: str, keys: list[str]) -> bool:
-    """Whether an Authorization header carries one of the keys (compared in constant time)."""
+def keys_match(given: str, keys: dict[str, Caller]) -> Caller | None:
+    """Whom an Authorization header's key acts for, if it carries one of the keys (every key is compared,
+    each in constant time)."""
     scheme, _, token = given.partition(" ")
-    return scheme.lower() == "bearer" and any(hmac.compare_digest(token.encode(), k.encode()) for k in keys)
+    found = None
+    for key, caller in keys.items():
+        if hmac.compare_digest(token.encode(), key.encode()) and scheme.lower() == "bearer":
+            found = caller
+    return found
 
 
 class RequestGate:
     """ASGI middleware around the FastAPI app. Uploads (`upload_paths`) may be large; every other
     body is small JSON."""
 
-    def __init__(self, app, *, keys: list[str], upload_bytes: int, other_bytes: int, upload_paths: tuple[str, ...],
+    def __init__(self, app, *, keys: dict[str, Caller], upload_bytes: int, other_bytes: int,
+                 upload_paths: tuple[str, ...],
                  public_docs: bool = False, hosts: frozenset[str] | None = None, origins: tuple[str, ...] = ()):
         """`hosts`: the Host names answered (None: any); `origins`: other origins whose pages may change
         things on a server without keys (those CORS admits)."""
@@ -113,11 +162,13 @@ class RequestGate:
                                               "others)")
         if scope["method"] == "OPTIONS" and b"access-control-request-method" in headers and self.origins:
             return await self.app(scope, receive, send)  # a CORS preflight carries no key: CORS answers it
+        caller = EVERYONE
         if self.keys and not (path in self.open_paths or path.startswith(OPEN_PREFIXES)):
             given = b", ".join(headers.get(b"authorization", [])).decode("latin-1")
-            if not keys_match(given, self.keys):
+            if (caller := keys_match(given, self.keys)) is None:
                 return await reply(send, 401, "missing or wrong API key: send Authorization: Bearer <key>",
                                    [(b"www-authenticate", b"Bearer")])
+        CALLER.set(caller)  # this request's task, and what it hands work to, see it
         if b"transfer-encoding" in headers and b"content-length" in headers:
             return await reply(send, 400, "a request may carry Content-Length or Transfer-Encoding, not both")
         limit = self.upload_bytes if path in self.upload_paths else self.other_bytes

@@ -139,9 +139,9 @@ def build_mcp(backend: Callable[[str | None], Backend], collections: Callable[[]
     def open_(collection: str | None) -> tuple[Backend, str]:
         try:
             name = validate_collection_name(collection or default_collection)
-        except ValueError as e:
-            raise ToolError(str(e)) from None
-        return backend(name), name
+            return backend(name), name
+        except (PageSightError, ValueError) as e:  # a bad name, or one this caller may not use
+            raise ToolError(_reason(e)) from None
 
     def filters(documents, tags, pages) -> Filters:
         try:

@@ -25,12 +25,13 @@ from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..core.errors import Conflict
+from ..core.errors import Conflict, Forbidden
 from ..core.settings import Settings
 from ..core.types import validate_collection_name
 from ..index import collection_names
 from .conversations import ConversationStore
 from .database import Database
+from .gate import CALLER
 from .jobs import Job, JobFile, JobStore
 from .pagesight import Models, PageSight
 from .pipeline import FileSpec
@@ -70,9 +71,17 @@ class Service:
         for runner in self._runners:
             runner.start()
 
-    def sight(self, collection: str | None = None) -> PageSight:
-        """The collection's PageSight, opened once and shared by every request."""
+    def allowed(self, collection: str | None = None) -> str:
+        """The collection's name, if the request's caller (gate.CALLER) may use it (Forbidden otherwise)."""
         name = validate_collection_name(collection or self.settings.collection)
+        if not CALLER.get().may_use(name):
+            raise Forbidden(f"this API key may not use collection {name!r}")
+        return name
+
+    def sight(self, collection: str | None = None) -> PageSight:
+        """The collection's PageSight, opened once and shared by every request. Every face reaches a collection
+        through here, so here the request's caller must be allowed it (`allowed`)."""
+        name = self.allowed(collection)
         with self._lock:
             if name not in self._collections:
                 self._collections[name] = PageSight(name, self.settings, models=self.models, where="this server")
@@ -83,7 +92,8 @@ class Service:
         names = set(collection_names(self.settings))
         with self._lock:
             opened = [s for s in self._collections.values() if s._store is not None and s.exists]
-        return sorted(names | {s.collection for s in opened})
+        caller = CALLER.get()
+        return sorted(name for name in names | {s.collection for s in opened} if caller.may_use(name))
 
     def ready(self) -> dict:
         # the encoders that read the default collection: its own text runtime, not a second one
@@ -109,7 +119,7 @@ class Service:
     def submit(self, files: list[tuple[str, Path, str | None]], tags: list[str], collection: str | None,
                owner: str = "") -> Job:
         """Queue uploaded files (display name, saved path, the source key it replaces by or None) for ingestion."""
-        name = validate_collection_name(collection or self.settings.collection)
+        name = self.allowed(collection)
         job = Job(id=uuid.uuid4().hex, collection=name, tags=tags, owner=owner,
                   files=[JobFile(name=n) for n, _, _ in files], paths=[p for _, p, _ in files],
                   sources=[s for _, _, s in files])

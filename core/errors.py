@@ -27,6 +27,7 @@ __all__ = [
     "Ambiguous",
     "Conflict",
     "Busy",
+    "Forbidden",
 ]
 
 
@@ -132,3 +133,7 @@ class Busy(PageSightError):
     def __init__(self, reason: str, retry_after_s: int = 5):
         super().__init__(reason)
         self.retry_after_s = retry_after_s
+
+
+class Forbidden(PageSightError):
+    """The caller may not do this (an API key of the read role uploading, one naming a collection not its own)."""

@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from ...core.errors import NotFound
 from ...core.text import display_name, strip_control
 from ...core.types import validate_tags
-from ..deps import CollectionParam, OwnerDep, ServiceDep, SightDep
+from ..deps import AdminDep, CollectionParam, OwnerDep, ServiceDep, SightDep
 from ..schemas import COLLECTION, DocumentOut, JobOut, PageOut, Problem, Tag
 
 router = APIRouter(tags=["documents"])
@@ -23,7 +23,7 @@ DocRef = Annotated[str, PathParam(min_length=1, max_length=200, description="id,
 PageNumber = Annotated[int, PathParam(ge=1, le=100_000)]
 
 
-@router.post(UPLOAD_PATH, status_code=202, response_model=JobOut)
+@router.post(UPLOAD_PATH, status_code=202, response_model=JobOut, dependencies=[AdminDep])
 async def upload(
     service: ServiceDep, owner: OwnerDep, files: Annotated[list[UploadFile], File(description="PDFs and images")],
     tags: Annotated[list[str] | None, Form(description="tags for every file, comma-separated or repeated")] = None,
@@ -33,6 +33,7 @@ async def upload(
         "it (a path, say). Without one, every upload is a document of its own, whatever its name"))] = None,
 ) -> JobOut:
     settings = service.settings
+    service.allowed(collection)  # before a byte of the files is kept
     if not files:
         raise HTTPException(422, "no files in the upload")
     if len(files) > settings.max_upload_files:
@@ -71,7 +72,8 @@ def job(service: ServiceDep, owner: OwnerDep, job_id: Annotated[str, PathParam(m
     return JobOut.of(service.job(owner, job_id))
 
 
-@router.delete("/v1/jobs/{job_id}", status_code=202, response_model=JobOut, responses={409: {"model": Problem}})
+@router.delete("/v1/jobs/{job_id}", status_code=202, response_model=JobOut, responses={409: {"model": Problem}},
+               dependencies=[AdminDep])
 def cancel_job(service: ServiceDep, owner: OwnerDep, job_id: Annotated[str, PathParam(max_length=64)]) -> JobOut:
     """Cancel an upload: queued, it never starts; running, the file being read stops and nothing more is
     written (files written before stay, each whole). The job as it stands: poll it until it is done.
@@ -97,7 +99,7 @@ def page(sight: SightDep, ref: DocRef, n: PageNumber, collection: CollectionPara
     return PageOut.of(doc, sight.page(doc.id, n), collection if collection != sight.settings.collection else None)
 
 
-@router.delete("/v1/documents/{ref}", status_code=204)
+@router.delete("/v1/documents/{ref}", status_code=204, dependencies=[AdminDep])
 def delete(sight: SightDep, ref: DocRef) -> None:
     sight.delete(ref)
 

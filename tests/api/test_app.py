@@ -7,7 +7,7 @@ import pytest
 
 from pagesight.api.app import create_app
 from tests import docs
-from tests.api.conftest import KEY, local_client, upload
+from tests.api.conftest import KEY, local_client, upload, wait_for_job
 from tests.conftest import make_settings
 
 
@@ -152,19 +152,23 @@ def test_chat_completions_and_models(client, report):
     assert "no question to answer" in nothing.json()["choices"][0]["message"]["content"]
 
 
+ROUTES = [("GET", "/ready"), ("GET", "/v1/documents"), ("GET", "/v1/documents/" + "0" * 32),
+          ("DELETE", "/v1/documents/" + "0" * 32), ("GET", "/v1/documents/" + "0" * 32 + "/pages/1"),
+          ("GET", "/v1/documents/" + "0" * 32 + "/pages/1/image"),
+          ("GET", "/v1/documents/" + "0" * 32 + "/pages/1/thumbnail"), ("GET", "/v1/jobs/x"),
+          ("DELETE", "/v1/jobs/x"),
+          ("POST", "/v1/search"), ("POST", "/v1/answer"), ("POST", "/v1/chat/completions"),
+          ("GET", "/v1/models"), ("POST", "/v1/documents"), ("GET", "/v1/collections"),
+          ("GET", "/v1/collections/default"), ("POST", "/v1/conversations"), ("GET", "/v1/conversations"),
+          ("GET", "/v1/conversations/" + "0" * 32), ("PATCH", "/v1/conversations/" + "0" * 32),
+          ("DELETE", "/v1/conversations/" + "0" * 32), ("POST", "/v1/conversations/" + "0" * 32 + "/messages")]
+ADMIN_ROUTES = {("POST", "/v1/documents"), ("DELETE", "/v1/documents/" + "0" * 32), ("DELETE", "/v1/jobs/x")}
+
+
 def test_api_keys_guard_every_route_but_health(tmp_path, report):
     settings = make_settings(tmp_path / "data", profile="lite", api_keys=f"other,{KEY}")
     app = create_app(settings)
-    routes = [("GET", "/ready"), ("GET", "/v1/documents"), ("GET", "/v1/documents/" + "0" * 32),
-              ("DELETE", "/v1/documents/" + "0" * 32), ("GET", "/v1/documents/" + "0" * 32 + "/pages/1"),
-              ("GET", "/v1/documents/" + "0" * 32 + "/pages/1/image"),
-              ("GET", "/v1/documents/" + "0" * 32 + "/pages/1/thumbnail"), ("GET", "/v1/jobs/x"),
-              ("DELETE", "/v1/jobs/x"),
-              ("POST", "/v1/search"), ("POST", "/v1/answer"), ("POST", "/v1/chat/completions"),
-              ("GET", "/v1/models"), ("POST", "/v1/documents"), ("GET", "/v1/collections"),
-              ("GET", "/v1/collections/default"), ("POST", "/v1/conversations"), ("GET", "/v1/conversations"),
-              ("GET", "/v1/conversations/" + "0" * 32), ("PATCH", "/v1/conversations/" + "0" * 32),
-              ("DELETE", "/v1/conversations/" + "0" * 32), ("POST", "/v1/conversations/" + "0" * 32 + "/messages")]
+    routes = list(ROUTES)
     schema_routes = {(m.upper(), p.replace("{ref}", "0" * 32).replace("{n}", "1").replace("{job_id}", "x")
                       .replace("{name}", "default").replace("{conversation_id}", "0" * 32))
                      for p, ops in app.openapi()["paths"].items() for m in ops if p != "/health"}
@@ -250,3 +254,56 @@ def test_streamed_answers_and_chat_chunks_carry_only_checked_citations(tmp_path,
         chunks = [json.loads(line) for line in lines]
         content = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks)
         assert content == final["text"] and "secret" not in content and "7]" not in content
+
+
+def test_a_read_key_reads_and_asks_and_a_key_keeps_to_its_collections(tmp_path, report):
+    """Keys with roles (PAGESIGHT_API_KEYS entries KEY:ROLE[:COLLECTION|...]): a reader gets 403 on exactly the
+    routes that upload or delete, and every other route as an admin does; a key limited to some collections
+    is refused the others on every route that names one, and sees only its own listed."""
+    admin, reader, papers = "admin-key-0123456789", "reader-key-0123456789", "papers-key-0123456789"
+    settings = make_settings(tmp_path / "data", profile="lite",
+                             api_keys=f"{admin}:admin, {reader}:read, {papers}:read:papers")
+    with local_client(create_app(settings)) as client:
+        as_admin = {"Authorization": f"Bearer {admin}"}
+        for collection in ("default", "papers"):
+            job = client.post("/v1/documents", files=[("files", ("report.pdf", report.read_bytes()))],
+                              data={"collection": collection}, headers=as_admin).json()
+            client.headers.update(as_admin)
+            wait_for_job(client, job["id"])
+        client.headers.clear()
+        upload_file = [("files", ("memo.pdf", b"%PDF-1.4 not much"))]
+        for method, path in ROUTES:
+            for key in (admin, reader):
+                extra = {"files": upload_file} if path == "/v1/documents" and method == "POST" else {}
+                answer = client.request(method, path, headers={"Authorization": f"Bearer {key}"}, **extra)
+                if key == reader and (method, path) in ADMIN_ROUTES:
+                    assert answer.status_code == 403 and "not upload or delete" in answer.json()["detail"], path
+                else:
+                    assert answer.status_code != 403, (key[:6], method, path, answer.text)
+        as_papers = {"Authorization": f"Bearer {papers}"}
+        assert client.get("/v1/collections", headers=as_admin).json() == ["default", "papers"]
+        assert client.get("/v1/collections", headers=as_papers).json() == ["papers"]
+        assert [m["id"] for m in client.get("/v1/models", headers=as_papers).json()["data"]] == ["papers"]
+        question = "How many ships did the keeper count?"
+        refused = [client.post("/v1/search", json={"query": question}, headers=as_papers),
+                   client.post("/v1/answer", json={"question": question}, headers=as_papers),
+                   client.get("/v1/documents", headers=as_papers),
+                   client.get("/v1/collections/default", headers=as_papers),
+                   client.post("/v1/chat/completions", json={"model": "default", "messages": [
+                       {"role": "user", "content": question}]}, headers=as_papers),
+                   client.post("/v1/conversations", json={"collection": "default"}, headers=as_papers)]
+        for answer in refused:
+            assert answer.status_code in (403, 404), answer.text  # a model not its own is no model of its
+            assert "default" not in answer.text or "may not use collection 'default'" in answer.text
+        allowed = client.post("/v1/search", json={"query": question, "collection": "papers"}, headers=as_papers)
+        assert allowed.status_code == 200 and allowed.json()["hits"][0]["file_name"] == "report.pdf"
+        mcp = client.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+            "name": "search", "arguments": {"query": question}}},
+            headers={**as_papers, "Accept": "application/json, text/event-stream"})
+        assert "may not use collection 'default'" in mcp.text
+        mcp_papers = client.post("/mcp", json={"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+            "name": "search", "arguments": {"query": question, "collection": "papers"}}},
+            headers={**as_papers, "Accept": "application/json, text/event-stream"})
+        assert mcp_papers.json()["result"]["structuredContent"]["hits"][0]["file_name"] == "report.pdf"
+    with pytest.raises(ValueError, match="entry 2: write KEY, KEY:ROLE"):
+        create_app(make_settings(tmp_path / "bad", profile="lite", api_keys=f"{admin}, {reader}:owner"))
