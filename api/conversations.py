@@ -23,12 +23,12 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..core.errors import Conflict, NotFound
 from ..core.types import Turn
+from ..generate.followup import HISTORY_TURNS
 from .database import Base, Database, utc
 
 __all__ = ["Conversation", "ConversationStore", "Message", "owner_of"]
 
 MAX_CONVERSATIONS = 1000  # listed at once, newest first
-HISTORY_TURNS = 4  # earlier exchanges a follow-up is resolved against
 PAGE_MESSAGES = 50  # messages a read returns unless it asks for fewer (or more, up to MAX_PAGE)
 MAX_PAGE = 200
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from ..core.errors import PageSightError
 from ..core.types import MAX_TAG_LENGTH, MAX_TAGS, Filters, parse_pages, validate_collection_name
+from ..generate.followup import history_of
 from .backend import Backend
 
 __all__ = ["HttpEndpoint", "build_mcp"]
@@ -39,6 +40,9 @@ Tags = Annotated[list[Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENG
                  Field(max_length=MAX_TAGS, description="only documents carrying any of these tags")]
 Pages = Annotated[str | None, Field(max_length=20, description='a page range such as "3-7", "5" or "10-"')]
 CollectionName = Annotated[str | None, Field(max_length=64, description="the collection (default: the server's)")]
+History = Annotated[list[Annotated[str, Field(min_length=1, max_length=2000)]] | None,
+                    Field(max_length=20, description="the conversation's earlier questions, oldest first: the "
+                                                     "question is then a follow-up resolved against them")]
 MAX_PAGE = 100_000
 
 
@@ -168,15 +172,18 @@ def build_mcp(backend: Callable[[str | None], Backend], collections: Callable[[]
     @server.tool(annotations=read_only)
     def ask(question: Query, k: Annotated[int | None, Field(ge=1, le=20, description="pages read")] = None,
             documents: Refs = None, tags: Tags = None, pages: Pages = None,
-            collection: CollectionName = None) -> AnswerOut:
+            collection: CollectionName = None, history: History = None) -> AnswerOut:
         """An answer from the documents, with [n] markers citing the pages (file, page, quote, box); or,
-        when the pages found do not answer the question, abstained=true and a text that says so."""
+        when the pages found do not answer the question, abstained=true and a text that says so. With
+        `history`, the question is a follow-up ("and the year before?") resolved against it first;
+        `question` in the result says how it was searched."""
         found, name = open_(collection)
         try:
-            answer = found.ask(question, k, filters(documents, tags, pages))
+            answer = found.ask(question, k, filters(documents, tags, pages), history=history_of(history or []))
         except (PageSightError, ValueError) as e:
             raise ToolError(_reason(e)) from None
-        return AnswerOut(text=answer.text, abstained=answer.abstained, answerer=answer.answerer, question=question,
+        return AnswerOut(text=answer.text, abstained=answer.abstained, answerer=answer.answerer,
+                         question=answer.question or question,
                          citations=[CitationOut(marker=c.marker, doc_id=c.doc_id, file_name=c.file_name, page=c.page,
                                                 quote=c.quote, box=list(c.box) if c.box else None)
                                     for c in answer.citations],

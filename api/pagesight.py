@@ -354,7 +354,8 @@ class PageSight(Backend):
             result = self.search(resolved.question, k, scoped(filters, carried))
             result.question, result.rewritten_by = resolved.question, resolved.rewritten_by
             yield result
-            yield from model.stream(resolved.question, self.evidence(result), self.titles())
+            for item in model.stream(resolved.question, self.evidence(result), self.titles()):
+                yield item.model_copy(update={"question": resolved.question}) if isinstance(item, Answer) else item
 
     def resolve(self, question: str, history: Sequence[Turn] = (), answerer: str | None = None) -> Resolved:
         """A follow-up as the standalone question it will be searched as, rewritten by the answerer's

@@ -24,6 +24,7 @@ from ..core.types import (
     Turn,
     parse_pages,
 )
+from ..generate.followup import history_of
 
 __all__ = [
     "AnswerOut",
@@ -157,7 +158,8 @@ class SearchResponse(BaseModel):
 class TurnIn(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
-    question: Text = Field(min_length=1, max_length=2000, description="an earlier question, as it was searched")
+    question: Text = Field(min_length=1, max_length=2000, description="an earlier question, as it was asked or "
+                           "as it was searched")
     documents: list[Ref] = Field(default_factory=list, max_length=20, description="the documents its answer cited")
 
 
@@ -169,7 +171,8 @@ class AnswerRequest(FiltersIn):
                                   "first: the question is then a follow-up, rewritten into a standalone question")
 
     def turns(self) -> list[Turn]:
-        return [Turn(t.question, tuple(t.documents)) for t in self.history]
+        """The history as a follow-up is resolved against it, as every face resolves one (followup.history_of)."""
+        return history_of([t.question for t in self.history], [t.documents for t in self.history])
 
 
 class CitationOut(BaseModel):
@@ -192,6 +195,8 @@ class CitationOut(BaseModel):
 class AnswerOut(BaseModel):
     text: str
     citations: list[CitationOut]
+    question: str = Field(default="", description="the question as it was searched: a follow-up rewritten, or as "
+                          "asked")
     extractive: bool
     answerer: str
     dropped_citations: list[str]

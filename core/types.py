@@ -187,6 +187,8 @@ class Claim(BaseModel):
 class Answer(BaseModel):
     text: str
     citations: list[Citation] = Field(default_factory=list)
+    question: str = Field(default="", description="the question as it was searched and answered: a follow-up "
+                          "rewritten into a standalone question, or the question as asked")
     extractive: bool = Field(default=False, description="quoted from the pages, not generated")
     answerer: str = ""
     dropped_citations: list[str] = Field(

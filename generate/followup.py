@@ -9,8 +9,18 @@ one, `resolve` does it by rule, from the key terms of the conversation (support.
 - an elliptical follow-up ("and for 2013?", "what about Microsoft?") is the previous question with
   the new years or names put in place of the old ones, or with the new words added when it brings
   neither;
+- a follow-up naming a period relative to the previous question's ("the year before", "two years
+  earlier", "the following year", "the previous quarter") is about that period: the period is
+  computed from the previous question's, and the follow-up is then one of the above with that period
+  written out (elliptical: "and the year before?" after "What were Netflix's total revenues in 2017?"
+  is "What were Netflix's total revenues in 2016?", the topic carried; or with words of its own:
+  "What was its net income the year before?" is "What was its net income in 2016 (Netflix)?");
 - any other follow-up (short, or referring back with "it", "their", "that year") keeps its words and
   carries the names and years of the previous question it lacks, in brackets.
+
+`history_of` turns the earlier questions of a chat (as a client sends them: the OpenAI protocol's user
+messages, MCP's `history`) into the turns a follow-up is resolved against, each resolved by rule against
+those before it: every face resolves a follow-up the same way as a conversation kept on the server.
 
 The documents the previous answer cited are carried as the follow-up's scope when it names no new
 subject of its own: "what about tablets?" is asked of the filing the conversation is about.
@@ -25,9 +35,11 @@ from dataclasses import dataclass
 from ..core.types import Turn
 from .support import key_terms
 
-__all__ = ["MAX_REWRITE", "Resolved", "refers_back", "resolve", "rewrite_prompt_text", "usable_rewrite"]
+__all__ = ["HISTORY_TURNS", "MAX_REWRITE", "Resolved", "history_of", "refers_back", "relative_period", "resolve",
+           "rewrite_prompt_text", "usable_rewrite"]
 
 MAX_REWRITE = 600  # characters: a model's rewrite longer than this is not a question
+HISTORY_TURNS = 4  # earlier exchanges a follow-up is resolved against
 _ELLIPTIC = re.compile(r"^\s*(?:and|also|but|or|now|then|ok(?:ay)?|same|so)?\s*,?\s*(?:what|how)\s+about\b|"
                        r"^\s*(?:and|also|or)\b|^\s*(?:same|likewise)\b|^\s*what\s+of\b", re.IGNORECASE)
 _BACK = re.compile(r"\b(?:it|its|it's|they|them|their|theirs|that|this|those|these|there|then|he|she|his|her|"
@@ -37,6 +49,25 @@ _WORD = re.compile(r"[A-Za-z0-9][\w'&.-]*")
 _FILLER = frozenset("""and also but or now then ok okay so what how about of for in the a an same likewise
 please tell me is was were are do does did""".split())
 SHORT = 4  # content words: a follow-up this short leans on what came before
+
+_COUNT = {"one": 1, "a": 1, "two": 2, "three": 3, "four": 4, "five": 5, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
+_N = r"(one|a|two|three|four|five|[1-5])"
+# A period named relative to the previous question's: (pattern, unit, sign); a count in the pattern's
+# first group multiplies the step (two years earlier: -2), none is one step.
+_RELATIVE = (
+    (rf"\b{_N}\s+years?\s+(?:before|earlier|prior|previously|back)\b", "year", -1),
+    (r"\b(?:the\s+)?(?:previous|prior|preceding|last)\s+(?:fiscal\s+)?year(?:'s)?\b|\bthe\s+year\s+(?:before|earlier|prior)\b"
+     r"|\byear\s+before\b", "year", -1),
+    (rf"\b{_N}\s+years?\s+(?:later|after|on)\b", "year", 1),
+    (r"\b(?:the\s+)?(?:next|following|subsequent)\s+(?:fiscal\s+)?year(?:'s)?\b|\bthe\s+year\s+after\b", "year", 1),
+    (rf"\b{_N}\s+quarters?\s+(?:before|earlier|prior)\b", "quarter", -1),
+    (r"\b(?:the\s+)?(?:previous|prior|preceding|last)\s+quarter(?:'s)?\b|\bthe\s+quarter\s+before\b", "quarter", -1),
+    (r"\b(?:the\s+)?(?:next|following|subsequent)\s+quarter(?:'s)?\b|\bthe\s+quarter\s+after\b", "quarter", 1),
+)
+# Words around a relative period that add nothing to it ("and two years before that?").
+_PERIOD_FILLER = frozenset("in for during over of at that this then there from the same period".split())
+_QUARTER_NAMED = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth)\s+quarter\b", re.IGNORECASE)
+_ORDINALS = ("first", "second", "third", "fourth")
 
 
 @dataclass(frozen=True)
@@ -77,14 +108,64 @@ def _substitute(previous: str, old: Sequence[str], new: Sequence[str]) -> str:
 
 
 def _years_of(question: str) -> list[str]:
-    """The years as a question writes them (FY2018, 2018, fiscal 2018 all give '2018' to replace)."""
-    return [m.group(0).strip() for m in re.finditer(r"\b(?:FY|CY)?\s?'?(?:18|19|20)\d\d\b", question)]
+    """The years as a question writes them (FY2018, 2018, fiscal 2018 all give '2018' to replace; FY18 too)."""
+    pattern = r"\b(?:FY|CY)?\s?'?(?:18|19|20)\d\d\b|\b(?:FY|CY)\s?'?\d\d\b"
+    return [m.group(0).strip() for m in re.finditer(pattern, question, re.IGNORECASE)]
 
 
 def _as_written(years: Sequence[str], like: Sequence[str]) -> list[str]:
     """New years written as the previous question wrote its own: "2018" after "FY2019" is "FY2018"."""
     prefix = re.match(r"^(FY|CY)\s?'?", like[0], re.IGNORECASE) if like else None
     return [prefix.group(0) + y if prefix and y.isdigit() else y for y in years]
+
+
+def relative_period(question: str) -> tuple[str, int, re.Match] | None:
+    """The period a question names relative to an earlier one's: (unit, steps, where it is written), e.g.
+    ("year", -1) for "the year before", ("year", -2) for "two years earlier", ("quarter", -1) for "the
+    previous quarter"; None when it names none."""
+    for pattern, unit, sign in _RELATIVE:
+        if match := re.search(pattern, question, re.IGNORECASE):
+            count = _COUNT.get((match.group(1) or "").lower(), 1) if match.groups() else 1
+            return unit, sign * count, match
+    return None
+
+
+def _move_year(text: str, written: str, steps: int) -> str:
+    """The text with the year as `written` there (2018, FY2018, FY18) moved `steps` years, written alike."""
+    year = int(re.search(r"(?:18|19|20)\d\d", written).group(0)) if re.search(r"(?:18|19|20)\d\d", written) \
+        else 2000 + int(re.search(r"\d\d", written).group(0))
+    moved = _as_written([str(year + steps)], [written])[0]
+    if re.fullmatch(r"(?:FY|CY)\s?'?\d\d", written, re.IGNORECASE):  # a short year stays short
+        moved = re.sub(r"(?:18|19|20)(\d\d)$", r"\1", moved)
+    return re.sub(rf"(?<![\w]){re.escape(written)}(?![\w])", moved, text, count=1)
+
+
+def _periods_of(previous: str, unit: str, steps: int) -> tuple[str, list[str]] | None:
+    """The previous question with its period moved as a relative period says, and the new period's words
+    (its years; for a quarter, the quarter too); None when the previous question names no such period."""
+    moved = previous
+    if unit == "quarter":
+        found = list(_QUARTER_NAMED.finditer(previous))
+        if len(found) != 1:
+            return None
+        match = found[0]
+        quarter = int(match.group(1)) if match.group(1) else _ORDINALS.index(match.group(2).lower()) + 1
+        index = quarter - 1 + steps
+        years, quarter = index // 4, index % 4 + 1
+        written = f"Q{quarter}" if match.group(1) else f"{_ORDINALS[quarter - 1]} quarter"
+        moved = previous[:match.start()] + written + previous[match.end():]
+        if years:
+            old = _years_of(moved)
+            if not old:
+                return None
+            moved = _move_year(moved, old[0], years)
+        return moved, [written, *_years_of(moved)[:1]]
+    old = _years_of(previous)
+    if not old:
+        return None
+    for written in old:
+        moved = _move_year(moved, written, steps)
+    return moved, _years_of(moved)
 
 
 def resolve(question: str, history: Sequence[Turn]) -> Resolved:
@@ -96,6 +177,19 @@ def resolve(question: str, history: Sequence[Turn]) -> Resolved:
     before, now = key_terms(previous.question), key_terms(question)
     if not before:  # nothing to carry
         return Resolved(question)
+    if (relative := relative_period(question)) is not None and not now.years:
+        unit, steps, where = relative
+        if (moved := _periods_of(previous.question, unit, steps)) is not None:
+            shifted, period = moved
+            rest = (question[:where.start()] + " " + question[where.end():]).strip()
+            words = [w for w in _content(rest) if w.lower() not in _PERIOD_FILLER]
+            if not words:  # "and the year before?": the previous question, in the period named
+                return Resolved(shifted, "rules", None)
+            # words of its own: they are asked of the period named, with the subject carried
+            question = re.sub(r"\s{2,}", " ", f"{question[:where.start()]} in {' '.join(period)} "
+                                               f"{question[where.end():]}")
+            question = re.sub(r"\s+([?.!,])", r"\1", question).strip()
+            now = key_terms(question)
     back = refers_back(question)
     if now.names and not back:
         return Resolved(question)  # a new subject, named in full
@@ -120,6 +214,18 @@ def resolve(question: str, history: Sequence[Turn]) -> Resolved:
     if not carry:
         return Resolved(question, None, carried_scope)
     return Resolved(f"{question.rstrip(' ?')} ({', '.join(carry)})?", "rules", carried_scope)
+
+
+def history_of(questions: Sequence[str], documents: Sequence[Sequence[str]] = ()) -> list[Turn]:
+    """Earlier questions of a chat, oldest first (the last HISTORY_TURNS), as a follow-up is resolved
+    against them: each resolved by rule against the ones before it, as a conversation kept on the server
+    keeps them ("and for 2013?" after a question about 2012 stands for that question in 2013).
+    `documents`: what each one's answer cited, when the client says."""
+    turns: list[Turn] = []
+    cited = list(documents) + [()] * (len(questions) - len(documents))
+    for question, docs in list(zip(questions, cited, strict=True))[-HISTORY_TURNS:]:
+        turns.append(Turn(resolve(question, turns).question, tuple(docs)))
+    return turns
 
 
 def rewrite_prompt_text(question: str, history: Sequence[Turn]) -> str:

@@ -11,8 +11,9 @@ from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
 
 from ...core.types import Answer
+from ...generate.followup import HISTORY_TURNS
 from ..chat import converse
-from ..conversations import HISTORY_TURNS, MAX_PAGE, PAGE_MESSAGES, Message
+from ..conversations import MAX_PAGE, PAGE_MESSAGES, Message
 from ..deps import OwnerDep, ServiceDep
 from ..schemas import (
     AnswerOut,

@@ -13,9 +13,8 @@ from itertools import chain
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import StreamingResponse
 
-from ...core.types import COLLECTION_NAME, Answer, Turn
-from ...generate.followup import resolve
-from ..conversations import HISTORY_TURNS
+from ...core.types import COLLECTION_NAME, Answer
+from ...generate.followup import history_of
 from ..deps import ServiceDep
 from ..schemas import AnswerOut, ChatMessage, ChatRequest
 from ..sse import chat_events
@@ -77,12 +76,3 @@ def user_texts(messages: list[ChatMessage]) -> list[str]:
         if text.strip():
             texts.append(text.strip()[:2000])
     return texts
-
-
-def history_of(questions: list[str]) -> list[Turn]:
-    """Earlier questions as a follow-up is resolved against them: each itself resolved by rule against
-    the ones before it ("and for 2013?" after a question about 2012 stands for that question in 2013)."""
-    turns: list[Turn] = []
-    for question in questions[-HISTORY_TURNS:]:
-        turns.append(Turn(resolve(question, turns).question))
-    return turns

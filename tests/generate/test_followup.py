@@ -2,7 +2,7 @@
 subject left alone, and the previous answer's documents carried only when the subject stays."""
 
 from pagesight.core.types import Turn
-from pagesight.generate.followup import refers_back, resolve, usable_rewrite
+from pagesight.generate.followup import history_of, refers_back, relative_period, resolve, usable_rewrite
 
 APPLE = Turn("What was Apple's iPhone revenue in FY2019?", ("apple-2019",))
 DEFENSE = Turn("What were the total expenditures for U.S. national defense in the calendar year of 1940?")
@@ -43,3 +43,43 @@ def test_a_model_rewrite_is_used_only_when_it_is_a_question():
     assert usable_rewrite("", "tablets?") is None
     assert usable_rewrite("Revenue was $21bn [1].", "tablets?") is None  # an answer, with a citation
     assert usable_rewrite("x" * 700, "tablets?") is None
+
+
+NETFLIX = Turn("What were Netflix's total revenues in 2017?")
+
+
+def test_a_period_relative_to_the_previous_ones_is_computed_and_the_topic_carried():
+    assert resolve("and the year before?", [NETFLIX]).question == "What were Netflix's total revenues in 2016?"
+    assert resolve("And the previous year?", [NETFLIX]).question == "What were Netflix's total revenues in 2016?"
+    assert resolve("and two years earlier?", [NETFLIX]).question == "What were Netflix's total revenues in 2015?"
+    assert resolve("And the following year?", [NETFLIX]).question == "What were Netflix's total revenues in 2018?"
+    assert resolve("and the year before?", [APPLE]).question == "What was Apple's iPhone revenue in FY2018?"
+    fy = Turn("What is Pfizer's PPNE in FY21?")
+    assert resolve("and the prior year?", [fy]).question == "What is Pfizer's PPNE in FY20?"
+    own = resolve("What was its net income the year before?", [NETFLIX])
+    assert own.question == "What was its net income in 2016 (Netflix)?" and own.rewritten_by == "rules"
+    # a question that names its own year is not moved
+    assert resolve("And the year before, in 2014?", [NETFLIX]).question == "And the year before, in 2014 (Netflix)?"
+
+
+def test_a_quarter_before_or_after_crosses_the_year():
+    amcor = Turn("What was AMCOR's restructuring liability in Q1 of FY2023?")
+    assert resolve("and the previous quarter?", [amcor]).question == (
+        "What was AMCOR's restructuring liability in Q4 of FY2022?")
+    assert resolve("and the next quarter?", [amcor]).question == (
+        "What was AMCOR's restructuring liability in Q2 of FY2023?")
+    jnj = Turn("Did JnJ's net earnings increase in the fourth quarter of 2022?")
+    assert resolve("and the quarter after?", [jnj]).question == (
+        "Did JnJ's net earnings increase in the first quarter of 2023?")
+    assert relative_period("How did sales do two quarters earlier?")[:2] == ("quarter", -2)
+    assert relative_period("What about revenue?") is None
+
+
+def test_a_chats_earlier_questions_are_resolved_as_a_conversation_keeps_them():
+    turns = history_of(["What were Netflix's total revenues in 2017?", "and the year before?"], [("nflx-2017",)])
+    assert [t.question for t in turns] == ["What were Netflix's total revenues in 2017?",
+                                           "What were Netflix's total revenues in 2016?"]
+    assert turns[0].documents == ("nflx-2017",) and turns[1].documents == ()
+    assert resolve("and two years before that?", turns).question == "What were Netflix's total revenues in 2014?"
+    many = history_of([f"Question {n} about the 1820 dues?" for n in range(10)])
+    assert len(many) == 4 and many[-1].question == "Question 9 about the 1820 dues?"
