@@ -285,6 +285,8 @@ def ask(
                "pages": [h.model_dump(mode="json") for h in final.pages]})
         return
     sys.stdout.write("\n")
+    if final.extractive and not final.abstained:
+        err.print("[dim](quoted from the pages, not generated)[/dim]", highlight=False)
     if final.dropped_citations:
         err.print(f"dropped citations to pages not given: {safe(', '.join(final.dropped_citations))}", highlight=False)
     if final.citations:

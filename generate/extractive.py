@@ -1,8 +1,18 @@
 """The offline answerer of the lite profile: no generation at all. It picks the sentences and table
 rows of the retrieved pages that best match the question (the sentence encoder's similarity plus
 the share of the question's words they contain) and returns them quoted, each with its citation
-and the box of the block it comes from. What it returns is always document text inside quotes
-under a fixed header, so nothing a document says can change what the answerer does."""
+and the box of the block it comes from.
+
+The answer reads as a person would want it: a first line that answers, then the quotes that bear it.
+For a question naming a measure and a period, the first line is the table cell at that row and column,
+with its unit and period ("Revenues, 2017: $11,692,713 thousand [1]"), read from a quoted row and its
+header (tables.py), never computed; for another question, the best sentence itself. A figure asked for
+that no row gives is said so. Quotes are sentences, or rows as their label and `header: value` pairs;
+a heading or a lone label is never one. That the answer is quoted, not generated, is the Answer's
+`extractive` flag, which a face shows once, quietly (no line of the text repeats it).
+
+What it returns is document text inside quotes, or a cell of a quoted row, under lines of its own, so
+nothing a document says can change what the answerer does."""
 
 from __future__ import annotations
 
@@ -19,12 +29,14 @@ from .answerer import Answerer
 from .markers import defuse
 from .prompt import Evidence
 from .support import KeyTerms, key_terms, squash
+from .tables import Row, headline, is_heading, rows_of
 
-__all__ = ["LABEL", "Asked", "ExtractiveAnswerer", "HEADER", "NOT_FOUND", "Weights", "candidates", "fit",
+__all__ = ["LABEL", "NO_FIGURE", "NOTICE", "Asked", "ExtractiveAnswerer", "NOT_FOUND", "Weights", "candidates", "fit",
            "label_share"]
 
-HEADER = "Extractive answer: passages quoted from the pages, not generated."
+NOTICE = "Quoted from the pages, not generated."  # what a face says once of extractive answers
 NOT_FOUND = "The retrieved pages do not appear to answer the question."
+NO_FIGURE = "No table row on these pages gives this figure for that period; the passages nearest to it:"
 MAX_QUOTE = 600
 MAX_CANDIDATES = 600
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
@@ -91,6 +103,10 @@ def _bounded(text: str) -> str:
     return head[:cut].rstrip(",; ") + " …"
 
 
+# A question asking why or how something came about wants an account, whatever figures it names.
+_ASKS_WHY = re.compile(r"^\W*(?:why|how\s+(?:did|does|do|has|have|is|was|were|will|would|can)|what\s+(?:drove|drives|"
+                       r"caused|causes|explains?|led|leads|contributed)|explain|describe|discuss|summari[sz]e)\b",
+                       re.IGNORECASE)
 _WANTS_FIGURE = re.compile(r"\b(?:how (?:much|many)|amount|total|ratio|margin|percent(?:age)?|rate|revenue|income|"
                            r"expenditures?|expenses?|costs?|capex|price|value|sales|profit|cash|debt|assets|usd|"
                            r"millions?|billions?)\b|[$%]", re.IGNORECASE)
@@ -108,7 +124,8 @@ class Asked:
 
     @classmethod
     def of(cls, question: str) -> Asked:
-        return cls(frozenset(_words(question)), key_terms(question), bool(_WANTS_FIGURE.search(question)))
+        wants = bool(_WANTS_FIGURE.search(question)) and not _ASKS_WHY.search(question)
+        return cls(frozenset(_words(question)), key_terms(question), wants)
 
 
 def label_share(asked: Asked, text: str) -> float:
@@ -194,7 +211,7 @@ class ExtractiveAnswerer(Answerer):
         """The quotes, best first, over the least score: with `spread`, the best passage of each page read
         first (the reader sees what each page holds, not three sentences of one), then the next best;
         never two of the same text from one block."""
-        eligible = [c for score, c in ranked if score >= self.min_score]
+        eligible = [c for score, c in ranked if score >= self.min_score and not is_heading(c.text)]
         chosen: list[Candidate] = []
         if self.spread:
             pages: set[tuple[str, int]] = set()
@@ -212,21 +229,74 @@ class ExtractiveAnswerer(Answerer):
         return sorted(chosen, key=lambda c: order[id(c)])
 
     def _stream(self, question: str, evidence: list[Evidence]) -> Iterator[str | Answer]:
-        chosen = self.pick(self.rank(question, evidence))
+        ranked = self.rank(question, evidence)
+        chosen = self.pick(ranked)
         if not chosen:
             yield NOT_FOUND
             yield Answer(text=NOT_FOUND, extractive=True, answerer=self.name, pages=[e.hit for e in evidence],
                          abstained=True)
             return
-        lines, citations = [HEADER], []
-        yield HEADER
+        rows = _rows(evidence)
+        asked = Asked.of(question)
+        found = headline(question, [(rows[key], _page_text(c.evidence)) for _, c in ranked
+                                    if (key := (c.evidence.marker, c.text)) in rows]) if asked.wants_figure else None
+        if found is not None:
+            held = next(c for _, c in ranked if rows.get((c.evidence.marker, c.text)) is found.row)
+            if held not in chosen:  # the row the first line reads is among its quotes, first
+                chosen = [held, *chosen[:self.quotes - 1]]
+            chosen.sort(key=lambda c: c is not held)
+            first = f"{_plain(found.text)} [1]"
+        elif asked.wants_figure and not _states_figure(chosen[0].text):
+            first = NO_FIGURE
+        else:  # the best passage is the answer, quoted (for a figure, one that states one; else a sentence first)
+            if not asked.wants_figure and (prose := next((c for c in chosen if " | " not in c.text), None)):
+                chosen.sort(key=lambda c: c is not prose)
+            first = f'"{_quote(chosen[0], rows)}" [1]'
+        lines, citations = [first], []
+        yield first
         for n, c in enumerate(chosen, start=1):
-            quote = defuse(_bounded(strip_control(c.text)).replace('"', "'"))
-            line = f'{n}. "{quote}" [{n}]'
-            lines.append(line)
-            yield "\n" + line  # the text streamed is the answer's text exactly
+            quote = _quote(c, rows)
+            if n > 1 or found is not None or first == NO_FIGURE:
+                line = f'- "{quote}" [{n}]'
+                lines.append(line)
+                yield "\n" + line  # the text streamed is the answer's text exactly
             hit = c.evidence.hit
             citations.append(Citation(marker=n, doc_id=hit.doc_id, file_name=hit.file_name, page=hit.page,
                                       box=c.box, quote=quote, image_path=hit.image_path, **c.evidence.page_size))
         yield Answer(text="\n".join(lines), citations=citations, extractive=True, answerer=self.name,
                      pages=[e.hit for e in evidence])
+
+
+def _states_figure(text: str) -> bool:
+    """Whether a sentence states a figure (a number that is not a year alone). A table row does not, here: a
+    row whose label and column the question names is the first line already (`headline`), and another row's
+    figures are another measure's."""
+    return " | " not in text and any(not is_year(f.strip("()[]")) for f in _FIGURE.findall(text))
+
+
+def _page_text(evidence: Evidence) -> str:
+    return evidence.page.text if evidence.page is not None else evidence.text
+
+
+def _rows(evidence: list[Evidence]) -> dict[tuple[int, str], Row]:
+    """Each page's table rows, by (page marker, the row's line as a candidate holds it), with the columns
+    extraction left unlabelled recovered from the rows above them (tables.rows_of)."""
+    found = {}
+    for e in evidence:
+        if e.page is None:
+            continue
+        lines = [ln.strip() for r in e.page.regions if r.kind == "text" for ln in r.text.splitlines()]
+        for line, row in zip(lines, rows_of(lines), strict=True):
+            if row is not None:
+                found[(e.marker, re.sub(r"\s+", " ", line))] = row
+    return found
+
+
+def _quote(candidate: Candidate, rows: dict[tuple[int, str], Row]) -> str:
+    """A quote as it is shown: a sentence as the page has it, a row as its label and header: value pairs."""
+    row = rows.get((candidate.evidence.marker, candidate.text))
+    return _plain(row.render() if row is not None else candidate.text)
+
+
+def _plain(text: str) -> str:
+    return defuse(_bounded(strip_control(text)).replace('"', "'"))

@@ -157,3 +157,31 @@ def amplified_pdf(path: Path, pages: int, content_mb: float) -> Path:
         doc.xref_set_key(page.xref, "Contents", f"{xref} 0 R")
     doc.save(path, deflate=True)
     return path
+
+
+STATEMENT_ROWS = [("Revenues", "$ 11,692,713", "$ 8,830,669", "$ 6,779,511"),
+                  ("Cost of revenues", "7,659,666", "6,257,462", "4,591,476"),
+                  ("Operating income", "838,679", "379,793", "305,826"),
+                  ("Net income", "558,929", "186,678", "122,641")]
+
+
+def statement_pdf(path: Path) -> Path:
+    """A page of a filing: a statement's heading, its unit, a row of years and rows of figures set in
+    columns, then a paragraph about them."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=LETTER[0], height=LETTER[1])
+    page.insert_text((72, 72), "Fourth Quarter 2017 Financial Highlights:", fontsize=13)
+    page.insert_text((72, 100), "CONSOLIDATED STATEMENTS OF OPERATIONS", fontsize=12)
+    page.insert_text((72, 116), "(in thousands, except per share data)", fontsize=10)
+    columns = (300, 400, 500)
+    for x, year in zip(columns, ("2017", "2016", "2015"), strict=True):
+        page.insert_text((x + 20, 140), year, fontsize=10)
+    for n, (label, *figures) in enumerate(STATEMENT_ROWS):
+        y = 160 + 18 * n
+        page.insert_text((72, y), label, fontsize=10)
+        for x, figure in zip(columns, figures, strict=True):
+            page.insert_text((x, y), figure, fontsize=10)
+    page.insert_textbox(pymupdf.Rect(72, 260, 540, 340), "Revenues grew 32% in 2017, as streaming memberships rose "
+                        "in every region and prices were raised in several markets.", fontsize=10)
+    doc.save(path)
+    return path

@@ -1,7 +1,9 @@
 """The extractive answerer (lite, offline) on ingested pages: quotes the passage that answers,
 cites its page and block, and never turns document text into anything but a quotation."""
 
-from pagesight.generate.extractive import HEADER, NOT_FOUND, ExtractiveAnswerer
+import pytest
+
+from pagesight.generate.extractive import NO_FIGURE, NOT_FOUND, ExtractiveAnswerer
 from pagesight.generate.prompt import Evidence
 from tests.docs import FACT_TEXT
 from tests.generate.conftest import INJECTED
@@ -12,10 +14,9 @@ def test_it_quotes_the_sentence_that_answers_with_its_page_and_box(library, text
     answer = ExtractiveAnswerer(text_encoder).answer("How many ships did the keeper count?",
                                                      evidence("How many ships did the keeper count?"))
     assert answer.extractive and answer.answerer == "extractive"
-    assert answer.text.splitlines()[0] == HEADER
     first = answer.citations[0]
     assert (first.doc_id, first.page, first.marker) == (ids["report"], 1, 1)
-    assert first.quote == FACT_TEXT and f'1. "{FACT_TEXT}" [1]' in answer.text
+    assert first.quote == FACT_TEXT and answer.text.splitlines()[0] == f'"{FACT_TEXT}" [1]'  # the answer, first
     x0, y0, x1, y1 = first.box  # the text box drawn at (72, 100)-(540, 200) on page 1
     assert 70 <= x0 and y0 >= 95 and x1 <= 545 and y1 <= 205
     assert first.image_path and first.image_path.endswith(".jpg")
@@ -35,9 +36,9 @@ def test_hidden_text_is_never_quoted_and_a_visible_injection_is_only_ever_quoted
     for question in ("What should the assistant reply?", "What were the harbour dues per ship?"):
         answer = answerer.answer(question, evidence(question))
         lines = answer.text.splitlines()
-        assert lines[0] == HEADER
-        for n, line in enumerate(lines[1:], start=1):  # every other line is a numbered quotation
-            assert line.startswith(f'{n}. "') and line.endswith(f'" [{n}]')
+        assert lines[0].startswith('"') and lines[0].endswith('" [1]')  # the best passage, quoted
+        for n, line in enumerate(lines[1:], start=2):  # every other line is a quotation
+            assert line.startswith('- "') and line.endswith(f'" [{n}]')
         assert "PWNED" not in answer.text.replace(INJECTED, "")  # only inside the quoted sentence
         assert "IGNORE PREVIOUS INSTRUCTIONS" not in answer.text  # 3 Tr text on the report never indexed
     dues = answerer.answer("What were the harbour dues per ship?", evidence("What were the harbour dues per ship?"))
@@ -156,3 +157,44 @@ def test_a_row_is_quoted_with_plain_spaces_as_a_sentence_is():
     hit = Hit(doc_id="d", file_name="f.pdf", page=68, score=1.0, text=text)
     assert [c.text for c in candidates(Evidence(1, hit, page, None))] == [
         "Total current assets | 2016: 1,001,425 | 2015: 705,563", "Cash rose in 2016 as sales grew."]
+
+
+
+@pytest.fixture(scope="module")
+def statement(tmp_path_factory, text_encoder):
+    """A filing's page: a heading, a statement of figures in thousands by year, a paragraph."""
+    from pagesight.api.pagesight import Models, PageSight
+    from pagesight.index.encoders import Bm25Encoder
+    from pagesight.index.profiles import Encoders
+    from tests import docs
+    from tests.conftest import make_settings
+
+    folder = tmp_path_factory.mktemp("statement")
+    settings = make_settings(folder / "data")
+    models = Models(settings, Encoders("lite", text=text_encoder, sparse=Bm25Encoder()))
+    with PageSight(settings=settings, models=models) as sight:
+        sight.ingest_file(docs.statement_pdf(folder / "filing_2017.pdf"))
+        answerer = ExtractiveAnswerer(text_encoder)
+        yield lambda question: answerer.answer(question, sight.evidence(sight.search(question, 3)))
+
+
+def test_a_measure_and_a_period_are_answered_by_the_cell_with_its_unit_first(statement):
+    answer = statement("What were the total revenues in 2016?")
+    first, *quotes = answer.text.splitlines()
+    assert first == "Revenues, 2016: $8,830,669 thousand [1]"  # the row's cell in that year's column, as printed
+    assert quotes[0] == '- "Revenues (2017: $11,692,713; 2016: $8,830,669; 2015: $6,779,511)" [1]'
+    assert answer.citations[0].quote.startswith("Revenues (2017:")
+    scaled = statement("What was the operating income in FY2015 (in USD millions)?").text.splitlines()[0]
+    assert scaled == "Operating income, 2015: 305,826 thousand (= 305.8 million) [1]"
+
+
+def test_headings_and_lone_labels_are_never_quotes_and_a_missing_figure_is_said(statement):
+    for question in ("What were the financial highlights of the fourth quarter of 2017?",
+                     "What were the total revenues in 2016?", "Why did revenues grow in 2017?"):
+        quotes = [c.quote for c in statement(question).citations]
+        assert quotes and "Fourth Quarter 2017 Financial Highlights:" not in quotes, quotes
+        assert "CONSOLIDATED STATEMENTS OF OPERATIONS" not in quotes
+    missing = statement("What was the research and development expense in 2016?").text.splitlines()
+    assert missing[0] == NO_FIGURE and missing[1].startswith('- "')
+    prose = statement("Why did revenues grow in 2017?").text.splitlines()
+    assert prose[0].startswith('"Revenues grew 32% in 2017, as streaming memberships rose') and prose[0].endswith("[1]")

@@ -2,6 +2,8 @@
 sub-point text, metadata, annotations) and one in plain sight. For each, what reaches the
 generator's prompt: the hidden ones nothing at all; the visible one only inside a page-text fence."""
 
+import re
+
 import pymupdf
 import pytest
 
@@ -86,5 +88,7 @@ def test_visible_text_reaches_the_prompt_only_fenced_and_the_answer_only_quoted(
     holding = [p.text for p in prompt.parts if "PWNED-FOXTROT" in p.text]
     assert holding and all(t.startswith("<page_text source=") and t.endswith("</page_text>") for t in holding)
     assert FACT in answer.text
-    for line in answer.text.splitlines()[1:]:  # only numbered quotations after the header
-        assert line[0].isdigit() and '. "' in line
+    first, *rest = answer.text.splitlines()
+    assert first.startswith('"') or "[" not in first.split(":")[0]  # a quotation, or a cell of a quoted row
+    for line in rest:  # then only quotations
+        assert line.startswith('- "') and re.search(r'" \[\d+\]$', line)

@@ -1,0 +1,211 @@
+"""Table rows as the extractive answerer reads them, and the first line of an answer taken from one: pure
+functions over page text.
+
+Extraction writes a table row as one line of cells joined by " | ", each figure labelled by its column
+header where it found one ("Revenues | $ | 2017: 11,692,713 | $ | 2016: 8,830,669"). Here a row is read
+back into its label and its figures, each with its column (recovered from the page's rows above it when
+extraction left it out), its currency, and the unit the page states for its table ("in thousands").
+
+`headline` answers a question that names a measure and a period with the cell at that row and column,
+as the page prints it, with its unit and period ("Total revenues, 2017: $11,692,713 thousand"): it is
+read from the quoted row and its header, never computed. A question asking for another unit than the
+table's gets the same figure in that unit beside it (a scale, not a computation of a new quantity).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..core.periods import years_named
+
+__all__ = ["Cell", "Headline", "Row", "headline", "is_heading", "parse_row", "rows_of", "unit_of"]
+
+_VALUE = re.compile(r"^\(?[-−–]?[$€£]?\s?\d[\d,]*(?:\.\d+)?\s?%?\)?$")
+_HEADED = re.compile(r"^(?P<header>[^:]{1,60}):\s*(?P<value>.+)$")
+_YEARISH = re.compile(r"(?:FY\s?)?((?:18|19|20)\d\d)")
+_UNIT = re.compile(r"\b(?:in|amounts?\s+in|dollars\s+in|\$\s*in|expressed\s+in)?\s*\(?\s*(?:u\.?s\.?\s*)?\$?\s*"
+                   r"(thousands|millions|billions)\b|\((thousands|millions|billions)\)", re.IGNORECASE)
+_ASKED_UNIT = re.compile(r"\b(?:in|usd|\$)\s*(?:usd\s+)?(thousands|millions|billions)\b", re.IGNORECASE)
+_SCALE = {"thousands": 1e3, "millions": 1e6, "billions": 1e9}
+_WORD = re.compile(r"[a-z][a-z&'-]*")
+# Words of a question that say what kind of answer it wants, or where to look, not what is measured.
+_NOT_MEASURE = frozenset("""a an the of for in on at to by from and or as is are was were what which how much many
+does did do has have had give state provide calculate compute answer round rounded decimal place places units unit
+usd dollars dollar million millions billion billions thousand thousands percent percents percentage amount value
+figure number total year years fiscal fy end ending ended as-of based basing using use rely relying relies details
+shown information provided primarily statement statements balance sheet income cash flow flows sheet's company
+company's its their this that these those please question following respond response reported report annual
+quarter quarterly q1 q2 q3 q4 period periods between change ratio""".split())
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: str  # as printed: "11,692,713", "(1,577)", "32%"
+    header: str | None = None  # its column: "2017", "2017 vs. 2016"
+    dollars: bool = False
+
+
+@dataclass
+class Row:
+    label: str
+    cells: list[Cell] = field(default_factory=list)
+    text: str = ""  # the line it was read from
+
+    def cell_for(self, year: int) -> Cell | None:
+        """The row's figure in the column of that year (a column of that year alone, not "2017 vs. 2016")."""
+        for cell in self.cells:
+            if cell.header and _YEARISH.fullmatch(cell.header.strip()) and int(
+                    _YEARISH.fullmatch(cell.header.strip()).group(1)) == year:
+                return cell
+        return None
+
+    def render(self) -> str:
+        """The row as a reader reads it: its label, then each figure with its column."""
+        pairs = [f"{c.header}: {_money(c)}" if c.header else _money(c) for c in self.cells]
+        return f"{self.label} ({'; '.join(pairs)})" if pairs else self.label
+
+
+def _money(cell: Cell) -> str:
+    value = cell.value
+    if cell.dollars and not value.startswith(("$", "(")) and not value.endswith("%"):
+        return "$" + value
+    return value
+
+
+def parse_row(line: str) -> Row | None:
+    """A table row's label and figures, from its " | "-joined line; None for a line that is no row of
+    figures. A lone "$" cell marks the figure after it as dollars."""
+    if " | " not in line:
+        return None
+    parts = [p.strip() for p in re.sub(r"\s+", " ", line).split(" | ")]
+    label, cells, dollars = parts[0], [], False
+    for part in parts[1:]:
+        # "2,822,795 $": a figure, and the "$" of the next one
+        pieces = [p for p in re.split(r"\s+(?=\$$)", part) if p]
+        for piece in pieces:
+            if piece in ("$", "€", "£"):
+                dollars = True
+                continue
+            header, value = None, piece
+            if (headed := _HEADED.match(piece)) and _VALUE.match(headed.group("value").strip()):
+                header, value = headed.group("header").strip(), headed.group("value").strip()
+            if not _VALUE.match(value):
+                continue
+            if value.startswith("$"):
+                value, dollars = value[1:].strip(), True
+            cells.append(Cell(value, header, dollars))
+            dollars = False
+    if not cells or not re.search(r"[A-Za-z]", label):
+        return None
+    return Row(label.rstrip(" :"), cells, line)
+
+
+def rows_of(lines: Sequence[str]) -> list[Row | None]:
+    """The rows of a page's lines in reading order (None for a line that is no row), with the columns of
+    figures that extraction left unlabelled taken from the page above them: the last row whose figures
+    all had columns, or the last run of lines that are years alone ("2017", "2016"), when it has as many
+    columns as the row has figures."""
+    out: list[Row | None] = []
+    columns: list[str] | None = None
+    years: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        if _YEARISH.fullmatch(stripped):
+            years.append(stripped)
+            out.append(None)
+            continue
+        if years:
+            columns, years = list(years), []
+        row = parse_row(line)
+        out.append(row)
+        if row is None:
+            continue
+        if all(c.header for c in row.cells):
+            columns = [c.header for c in row.cells]
+        elif columns and len(columns) >= len(row.cells):  # by position: the row's figures stand under them
+            row.cells = [c if c.header else Cell(c.value, columns[i], c.dollars) for i, c in enumerate(row.cells)]
+    return out
+
+
+def unit_of(text: str) -> str | None:
+    """The unit a table's figures are stated in, as its page says ("(in thousands, except ...)",
+    "(Millions)"): thousands, millions or billions; None when the page says none."""
+    if match := _UNIT.search(text):
+        return (match.group(1) or match.group(2)).lower()
+    return None
+
+
+def is_heading(text: str) -> bool:
+    """A heading or a lone label, which answers nothing as a quote: it ends with a colon, or is a short
+    line without a figure or a verb's sentence ending ("Fourth Quarter 2022 Financial Highlights:",
+    "Total revenues")."""
+    stripped = text.strip()
+    if stripped.endswith(":"):
+        return True
+    return len(stripped.split()) <= 6 and not re.search(r"\d", stripped) and not stripped.endswith((".", "?", "!"))
+
+
+@dataclass(frozen=True)
+class Headline:
+    text: str  # "Total revenues, 2017: $11,692,713 thousand"
+    row: Row
+
+
+def measure_words(question: str) -> set[str]:
+    """What a question measures, in its own words ("total revenues" -> {"revenues"}, with "total" kept only
+    when the label has it too: see `headline`)."""
+    words = set(_WORD.findall(question.lower()))
+    return {w for w in words if w not in _NOT_MEASURE and len(w) > 2}
+
+
+def _label_fit(label: str, wanted: set[str], question: str) -> float:
+    """How much of a row's label the question names (0-1): the share of the label's words it holds."""
+    words = [w for w in _WORD.findall(label.lower()) if len(w) > 2 and w not in ("and", "the", "net", "of")]
+    if not words:
+        return 0.0
+    asked = set(_WORD.findall(question.lower()))
+    held = sum(1 for w in words if w in asked or w.rstrip("s") in {a.rstrip("s") for a in wanted})
+    return held / len(words)
+
+
+def headline(question: str, rows: Sequence[tuple[Row, str]]) -> Headline | None:
+    """The first line of an answer to a question naming a measure and a period: the figure of the row whose
+    label the question names best, in the column of the period it names, with the unit of its page
+    (`rows`: each candidate row with its page's text, best ranked first). None when the question names no
+    period, or no row has a figure for it."""
+    years = years_named(question)
+    wanted = measure_words(question)
+    if len(years) != 1 or not wanted:
+        return None
+    (year,) = years
+    best: tuple[float, int, Row, str] | None = None
+    for rank, (row, page_text) in enumerate(rows):
+        fit = _label_fit(row.label, wanted, question)
+        if fit < 0.5 or row.cell_for(year) is None:
+            continue
+        if best is None or (fit, -rank) > (best[0], -best[1]):
+            best = (fit, rank, row, page_text)
+    if best is None:
+        return None
+    _, _, row, page_text = best
+    cell = row.cell_for(year)
+    unit = unit_of(page_text)
+    text = f"{row.label}, {cell.header}: {_money(cell)}"
+    if unit and not cell.value.endswith("%"):
+        text += f" {unit[:-1]}"
+        asked = _ASKED_UNIT.search(question)
+        if asked and asked.group(1).lower() != unit and (number := _number(cell.value)) is not None:
+            scaled = number * _SCALE[unit] / _SCALE[asked.group(1).lower()]
+            text += f" (= {'$' if cell.dollars else ''}{scaled:,.1f} {asked.group(1).lower()[:-1]})"
+    return Headline(text, row)
+
+
+def _number(value: str) -> float | None:
+    digits = re.sub(r"[^\d.]", "", value)
+    try:
+        number = float(digits)
+    except ValueError:
+        return None
+    return -number if value.startswith("(") or value.startswith(("-", "−", "–")) else number
