@@ -37,16 +37,24 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, report):
-    """The app with keys, the report ingested beforehand (the ports are uploaded through the page)."""
+def served_app(tmp_path_factory, report):
+    """The app with keys, the report ingested beforehand (the ports are uploaded through the page); (base
+    URL, its folder, the app)."""
     import httpx
 
     folder = tmp_path_factory.mktemp("site")
     settings = make_settings(folder / "data", profile="lite", api_keys=KEY)
-    with uvicorn_serving(create_app(settings)) as base:
+    app = create_app(settings)
+    with uvicorn_serving(app) as base:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}, timeout=120) as http:
             upload(http, ("report.pdf", report.read_bytes()))
-        yield base, folder
+        yield base, folder, app
+
+
+@pytest.fixture(scope="module")
+def site(served_app):
+    base, folder, _ = served_app
+    return base, folder
 
 
 def open_page(browser, base, size="desktop"):
@@ -219,4 +227,196 @@ def test_failures_are_shown_not_swallowed(browser, site):
     expect(page.locator("#documents")).to_contain_text("report.pdf", timeout=30_000)
     page.goto(base + "#c=" + "0" * 32)  # a conversation that does not exist (or is another key's)
     expect(page.locator("#status")).to_contain_text("gone", timeout=30_000)
+    page.close()
+
+
+
+# ---- the everyday loop, in the page -------------------------------------------------------------------
+
+def api(base: str):
+    import httpx
+
+    return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}, timeout=120)
+
+
+def test_waiting_for_an_answer_shows_progress_and_stop_and_a_failed_first_question_leaves_nothing(browser, site):
+    """While an answer is awaited the page says so and offers Stop; stopping (or a failure of) a new
+    conversation's first question leaves no empty conversation behind, and the question is kept to send again."""
+    from playwright.sync_api import expect
+
+    base, _ = site
+    page = open_page(browser, base)
+    held = []
+    page.route(re.compile(r".*/v1/conversations/[0-9a-f]{32}/messages$"), lambda route: held.append(route))
+    before = len(api(base).get("/v1/conversations").json())
+    page.fill("#question", "How many ships did the keeper count?")
+    page.press("#question", "Enter")
+    live = page.locator("#messages > li").last
+    expect(live.locator(".progress")).to_contain_text("Searching the pages")
+    expect(page.locator("#stop-button")).to_be_visible()
+    expect(page.locator("#ask-button")).to_be_hidden()
+    page.click("#stop-button")
+    expect(page.locator("#messages > li")).to_have_count(0)
+    expect(page.locator("#question")).to_have_value("How many ships did the keeper count?")
+    expect(page.locator("#ask-button")).to_be_visible()
+    assert len(api(base).get("/v1/conversations").json()) == before  # no empty "New conversation"
+    page.unroute(re.compile(r".*/v1/conversations/[0-9a-f]{32}/messages$"))  # the held request went with the stop
+    page.route(re.compile(r".*/v1/conversations/[0-9a-f]{32}/messages$"),
+               lambda route: route.fulfill(status=503, json={"detail": "busy: ask again shortly"}))
+    page.press("#question", "Enter")
+    expect(page.locator("#status")).to_contain_text("busy: ask again shortly")
+    expect(page.locator("#question")).to_have_value("How many ships did the keeper count?")
+    assert len(api(base).get("/v1/conversations").json()) == before
+    page.close()
+
+
+def test_the_page_stays_put_and_a_conversation_opens_at_its_latest_answer(browser, served_app):
+    """The header and the sidebar stay while the conversation scrolls in its own pane; an opened conversation
+    shows its latest answer, with earlier messages a click away; a search's results go when a question is asked."""
+    from datetime import UTC, datetime
+
+    from playwright.sync_api import expect
+
+    from pagesight.api.conversations import Message
+
+    base, _, app = served_app
+    service = app.state.service
+    with api(base) as http:
+        made = http.post("/v1/conversations", json={"title": "A long talk"}).json()
+    owner = __import__("pagesight.api.gate", fromlist=["api_keys"]).api_keys(KEY)[KEY].owner
+    for n in range(60):  # more than a page of messages, kept without answering each
+        service.conversations.add_message(owner, made["id"], Message(
+            id=0, position=0, question=f"Question number {n}?", answer=f"Answer number {n}.", answerer="extractive",
+            created_at=datetime.now(UTC)))
+    page = open_page(browser, base)
+    page.goto(f"{base}/#c={made['id']}")
+    page.wait_for_selector("body[data-ready=true]")
+    expect(page.locator("#messages > li")).to_have_count(50)
+    last = page.locator("#messages > li").last
+    expect(last).to_contain_text("Answer number 59.")
+    expect(last).to_be_in_viewport()  # the latest answer, not the top
+    assert page.evaluate("document.scrollingElement.scrollHeight <= document.scrollingElement.clientHeight")
+    assert page.evaluate("document.getElementById('pane').scrollHeight > document.getElementById('pane').clientHeight")
+    page.locator("#pane").evaluate("pane => pane.scrollTop = 0")
+    assert page.locator("header.top").bounding_box()["y"] == 0  # the header did not scroll away
+    expect(page.locator("#notice")).to_be_visible()  # "quoted, not generated": once, for the conversation
+    page.click("#earlier")
+    expect(page.locator("#messages > li")).to_have_count(60)
+    expect(page.locator("#earlier")).to_be_hidden()
+    page.check("#mode-search")
+    page.fill("#question", "keeper counted ships")
+    page.press("#question", "Enter")
+    expect(page.locator("#search-results .hits li").first).to_be_visible(timeout=30_000)
+    page.check("#mode-ask")
+    page.fill("#question", "How many ships did the keeper count?")
+    page.press("#question", "Enter")
+    expect(page.locator("#messages > li").last.locator(".answer")).to_contain_text("4217", timeout=60_000)
+    expect(page.locator("#search-results")).to_be_hidden()  # old results do not linger below answers
+    page.close()
+
+
+def test_back_the_skip_link_and_reload_keep_the_conversation(browser, site):
+    from playwright.sync_api import expect
+
+    base, _ = site
+    with api(base) as http:
+        first = http.post("/v1/conversations", json={"title": "First talk"}).json()["id"]
+        second = http.post("/v1/conversations", json={"title": "Second talk"}).json()["id"]
+    page = open_page(browser, base)
+    page.locator("#conversation-list li", has_text="First talk").locator(".open").click()
+    expect(page).to_have_url(re.compile(f"#c={first}$"))
+    page.locator("#conversation-list li", has_text="Second talk").locator(".open").click()
+    expect(page.locator("#conversation-title")).to_have_text("Second talk")
+    page.go_back()  # the previous conversation, not the page before the app
+    expect(page.locator("#conversation-title")).to_have_text("First talk")
+    expect(page).to_have_url(re.compile(f"#c={first}$"))
+    page.go_forward()
+    expect(page.locator("#conversation-title")).to_have_text("Second talk")
+    page.focus("#skip")
+    page.keyboard.press("Enter")  # the skip link moves the focus, not the address
+    assert page.evaluate("document.activeElement.id") == "question"
+    expect(page).to_have_url(re.compile(f"#c={second}$"))
+    page.reload()
+    expect(page.locator("#conversation-title")).to_have_text("Second talk")
+    page.close()
+
+
+def test_a_working_key_folds_its_panel_and_key_changes_add_no_listeners(browser, site):
+    from playwright.sync_api import expect
+
+    base, _ = site
+    with api(base) as http:
+        target = http.post("/v1/conversations", json={"title": "Fetched once"}).json()["id"]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.add_init_script("if (!localStorage.getItem('pagesight-key')) localStorage.setItem('pagesight-key', 'wrong')")
+    page.goto(base)
+    expect(page.locator("#key-panel")).to_have_attribute("open", "")
+    for _ in range(3):  # each change used to add a hashchange listener
+        page.fill("#api-key", "wrong-again")
+        page.press("#api-key", "Tab")
+        page.fill("#api-key", KEY)
+        page.press("#api-key", "Tab")
+    expect(page.locator("#documents")).to_contain_text("report.pdf", timeout=30_000)
+    expect(page.locator("#key-panel")).not_to_have_attribute("open", "")  # the key works: the panel folds
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url) if r.url.endswith(f"/v1/conversations/{target}") else None)
+    page.evaluate(f"location.hash = '#c={target}'")
+    expect(page.locator("#conversation-title")).to_have_text("Fetched once")
+    page.wait_for_timeout(500)  # any further fetch of it would have been sent by now
+    assert len(fetched) == 1, fetched
+    page.close()
+
+
+def test_on_the_phone_new_closes_the_sidebar_and_upload_tags_are_kept(browser, site, tmp_path):
+    from playwright.sync_api import expect
+
+    base, _ = site
+    page = open_page(browser, base, "phone")
+    page.click("#menu-button")
+    expect(page.locator("#sidebar")).to_be_visible()
+    page.click("#new-conversation")
+    expect(page.locator("#sidebar")).to_be_hidden()
+    page.click("#menu-button")
+    ledger = docs.simple_pdf(tmp_path / "tagged_ledger.pdf", ["A ledger of the harbour's lamps."])
+    page.set_input_files("#files", str(ledger))
+    page.fill("#tags", "lamps, ledger")
+    page.click("#upload-button")
+    expect(page.locator("#uploads li", has_text="tagged_ledger.pdf")).to_contain_text("ingested", timeout=120_000)
+    expect(page.locator("#documents li", has_text="tagged_ledger.pdf")).to_contain_text("lamps, ledger")
+    no_sideways_scroll(page)
+    page.close()
+
+
+def test_an_upload_can_be_cancelled_from_its_row(browser, site, tmp_path):
+    from playwright.sync_api import expect
+
+    base, _ = site
+    slow = docs.amplified_pdf(tmp_path / "slow_ledger.pdf", pages=60, content_mb=16)
+    page = open_page(browser, base)
+    page.set_input_files("#files", str(slow))
+    page.click("#upload-button")
+    row = page.locator("#uploads li", has_text="slow_ledger.pdf")
+    expect(row).to_contain_text("page ", timeout=60_000)  # being read
+    row.get_by_role("button", name=re.compile("Cancel")).click()
+    expect(row).to_contain_text("cancelled", timeout=60_000)
+    expect(page.locator("#documents")).not_to_contain_text("slow_ledger.pdf")
+    page.close()
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_a_cited_crop_is_large_enough_to_read(browser, site, size):
+    from playwright.sync_api import expect
+
+    base, _ = site
+    page = open_page(browser, base, size)
+    page.fill("#question", "How many ships did the keeper count?")
+    page.press("#question", "Enter")
+    crop = page.locator("#messages > li").last.locator("[data-testid=crop]").first
+    expect(crop).to_be_visible(timeout=60_000)
+    page.wait_for_function("document.querySelector('#messages > li:last-child [data-testid=crop]').width >= 480")
+    shown = crop.bounding_box()
+    assert shown["width"] >= min(320, WIDTHS[size][0] - 60), shown  # about the pane's width, not a thumbnail
+    no_sideways_scroll(page)
+    page.screenshot(path=str(SCREENSHOTS / f"answer-{size}.png"), full_page=False)
+    assert serious_violations(page) == []
     page.close()
