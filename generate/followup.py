@@ -42,9 +42,23 @@ MAX_REWRITE = 600  # characters: a model's rewrite longer than this is not a que
 HISTORY_TURNS = 4  # earlier exchanges a follow-up is resolved against
 _ELLIPTIC = re.compile(r"^\s*(?:and|also|but|or|now|then|ok(?:ay)?|same|so)?\s*,?\s*(?:what|how)\s+about\b|"
                        r"^\s*(?:and|also|or)\b|^\s*(?:same|likewise)\b|^\s*what\s+of\b", re.IGNORECASE)
-_BACK = re.compile(r"\b(?:it|its|it's|they|them|their|theirs|that|this|those|these|there|then|he|she|his|her|"
-                   r"same|former|latter|above|previous|previously|earlier|mentioned|aforementioned|"
-                   r"the\s+company|the\s+firm|the\s+year|that\s+year|this\s+year)\b", re.IGNORECASE)
+# Words that point back to what was asked before. "that", "this", "these" and "those" only with a noun of
+# the kind a conversation is about ("that year", "this segment"): alone they are as often a relative pronoun
+# ("the code that corresponds to step 5") or a determiner of the question's own subject.
+_NOUNS = (r"year|years|period|quarter|month|company|companies|firm|segment|segments|business|division|report|survey|"
+          r"document|paper|study|filing|product|products|region|country|time|figure|number|amount|metric|one|ones|"
+          r"chart|table|page|section|issue|bulletin|fund|bureau|agency|program|plan")
+_BACK = re.compile(rf"\b(?:it|its|it's|they|them|their|theirs|he|she|his|her|"
+                   rf"same|former|latter|above|previous|previously|earlier|mentioned|aforementioned|"
+                   rf"(?:that|this|these|those|the)\s+(?:{_NOUNS}))\b"
+                   # "there" and "then" of a place or a time already named ("count there?"), not "there were"
+                   rf"|(?<=\w\s)\b(?:there|then)\b(?!\s+(?:is|are|was|were|be|been|will|would|have|has|had|any)\b)",
+                   re.IGNORECASE)
+# A pronoun standing for the previous question's subject: its names are carried even when this one holds
+# capitalised words of its own ("Base your judgments on..." is no subject).
+_STANDS_FOR_SUBJECT = re.compile(r"\b(?:it|its|it's|they|them|their|theirs|he|she|his|her|"
+                                 r"(?:the|that|this)\s+(?:company|firm|business|group|organi[sz]ation))\b",
+                                 re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z0-9][\w'&.-]*")
 _FILLER = frozenset("""and also but or now then ok okay so what how about of for in the a an same likewise
 please tell me is was were are do does did""".split())
@@ -191,16 +205,16 @@ def resolve(question: str, history: Sequence[Turn]) -> Resolved:
             question = re.sub(r"\s+([?.!,])", r"\1", question).strip()
             now = key_terms(question)
     back = refers_back(question)
-    if now.names and not back:
-        return Resolved(question)  # a new subject, named in full
-    if not back and now.years and not before.years:
-        return Resolved(question)
+    if not back:
+        return Resolved(question)  # a question that does not lean on the one before stands alone
     # The previous answer's documents hold the follow-up only when it asks about the same subject and period.
     carried_scope = previous.documents if previous.documents and not now.names and not now.years else None
     elliptic = bool(_ELLIPTIC.search(question)) or len(_content(question)) <= SHORT
     if elliptic:
         words = _content(question)
-        only_years = now.years and len(words) == len(_years_of(question))
+        without_years = _content(re.sub(r"|".join(re.escape(y) for y in _years_of(question)) or r"(?!x)x", " ",
+                                        question))
+        only_years = now.years and not without_years
         only_names = now.names and not now.years and all(
             any(w in name.split() for name in now.names) for w in words)
         if only_years and before.years:
@@ -210,7 +224,9 @@ def resolve(question: str, history: Sequence[Turn]) -> Resolved:
         if only_names and before.names:
             if swapped := _substitute(previous.question, list(before.names), list(now.names)):
                 return Resolved(swapped, "rules", None)  # another subject: the previous documents do not hold it
-    carry = [n for n in before.names if not now.names] + [y for y in before.years if not now.years]
+    pronoun = bool(_STANDS_FOR_SUBJECT.search(question))
+    carry = [n for n in before.names if not now.names or (pronoun and n not in question)]
+    carry += [y for y in before.years if not now.years]
     if not carry:
         return Resolved(question, None, carried_scope)
     return Resolved(f"{question.rstrip(' ?')} ({', '.join(carry)})?", "rules", carried_scope)
