@@ -126,9 +126,11 @@ EXCHANGES = [
      "first": {"shift": 1}, "second": "And the year before?"},
     {"set": "mmlongbench", "ref": "#103", "kind": "relative", "first": {"shift": 1},
      "second": "What about the previous year?"},
-    {"set": "mmlongbench", "ref": "#154", "kind": "relative", "first": {"shift": -1}, "second": "And the year after?"},
+    {"set": "mmlongbench", "ref": "#154", "kind": "relative", "first": {"shift": -1},
+     "second": "And the year after?"},
     {"set": "mmlongbench", "ref": "#156", "kind": "relative", "first": {"shift": 1}, "second": "and a year earlier?"},
-    {"set": "mmlongbench", "ref": "#181", "kind": "relative", "first": {"shift": 2}, "second": "And two years earlier?"},
+    {"set": "mmlongbench", "ref": "#181", "kind": "relative", "first": {"shift": 2},
+     "second": "And two years earlier?"},
     # ---- MMLongBench: the topic carried ----------------------------------------------------------------------
     {"set": "mmlongbench", "ref": "#184", "kind": "topic", "first": {"shift": 1}, "second": "And in 2008?"},
     {"set": "mmlongbench", "ref": "#67", "kind": "topic", "first": {"shift": -1}, "second": "And for FY 2019?"},
