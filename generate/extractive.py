@@ -103,10 +103,12 @@ def _bounded(text: str) -> str:
     return head[:cut].rstrip(",; ") + " …"
 
 
-# A question asking why or how something came about wants an account, whatever figures it names.
+# A question asking why or how something came about wants an account, whatever figures it names; one asking
+# yes or no, or which, who, where or when, wants that, not a figure.
 _ASKS_WHY = re.compile(r"^\W*(?:why|how\s+(?:did|does|do|has|have|is|was|were|will|would|can)|what\s+(?:drove|drives|"
-                       r"caused|causes|explains?|led|leads|contributed)|explain|describe|discuss|summari[sz]e)\b",
-                       re.IGNORECASE)
+                       r"caused|causes|explains?|led|leads|contributed)|explain|describe|discuss|summari[sz]e|"
+                       r"(?:did|does|do|is|are|was|were|has|have|had|can|will|would|should)\s|which|who|whom|where|"
+                       r"when)\b", re.IGNORECASE)
 _WANTS_FIGURE = re.compile(r"\b(?:how (?:much|many)|amount|total|ratio|margin|percent(?:age)?|rate|revenue|income|"
                            r"expenditures?|expenses?|costs?|capex|price|value|sales|profit|cash|debt|assets|usd|"
                            r"millions?|billions?)\b|[$%]", re.IGNORECASE)

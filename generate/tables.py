@@ -25,6 +25,7 @@ __all__ = ["Cell", "Headline", "Row", "headline", "is_heading", "parse_row", "ro
 _VALUE = re.compile(r"^\(?[-−–]?[$€£]?\s?\d[\d,]*(?:\.\d+)?\s?%?\)?$")
 _HEADED = re.compile(r"^(?P<header>[^:]{1,60}):\s*(?P<value>.+)$")
 _YEARISH = re.compile(r"(?:FY\s?)?((?:18|19|20)\d\d)")
+_DATED = re.compile(r"(?:[A-Z][a-z]+\.?\s+\d{1,2},?\s+)(?:18|19|20)\d\d")  # "February 2, 2019": a column
 _UNIT = re.compile(r"\b(?:in|amounts?\s+in|dollars\s+in|\$\s*in|expressed\s+in)?\s*\(?\s*(?:u\.?s\.?\s*)?\$?\s*"
                    r"(thousands|millions|billions)\b|\((thousands|millions|billions)\)", re.IGNORECASE)
 _ASKED_UNIT = re.compile(r"\b(?:in|usd|\$)\s*(?:usd\s+)?(thousands|millions|billions)\b", re.IGNORECASE)
@@ -35,9 +36,9 @@ _NOT_MEASURE = frozenset("""a an the of for in on at to by from and or as is are
 does did do has have had give state provide calculate compute answer round rounded decimal place places units unit
 usd dollars dollar million millions billion billions thousand thousands percent percents percentage amount value
 figure number total year years fiscal fy end ending ended as-of based basing using use rely relying relies details
-shown information provided primarily statement statements balance sheet income cash flow flows sheet's company
-company's its their this that these those please question following respond response reported report annual
-quarter quarterly q1 q2 q3 q4 period periods between change ratio""".split())
+shown information provided primarily statement statements company company's its their this that these those please
+question following respond response reported report annual quarter quarterly q1 q2 q3 q4 period periods between
+change ratio drawing conclusions stated only clearly outlined according judgment judgments""".split())
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,11 @@ class Row:
     text: str = ""  # the line it was read from
 
     def cell_for(self, year: int) -> Cell | None:
-        """The row's figure in the column of that year (a column of that year alone, not "2017 vs. 2016")."""
+        """The row's figure in the column of that year: a column naming that year and no other ("2017",
+        "FY2017", "February 2, 2019"; not "2017 vs. 2016")."""
         for cell in self.cells:
-            if cell.header and _YEARISH.fullmatch(cell.header.strip()) and int(
-                    _YEARISH.fullmatch(cell.header.strip()).group(1)) == year:
+            years = _YEARISH.findall(cell.header or "")
+            if len(years) == 1 and int(years[0]) == year:
                 return cell
         return None
 
@@ -91,6 +93,9 @@ def parse_row(line: str) -> Row | None:
             header, value = None, piece
             if (headed := _HEADED.match(piece)) and _VALUE.match(headed.group("value").strip()):
                 header, value = headed.group("header").strip(), headed.group("value").strip()
+                bare = header.replace("$", "").strip()
+                if _VALUE.match(bare) and not _YEARISH.fullmatch(bare):  # a figure taken for a column's name
+                    header = None
             if not _VALUE.match(value):
                 continue
             if value.startswith("$"):
@@ -112,13 +117,15 @@ def rows_of(lines: Sequence[str]) -> list[Row | None]:
     years: list[str] = []
     for line in lines:
         stripped = line.strip()
-        if _YEARISH.fullmatch(stripped):
+        if _YEARISH.fullmatch(stripped) or _DATED.fullmatch(stripped):
             years.append(stripped)
             out.append(None)
             continue
         if years:
             columns, years = list(years), []
         row = parse_row(line)
+        if row is not None and all(_YEARISH.fullmatch(c.value) for c in row.cells) and len(row.cells) > 1:
+            columns, row = [c.value for c in row.cells], None  # "Year Ended June 30, | 2016 | 2015": the columns
         out.append(row)
         if row is None:
             continue
@@ -153,21 +160,30 @@ class Headline:
     row: Row
 
 
+# Where a question says to look, not what it measures: "the income statement" names no income.
+_WHERE_TO_LOOK = re.compile(r"\b(?:(?:consolidated\s+)?statements?\s+of\s+(?:income|operations|earnings|cash\s+flows?|"
+                            r"financial\s+position|comprehensive\s+income)|(?:income|cash\s+flows?)\s+statements?|"
+                            r"balance\s+sheets?)\b", re.IGNORECASE)
+
+
 def measure_words(question: str) -> set[str]:
-    """What a question measures, in its own words ("total revenues" -> {"revenues"}, with "total" kept only
-    when the label has it too: see `headline`)."""
-    words = set(_WORD.findall(question.lower()))
+    """What a question measures, in its own words: its words but those of where to look ("the income
+    statement"), of the answer's form ("in USD millions") and of its period."""
+    words = set(_WORD.findall(_WHERE_TO_LOOK.sub(" ", question).lower()))
     return {w for w in words if w not in _NOT_MEASURE and len(w) > 2}
 
 
 def _label_fit(label: str, wanted: set[str], question: str) -> float:
-    """How much of a row's label the question names (0-1): the share of the label's words it holds."""
+    """How much of a row's label the question's measure names (0-1): the share of the label's words among
+    the measure's (a plural the same as its singular), "total" counted when the question says it too; 0
+    when none of them is a measure's word."""
     words = [w for w in _WORD.findall(label.lower()) if len(w) > 2 and w not in ("and", "the", "net", "of")]
-    if not words:
+    stems = {a.rstrip("s") for a in wanted}
+    held = [w for w in words if w.rstrip("s") in stems]
+    if not words or not held:
         return 0.0
-    asked = set(_WORD.findall(question.lower()))
-    held = sum(1 for w in words if w in asked or w.rstrip("s") in {a.rstrip("s") for a in wanted})
-    return held / len(words)
+    total = "total" in words and re.search(r"\btotal\b", question, re.IGNORECASE)
+    return (len(held) + bool(total)) / len(words)
 
 
 def headline(question: str, rows: Sequence[tuple[Row, str]]) -> Headline | None:
