@@ -10,10 +10,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core.settings import Settings, get_settings
 from ..core.types import Answer, Document, FileOutcome, Filters, Page, SearchResult, Turn
-from ..retrieve.evaluate import AnswerReport, EvalReport, Question, evaluate, evaluate_answers
+
+if TYPE_CHECKING:
+    from ..retrieve.evaluate import AnswerReport, EvalReport, Question
 
 __all__ = ["Backend", "CollectionInfo", "PageView", "open_backend"]
 
@@ -109,6 +112,8 @@ class Backend(ABC):
     def evaluate(self, questions: Sequence[Question], *, channels: Sequence[str] | None = None,
                  by: Sequence[str] = ()) -> EvalReport:
         """Each channel alone and fused, over the questions; `by` breaks the figures down by label."""
+        from ..retrieve.evaluate import evaluate
+
         runnable = self.info().channels
         if channels is not None:
             runnable = [c for c in runnable if c in channels]
@@ -117,6 +122,8 @@ class Backend(ABC):
     def evaluate_answers(self, questions: Sequence[Question], k: int | None = None,
                          impossible: Sequence[Question] = ()) -> AnswerReport:
         """The answers to the questions, and to their unanswerable counterparts (`unanswerable`) if given."""
+        from ..retrieve.evaluate import evaluate_answers
+
         return evaluate_answers(lambda text: self.ask(text, k), questions, impossible)
 
     def __enter__(self):
@@ -132,9 +139,7 @@ def open_backend(collection: str | None = None, settings: Settings | None = None
     PAGESIGHT_SERVER), with PAGESIGHT_SERVER_API_KEY; else of a server running on this data folder,
     which it holds, with the key that server left for commands of its folder (local_server.py);
     else the layers wired in this process (`PageSight`)."""
-    from .client import ServerClient
     from .local_server import running
-    from .pagesight import PageSight
 
     settings = settings or get_settings()
     url, key = server or settings.server, settings.server_api_key
@@ -142,5 +147,9 @@ def open_backend(collection: str | None = None, settings: Settings | None = None
         log.info("using the server running on %s: %s", settings.data_dir, local.url)
         url, key = local.url, key or local.key
     if url:
+        from .client import ServerClient
+
         return ServerClient(url, key, collection or settings.collection)
+    from .pagesight import PageSight  # the layers, imported only when they run here
+
     return PageSight(collection, settings)

@@ -102,11 +102,11 @@ def _backend(collection: str | None, *, announce: bool = False):
     folder, else PageSight here). `announce`: say which profile builds a new local collection, and under
     -v which profile or server runs."""
     from .backend import open_backend
-    from .pagesight import PageSight
+    from .client import ServerClient
 
     with _failures():
         backend = open_backend(collection, _settings(), server=_state["server"])
-        if not isinstance(backend, PageSight):
+        if isinstance(backend, ServerClient):
             if _state["verbose"]:
                 _say(f"using the server at {backend.where}")
         elif announce and (_state["verbose"] or not backend.exists):

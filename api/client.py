@@ -28,7 +28,6 @@ from ..core.types import (
     Turn,
     validate_tags,
 )
-from ..ingest.files import find_files
 from .backend import Backend, CollectionInfo, PageView
 
 __all__ = ["ServerClient"]
@@ -49,6 +48,8 @@ class ServerClient(Backend):
                on_file: Callable[[FileOutcome], None] | None = None,
                on_progress: Callable[[int, int, int], None] | None = None,
                cancel: threading.Event | None = None) -> list[FileOutcome]:
+        from ..ingest.files import find_files  # only when files are sent: a question needs none of ingest
+
         if password:
             raise PageSightError("a password is not sent to a server; ingest encrypted files where the server runs")
         tags = validate_tags(tags)

@@ -1,12 +1,16 @@
 """How long `pagesight search` and `pagesight ask` take from the shell, start to finish, on an existing lite
 collection: the time a user waits at the prompt, interpreter start and model loading included.
 
-    python bench/cli.py [--data DIR] [--runs 5] [--out bench/results/cli.json]
+    python bench/cli.py [--data DIR] [--runs 5] [--server] [--out bench/results/cli.json]
 
 Without --data, the sample document is ingested into a temporary data folder first. "cold" runs follow a
 drop of the operating system's page cache (when this process may drop it: as root on Linux), so files
 are read from disk as after a reboot; "warm" runs follow each other. Each figure is the median wall time
 of --runs runs of the command as a new process (the console script), on one thread.
+
+With --server, `pagesight serve` runs on the data folder (with API keys, as a team's server would) and
+the commands go to it by themselves, as the README says they do: the wait is then the command's own
+start and one request, the models being the server's, loaded once. Warm runs only.
 """
 
 from __future__ import annotations
@@ -49,8 +53,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--server", action="store_true", help="time the commands through a running server")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "cli.json")
     args = parser.parse_args()
+    server = None
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data or Path(tmp) / "data"
         env = {**os.environ, "PAGESIGHT_DATA_DIR": str(data), "PAGESIGHT_PROFILE": "lite",
@@ -60,10 +66,14 @@ def main() -> None:
             subprocess.run([str(PAGESIGHT), "ingest", f"{tmp}/sample.pdf"], env=env, check=True, capture_output=True)
         commands = {"search": ["search", QUESTION], "ask": ["ask", QUESTION],
                     "documents list": ["documents", "list"]}
+        if args.server:
+            from common import serve
+
+            server, _ = serve(data, api_keys="bench-key-0123456789")
         rows = []
         for name, command in commands.items():
             cold = []
-            for _ in range(args.runs):
+            for _ in range(0 if args.server else args.runs):
                 if not drop_caches():
                     break
                 cold.append(timed(command, env))
@@ -71,13 +81,18 @@ def main() -> None:
             warm = [timed(command, env) for _ in range(args.runs)]
             rows.append({"command": f"pagesight {name}", "cold_s": statistics.median(cold) if cold else None,
                          "warm_s": statistics.median(warm), "runs": args.runs})
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=60)
     machine = machine_name()
-    print(f"command-line wall time, lite profile, median of {args.runs} runs ({machine})")
+    where = "through a running server" if args.server else "in the command's own process"
+    print(f"command-line wall time, lite profile, {where}, median of {args.runs} runs ({machine})")
     print(f"{'command':<26} {'cold s':>7} {'warm s':>7}")
     for r in rows:
         cold = f"{r['cold_s']:.2f}" if r["cold_s"] is not None else "-"
         print(f"{r['command']:<26} {cold:>7} {r['warm_s']:>7.2f}")
-    write_results(args.out, machine, {"collection": str(args.data or "the sample document"), "rows": rows})
+    write_results(args.out, machine, {"collection": str(args.data or "the sample document"), "server": args.server,
+                                      "rows": rows})
 
 
 if __name__ == "__main__":

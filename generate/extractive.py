@@ -38,7 +38,7 @@ NOTICE = "Quoted from the pages, not generated."  # what a face says once of ext
 NOT_FOUND = "The retrieved pages do not appear to answer the question."
 NO_FIGURE = "No table row on these pages gives this figure for that period; the passages nearest to it:"
 MAX_QUOTE = 600
-MAX_CANDIDATES = 600
+MAX_CANDIDATES = 64
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
 # A line that starts a list item: a bullet as a text layer gives it, or as OCR reads a round bullet
 # ("©", "¢", "«", "°", or "e"/"o" before a capital). No sentence ends before it ("include:"), and the
@@ -188,9 +188,12 @@ class ExtractiveAnswerer(Answerer):
         pool = [c for e in evidence for c in candidates(e)]
         asked = Asked.of(question)
         overlap = np.array([len(asked.words & _words(c.text)) / max(len(asked.words), 1) for c in pool])
-        if len(pool) > MAX_CANDIDATES:  # keep the encoder's work bounded on very dense pages
-            keep = np.argsort(-overlap, kind="stable")[:MAX_CANDIDATES]
-            pool, overlap = [pool[i] for i in keep], overlap[keep]
+        fits = np.array([fit(asked, c) for c in pool])
+        rank = np.array([1 / c.evidence.marker for c in pool])  # the retriever's order counts
+        if len(pool) > MAX_CANDIDATES:  # the encoder reads the likeliest by the cheap features alone
+            cheap = overlap * self.weights.overlap + rank * self.weights.rank + fits * self.weights.fit
+            keep = np.argsort(-cheap, kind="stable")[:MAX_CANDIDATES]
+            pool, overlap, fits, rank = [pool[i] for i in keep], overlap[keep], fits[keep], rank[keep]
         if not pool:
             return [], np.zeros((0, 4))
         # Each passage is read with its document's title, as at ingest: a table row rarely names its company.
@@ -199,8 +202,6 @@ class ExtractiveAnswerer(Answerer):
         # fast as batches of 32 on real candidates (25 FinanceBench questions: 1.0 s against 2.0 s, float).
         vectors = self.encoder.encode([question] + texts, query=True)
         similarity = vectors[1:] @ vectors[0]
-        rank = np.array([1 / c.evidence.marker for c in pool])  # the retriever's order counts
-        fits = np.array([fit(asked, c) for c in pool])
         return pool, np.stack([similarity, overlap, rank, fits], axis=1)
 
     def rank(self, question: str, evidence: list[Evidence]) -> list[tuple[float, Candidate]]:
