@@ -51,7 +51,8 @@ from ..index import (
     open_store,
     resolve_profile,
 )
-from ..index.profiles import load_text_encoder, profile_models, snapshot, text_runtime
+from ..index.encoders import MINILM
+from ..index.profiles import load_text_encoder, profile_models, snapshot, text_model, text_runtime
 from ..ingest import Budget, ExtractionPool, find_files
 from ..retrieve import Retriever
 from ..retrieve.channels import available
@@ -108,7 +109,8 @@ class Models:
         else:
             self.profile, self.profile_why = resolve_profile(settings)
         self._encoders = encoders
-        self._text: dict[str, TextEncoder] = {}  # other runtimes of the text model, for collections built with them
+        self._text: dict[tuple[str | None, str], TextEncoder] = {}  # (model, runtime) -> other text encoders,
+        # for collections built with them
         self._answerers: dict[tuple[str, str | None], Answerer] = {}  # (kind, text runtime) -> answerer
         self._lock = threading.RLock()
         self.answering = Admission(settings.answer_concurrency, settings.answer_queue)
@@ -123,21 +125,25 @@ class Models:
 
     def encoders_for(self, schema: CollectionSchema | None) -> Encoders:
         """The encoders that can read a collection: its text vectors are queried (and added to) with the
-        runtime that made them, a new collection's with the default. The first collection used decides
-        the runtime the profile's encoders load with, so a process that serves one older collection
-        loads one text runtime, not two."""
+        model and runtime that made them, a new collection's with the settings'. The first collection used
+        decides what the profile's encoders load with, so a process that serves one older collection loads
+        one text encoder, not two."""
         if self._given:
             return self.encoders
-        runtime = text_runtime(self.settings, schema.text.runtime if schema is not None and schema.text else None)
+        recorded = schema.text if schema is not None else None
+        model = text_model(self.settings, recorded)
+        runtime = text_runtime(self.settings, recorded.runtime if recorded else None, model)
         with self._lock:
             if self._encoders is None:
-                self._encoders = load_encoders(self.settings, self.profile, text_runtime_name=runtime)
+                self._encoders = load_encoders(self.settings, self.profile, text_runtime_name=runtime,
+                                               text_model_name=model)
             encoders = self._encoders
-            if encoders.text is None or encoders.text.spec.runtime == runtime:
+            if encoders.text is None or (encoders.text.spec.runtime == runtime
+                                         and encoders.text.spec.name == (model or MINILM)):
                 return encoders
-            if runtime not in self._text:
-                self._text[runtime] = load_text_encoder(self.settings, runtime)
-        return replace(encoders, text=self._text[runtime])
+            if (model, runtime) not in self._text:
+                self._text[(model, runtime)] = load_text_encoder(self.settings, runtime, model)
+        return replace(encoders, text=self._text[(model, runtime)])
 
     def answerer_choice(self, kind: str | None = None) -> tuple[str, str]:
         """Which answerer runs, and in a few words why."""
@@ -160,7 +166,7 @@ class Models:
         encoder the collection's search already loaded, so no second runtime of the model is loaded."""
         kind, why = self.answerer_choice(kind)
         text = self.encoders_for(schema).text if kind == "extractive" else None
-        key = (kind, text.spec.runtime if text is not None else None)
+        key = (kind, f"{text.spec.name}/{text.spec.runtime}" if text is not None else None)
         with self._lock:
             if key not in self._answerers:
                 log.info("answerer: %s (%s)", kind, why)
@@ -338,9 +344,11 @@ class PageSight(Backend):
     # ---- search and answers ---------------------------------------------------------------------
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None,
-               channels: Sequence[str] | None = None) -> SearchResult:
+               channels: Sequence[str] | None = None, steps: Sequence[str] | None = None) -> SearchResult:
+        """`steps`: only these of the steps after the channels (retrieve/steps.py; by default every one
+        whose weight is not 0)."""
         with self._searching:
-            return self.retriever().search(query, k, filters, channels)
+            return self.retriever().search(query, k, filters, channels, steps)
 
     def ask_stream(self, question: str, k: int | None = None, filters: Filters | None = None,
                    answerer: str | None = None, history: Sequence[Turn] = ()) -> Iterator[SearchResult | str | Answer]:

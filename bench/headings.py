@@ -30,10 +30,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from pagesight.core.settings import Settings  # noqa: E402
-from pagesight.core.statements import page_statements, statements_named  # noqa: E402
 from pagesight.generate.support import missing_terms  # noqa: E402
 from pagesight.retrieve.evaluate import read_questions  # noqa: E402
 from pagesight.retrieve.metrics import mean  # noqa: E402
+from pagesight.retrieve.statements import page_statements, statements_named  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SEARCH_WEIGHTS = [0.0, 0.5, 1.0, 2.0]  # heading_weight

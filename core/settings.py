@@ -37,8 +37,9 @@ class Settings(BaseSettings):
 
     profile: Profile = "auto"
     text_model: str | None = Field(
-        default=None, description="sentence-transformers name or path; default: the packaged all-MiniLM-L6-v2"
-    )
+        default=None, description="the text channel's sentence encoder for new collections: BAAI/bge-small-en-v1.5 "
+        "(packaged, offline), a sentence-transformers name or path; default: the packaged all-MiniLM-L6-v2. A "
+        "collection keeps the one it was built with")
     text_runtime: Literal["auto", "openvino", "onnx-int8", "onnx", "torch"] = Field(
         default="auto", description="what runs the text model: OpenVINO (bfloat16 where the processor has it, "
         "else float), ONNX Runtime (int8 or float) or torch; auto takes the one a collection records, and for a "
@@ -93,6 +94,15 @@ class Settings(BaseSettings):
         default="candidates", description="in fused search, BM25 ranks the pages the dense channels found, "
         "or the whole collection")
     rrf_k: int = 60
+    # The reranking step (retrieve/steps.py): a cross-encoder reads the question with the best passages of the
+    # fused ranking's first pages; its ranking joins the fusion at this weight (0: off).
+    reranker: str | None = Field(default="cross-encoder/ms-marco-MiniLM-L-12-v2", description="a packaged "
+                                 "cross-encoder (index/packaged.py)")
+    rerank_weight: float = Field(default=0.0, ge=0, description="weight of the cross-encoder's ranking in the "
+                                 "fusion; 0 turns the step off")
+    rerank_pages: int = Field(default=20, ge=1, le=100, description="the fused ranking's first pages it reads")
+    rerank_passages: int = Field(default=2, ge=1, le=8, description="passages it reads of each page")
+    rerank_tokens: int = Field(default=256, ge=32, le=512, description="word pieces of a question and a passage")
     visual_candidates: int = Field(default=100, ge=1, description="pages the visual first pass hands to exact MaxSim")
     # Threads for torch and BLAS: on a small shared machine one thread is often fastest.
     torch_threads: int = 1

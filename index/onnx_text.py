@@ -22,7 +22,7 @@ import numpy as np
 from ..core.errors import ModelUnavailable
 from .encoders import EncoderSpec, TextEncoder, revision_of
 
-__all__ = ["RUNTIMES", "OnnxTextEncoder", "export", "exported", "file_hash", "tokenizer"]
+__all__ = ["RUNTIMES", "OnnxTextEncoder", "PooledOnnxEncoder", "export", "exported", "file_hash", "tokenizer"]
 
 log = logging.getLogger(__name__)
 
@@ -219,4 +219,56 @@ class OnnxTextEncoder(TextEncoder):
 
         with ThreadPoolExecutor(self.workers, thread_name_prefix="pagesight-encode") as pool:
             list(pool.map(run, batches))  # each writes its own rows; map re-raises the first failure
+        return out
+
+
+class PooledOnnxEncoder(TextEncoder):
+    """A sentence encoder shipped as an ONNX graph that ends at its token vectors (last_hidden_state), as
+    a package carries it (packaged.py): pooled here (`pooling`: "cls" or "mean") and L2-normalised; a query
+    gets `query_prefix` first (bge-small-en-v1.5 was trained to read retrieval queries after one).
+
+    One text a run, over `workers` threads, as OnnxTextEncoder runs: a passage's vector does not depend
+    on what it is encoded with."""
+
+    def __init__(self, folder: Path, name: str, *, pooling: str = "cls", query_prefix: str = "",
+                 max_tokens: int = 256, workers: int = 1, runtime: str = "onnx-int8"):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_tokens)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        self.pooling, self.query_prefix, self.workers = pooling, query_prefix, max(1, workers)
+        dim = self.session.get_outputs()[0].shape[-1]
+        self.spec = EncoderSpec(name=name, revision=file_hash(folder / "model.onnx"), dim=int(dim), runtime=runtime,
+                                artifact=file_hash(folder / "model.onnx"))
+
+    def _one(self, text: str) -> np.ndarray:
+        encoding = self.tokenizer.encode(text)
+        feed = {"input_ids": np.array([encoding.ids], dtype=np.int64),
+                "attention_mask": np.array([encoding.attention_mask], dtype=np.int64),
+                "token_type_ids": np.array([encoding.type_ids], dtype=np.int64)}
+        hidden = self.session.run(None, feed)[0][0]  # (tokens, dim)
+        pooled = hidden[0] if self.pooling == "cls" else hidden.mean(axis=0)
+        return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+
+    def encode(self, texts: list[str], *, query: bool = False, batch_size: int | None = None) -> np.ndarray:
+        texts = [self.query_prefix + t for t in texts] if query and self.query_prefix else texts
+        out = np.zeros((len(texts), self.spec.dim), dtype=np.float32)
+        if self.workers == 1 or len(texts) < 2 * self.workers:
+            for i, text in enumerate(texts):
+                out[i] = self._one(text)
+            return out
+        from concurrent.futures import ThreadPoolExecutor
+
+        def run(indexes: range) -> None:
+            for i in indexes:
+                out[i] = self._one(texts[i])
+
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="pagesight-encode") as pool:
+            list(pool.map(run, [range(k, len(texts), self.workers) for k in range(self.workers)]))
         return out

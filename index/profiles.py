@@ -11,11 +11,12 @@ from pathlib import Path
 
 from ..core.errors import ModelUnavailable
 from ..core.settings import Settings
-from .encoders import MINILM, Bm25Encoder, SentenceTransformerEncoder, TextEncoder, packaged_minilm
+from .encoders import MINILM, Bm25Encoder, EncoderSpec, SentenceTransformerEncoder, TextEncoder, packaged_minilm
 from .store import CollectionSchema
 
-__all__ = ["default_text_runtime", "Encoders", "ModelStatus", "load_encoders", "load_text_encoder", "model_status",
-           "profile_models", "pull", "resolve_profile", "snapshot", "text_runtime"]
+__all__ = ["PACKAGED_TEXT", "default_text_runtime", "Encoders", "ModelStatus", "load_encoders", "load_reranker",
+           "load_text_encoder", "model_status", "profile_models", "pull", "resolve_profile", "snapshot", "text_model",
+           "text_runtime"]
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ class Encoders:
     image: object | None = None  # vision.ImageEncoder
     page: object | None = None  # vision.PageEncoder
     sparse: Bm25Encoder | None = None
+    reranker: object | None = None  # rerank.Reranker: reads a search's candidates, builds nothing
 
     @property
     def schema(self) -> CollectionSchema:
@@ -156,11 +158,26 @@ def default_text_runtime() -> str:
     return "openvino" if openvino_available() else "onnx"
 
 
-def text_runtime(settings: Settings, recorded: str | None = None) -> str:
+# Sentence encoders whose weights ship inside a package (packaged.py): they run as shipped (int8, on ONNX
+# Runtime), each with what it reads a query after.
+PACKAGED_TEXT = {"BAAI/bge-small-en-v1.5": "Represent this sentence for searching relevant passages: "}
+
+
+def text_model(settings: Settings, recorded: EncoderSpec | None = None) -> str | None:
+    """The text model a collection is read with: the one it records, else the settings' (None: the packaged
+    all-MiniLM-L6-v2)."""
+    if recorded is not None:
+        return None if recorded.name == MINILM and settings.text_model in (None, MINILM) else recorded.name
+    return settings.text_model
+
+
+def text_runtime(settings: Settings, recorded: str | None = None, model: str | None = None) -> str:
     """The text runtime to use: the collection's own when it has one (SchemaMismatch when the settings ask
-    for another explicitly), else the settings' choice."""
+    for another explicitly), else the settings' choice; a packaged model's is the one it ships for."""
     from ..core.errors import SchemaMismatch
 
+    if model in PACKAGED_TEXT:
+        return "onnx-int8"
     if settings.text_runtime == "auto":
         return recorded or default_text_runtime()
     if recorded and recorded != settings.text_runtime:
@@ -170,23 +187,31 @@ def text_runtime(settings: Settings, recorded: str | None = None) -> str:
     return settings.text_runtime
 
 
-def load_text_encoder(settings: Settings, runtime: str) -> TextEncoder:
-    """The text model (the packaged all-MiniLM-L6-v2 unless PAGESIGHT_TEXT_MODEL names another) on a runtime:
+def load_text_encoder(settings: Settings, runtime: str, model: str | None = None) -> TextEncoder:
+    """The text model (`model`, else PAGESIGHT_TEXT_MODEL, else the packaged all-MiniLM-L6-v2) on a runtime:
     torch (sentence-transformers); ONNX Runtime in float or int8, or OpenVINO (bfloat16 where the processor
-    has it), both on the graph exported once into the models folder."""
+    has it), both on the graph exported once into the models folder. A model shipped in a package
+    (PACKAGED_TEXT: bge-small-en-v1.5) runs as it ships, on ONNX Runtime."""
+    model = model or settings.text_model
+    workers = settings.encode_workers or os.cpu_count() or 1
+    if model in PACKAGED_TEXT:
+        from .onnx_text import PooledOnnxEncoder
+        from .packaged import packaged
+
+        return PooledOnnxEncoder(packaged(model), model, pooling="cls", query_prefix=PACKAGED_TEXT[model],
+                                 workers=workers)
     if runtime == "torch":
         import torch
 
         torch.set_num_threads(settings.torch_threads)
-        return SentenceTransformerEncoder(settings.text_model)
-    if settings.text_model is None:
+        return SentenceTransformerEncoder(model)
+    if model is None or model == MINILM:
         folder, name = Path(packaged_minilm()), MINILM
     else:
-        folder, name = snapshot(settings.text_model), settings.text_model
+        folder, name = snapshot(model), model
         if folder is None:
-            raise ModelUnavailable(f"text model {settings.text_model!r} is not on disk; fetch it once with "
-                                   f"`hf download {settings.text_model}` or give a local path")
-    workers = settings.encode_workers or os.cpu_count() or 1
+            raise ModelUnavailable(f"text model {model!r} is not on disk; fetch it once with "
+                                   f"`hf download {model}` or give a local path")
     if runtime == "openvino":
         from .openvino_text import OpenVinoTextEncoder
 
@@ -197,7 +222,20 @@ def load_text_encoder(settings: Settings, runtime: str) -> TextEncoder:
                            threads=settings.torch_threads, workers=workers)
 
 
-def load_encoders(settings: Settings, profile: str | None = None, *, text_runtime_name: str | None = None) -> Encoders:
+def load_reranker(settings: Settings):
+    """The cross-encoder that reranks a search's best candidates (PAGESIGHT_RERANKER), or None when the step
+    is off (PAGESIGHT_RERANK_WEIGHT=0)."""
+    if settings.rerank_weight <= 0 or not settings.reranker:
+        return None
+    from .packaged import packaged
+    from .rerank import OnnxCrossEncoder
+
+    return OnnxCrossEncoder(packaged(settings.reranker), settings.reranker, max_tokens=settings.rerank_tokens,
+                            workers=settings.encode_workers or os.cpu_count() or 1)
+
+
+def load_encoders(settings: Settings, profile: str | None = None, *, text_runtime_name: str | None = None,
+                  text_model_name: str | None = None) -> Encoders:
     """The profile's encoders. torch is imported only for the encoders that need it (the vision ones, or
     the text model on the torch runtime)."""
     profile = profile or resolve_profile(settings)[0]
@@ -206,8 +244,10 @@ def load_encoders(settings: Settings, profile: str | None = None, *, text_runtim
         from .tiny import build_tiny_models
 
         build_tiny_models(settings.model_dir() / "tiny")
-    encoders = Encoders(profile=profile, text=load_text_encoder(settings, text_runtime_name or text_runtime(settings)),
-                        sparse=Bm25Encoder(settings.bm25_language))
+    model = text_model_name or settings.text_model
+    runtime = text_runtime_name or text_runtime(settings, model=model)
+    encoders = Encoders(profile=profile, text=load_text_encoder(settings, runtime, model),
+                        sparse=Bm25Encoder(settings.bm25_language), reranker=load_reranker(settings))
     if "image" in models or "page" in models:
         import torch
 

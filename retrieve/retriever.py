@@ -1,34 +1,7 @@
 """Query to ranked pages: each channel the profile and the collection have (channels.py), fused by
-weighted reciprocal rank, within the filters a user gave.
-
-A channel whose encoder the profile or the collection lacks is skipped, and the result says which
-ran. Filters are resolved to document ids (by id, unique prefix or file name; by tag; by a
-file-name glob) and go into the store's query, so a filtered search still returns its k pages.
-
-In the fused search, BM25 ranks only the pages the dense channels found (`bm25_scope`,
-"candidates"; "collection" for all of it), at a dense channel's weight. BM25 is
-good at the exact words of a line item and bad at telling documents apart (a company written
-"Activision Blizzard" in a question and "ACTIVISIONBLIZZARD" in a title share no token, and "FY2019"
-is not "2019"); the dense channels are the other way round. Searched over the whole collection,
-BM25's pages from the wrong filings outvote the dense channels' right ones; asked to reorder the
-dense candidates, its exact words are what the fused ranking gains. Searched alone, BM25 covers
-the whole collection.
-
-When a question names some documents by their titles (scope.py: "3M" and "FY2018" for "3M 2018
-10K"), the channels search again within those documents, and their rankings join the fusion at
-`named_weight` times their own weight: the named documents' best pages rise without the others being
-shut out (a title can be wrong about what a question wants).
-
-A question that names a financial statement ("using the cash flow statement") reads that statement: the
-pages headed by it (core/statements.py) of the documents the question names, or else of the document
-whose page the fused ranking puts first (a collection of one filing names none), as the channels rank
-them for the statement's own heading, join the fusion as one more ranking at `heading_weight` (a
-channel's weight). The page that answers such a question is the statement's (FinanceBench: 26 of the 27
-questions that name one), while the page that talks about it in the question's words (a discussion of
-cash flows that quotes the same line) is the one the question's vectors find first.
-
-Each channel hands `fusion_depth` pages (default 40) to the fusion whatever k is, so the first
-five hits of a search for ten are the hits of a search for five (for any k up to that depth).
+weighted reciprocal rank, then the steps after them (steps.py: the documents a question names, the
+statement it names, a cross-encoder's reading of the first pages), each fused in turn, all within the
+filters a user gave. How a search runs, whole: docs/architecture.md ("How a search runs").
 """
 
 from __future__ import annotations
@@ -39,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ..core.settings import Settings
-from ..core.statements import HEADING, page_statements, statements_named
 from ..core.types import Filters, Hit, SearchResult, find_document, title_of
 from ..index.profiles import Encoders
 from ..index.store import CollectionSchema, SearchFilter, Store
@@ -47,6 +19,7 @@ from .channels import CHANNELS, available, best_per_page, complete
 from .fusion import rrf
 from .scope import named_documents
 from .snippets import snippet
+from .steps import HEADED, NAMED, RERANKED, STEPS, Context
 
 __all__ = ["Retriever"]
 
@@ -63,31 +36,29 @@ class Retriever:
         self.settings = settings
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None,
-               channels: Sequence[str] | None = None) -> SearchResult:
+               channels: Sequence[str] | None = None, steps: Sequence[str] | None = None) -> SearchResult:
         """The k best pages for `query`, one hit per page, with the channels that found each; `channels`
-        limits the search to some of them (one channel alone is that channel's own ranking)."""
+        limits the search to some of them (one channel alone is that channel's own ranking, without steps);
+        `steps` to some of the steps (by default every step whose weight is not 0)."""
         runnable, skipped = self.channels(channels)
         flt = self.resolve(filters or Filters())
         depth = max(k, self.settings.fusion_depth)
-        vectors: dict[str, object] = {}  # the query as each channel encodes it: once, for both searches
+        vectors: dict[str, object] = {}  # the query as each channel encodes it: once, for every search of it
         per_channel = self.run_channels(runnable, query, depth, flt, vectors)
         if len(runnable) == 1:
             hits = per_channel[runnable[0]][:k]
         else:
             weights = dict(self.settings.fusion_weights)
-            named = self.named(query, flt)
-            if named is not None:
-                within = self.run_channels(runnable, query, depth, replace(flt, doc_ids=named), vectors)
-                per_channel |= {f"{channel}{NAMED}": hits for channel, hits in within.items()}
-                weights |= {f"{c}{NAMED}": self.settings.named_weight * weights.get(c, 1.0) for c in within}
             hits = fuse(per_channel, weights, self.settings.rrf_k)
-            statements = statements_named(query) if self.settings.heading_weight > 0 else set()
-            if statements and hits:
-                # the statement of the documents named, or else of the document whose page ranks first
-                scope = named or (hits[0].doc_id,)
-                if headed := self.headed(statements, runnable, replace(flt, doc_ids=scope)):
-                    per_channel[HEADED], weights[HEADED] = headed, self.settings.heading_weight
-                    hits = fuse(per_channel, weights, self.settings.rrf_k)
+            ctx = Context(query, flt, runnable, depth, per_channel, hits, self, vectors)
+            for step in STEPS.values():
+                weight = step.weight(self.settings)
+                if weight <= 0 or (steps is not None and step.name not in steps):
+                    continue
+                if found := step.run(ctx, weight):
+                    for name, (ranked, ranked_weight) in found.items():
+                        per_channel[name], weights[name] = ranked, ranked_weight
+                    ctx.fused = hits = fuse(per_channel, weights, self.settings.rrf_k)
             hits = hits[:k]
         # Each hit shows the stretch of what matched that holds the query's words, not a page's first line.
         hits = [h.model_copy(update={"text": snippet(h.text, query)}) for h in complete(hits, self.store)]
@@ -110,32 +81,12 @@ class Retriever:
         return per_channel
 
     def named(self, query: str, flt: SearchFilter) -> tuple[str, ...] | None:
-        """The documents (within the filter's) that the query names by their titles, if any and not all."""
-        if self.settings.named_weight <= 0:
-            return None
+        """The documents (within the filter's) that the query names by their titles, if any and not all
+        (scope.py)."""
         allowed = None if flt.doc_ids is None else set(flt.doc_ids)
         titles = {doc: title_of(name) for doc, name in self.store.file_names().items()
                   if allowed is None or doc in allowed}
         return named_documents(query, titles)
-
-    def headed(self, statements: set[str], runnable: list[str], flt: SearchFilter) -> list[Hit]:
-        """The pages of the filter's documents headed by one of the financial statements a query names
-        (core/statements.py: "cash flows" for "using the cash flow statement", whose pages are headed
-        "Consolidated Statements of Cash Flows"), as the channels rank them for those statements' heading."""
-        heading = " ".join(HEADING[s] for s in sorted(statements))
-        found = self.run_channels(runnable, heading, HEADED_DEPTH, flt)
-        order: dict[tuple[str, int], tuple[int, Hit]] = {}
-        for hits in found.values():
-            for rank, hit in enumerate(hits):
-                key = (hit.doc_id, hit.page)
-                if key not in order or rank < order[key][0]:
-                    order[key] = (rank, hit)
-        headed = []
-        for _, hit in sorted(order.values(), key=lambda rh: rh[0]):
-            page = self.store.page(hit.doc_id, hit.page)
-            if page is not None and page_statements(page) & statements:
-                headed.append(hit)
-        return headed
 
     def channels(self, only: Sequence[str] | None = None) -> tuple[list[str], dict[str, str]]:
         """The channels that can run (of `only`, when given), and why the others cannot."""
@@ -176,16 +127,11 @@ class Retriever:
         return SearchFilter(doc_ids=None if ids is None else tuple(sorted(ids)), pages=filters.pages)
 
 
-NAMED = "@named"  # a channel's ranking within the documents the question names: "text@named"
-HEADED = "heading"  # the pages of the named documents headed by a statement the question names
-HEADED_DEPTH = 10  # pages each channel is asked for, for a statement's heading within the named documents
-
-
 def fuse(per_channel: dict[str, list[Hit]], weights: dict[str, float], k: int) -> list[Hit]:
     """One hit per page, scored by weighted RRF over the channels' rankings (a channel's ranking within the
     named documents counts as that channel's in the hit's list of channels)."""
     best: dict[tuple[str, int], Hit] = {}
-    for channel in (*_EXPLAINS, *(c + NAMED for c in _EXPLAINS), HEADED):
+    for channel in (*_EXPLAINS, *(c + NAMED for c in _EXPLAINS), HEADED, RERANKED):
         for hit in per_channel.get(channel, []):
             best.setdefault((hit.doc_id, hit.page), hit)
     rankings = {c: [(h.doc_id, h.page) for h in hits] for c, hits in per_channel.items()}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .types import Page
+from ..core.types import Page
 
 __all__ = ["HEADING", "page_statements", "statements_named"]
 

@@ -1,7 +1,7 @@
 """The financial statements a question names, and those a page is headed by (core/statements.py)."""
 
-from pagesight.core.statements import page_statements, statements_named
 from pagesight.core.types import Page, Region
+from pagesight.retrieve.statements import page_statements, statements_named
 
 
 def test_each_way_a_question_names_a_statement():

@@ -1,0 +1,63 @@
+"""A cross-encoder: reads a question and a passage together and scores how well the passage answers it,
+which a sentence encoder (each side read alone) cannot. Slower by as much, so it scores a few candidates a
+search has found (retrieve/steps.py), never a collection.
+
+The lite profile's is cross-encoder/ms-marco-MiniLM-L-12-v2, int8, as it ships in a package (packaged.py),
+on ONNX Runtime: one pair a run (no padding; as the text encoders run), the pairs spread over `workers`
+threads of one thread each.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from .encoders import EncoderSpec
+from .onnx_text import file_hash
+
+__all__ = ["OnnxCrossEncoder", "Reranker"]
+
+
+class Reranker(ABC):
+    spec: EncoderSpec
+
+    @abstractmethod
+    def score(self, question: str, passages: list[str]) -> np.ndarray:
+        """How well each passage answers the question (higher is better; comparable within a question): (n,)."""
+
+
+class OnnxCrossEncoder(Reranker):
+    """A BERT cross-encoder exported to ONNX (inputs input_ids, attention_mask, token_type_ids; output logits
+    (batch, 1)) with its tokenizer.json. `max_tokens`: question and passage together are cut to this many
+    word pieces (the passage's end goes first)."""
+
+    def __init__(self, folder: Path, name: str, *, max_tokens: int = 256, workers: int = 1):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.no_padding()  # a packaged tokenizer.json may pad every pair to 512 word pieces
+        self.tokenizer.enable_truncation(max_tokens, strategy="only_second")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        self.workers = max(1, workers)
+        self.spec = EncoderSpec(name=name, revision=file_hash(folder / "model.onnx"), dim=0, runtime="onnx-int8")
+
+    def _run(self, question: str, passage: str) -> float:
+        encoding = self.tokenizer.encode(question, passage)
+        feed = {"input_ids": np.array([encoding.ids], dtype=np.int64),
+                "attention_mask": np.array([encoding.attention_mask], dtype=np.int64),
+                "token_type_ids": np.array([encoding.type_ids], dtype=np.int64)}
+        return float(self.session.run(None, feed)[0][0][0])
+
+    def score(self, question: str, passages: list[str]) -> np.ndarray:
+        if self.workers == 1 or len(passages) < 2:
+            return np.array([self._run(question, p) for p in passages], dtype=np.float32)
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="pagesight-rerank") as pool:
+            return np.array(list(pool.map(lambda p: self._run(question, p), passages)), dtype=np.float32)
+

