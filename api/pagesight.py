@@ -295,6 +295,11 @@ class PageSight(Backend):
         """The largest resident size an extraction worker of this collection reached so far."""
         return self._pool.peak_rss_mb if self._pool else 0.0
 
+    @property
+    def workers_recycled(self) -> int:
+        """How many times an extraction worker of this collection was replaced by a fresh one."""
+        return self._pool.recycled if self._pool else 0
+
     def optimize(self, cancel: threading.Event | None = None) -> None:
         """Build the collection's indexes if points were written or deleted since they were last built
         (the embedded store only builds them when asked: without it every search scans). A failure

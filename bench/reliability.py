@@ -19,6 +19,9 @@
    upload limit, a stub OpenAI-compatible VLM on 127.0.0.1 that cites pages it was not given); each
    row names the attack, what a safe answer is, what came, and whether it held. Bounded: the largest
    body sent is a few MB, and nothing leaves the loopback interface.
+6. worn: 3,000 pages without a text layer (two files of 1,500 blank pages, each rendered for OCR) uploaded
+   to a server with its default worker settings, then a small report: the workers' peak memory, how
+   many times they were replaced, and whether the report after them is read and found.
 """
 
 from __future__ import annotations
@@ -420,13 +423,41 @@ def attacks(tmp: Path) -> dict:
             "server_alive_after": alive and not crashed, "peak_rss_server_mb": peak[0]}
 
 
+def worn(tmp: Path) -> dict:
+    """Before: every page without text left ~5.7 MB in its worker, and after ~450 pages a worker every
+    upload failed with "the parser ran out of memory" until a restart."""
+    sys.path.insert(0, str(ROOT))
+    from pagesight.api.app import create_app
+    from pagesight.core.settings import Settings
+    from tests import docs  # the suite's PDF makers: the same blank pages the resource test reads
+    from tests.api.conftest import local_client, upload
+
+    folder = tmp / "worn"
+    folder.mkdir()
+    blank = [docs.blank_pdf(folder / f"blank{i}.pdf", 1500) for i in (1, 2)]
+    report = docs.report_pdf(folder / "report.pdf")
+    settings = Settings(_env_file=None, data_dir=folder / "data", profile="lite", extract_workers=2)
+    started = time.perf_counter()
+    with local_client(create_app(settings)) as client:
+        job = upload(client, *[(p.name, p.read_bytes()) for p in blank], timeout_s=3600)
+        seconds = time.perf_counter() - started
+        after = upload(client, (report.name, report.read_bytes()))
+        sight = client.app.state.service.sight()
+        found = client.post("/v1/search", json={"query": "How many ships did the keeper count?", "k": 1}).json()
+        return {"pages": sum(f["pages_done"] for f in job["files"]), "seconds": round(seconds, 1),
+                "statuses": [f["status"] for f in job["files"]],
+                "peak_rss_worker_mb": round(sight.worker_peak_rss_mb), "recycled": sight.workers_recycled,
+                "next_upload": after["files"][0]["status"],
+                "next_found": bool(found.get("hits")) and found["hits"][0]["file_name"] == "report.pdf"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--skip", default="", help="comma-separated parts to skip (their figures in --out are kept): "
-                        "hostile, kills, load, attacks, builds")
+                        "hostile, kills, load, attacks, builds, worn")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "reliability.json")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -441,6 +472,7 @@ def main() -> None:
             "attacks": kept.get("attacks") if "attacks" in skip else attacks(Path(tmp)),
             "builds": kept.get("builds") if "builds" in skip else kills(Path(tmp), args.kills, args.seed,
                                                                         INGEST_AND_BUILD, "build"),
+            "worn": kept.get("worn") if "worn" in skip else worn(Path(tmp)),
         }
     print(f"reliability ({machine})")
     if h := figures["hostile"]:
@@ -474,6 +506,10 @@ def main() -> None:
         print(f"kill -9 during ingestion and index builds: {b['runs']} kills ({b['killed_in_build']} inside a build), "
               f"store opened {b['opened']}/{b['runs']}, leftover shards {b['leftover_shards']}, partial documents "
               f"seen {b['partial_documents_seen']}, reported documents lost {b['reported_documents_lost']}")
+    if w := figures.get("worn"):
+        print(f"pages without text through the server: {w['pages']} pages in {w['seconds']:.0f} s "
+              f"({w['statuses']}); worker peak RSS {w['peak_rss_worker_mb']} MB, replaced {w['recycled']} times; "
+              f"the next upload {w['next_upload']}, found: {w['next_found']}")
     write_results(args.out, machine, figures)
 
 

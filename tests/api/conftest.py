@@ -31,12 +31,12 @@ def wait_for_job(client, job_id: str, timeout_s: float = 120) -> dict:
         time.sleep(0.2)
 
 
-def upload(client, *files: tuple[str, bytes], tags: str | None = None) -> dict:
+def upload(client, *files: tuple[str, bytes], tags: str | None = None, timeout_s: float = 120) -> dict:
     response = client.post("/v1/documents", files=[("files", (name, data, "application/octet-stream"))
                                                    for name, data in files],
                            data={"tags": tags} if tags else None)
     assert response.status_code == 202, response.text
-    return wait_for_job(client, response.json()["id"])
+    return wait_for_job(client, response.json()["id"], timeout_s)
 
 
 @pytest.fixture
