@@ -4,10 +4,12 @@
 VENV    ?= .venv
 PYTHON  ?= python3
 PY      := $(VENV)/bin/python
-APT_PKGS := tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
+# OCR reads a page in its own language: English, French and the other common European ones.
+OCR_LANGS := eng fra deu spa ita por nld osd
+APT_PKGS := tesseract-ocr $(addprefix tesseract-ocr-,$(OCR_LANGS))
 # The browser test drives Debian's Chromium through Playwright (never `playwright install`); the
 # database tests start a real PostgreSQL server from Debian's package.
-TEST_APT_PKGS := chromium postgresql
+TEST_APT_PKGS := chromium postgresql fonts-dejavu-core
 DEMO    ?= pagesight-demo
 # One thread each: on a small machine, BLAS and torch threads only fight each other.
 export OPENBLAS_NUM_THREADS ?= 1
@@ -19,14 +21,17 @@ export HF_HUB_OFFLINE ?= 1
 setup: system-deps $(VENV)/.installed
 
 system-deps:
-	@if ! command -v tesseract >/dev/null 2>&1; then \
-		echo "installing $(APT_PKGS) (OCR for scanned pages)"; \
+	@missing=""; command -v tesseract >/dev/null 2>&1 || missing=tesseract; \
+	for lang in $(OCR_LANGS); do tesseract --list-langs 2>/dev/null | grep -qx "$$lang" || missing="$$missing $$lang"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing $(APT_PKGS) (OCR for scanned pages; missing:$$missing)"; \
 		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(APT_PKGS); \
 	fi
 
 test-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
+			|| [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then \
 		echo "installing $(TEST_APT_PKGS) (the chat page's browser test, the PostgreSQL tests)"; \
 		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(TEST_APT_PKGS); \

@@ -58,10 +58,11 @@ class Backend(ABC):
     def ingest(self, paths: Iterable[str | Path], *, tags: Sequence[str] = (), password: str | None = None,
                on_file: Callable[[FileOutcome], None] | None = None,
                on_progress: Callable[[int, int, int], None] | None = None,
-               cancel: threading.Event | None = None) -> list[FileOutcome]:
+               cancel: threading.Event | None = None, languages: str | None = None) -> list[FileOutcome]:
         """Files, folders or globs into the collection; an outcome per file, in input order;
         `on_progress(pages read, pages written, pages known)` as it goes. `cancel` set: the ingest stops
-        within a second or two; the files not written come back "cancelled", nothing of them indexed."""
+        within a second or two; the files not written come back "cancelled", nothing of them indexed.
+        `languages`: what OCR reads their scans in ("fra+eng"; by default the document's own language)."""
 
     @abstractmethod
     def documents(self, tags: Sequence[str] | None = None) -> list[Document]: ...

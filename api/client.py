@@ -47,7 +47,7 @@ class ServerClient(Backend):
     def ingest(self, paths: Iterable[str | Path], *, tags: Sequence[str] = (), password: str | None = None,
                on_file: Callable[[FileOutcome], None] | None = None,
                on_progress: Callable[[int, int, int], None] | None = None,
-               cancel: threading.Event | None = None) -> list[FileOutcome]:
+               cancel: threading.Event | None = None, languages: str | None = None) -> list[FileOutcome]:
         from ..ingest.files import find_files  # only when files are sent: a question needs none of ingest
 
         if password:
@@ -55,7 +55,7 @@ class ServerClient(Backend):
         tags = validate_tags(tags)
         files, outcomes = find_files([str(p) for p in paths])
         if files:
-            job = self.wait(self.upload(files, tags), on_progress=on_progress, cancel=cancel)
+            job = self.wait(self.upload(files, tags, languages), on_progress=on_progress, cancel=cancel)
             outcomes += [FileOutcome(str(path), f["status"], f["doc_id"], f["pages_done"], reason=f["error"] or "")
                          for path, f in zip(files, job["files"], strict=True)]
         for outcome in outcomes:
@@ -63,7 +63,7 @@ class ServerClient(Backend):
                 on_file(outcome)
         return outcomes
 
-    def upload(self, paths: list[Path], tags: list[str]) -> str:
+    def upload(self, paths: list[Path], tags: list[str], languages: str | None = None) -> str:
         """Send files, each with its path as its source key (so a changed file replaces its earlier
         version, as an ingest on the server's own machine does); the job id."""
         with ExitStack() as stack:
@@ -71,6 +71,8 @@ class ServerClient(Backend):
             data: dict = {"sources": [str(p.resolve()) for p in paths]}
             if tags:
                 data["tags"] = ",".join(tags)
+            if languages:
+                data["lang"] = languages
             if self.collection:
                 data["collection"] = self.collection
             return self._call("POST", "/v1/documents", files=files, data=data).json()["id"]

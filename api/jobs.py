@@ -80,6 +80,7 @@ class Job:
     finished_at: datetime | None = None
     paths: list[Path] = field(default_factory=list, repr=False)  # the uploaded files, while queued
     sources: list[str | None] = field(default_factory=list, repr=False)  # replacement keys, when given
+    languages: str | None = field(default=None, repr=False)  # what OCR reads the scans in, when given
     cancel: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)  # set: stop it
 
     @property

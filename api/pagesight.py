@@ -51,9 +51,10 @@ from ..index import (
     open_store,
     resolve_profile,
 )
-from ..index.encoders import MINILM
+from ..index.encoders import MINILM, Bm25Encoder
 from ..index.profiles import load_text_encoder, profile_models, snapshot, text_model, text_runtime
 from ..ingest import Budget, ExtractionPool, find_files
+from ..ingest.ocr import ocr_languages_of
 from ..retrieve import Retriever
 from ..retrieve.channels import available
 from .backend import Backend, CollectionInfo, PageView
@@ -111,6 +112,7 @@ class Models:
         self._encoders = encoders
         self._text: dict[tuple[str | None, str], TextEncoder] = {}  # (model, runtime) -> other text encoders,
         # for collections built with them
+        self._sparse: dict[str, Bm25Encoder] = {}  # language -> BM25 of collections built before "auto"
         self._answerers: dict[tuple[str, str | None], Answerer] = {}  # (kind, text runtime) -> answerer
         self._lock = threading.RLock()
         self.answering = Admission(settings.answer_concurrency, settings.answer_queue)
@@ -130,6 +132,21 @@ class Models:
         one text encoder, not two."""
         if self._given:
             return self.encoders
+        return self._with_sparse(self._text_encoders(schema), schema)
+
+    def _with_sparse(self, encoders: Encoders, schema: CollectionSchema | None) -> Encoders:
+        """`encoders` with the BM25 a collection records (built before BM25 read each page in its language,
+        it reads all in English)."""
+        recorded = schema.sparse if schema is not None else None
+        if recorded is None or encoders.sparse is None or encoders.sparse.spec.name == recorded.name:
+            return encoders
+        language = recorded.name.split(":", 1)[-1]
+        with self._lock:
+            if language not in self._sparse:
+                self._sparse[language] = Bm25Encoder(language)
+        return replace(encoders, sparse=self._sparse[language])
+
+    def _text_encoders(self, schema: CollectionSchema | None) -> Encoders:
         recorded = schema.text if schema is not None else None
         model = text_model(self.settings, recorded)
         runtime = text_runtime(self.settings, recorded.runtime if recorded else None, model)
@@ -236,11 +253,12 @@ class PageSight(Backend):
     def ingest(self, paths: Iterable[str | Path], *, tags: Sequence[str] = (), password: str | None = None,
                on_file: Callable[[FileOutcome], None] | None = None,
                on_progress: Callable[[int, int, int], None] | None = None, optimize: bool = True,
-               cancel: threading.Event | None = None) -> list[FileOutcome]:
+               cancel: threading.Event | None = None, languages: str | None = None) -> list[FileOutcome]:
         """Files, folders (walked) or globs into the collection: an outcome per file, in input order; one
         bad file never stops the others. `on_progress(pages read, pages written, pages known)`. Ends by
         building the collection's indexes (`optimize`). `cancel` set: it stops within a second or two, the
-        files not written "cancelled", nothing of them indexed."""
+        files not written "cancelled", nothing of them indexed. `languages`: what OCR reads their scans in
+        ("fra+eng"; PAGESIGHT_OCR_LANGUAGES when None, auto by default)."""
         specs: list[FileSpec | FileOutcome] = []
         seen: set[Path] = set()
         for raw in paths:  # in the order given: each input's files, or why it names none
@@ -249,7 +267,7 @@ class PageSight(Backend):
             specs.extend(FileSpec(f) for f in files if f not in seen)
             seen.update(files)
         outcomes = self.ingest_specs(specs, tags=tags, password=password, on_file=on_file, on_progress=on_progress,
-                                     cancel=cancel)
+                                     cancel=cancel, languages=languages)
         if optimize and not (cancel is not None and cancel.is_set()):
             self.optimize(cancel)
         return outcomes
@@ -267,15 +285,18 @@ class PageSight(Backend):
     def ingest_specs(self, specs: list[FileSpec | FileOutcome], *, tags: Sequence[str] = (),
                      password: str | None = None, on_file: Callable[[FileOutcome], None] | None = None,
                      on_progress: Callable[[int, int, int], None] | None = None, lane: str = "",
-                     cancel: threading.Event | None = None) -> list[FileOutcome]:
+                     cancel: threading.Event | None = None, languages: str | None = None) -> list[FileOutcome]:
         """The pipeline (api/pipeline.py) over these files, in order. Several may run at once (in `lane`s of
-        the extraction pool that take turns); they write one at a time. `cancel`: set, the ingest stops."""
+        the extraction pool that take turns); they write one at a time. `cancel`: set, the ingest stops;
+        `languages`: what OCR reads their scans in (ocr_languages_of)."""
         try:
             tags = validate_tags(tags)
+            languages = ocr_languages_of(languages) if languages else None
         except ValueError as e:
             return [s if isinstance(s, FileOutcome) else FileOutcome(str(s.path), "failed", reason=str(e))
                     for s in specs]
-        return self._pipeline().run(specs, tags, password, on_file, on_progress, lane=lane, cancel=cancel)
+        return self._pipeline().run(specs, tags, password, on_file, on_progress, lane=lane, cancel=cancel,
+                                    languages=languages)
 
     def _pipeline(self) -> Pipeline:
         with self._lock:

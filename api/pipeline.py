@@ -81,16 +81,17 @@ class Pipeline:
         self.store, self.indexer, self.pool, self.settings = store, indexer, pool, settings
         self.write_lock = write_lock or threading.Lock()
         self.ahead = AHEAD_PER_WORKER * pool.size
-        self.lane, self.cancel = "", threading.Event()
+        self.lane, self.cancel, self.languages = "", threading.Event(), None
 
     def run(self, specs: list[FileSpec | FileOutcome], tags: list[str], password: str | None,
             on_file: Callable[[FileOutcome], None] | None = None,
             on_progress: Callable[[int, int, int], None] | None = None, *, lane: str = "",
-            cancel: threading.Event | None = None) -> list[FileOutcome]:
+            cancel: threading.Event | None = None, languages: str | None = None) -> list[FileOutcome]:
         """An outcome per spec, in order (a FileOutcome given for an input is passed through);
         `on_progress(pages read, pages written, pages known)`. `lane`: whose files these are (the pool's
-        lanes take turns); `cancel`: set, the ingest stops (see the module's text)."""
-        self.lane, self.cancel = lane, cancel or threading.Event()
+        lanes take turns); `cancel`: set, the ingest stops (see the module's text); `languages`: what OCR
+        reads these files' scans in ("fra+eng"; the settings' choice when None)."""
+        self.lane, self.cancel, self.languages = lane, cancel or threading.Event(), languages
         outcomes: list[FileOutcome] = []
         waiting: deque[_InFlight | FileOutcome] = deque()
         counts = {"read": {}, "written": 0, "known": {}}
@@ -160,7 +161,7 @@ class Pipeline:
             item.source = str(path) if spec.source is None else spec.source
             item.replaces = [d.id for d in self.store.documents_from(item.source)] if item.source else []
             item.staging = self.store.images.new_staging(item.doc_id)
-            options = ExtractOptions.from_settings(self.settings, password=password)
+            options = ExtractOptions.from_settings(self.settings, password=password, languages=self.languages)
             item.future = self.pool.submit(path, item.media_type, item.staging, options,
                                            lambda done, total: progress(item, done, total), lane=self.lane,
                                            cancel=self.cancel)

@@ -117,12 +117,13 @@ class Service:
     # ---- ingestion jobs ------------------------------------------------------------------------
 
     def submit(self, files: list[tuple[str, Path, str | None]], tags: list[str], collection: str | None,
-               owner: str = "") -> Job:
-        """Queue uploaded files (display name, saved path, the source key it replaces by or None) for ingestion."""
+               owner: str = "", languages: str | None = None) -> Job:
+        """Queue uploaded files (display name, saved path, the source key it replaces by or None) for ingestion;
+        `languages`: what OCR reads their scans in (the settings' choice when None)."""
         name = self.allowed(collection)
         job = Job(id=uuid.uuid4().hex, collection=name, tags=tags, owner=owner,
                   files=[JobFile(name=n) for n, _, _ in files], paths=[p for _, p, _ in files],
-                  sources=[s for _, _, s in files])
+                  sources=[s for _, _, s in files], languages=languages)
         self.jobs.add(job)
         with self._changed:
             self._live[job.id] = job
@@ -276,4 +277,5 @@ class Service:
                 entry.pages_done = entry.pages_total = outcome.pages
             self._save(job, force=True)
 
-        sight.ingest_specs(specs, tags=job.tags, on_file=settled, lane=job.owner, cancel=job.cancel)
+        sight.ingest_specs(specs, tags=job.tags, on_file=settled, lane=job.owner, cancel=job.cancel,
+                           languages=job.languages)

@@ -37,7 +37,8 @@ class Settings(BaseSettings):
 
     profile: Profile = "auto"
     text_model: str | None = Field(
-        default=None, description="the text channel's sentence encoder for new collections: BAAI/bge-small-en-v1.5 "
+        default=None, description="the text channel's sentence encoder for new collections: "
+        "intfloat/multilingual-e5-small (packaged, offline, about 100 languages), BAAI/bge-small-en-v1.5 "
         "(packaged, offline), a sentence-transformers name or path; default: the packaged all-MiniLM-L6-v2. A "
         "collection keeps the one it was built with")
     text_runtime: Literal["auto", "openvino", "onnx-int8", "onnx", "torch"] = Field(
@@ -89,7 +90,9 @@ class Settings(BaseSettings):
     heading_weight: float = Field(default=2.0, ge=0, description="weight of the pages of the named documents "
                                   "headed by a financial statement the question names (retrieve/retriever.py); "
                                   "0 turns it off")
-    bm25_language: str = "english"
+    bm25_language: str = Field(default="auto", description="BM25's stemmer and stop words for new collections: auto "
+                               "(each page in its own language, each question in its own), or one for all: english, "
+                               "french, german, ... A collection keeps the one it was built with")
     bm25_scope: Literal["candidates", "collection"] = Field(
         default="candidates", description="in fused search, BM25 ranks the pages the dense channels found, "
         "or the whole collection")
@@ -163,7 +166,12 @@ class Settings(BaseSettings):
         default="jpeg", description="page images as JPEG (quality 90; encoded 7x faster than PNG) or PNG (exact "
         "pixels, 2-6x the encoding time)")
     thumbnail_px: int = 256
-    ocr_languages: str = "eng"
+    locale: Literal["auto", "en", "fr"] = Field(default="auto", description="the language of messages: auto (the "
+                                                "request's Accept-Language, the terminal's LANG, the browser's "
+                                                "language), en or fr; an answer speaks its question's language")
+    ocr_languages: str = Field(default="auto", description="what Tesseract reads scans in: auto (English, or the "
+                               "language the document's pages show, with English: eng, fra, deu, spa, ita, por, "
+                               "nld), or a list like fra+eng")
     ocr_dpi: int = 200
     ocr_min_chars: int = Field(default=24, description="a page with fewer visible characters is OCRed")
     figure_min_area: float = Field(default=0.02, description="smallest figure, as a fraction of the page area")

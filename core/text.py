@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CONTROL", "display_name", "for_terminal", "strip_control"]
+__all__ = ["CONTROL", "LIGATURES", "display_name", "for_terminal", "strip_control"]
 
 # C0 and C1 control characters (tab and newline excepted), zero-width and bidirectional controls:
 # invisible to a reader, and able to reorder or hide what is shown. Lone surrogates cannot be encoded.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+# Typographic ligatures a PDF's fonts (and Tesseract) give as one character: a reader sees the letters,
+# and a search must ("ﬁnancial" is "financial").
+LIGATURES = {0xFB00: "ff", 0xFB01: "fi", 0xFB02: "fl", 0xFB03: "ffi", 0xFB04: "ffl", 0xFB05: "st", 0xFB06: "st"}
 
 
 def strip_control(text: str) -> str:

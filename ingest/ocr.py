@@ -37,10 +37,11 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core.errors import IngestError
+from ..core.text import LIGATURES
 from ..core.types import union
 from .layout import Block, Line
 
-__all__ = ["OcrUnavailable", "Scan", "read_upright", "tesseract_blocks"]
+__all__ = ["OcrUnavailable", "Scan", "installed_languages", "ocr_languages_of", "read_upright", "tesseract_blocks"]
 
 GAP = 1.2  # a space between words wider than this many word heights is no word space (a space is ~0.3)
 # A page that may not stand upright (bench/ocr.py --turns, rasterised pages of the corpus and of OfficeQA
@@ -323,6 +324,31 @@ def _measures(words: list[_Word]) -> tuple[float, float, int]:
     return confidence, (on_end / long_chars if long_chars else 0.0), len(long)
 
 
+def installed_languages() -> list[str]:
+    """The languages Tesseract can read here (its language data found), orientation's osd left out."""
+    places = [os.environ.get("TESSDATA_PREFIX", "")] + [p for pattern in TESSDATA for p in sorted(glob.glob(pattern))]
+    found = {f.stem for place in filter(None, places) for f in Path(place).glob("*.traineddata")}
+    return sorted(found - {"osd"})
+
+
+def ocr_languages_of(value: str) -> str:
+    """What OCR is asked to read in, checked: "auto", or language codes joined by "+" ("fra+eng") whose
+    data is installed here; ValueError saying what is wrong and what is installed."""
+    from ..core.language import parse_languages
+
+    value = value.strip()
+    if value == "auto":
+        return value
+    wanted = parse_languages(value)
+    if tessdata("+".join(wanted)) is None:
+        have = installed_languages()
+        missing = [lang for lang in wanted if lang not in have]
+        raise ValueError(f"OCR cannot read {', '.join(missing) or value} here: its Tesseract language data is not "
+                         f"installed (installed: {', '.join(have) or 'none'}; on Debian: apt-get install "
+                         f"{' '.join('tesseract-ocr-' + m for m in missing)})")
+    return "+".join(wanted)
+
+
 def tessdata(languages: str) -> Path | None:
     """The first folder of language data holding every one of `languages` ("eng+fra")."""
     wanted = [lang for lang in languages.split("+") if lang]
@@ -397,4 +423,4 @@ def _pieces(words: list[tuple[tuple[float, float, float, float], str]]) -> list[
             current = []
         current.append(word)
     pieces.append(current)
-    return [Line(union(b for b, _ in piece), " ".join(t for _, t in piece)) for piece in pieces]
+    return [Line(union(b for b, _ in piece), " ".join(t for _, t in piece).translate(LIGATURES)) for piece in pieces]

@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from ...core.errors import NotFound
 from ...core.text import display_name, strip_control
 from ...core.types import validate_tags
+from ...ingest.ocr import ocr_languages_of
 from ..deps import AdminDep, CollectionParam, OwnerDep, ServiceDep, SightDep
 from ..schemas import COLLECTION, DocumentOut, JobOut, PageOut, Problem, Tag
 
@@ -31,6 +32,9 @@ async def upload(
     sources: Annotated[list[str] | None, Form(description=(
         "one per file, in order: the key a later upload of a changed version of that file gives to replace "
         "it (a path, say). Without one, every upload is a document of its own, whatever its name"))] = None,
+    lang: Annotated[str | None, Form(max_length=100, description=(
+        "what OCR reads the scanned pages in: language codes joined by + (fra+eng), or auto (English, or the "
+        "language the document's pages show); default: the server's PAGESIGHT_OCR_LANGUAGES"))] = None,
 ) -> JobOut:
     settings = service.settings
     service.allowed(collection)  # before a byte of the files is kept
@@ -41,6 +45,7 @@ async def upload(
     try:
         tag_list = validate_tags(t for raw in (tags or []) for t in raw.split(","))
         keys = validate_sources(sources, len(files))
+        languages = ocr_languages_of(lang) if lang else None
     except ValueError as e:
         raise HTTPException(422, str(e)) from e
     folder = service.new_upload_folder()
@@ -51,7 +56,7 @@ async def upload(
             while chunk := await upload_file.read(CHUNK):
                 out.write(chunk)
         saved.append((display_name(upload_file.filename), path, keys[i]))
-    return JobOut.of(service.submit(saved, tag_list, collection, owner))
+    return JobOut.of(service.submit(saved, tag_list, collection, owner, languages))
 
 
 def validate_sources(sources: list[str] | None, n_files: int) -> list[str | None]:
