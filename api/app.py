@@ -25,11 +25,12 @@ from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route
 
 from ..core.errors import Ambiguous, Busy, Conflict, Forbidden, NotFound, PageSightError
+from ..core.i18n import locale_of, say
 from ..core.settings import Settings, get_settings
 from .gate import Caller, RequestGate, api_keys, host_names, problem
 from .mcp import HttpEndpoint, build_mcp
@@ -73,24 +74,27 @@ def create_app(settings: Settings | None = None, *, local_key: str | None = None
     for router in (documents.router, search.router, conversations.router, openai.router):
         app.include_router(router, responses=errors)
 
+    def said(request: Request, detail: str) -> str:  # in the request's language (core/i18n.py)
+        return say(detail, locale_of(request.headers.get("accept-language"), settings.locale))
+
     @app.exception_handler(PageSightError)
     async def pagesight_error(request: Request, e: PageSightError) -> JSONResponse:
         if isinstance(e, Busy):
-            return _error(503, e.reason, {"Retry-After": str(e.retry_after_s)})
+            return _error(503, said(request, e.reason), {"Retry-After": str(e.retry_after_s)})
         status = (404 if isinstance(e, NotFound) else 409 if isinstance(e, Ambiguous | Conflict)
                   else 403 if isinstance(e, Forbidden) else 400)
-        return _error(status, e.reason)
+        return _error(status, said(request, e.reason))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, e: HTTPException) -> JSONResponse:
-        return _error(e.status_code, str(e.detail), e.headers)
+        return _error(e.status_code, said(request, str(e.detail)), e.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, e: RequestValidationError) -> JSONResponse:
         # Where and why, never the input itself: a reply that quotes a hostile body can fail to
         # encode (a lone surrogate), and echoes what it was sent.
         fields = [{"type": err["type"], "loc": list(err["loc"]), "msg": err["msg"]} for err in e.errors()]
-        return _SafeJSON(problem(422, "invalid request") | {"detail": fields}, status_code=422)
+        return _SafeJSON(problem(422, said(request, "invalid request")) | {"detail": fields}, status_code=422)
 
     @app.get("/health", tags=["service"])
     async def health() -> dict:  # on the event loop: no worker thread to wait for, however busy they are
@@ -103,9 +107,13 @@ def create_app(settings: Settings | None = None, *, local_key: str | None = None
         except PageSightError as e:
             raise HTTPException(503, f"not ready: {e.reason}") from e
 
+    page = (STATIC / "index.html").read_text(encoding="utf-8")
+    if settings.locale != "auto":  # the page's language is fixed; else the browser's chooses (strings.js)
+        page = page.replace('<html lang="en">', f'<html lang="en" data-locale="{settings.locale}">', 1)
+
     @app.get("/", include_in_schema=False)
-    def index() -> FileResponse:
-        return FileResponse(STATIC / "index.html", media_type="text/html")
+    def index() -> HTMLResponse:
+        return HTMLResponse(page)
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:  # browsers ask for it whatever the page says
@@ -120,7 +128,7 @@ def create_app(settings: Settings | None = None, *, local_key: str | None = None
         app.add_middleware(CORSMiddleware, allow_origins=list(origins), allow_methods=methods, allow_headers=headers)
     return RequestGate(app, keys=keys, upload_bytes=int(settings.max_upload_mb * 2**20), other_bytes=1 << 20,
                        upload_paths=(documents.UPLOAD_PATH,), public_docs=settings.public_docs,
-                       hosts=host_names(settings.allowed_hosts, bound), origins=origins)
+                       hosts=host_names(settings.allowed_hosts, bound), origins=origins, locale=settings.locale)
 
 
 class _SafeJSON(JSONResponse):

@@ -69,14 +69,27 @@ def _settings():
     return get_settings()
 
 
+def _locale() -> str:
+    from ..core.i18n import terminal_locale
+
+    return terminal_locale(_settings().locale)
+
+
+def _t(message: str) -> str:
+    """A message in the terminal's language (core/i18n.py)."""
+    from ..core.i18n import say
+
+    return say(message, _locale())
+
+
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {safe(message)}", highlight=False)
+    err.print(f"[red]{_t('error')}:[/red] {safe(_t(message))}", highlight=False)
     raise typer.Exit(code)
 
 
 def _say(message: str) -> None:
     """A line about what the command does, on stderr (never mixed into what it prints)."""
-    err.print(safe(message), highlight=False)
+    err.print(safe(_t(message)), highlight=False)
 
 
 def _json(data) -> None:
@@ -153,16 +166,24 @@ def ingest(
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="tag the documents (repeatable)")] = None,
     collection: Collection = None,
     password: Annotated[str | None, typer.Option(help="password for encrypted PDFs")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="what OCR reads scans in: codes joined by + "
+                                             "(fra+eng), or auto (English, or the language the pages show)")] = None,
     as_json: AsJson = False,
 ) -> None:
     """Ingest PDFs and images: render pages, extract text and figures, OCR scans, index."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
     from ..ingest import find_files
+    from ..ingest.ocr import ocr_languages_of
 
     files, missing = find_files(paths)
     if not files and not missing:
         _fail("no supported files found (PDF, PNG, JPEG, TIFF, WebP)")
+    if lang:
+        try:
+            lang = ocr_languages_of(lang)
+        except ValueError as e:
+            _fail(str(e))
     with _backend(collection, announce=True) as backend, _failures(), Progress(
         TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(), TextColumn("pages"),
         TaskProgressColumn(), TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
@@ -178,7 +199,8 @@ def ingest(
             progress.update(writing, completed=written, total=known or None, rate=rate)
 
         with _interruptible() as cancel:
-            outcomes = backend.ingest(paths, tags=tag or [], password=password, on_progress=show, cancel=cancel)
+            outcomes = backend.ingest(paths, tags=tag or [], password=password, on_progress=show, cancel=cancel,
+                                      languages=lang)
     if as_json:
         _json([o.__dict__ for o in outcomes])
     else:
@@ -270,7 +292,7 @@ def ask(
     filters = _filters(doc, tag, file, pages)
     with _backend(collection, announce=True) as backend, _failures():
         kind, why = backend.answerer_choice(answerer)
-        err.print(f"answerer: {kind} ({safe(why)})", highlight=False)
+        err.print(safe(_t(f"answerer: {kind} ({why})")), highlight=False)
         found, final = None, None
         for event in backend.ask_stream(question, k, filters, answerer):
             if isinstance(event, SearchResult):
@@ -286,19 +308,19 @@ def ask(
         return
     sys.stdout.write("\n")
     if final.extractive and not final.abstained:
-        err.print("[dim](quoted from the pages, not generated)[/dim]", highlight=False)
+        err.print(f"[dim]({_t('quoted from the pages, not generated')})[/dim]", highlight=False)
     if final.dropped_citations:
         err.print(f"dropped citations to pages not given: {safe(', '.join(final.dropped_citations))}", highlight=False)
     if final.citations:
         out.print("[bold]citations[/bold]")
     for c in final.citations:
-        box = "box " + ", ".join(f"{v:.0f}" for v in c.box) + " pt" if c.box else "whole page"
+        box = _t("box") + " " + ", ".join(f"{v:.0f}" for v in c.box) + " pt" if c.box else _t("whole page")
         out.print(f"[{c.marker}] {plain(c.file_name)}, page {c.page} ({box})", highlight=False, markup=False)
         out.print(f"    {safe(c.image_path or '')}", highlight=False)
     for claim in final.unsupported:
         lacking = ", ".join(claim.missing) or "its words"
-        err.print(f"[yellow]not supported by the page it cites:[/yellow] {safe(claim.text)} "
-                  f"[dim](the page does not hold {safe(lacking)})[/dim]", highlight=False)
+        err.print(f"[yellow]{_t('not supported by the page it cites')}:[/yellow] {safe(claim.text)} "
+                  f"[dim]({_t('the page does not hold')} {safe(lacking)})[/dim]", highlight=False)
 
 
 @app.command("eval")

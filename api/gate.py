@@ -31,6 +31,8 @@ import json
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from ..core.i18n import locale_of, say
+
 __all__ = ["CALLER", "EVERYONE", "LOOPBACK", "Caller", "RequestGate", "api_keys", "host_names", "keys_match",
            "problem"]
 
@@ -131,13 +133,16 @@ class RequestGate:
 
     def __init__(self, app, *, keys: dict[str, Caller], upload_bytes: int, other_bytes: int,
                  upload_paths: tuple[str, ...],
-                 public_docs: bool = False, hosts: frozenset[str] | None = None, origins: tuple[str, ...] = ()):
+                 public_docs: bool = False, hosts: frozenset[str] | None = None, origins: tuple[str, ...] = (),
+                 locale: str = "auto"):
         """`hosts`: the Host names answered (None: any); `origins`: other origins whose pages may change
-        things on a server without keys (those CORS admits)."""
+        things on a server without keys (those CORS admits); `locale`: PAGESIGHT_LOCALE, what its refusals
+        are said in (auto: each request's Accept-Language)."""
         self.app, self.keys = app, keys
         self.upload_bytes, self.other_bytes, self.upload_paths = upload_bytes, other_bytes, upload_paths
         self.open_paths = OPEN_PATHS + (DOCS_PATHS if public_docs else ())
         self.hosts, self.origins = hosts, frozenset(o.rstrip("/").lower() for o in origins)
+        self.locale = locale
 
     def __getattr__(self, name):  # the wrapped FastAPI app's attributes (state, openapi, routes...)
         return getattr(self.app, name)
@@ -149,6 +154,12 @@ class RequestGate:
         for name, value in scope.get("headers") or []:
             headers.setdefault(name.lower(), []).append(value)
         path = scope["path"]
+        languages = b", ".join(headers.get(b"accept-language", [])).decode("latin-1")
+        locale = locale_of(languages, self.locale)
+
+        def reply(send, status: int, detail: str, extra: list | None = None):  # in the request's language
+            return refuse(send, status, say(detail, locale), extra)
+
         host = b", ".join(headers.get(b"host", [])).decode("latin-1")
         if self.hosts is not None and _host_of(host) not in self.hosts:
             return await reply(send, 421, "this server does not answer to that Host name (PAGESIGHT_ALLOWED_HOSTS "
@@ -179,15 +190,15 @@ class RequestGate:
             if int(declared[0]) > limit:
                 return await reply(send, 413, f"request body over the limit of {limit:,} bytes")
             limit = int(declared[0])  # a body longer than it said is refused as well
-        await _Counted(self.app, limit).run(scope, receive, send)
+        await _Counted(self.app, limit, locale).run(scope, receive, send)
 
 
 class _Counted:
     """One request whose body is counted as the app reads it. Past the limit the app is told the client
     left, its own response is held back, and the client gets 413."""
 
-    def __init__(self, app, limit: int):
-        self.app, self.limit, self.seen = app, limit, 0
+    def __init__(self, app, limit: int, locale: str = "en"):
+        self.app, self.limit, self.seen, self.locale = app, limit, 0, locale
         self.over = False
         self.started = False
 
@@ -216,10 +227,10 @@ class _Counted:
             if not self.over:
                 raise
         if self.over and not self.started:
-            await reply(send, 413, f"request body over the limit of {self.limit:,} bytes")
+            await refuse(send, 413, say(f"request body over the limit of {self.limit:,} bytes", self.locale))
 
 
-async def reply(send, status: int, detail: str, headers: list | None = None) -> None:
+async def refuse(send, status: int, detail: str, headers: list | None = None) -> None:
     body = json.dumps(problem(status, detail)).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),

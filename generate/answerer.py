@@ -16,6 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 
 from ..core.errors import GenerationError
+from ..core.i18n import answer_locale, say
 from ..core.types import Answer, Turn
 from .citations import CitationStream, cite
 from .followup import Resolved, resolve, rewrite_prompt_text, usable_rewrite
@@ -59,7 +60,7 @@ class Answerer(ABC):
         (support.missing_terms; `titles`: the collection's document titles, which name its subjects)."""
         missing = missing_terms(question, evidence, titles)
         if not evidence or missing:
-            text = not_in_these_documents(missing) if evidence else NO_PAGES
+            text = say(not_in_these_documents(missing) if evidence else NO_PAGES, answer_locale(question))
             yield text
             yield Answer(text=text, extractive=self.extractive, answerer=self.name, abstained=True,
                          pages=[e.hit for e in evidence])

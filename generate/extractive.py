@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.i18n import answer_locale, say
 from ..core.periods import is_year
 from ..core.text import strip_control
 from ..core.types import Answer, Box, Citation, title_of
@@ -39,14 +40,17 @@ NOT_FOUND = "The retrieved pages do not appear to answer the question."
 NO_FIGURE = "No table row on these pages gives this figure for that period; the passages nearest to it:"
 MAX_QUOTE = 600
 MAX_CANDIDATES = 64
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-Þ0-9(\"'«])")
 # A line that starts a list item: a bullet as a text layer gives it, or as OCR reads a round bullet
 # ("©", "¢", "«", "°", or "e"/"o" before a capital). No sentence ends before it ("include:"), and the
 # bullet starts no sentence either, so without this every item of a list is one quote.
 _BULLET = re.compile(r"^(?:[•◦▪▫■□●○◆◇►▸‣⁃∙·*©¢«°-]\s+|[eo]\s+(?=[A-Z]))")
-_WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+_WORD = re.compile(r"[^\W_]+(?:[.,]\d+)*")
 _STOP = frozenset("""a an and are as at be by did do does for from had has have how in is it its of on or
-that the their this to was were what when where which who why will with""".split())
+that the their this to was were what when where which who why will with
+le la les un une des du de et est en que qui dans pour pas sur au aux ce cette ces sont par plus avec ne se il
+elle ils elles nous vous leur leurs ou où ont mais comme sa son ses quel quelle quels quelles combien comment
+pourquoi quand y d l qu n s c j t""".split())
 
 
 @dataclass(frozen=True)
@@ -108,10 +112,12 @@ def _bounded(text: str) -> str:
 _ASKS_WHY = re.compile(r"^\W*(?:why|how\s+(?:did|does|do|has|have|is|was|were|will|would|can)|what\s+(?:drove|drives|"
                        r"caused|causes|explains?|led|leads|contributed)|explain|describe|discuss|summari[sz]e|"
                        r"(?:did|does|do|is|are|was|were|has|have|had|can|will|would|should)\s|which|who|whom|where|"
-                       r"when)\b", re.IGNORECASE)
+                       r"when|pourquoi|comment|expliquez|décrivez|résumez|qui|où|quand|est-ce\s)\b", re.IGNORECASE)
 _WANTS_FIGURE = re.compile(r"\b(?:how (?:much|many)|amount|total|ratio|margin|percent(?:age)?|rate|revenue|income|"
                            r"expenditures?|expenses?|costs?|capex|price|value|sales|profit|cash|debt|assets|usd|"
-                           r"millions?|billions?)\b|[$%]", re.IGNORECASE)
+                           r"millions?|billions?|combien|montant|taux|pourcentage|chiffre d['’]affaires|revenus?|"
+                           r"bénéfices?|dépenses?|coûts?|prix|valeur|ventes|dette|actifs|milliards?)\b|[$%€]",
+                           re.IGNORECASE)
 _FIGURE = re.compile(r"(?<![\w.])[(\[]?[$€£]?\d[\d,]*(?:\.\d+)?%?[)\]]?(?![\w])")
 LABEL = 0.2  # a table row by the share of its label's words the question holds (bench/picks.py, even halves)
 
@@ -234,10 +240,11 @@ class ExtractiveAnswerer(Answerer):
     def _stream(self, question: str, evidence: list[Evidence]) -> Iterator[str | Answer]:
         ranked = self.rank(question, evidence)
         chosen = self.pick(ranked)
+        locale = answer_locale(question)  # the answer's own words are in its question's language
         if not chosen:
-            yield NOT_FOUND
-            yield Answer(text=NOT_FOUND, extractive=True, answerer=self.name, pages=[e.hit for e in evidence],
-                         abstained=True)
+            yield say(NOT_FOUND, locale)
+            yield Answer(text=say(NOT_FOUND, locale), extractive=True, answerer=self.name,
+                         pages=[e.hit for e in evidence], abstained=True)
             return
         rows = _rows(evidence)
         asked = Asked.of(question)
@@ -250,7 +257,7 @@ class ExtractiveAnswerer(Answerer):
             chosen.sort(key=lambda c: c is not held)
             first = f"{_plain(found.text)} [1]"
         elif asked.wants_figure and not _states_figure(chosen[0].text):
-            first = NO_FIGURE
+            first = say(NO_FIGURE, locale)
         else:  # the best passage is the answer, quoted (for a figure, one that states one; else a sentence first)
             if not asked.wants_figure and (prose := next((c for c in chosen if " | " not in c.text), None)):
                 chosen.sort(key=lambda c: c is not prose)
@@ -259,7 +266,7 @@ class ExtractiveAnswerer(Answerer):
         yield first
         for n, c in enumerate(chosen, start=1):
             quote = _quote(c, rows)
-            if n > 1 or found is not None or first == NO_FIGURE:
+            if n > 1 or found is not None or first == say(NO_FIGURE, locale):
                 line = f'- "{quote}" [{n}]'
                 lines.append(line)
                 yield "\n" + line  # the text streamed is the answer's text exactly

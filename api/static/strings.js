@@ -86,7 +86,9 @@
     },
   };
 
-  const language = (navigator.languages && navigator.languages[0]) || navigator.language || "en";
+  // PAGESIGHT_LOCALE, when the server fixes it (data-locale on <html>); else the browser's language.
+  const language = document.documentElement.dataset.locale
+    || (navigator.languages && navigator.languages[0]) || navigator.language || "en";
   const lang = language.toLowerCase().startsWith("fr") ? "fr" : "en";
   const table = STRINGS[lang];
 

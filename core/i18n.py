@@ -1,0 +1,129 @@
+"""What PageSight says to people, in English (as written in the code) or in French.
+
+- An answer's own words (that the pages do not answer, that no row gives a figure, that it is quoted) are
+  in its question's language (`answer_locale`).
+- A face's words follow PAGESIGHT_LOCALE: "auto" takes the request's Accept-Language on the API, the
+  terminal's LANG on the command line, the browser's language on the chat page (its own strings.js);
+  "en" or "fr" fixes it.
+- An error's message is translated when the catalogue below knows its form (`say`); what it quotes
+  (file names, numbers) is kept as it was. A message it does not know stays in English: the catalogue
+  holds what a user meets (not found, busy, too large, keys, uploads, files it cannot read).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+
+__all__ = ["LOCALES", "answer_locale", "locale_of", "say", "terminal_locale"]
+
+LOCALES = ("en", "fr")
+
+# English message (a regular expression over the whole message) -> French, with the groups it quotes.
+French = str | Callable[[re.Match], str]
+_FRENCH: list[tuple[re.Pattern, French]] = [(re.compile(english, re.DOTALL), french) for english, french in [
+    (r"Quoted from the pages, not generated\.", "Cité des pages, non généré."),
+    (r"The retrieved pages do not appear to answer the question\.",
+     "Les pages trouvées ne semblent pas répondre à la question."),
+    (r"No table row on these pages gives this figure for that period; the passages nearest to it:",
+     "Aucune ligne de tableau de ces pages ne donne ce chiffre pour cette période ; les passages les plus "
+     "proches :"),
+    (r"No indexed page matches the question, so there is nothing to answer from\.",
+     "Aucune page indexée ne correspond à la question : il n'y a rien à partir de quoi répondre."),
+    (r"Not in these documents: the pages found do not mention (.+), so they do not answer this question\.",
+     lambda m: "Absent de ces documents : les pages trouvées ne mentionnent pas "
+     + re.sub(r"(\w) in (\d{4})", r"\1 en \2", m.group(1)) + ", elles ne répondent donc pas à cette question."),
+    (r"missing or wrong API key: send Authorization: Bearer <key>",
+     "clé d'API absente ou erronée : envoyez Authorization: Bearer <clé>"),
+    (r"request body over the limit of ([\d,]+) bytes", r"corps de requête au-delà de la limite de \1 octets"),
+    (r"no conversation (.+)", r"aucune conversation \1"),
+    (r"no job (.+)", r"aucune tâche \1"),
+    (r"no document (.+)", r"aucun document \1"),
+    (r"no page (\d+) in document (.+)", r"aucune page \1 dans le document \2"),
+    (r"no image for this page(.*)", r"aucune image pour cette page\1"),
+    (r"collection (.+) does not exist in (.+); ingest something first",
+     r"la collection \1 n'existe pas dans \2 ; ingérez d'abord un document"),
+    (r"this API key may not use collection (.+)", r"cette clé d'API ne peut pas utiliser la collection \1"),
+    (r"this API key may read \(search, ask, conversations\), not upload or delete.*",
+     "cette clé d'API peut lire (recherche, questions, conversations), pas téléverser ni supprimer : utilisez une "
+     "clé d'administration"),
+    (r"no files in the upload", "aucun fichier dans l'envoi"),
+    (r"invalid request", "requête invalide"),
+    (r"(\d+) answers are being generated or waiting, the most this server takes.*",
+     r"\1 réponses sont en cours ou en attente, le maximum que ce serveur accepte ; réessayez dans un instant"),
+    (r"this conversation holds (\d+) messages, the most one may.*",
+     r"cette conversation compte \1 messages, le maximum autorisé ; commencez-en une nouvelle"),
+    (r"a page of another origin may not change anything here.*",
+     "une page d'une autre origine ne peut rien modifier ici"),
+    (r"this server does not answer to that Host name.*", "ce serveur ne répond pas à ce nom d'hôte"),
+    (r"the document has no pages", "le document n'a aucune page"),
+    (r"cannot read (.+)", r"impossible de lire \1"),
+    (r"the file is empty(.*)", r"le fichier est vide\1"),
+    (r"(\d+) pages; the limit is (\d+)", r"\1 pages ; la limite est de \2"),
+    (r"the PDF is encrypted; give its password \(--password\) to ingest it",
+     "le PDF est chiffré ; donnez son mot de passe (--password) pour l'ingérer"),
+    (r"the PDF is encrypted and the password given is wrong", "le PDF est chiffré et le mot de passe donné est faux"),
+    (r"not ready: (.+)", r"pas prêt : \1"),
+    (r"error", "erreur"),
+    (r"quoted from the pages, not generated", "cité des pages, non généré"),
+    (r"box", "zone"),
+    (r"whole page", "page entière"),
+    (r"not supported by the page it cites", "non étayé par la page citée"),
+    (r"the page does not hold", "la page ne contient pas"),
+    (r"interrupted: stopping.*", "interrompu : arrêt en cours (le fichier en lecture n'est pas indexé ; Ctrl-C à "
+     "nouveau pour arrêter tout de suite)"),
+    (r"answerer: (\w+) \((.+)\)", r"répondeur : \1 (\2)"),
+]]
+
+
+def say(text: str, locale: str) -> str:
+    """`text` in `locale` ("en": as it is; "fr": as the catalogue translates it, else as it is)."""
+    if locale != "fr":
+        return text
+    for english, french in _FRENCH:
+        if english.fullmatch(text):
+            return english.sub(french, text)
+    where, colon, reason = text.partition(": ")  # "file.pdf: reason", as an error names its file
+    if colon and reason and (translated := say(reason, locale)) != reason:
+        return f"{where} : {translated}"
+    return text
+
+
+def answer_locale(question: str) -> str:
+    """The locale an answer speaks in: its question's language."""
+    from .language import detect
+
+    return "fr" if detect(question) == "fra" else "en"
+
+
+def locale_of(accept_language: str | None, setting: str = "auto") -> str:
+    """The locale a request is answered in: PAGESIGHT_LOCALE, or with "auto" its Accept-Language's first
+    locale PageSight speaks ("fr-CA,fr;q=0.9,en;q=0.8": fr), English when none."""
+    if setting in LOCALES:
+        return setting
+    ranked = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((-quality, position, tag.strip().lower()[:2]))
+    for _, _, language in sorted(ranked):
+        if language in LOCALES:
+            return language
+    return "en"
+
+
+def terminal_locale(setting: str = "auto") -> str:
+    """The command line's locale: PAGESIGHT_LOCALE, or with "auto" the terminal's (LC_ALL, LC_MESSAGES, LANG)."""
+    if setting in LOCALES:
+        return setting
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return "fr" if value.lower().startswith("fr") else "en"
+    return "en"

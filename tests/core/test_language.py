@@ -1,0 +1,47 @@
+"""The language of a text (core/language.py) and what PageSight says in French (core/i18n.py)."""
+
+import pytest
+
+from pagesight.core.i18n import answer_locale, locale_of, say
+from pagesight.core.language import detect, parse_languages
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Le chiffre d'affaires de l'entreprise a augmenté de 12 % par rapport à l'année précédente.", "fra"),
+    ("Quelle part des répondants déclare utiliser l'outil chaque semaine ?", "fra"),
+    ("What share of the respondents said they use the tool every week?", "eng"),
+    ("Der Umsatz des Unternehmens ist im Vergleich zum Vorjahr um zwölf Prozent gestiegen.", "deu"),
+    ("Los ingresos de la empresa aumentaron un doce por ciento con respecto al año anterior.", "spa"),
+])
+def test_a_sentence_is_told_by_its_words(text, language):
+    assert detect(text) == language
+
+
+@pytest.mark.parametrize("text", ["", "2019 2020 1,234.5", "Table 4.2", "ROE %"])
+def test_too_little_prose_tells_no_language(text):
+    assert detect(text) is None
+
+
+def test_language_codes_are_checked():
+    assert parse_languages("fra+eng") == ["fra", "eng"]
+    with pytest.raises(ValueError, match=r"'fr!\+eng' is not a list of language codes like fra\+eng"):
+        parse_languages("fr!+eng")
+
+
+def test_an_answer_speaks_its_question_s_language_and_keeps_what_it_quotes():
+    assert answer_locale("Quel a été le chiffre d'affaires de Danone en 2019 ?") == "fr"
+    assert answer_locale("What were Danone's revenues in 2019?") == "en"
+    text = 'Not in these documents: the pages found do not mention "2031", "danone in 2031", so they do not ' \
+           "answer this question."
+    assert say(text, "fr") == 'Absent de ces documents : les pages trouvées ne mentionnent pas "2031", ' \
+                              '"danone en 2031", elles ne répondent donc pas à cette question.'
+    assert say(text, "en") == text
+    assert say("rapport_2019.pdf: the file is empty", "fr") == "rapport_2019.pdf : le fichier est vide"
+    assert say("a message the catalogue does not know", "fr") == "a message the catalogue does not know"
+
+
+def test_a_request_s_language_is_its_first_that_pagesight_speaks():
+    assert locale_of("fr-CA,fr;q=0.9,en;q=0.8") == "fr"
+    assert locale_of("de-DE,en;q=0.5,fr;q=0.9") == "fr"  # by quality, not by position
+    assert locale_of("de-DE") == "en" and locale_of(None) == "en"
+    assert locale_of("en-US", "fr") == "fr"  # PAGESIGHT_LOCALE fixes it
