@@ -25,6 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..core.errors import Busy, GenerationError, NotFound
+from ..core.language import main_language
 from ..core.settings import Settings, get_settings
 from ..core.types import (
     Answer,
@@ -125,14 +126,15 @@ class Models:
                 self._encoders = load_encoders(self.settings, self.profile)
             return self._encoders
 
-    def encoders_for(self, schema: CollectionSchema | None) -> Encoders:
+    def encoders_for(self, schema: CollectionSchema | None, language: str | None = None) -> Encoders:
         """The encoders that can read a collection: its text vectors are queried (and added to) with the
         model and runtime that made them, a new collection's with the settings'. The first collection used
         decides what the profile's encoders load with, so a process that serves one older collection loads
-        one text encoder, not two."""
+        one text encoder, not two. `language`: a new collection's (its first pages'), which may choose its
+        text model."""
         if self._given:
             return self.encoders
-        return self._with_sparse(self._text_encoders(schema), schema)
+        return self._with_sparse(self._text_encoders(schema, language), schema)
 
     def _with_sparse(self, encoders: Encoders, schema: CollectionSchema | None) -> Encoders:
         """`encoders` with the BM25 a collection records (built before BM25 read each page in its language,
@@ -146,9 +148,9 @@ class Models:
                 self._sparse[language] = Bm25Encoder(language)
         return replace(encoders, sparse=self._sparse[language])
 
-    def _text_encoders(self, schema: CollectionSchema | None) -> Encoders:
+    def _text_encoders(self, schema: CollectionSchema | None, language: str | None = None) -> Encoders:
         recorded = schema.text if schema is not None else None
-        model = text_model(self.settings, recorded)
+        model = text_model(self.settings, recorded, language)
         runtime = text_runtime(self.settings, recorded.runtime if recorded else None, model)
         with self._lock:
             if self._encoders is None:
@@ -300,7 +302,7 @@ class PageSight(Backend):
 
     def _pipeline(self) -> Pipeline:
         with self._lock:
-            if self._indexer is None:
+            if self._indexer is None and self.store.schema is not None:
                 self._indexer = Indexer(self.store, self.models.encoders_for(self.store.schema), self.settings)
             if self._pool is None:
                 self._pool = ExtractionPool(self.settings.extract_workers, self.settings.worker_memory_mb,
@@ -309,7 +311,17 @@ class PageSight(Backend):
                                             recycle_mb=self.settings.worker_recycle_mb,
                                             budget=Budget(self.settings.page_budget_s,
                                                           ceiling=self.settings.document_budget_s))
-            return Pipeline(self.store, self._indexer, self._pool, self.settings, self._writing)
+            return Pipeline(self.store, self._indexer or self._new_indexer, self._pool, self.settings, self._writing)
+
+    def _new_indexer(self, pages: list[Page]) -> Indexer:
+        """A new collection's indexer, made when its first pages are written: their language chooses its text
+        model, unless PAGESIGHT_TEXT_MODEL does (profiles.text_model); the collection records it."""
+        with self._lock:
+            if self._indexer is None:
+                language = main_language(page.language for page in pages)
+                self._indexer = Indexer(self.store, self.models.encoders_for(self.store.schema, language),
+                                        self.settings)
+            return self._indexer
 
     @property
     def worker_peak_rss_mb(self) -> float:

@@ -9,8 +9,10 @@ too mixed to tell gives None; callers then keep what they knew (the document's l
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable
 
-__all__ = ["LANGUAGES", "detect", "parse_languages"]
+__all__ = ["LANGUAGES", "detect", "main_language", "parse_languages"]
 
 LANGUAGES = {"eng": "English", "fra": "français", "deu": "Deutsch", "spa": "español", "ita": "italiano",
              "por": "português", "nld": "Nederlands"}
@@ -72,3 +74,13 @@ def parse_languages(value: str) -> list[str]:
         raise ValueError(f"{value!r} is not a list of language codes like fra+eng (three letters each, "
                          "Tesseract's: eng, fra, deu, spa, ita, por, nld, ...)")
     return list(dict.fromkeys(parts))
+
+
+def main_language(languages: Iterable[str | None]) -> str | None:
+    """The language most of these pages are in (their codes; "" or None for a page that did not tell), when
+    it is at least half of those that told; else None."""
+    told = Counter(code for code in languages if code)
+    if not told:
+        return None
+    code, n = told.most_common(1)[0]
+    return code if 2 * n >= sum(told.values()) else None

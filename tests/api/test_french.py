@@ -62,7 +62,7 @@ def test_the_command_line_names_a_language_ocr_cannot_read_and_speaks_the_termin
     assert result.exit_code == 2 and "aucun document" in result.output, result.output
 
 
-def test_on_the_multilingual_model_a_french_question_finds_the_french_and_the_english_page(tmp_path):
+def test_a_collection_whose_first_pages_are_french_gets_the_multilingual_model_and_a_french_question_finds_the_french_and_the_english_page(tmp_path):  # noqa: E501
     from pagesight import PageSight
     from pagesight.index.e5 import E5
 
@@ -73,10 +73,13 @@ def test_on_the_multilingual_model_a_french_question_finds_the_french_and_the_en
         "Harbour log.", "The keeper counted 340 ships entering the port in 1821,", "against 290 the year before."])
     handbook = docs.simple_pdf(tmp_path / "handbook.pdf", [
         "Staff handbook.", "Employees are entitled to 25 days of paid leave each year."])
-    settings = make_settings(tmp_path / "data", profile="lite", text_model=E5)
+    settings = make_settings(tmp_path / "data", profile="lite")  # no text model set: the pages choose
     with PageSight(settings=settings) as sight:
-        sight.ingest([french, english, handbook])
+        sight.ingest([french])
+        sight.ingest([english, handbook])
         assert sight.store.schema.text.name == E5  # recorded with the collection, as every encoder is
+    with PageSight(settings=settings) as sight:  # opened again, it keeps its model
+        assert sight.models.encoders_for(sight.store.schema).text.spec.name == E5
         for question, wanted, same_language in [
                 ("Quel a été le chiffre d'affaires en 2019 ?", "rapport_annuel.pdf", True),
                 ("Combien de navires le gardien a-t-il comptés ?", "harbour_log.pdf", False),
@@ -88,3 +91,12 @@ def test_on_the_multilingual_model_a_french_question_finds_the_french_and_the_en
             # Fused with BM25, whose words do not cross languages, the page may lose the first place across
             # languages (bench/french.py measures it: R@5 0.91 by the text channel, 0.86 fused).
             assert fused.index(wanted) <= (0 if same_language else 1), (question, fused)
+
+
+def test_a_collection_whose_first_pages_are_english_keeps_the_english_model(tmp_path, report):
+    from pagesight import PageSight
+    from pagesight.index.encoders import MINILM
+
+    with PageSight(settings=make_settings(tmp_path / "data", profile="lite")) as sight:
+        sight.ingest([report])
+        assert sight.store.schema.text.name == MINILM
