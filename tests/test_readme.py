@@ -69,6 +69,7 @@ def commands(text: str) -> list[str]:
 
 
 JOURNEYS = {("Quick start", "bash", 0), ("Quick start", "bash", 1), ("Everyday use", "bash", 0),
+            ("Documents and questions in French", "bash", 0),
             ("The Python API", "python", 0), ("The server", "bash", 0), ("Assistants (MCP)", "json", 0)}
 
 
@@ -195,6 +196,28 @@ def test_everyday_use_with_the_server_running_on_the_same_data_folder(home, tmp_
         assert f"{url}/v1/documents/" in printed["pagesight ask"]  # the citations' images, on the server
         if keys:
             assert httpx.get(f"{url}/v1/documents").status_code == 401  # the others still need a key
+
+
+RAPPORT = ["Rapport annuel 2019.", "Le chiffre d'affaires a atteint 1 234,5 millions d'euros en 2019,",
+           "en hausse de 8 % grâce à la croissance en Asie.", "La marge opérationnelle s'établit à 12 %."]
+
+
+def test_documents_and_questions_in_french(home, tmp_path):
+    docs.simple_pdf(home / "rapport.pdf", RAPPORT)
+    from tests.ingest.test_layout import scan_of
+
+    page = docs.simple_pdf(tmp_path / "pv.pdf", ["Procès-verbal : la séance a été levée à 18 h."])
+    scan_of(page, home / "scans" / "procès-verbal.pdf")  # an image of the page, no text layer
+    env = environment(tmp_path / "data") | {"LANG": "C.UTF-8"}
+    printed = {line: run(line, home, env).stdout for line in commands(block("Documents and questions in French",
+                                                                             "bash"))}
+    ingest_first, ingest_scans, ask, info = printed.values()
+    assert "ingested" in ingest_first and "rapport.pdf" in ingest_first, ingest_first
+    assert "2 ingested, 0 replaced, 0 unchanged, 0 failed" in ingest_scans, ingest_scans
+    assert "Le chiffre d'affaires a atteint 1 234,5 millions d'euros en 2019" in ask, ask
+    assert "multilingual-e5-small" in info and "rapports" in info, info
+    with_accents = run("pagesight search 'séance levée' --collection rapports --json", home, env).stdout
+    assert "la séance a été levée" in with_accents, with_accents  # the scan read in French kept its accents
 
 
 def example_output(home: Path, env: dict[str, str]) -> str:
