@@ -80,6 +80,8 @@ _RELATIVE = (
 )
 # Words around a relative period that add nothing to it ("and two years before that?").
 _PERIOD_FILLER = frozenset("in for during over of at that this then there from the same period".split())
+_MONTH = re.compile(r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+                    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?", re.IGNORECASE)
 _QUARTER_NAMED = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth)\s+quarter\b", re.IGNORECASE)
 _ORDINALS = ("first", "second", "third", "fourth")
 
@@ -212,14 +214,18 @@ def resolve(question: str, history: Sequence[Turn]) -> Resolved:
     elliptic = bool(_ELLIPTIC.search(question)) or len(_content(question)) <= SHORT
     if elliptic:
         words = _content(question)
-        without_years = _content(re.sub(r"|".join(re.escape(y) for y in _years_of(question)) or r"(?!x)x", " ",
-                                        question))
+        # The period named outright, a month with its year or the year alone ("and for September 2013?")
+        without_years = _content(_MONTH.sub(" ", re.sub(
+            r"|".join(re.escape(y) for y in _years_of(question)) or r"(?!x)x", " ", question)))
         only_years = now.years and not without_years
         only_names = now.names and not now.years and all(
             any(w in name.split() for name in now.names) for w in words)
         if only_years and before.years:
             old = _years_of(previous.question)
             if swapped := _substitute(previous.question, old, _as_written(now.years, old)):
+                months, before_months = _MONTH.findall(question), _MONTH.findall(previous.question)
+                if len(months) == 1 and len(before_months) == 1:  # "September 2012" -> "March 2014"
+                    swapped = _MONTH.sub(months[0].strip(), swapped, count=1)
                 return Resolved(swapped, "rules", carried_scope)
         if only_names and before.names:
             if swapped := _substitute(previous.question, list(before.names), list(now.names)):

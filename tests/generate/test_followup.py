@@ -16,6 +16,17 @@ def test_an_elliptical_follow_up_swaps_the_period_or_the_subject():
     assert other.question == "What was Microsoft's iPhone revenue in FY2019?" and other.documents is None
 
 
+def test_a_period_named_with_its_month_swaps_the_month_and_the_year():
+    # Before: "September" was taken for a name of the follow-up's own, and the question stood alone.
+    receipts = Turn("What were the total Individual income taxes receipts in September 2012? Round to one decimal.")
+    assert resolve("and for September 2013?", [receipts]).question == (
+        "What were the total Individual income taxes receipts in September 2013? Round to one decimal.")
+    assert resolve("And in March 2014?", [receipts]).question == (
+        "What were the total Individual income taxes receipts in March 2014? Round to one decimal.")
+    assert resolve("And for 2013?", [receipts]).question == (  # the year alone: the month stays
+        "What were the total Individual income taxes receipts in September 2013? Round to one decimal.")
+
+
 def test_a_follow_up_that_leans_back_carries_the_subject_and_the_documents():
     tablets = resolve("What about tablets?", [APPLE])
     assert tablets.question == "What about tablets (Apple, 2019)?" and tablets.rewritten_by == "rules"
