@@ -19,7 +19,8 @@ def test_an_api_error_is_in_french_when_the_request_asks_for_it(tmp_path, report
         english = client.get("/v1/documents/0123456789")
     assert french.status_code == english.status_code == 404
     assert english.json()["detail"].startswith("no document")
-    assert french.json()["detail"].startswith("aucun document"), french.json()
+    assert french.json()["detail"] == "aucun document ne correspond à '0123456789' (donnez un identifiant, le " \
+                                      "début unique d'un identifiant ou un nom de fichier)", french.json()
 
 
 def test_a_server_set_to_french_answers_every_client_in_french(tmp_path):

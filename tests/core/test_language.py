@@ -38,6 +38,13 @@ def test_an_answer_speaks_its_question_s_language_and_keeps_what_it_quotes():
     assert say(text, "en") == text
     assert say("rapport_2019.pdf: the file is empty", "fr") == "rapport_2019.pdf : le fichier est vide"
     assert say("a message the catalogue does not know", "fr") == "a message the catalogue does not know"
+    # Whole messages, never half: "no document matches ..." once came out as "aucun document matches ..."
+    assert say("no page 9 in document abc123 (r.pdf has 3)", "fr") == \
+        "aucune page 9 dans le document abc123 (r.pdf en a 3)"
+    assert say("'r' matches 2 documents (a r.pdf; b r.pdf); give more of the id", "fr") == \
+        "'r' correspond à 2 documents (a r.pdf; b r.pdf) ; donnez davantage de l'identifiant"
+    assert say("answerer: extractive (the server's: the lite profile has no generator)", "fr") == \
+        "répondeur : extractive (celui du serveur : le profil lite n'a pas de générateur)"
 
 
 def test_a_request_s_language_is_its_first_that_pagesight_speaks():
