@@ -107,7 +107,7 @@ def ocr_ceiling(files: list[Path]) -> dict:
     import pymupdf
 
     from pagesight.core.settings import Settings
-    from pagesight.ingest.extract import fit_dpi
+    from pagesight.ingest.extract import Languages, fit_dpi
     from pagesight.ingest.ocr import tesseract_blocks
 
     settings = Settings(_env_file=None, profile="lite")
@@ -117,7 +117,7 @@ def ocr_ceiling(files: list[Path]) -> dict:
             for page in doc:
                 dpi = fit_dpi(page.rect.width, page.rect.height, settings.ocr_dpi, settings.max_page_pixels)
                 started = time.perf_counter()
-                tesseract_blocks(page, dpi, settings.ocr_languages, 600, page.number + 1)
+                tesseract_blocks(page, dpi, Languages(settings.ocr_languages).for_ocr(), 600, page.number + 1)
                 seconds.append(time.perf_counter() - started)
     mean = sum(seconds) / len(seconds)
     return {"ocr_pages": len(seconds), "ocr_s_per_page": round(mean, 2),
