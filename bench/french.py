@@ -57,7 +57,8 @@ MM_FRENCH = ROOT / "bench" / "french" / "mmlongbench_fr.jsonl"
 MM_QUESTIONS = SHARED / "devset" / "mmlongbench" / "questions.jsonl"
 REAL = {"pdfplumber__chelsea_pdta": CORPUS / "pdfplumber__chelsea_pdta.pdf",
         "ocrmypdf__francais": CORPUS / "ocrmypdf__francais.pdf"}
-MODELS = {"minilm": None, "e5": "intfloat/multilingual-e5-small"}
+# Named, both: unset, a French collection's first pages would choose E5 (api/pagesight.py, _new_indexer).
+MODELS = {"minilm": "sentence-transformers/all-MiniLM-L6-v2", "e5": "intfloat/multilingual-e5-small"}
 CHANNELS = {"text": ["text"], "bm25": ["bm25"], "default": None}
 # The French scan's words (a pangram), as printed.
 FRANCAIS = ("Portez ce vieux whisky au juge blond qui fume sur son île intérieure, à côté de l'alcôve ovoïde, où "
