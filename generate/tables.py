@@ -26,6 +26,7 @@ _VALUE = re.compile(r"^\(?[-−–]?[$€£]?\s?\d[\d,]*(?:\.\d+)?\s?%?\)?$")
 _HEADED = re.compile(r"^(?P<header>[^:]{1,60}):\s*(?P<value>.+)$")
 _YEARISH = re.compile(r"(?:FY\s?)?((?:18|19|20)\d\d)")
 _DATED = re.compile(r"(?:[A-Z][a-z]+\.?\s+\d{1,2},?\s+)(?:18|19|20)\d\d")  # "February 2, 2019": a column
+_DAY = re.compile(r"[A-Z][a-z]+\.?\s+\d{1,2},?")  # "August 29,": a column head whose year is on the next line
 _UNIT = re.compile(r"\b(?:in|amounts?\s+in|dollars\s+in|\$\s*in|expressed\s+in)?\s*\(?\s*(?:u\.?s\.?\s*)?\$?\s*"
                    r"(thousands|millions|billions)\b|\((thousands|millions|billions)\)", re.IGNORECASE)
 _ASKED_UNIT = re.compile(r"\b(?:in|usd|\$)\s*(?:usd\s+)?(thousands|millions|billions)\b", re.IGNORECASE)
@@ -121,6 +122,9 @@ def rows_of(lines: Sequence[str]) -> list[Row | None]:
             years.append(stripped)
             out.append(None)
             continue
+        if _DAY.fullmatch(stripped):  # "August 29," over "2021": the run of years goes on
+            out.append(None)
+            continue
         if years:
             columns, years = list(years), []
         row = parse_row(line)
@@ -130,7 +134,13 @@ def rows_of(lines: Sequence[str]) -> list[Row | None]:
         if row is None:
             continue
         if all(c.header for c in row.cells):
-            columns = [c.header for c in row.cells]
+            if columns and len(columns) == len(row.cells) and all(
+                    _DAY.fullmatch(c.header) and _YEARISH.fullmatch(column)
+                    for c, column in zip(row.cells, columns, strict=True)):
+                # "August 29,: 11,258" under the years read above it: "August 29, 2021"
+                row.cells = [Cell(c.value, f"{c.header} {columns[i]}", c.dollars) for i, c in enumerate(row.cells)]
+            else:
+                columns = [c.header for c in row.cells]
         elif columns and len(columns) >= len(row.cells):  # by position: the row's figures stand under them
             row.cells = [c if c.header else Cell(c.value, columns[i], c.dollars) for i, c in enumerate(row.cells)]
     return out
