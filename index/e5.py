@@ -245,30 +245,6 @@ def export_e5(source: Path, folder: Path) -> Path:
     return folder
 
 
-_EXPORT = """
-import sys
-from pathlib import Path
-from pagesight.core.errors import PageSightError
-from pagesight.index.e5 import export_e5
-try:
-    export_e5(Path(sys.argv[1]), Path(sys.argv[2]))
-except PageSightError as e:
-    sys.exit(str(e))
-"""
-
-
-def _export_apart(source: Path, folder: Path) -> None:
-    """`export_e5` in a fresh interpreter: torch never loads into the process that encodes."""
-    import subprocess
-    import sys
-
-    done = subprocess.run([sys.executable, "-c", _EXPORT, str(source), str(folder)], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, check=False)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
-        raise ModelUnavailable(f"exporting {E5} to ONNX failed: {last}")
-
-
 class E5Encoder(TextEncoder):
     """multilingual-e5-small on a runtime, as the other text encoders run: "onnx-int8" or "onnx" (ONNX
     Runtime), "openvino" (bfloat16 where the processor has it, each text padded to a multiple of 16
@@ -279,14 +255,14 @@ class E5Encoder(TextEncoder):
                  max_tokens: int = 512):
         import queue
 
-        from .onnx_text import file_hash
+        from .onnx_text import file_hash, run_apart
 
         source = source or e5_file()
         revision = file_hash(source)
         folder = cache / f"e5-small-{revision.split(':')[-1]}"
         if not (folder / "model-int8.onnx").is_file():
             log.info("exporting %s to ONNX under %s (once)", E5, folder)
-            _export_apart(source, folder)
+            run_apart("pagesight.index.e5", "export_e5", source, folder, what=E5)  # torch stays out of here
         self.model = E5File.read(source)
         self.tokenizer = E5Tokenizer(self.model, max_tokens)
         self.words = self.model.blocks("emb.word").reshape(self.model.vocab, self.model.hidden // QK)

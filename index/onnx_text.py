@@ -52,28 +52,34 @@ def export_apart(model: Path, folder: Path) -> Path:
     """`export` in a fresh interpreter: torch and transformers (a gigabyte once imported) never load into
     the process that then only runs ONNX Runtime, and the caller's own script is never imported again
     (a multiprocessing child would re-run a plain script without a main guard, and fail)."""
-    import subprocess
-    import sys
-
-    done = subprocess.run([sys.executable, "-c", _EXPORT, str(model), str(folder)], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, check=False)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
-        raise ModelUnavailable(f"exporting the text model {model} to ONNX failed: {last}")
+    run_apart("pagesight.index.onnx_text", "export", model, folder, what=f"the text model {model}")
     return folder
 
 
 # The child: one call, and a PageSight error as one line on stderr (its last), never a traceback.
-_EXPORT = """
+_CHILD = """
 import sys
+from importlib import import_module
 from pathlib import Path
 from pagesight.core.errors import PageSightError
-from pagesight.index.onnx_text import export
 try:
-    export(Path(sys.argv[1]), Path(sys.argv[2]))
+    getattr(import_module(sys.argv[1]), sys.argv[2])(Path(sys.argv[3]), Path(sys.argv[4]))
 except PageSightError as e:
     sys.exit(str(e))
 """
+
+
+def run_apart(module: str, function: str, source: Path, folder: Path, *, what: str) -> None:
+    """`module.function(source, folder)` (an export) in a fresh interpreter, its failure a ModelUnavailable
+    naming `what` and the child's last line."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _CHILD, module, function, str(source), str(folder)],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        raise ModelUnavailable(f"exporting {what} to ONNX failed: {last}")
 
 
 def export(model: Path, folder: Path) -> Path:
