@@ -302,8 +302,6 @@ class PageSight(Backend):
 
     def _pipeline(self) -> Pipeline:
         with self._lock:
-            if self._indexer is None and self.store.schema is not None:
-                self._indexer = Indexer(self.store, self.models.encoders_for(self.store.schema), self.settings)
             if self._pool is None:
                 self._pool = ExtractionPool(self.settings.extract_workers, self.settings.worker_memory_mb,
                                             self.settings.page_timeout_s,
@@ -311,14 +309,14 @@ class PageSight(Backend):
                                             recycle_mb=self.settings.worker_recycle_mb,
                                             budget=Budget(self.settings.page_budget_s,
                                                           ceiling=self.settings.document_budget_s))
-            return Pipeline(self.store, self._indexer or self._new_indexer, self._pool, self.settings, self._writing)
+            return Pipeline(self.store, self._indexer_for, self._pool, self.settings, self._writing)
 
-    def _new_indexer(self, pages: list[Page]) -> Indexer:
-        """A new collection's indexer, made when its first pages are written: their language chooses its text
-        model, unless PAGESIGHT_TEXT_MODEL does (profiles.text_model); the collection records it."""
+    def _indexer_for(self, pages: list[Page]) -> Indexer:
+        """The collection's indexer, made when pages are first written to it: a new collection's text model is
+        chosen by their language, unless PAGESIGHT_TEXT_MODEL chooses it (profiles.text_model), and recorded."""
         with self._lock:
             if self._indexer is None:
-                language = main_language(page.language for page in pages)
+                language = main_language(page.language for page in pages) if self.store.schema is None else None
                 self._indexer = Indexer(self.store, self.models.encoders_for(self.store.schema, language),
                                         self.settings)
             return self._indexer

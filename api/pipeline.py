@@ -76,10 +76,10 @@ class _InFlight:
 class Pipeline:
     """Ingests FileSpecs into one store with an indexer and an extraction pool (both owned by the caller)."""
 
-    def __init__(self, store: Store, indexer: Indexer | Callable[[list[Page]], Indexer], pool: ExtractionPool,
+    def __init__(self, store: Store, indexer: Callable[[list[Page]], Indexer], pool: ExtractionPool,
                  settings: Settings, write_lock: threading.Lock | None = None):
-        """`indexer`: the collection's, or what makes it from the first pages to write (a new collection's
-        text model may depend on their language)."""
+        """`indexer(pages)`: the collection's indexer, given the pages about to be written (a new collection's
+        text model depends on their language)."""
         self.store, self.indexer, self.pool, self.settings = store, indexer, pool, settings
         self.write_lock = write_lock or threading.Lock()
         self.ahead = AHEAD_PER_WORKER * pool.size
@@ -199,9 +199,7 @@ class Pipeline:
                            repaired=extracted.repaired, warnings=extracted.warnings)
             docs.append((i, item, doc, extracted))
         if docs:
-            indexer = self.indexer
-            if not isinstance(indexer, Indexer):
-                indexer = indexer([page for *_, extracted in docs for page in extracted.pages])
+            indexer = self.indexer([page for *_, extracted in docs for page in extracted.pages])
             errors = indexer.add_many([(doc, ex.pages, item.staging, item.replaces) for _, item, doc, ex in docs],
                                            self.cancel)
             for (i, item, doc, extracted), error in zip(docs, errors, strict=True):

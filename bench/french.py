@@ -57,7 +57,7 @@ MM_FRENCH = ROOT / "bench" / "french" / "mmlongbench_fr.jsonl"
 MM_QUESTIONS = SHARED / "devset" / "mmlongbench" / "questions.jsonl"
 REAL = {"pdfplumber__chelsea_pdta": CORPUS / "pdfplumber__chelsea_pdta.pdf",
         "ocrmypdf__francais": CORPUS / "ocrmypdf__francais.pdf"}
-# Named, both: unset, a French collection's first pages would choose E5 (api/pagesight.py, _new_indexer).
+# Named, both: unset, a French collection's first pages would choose E5 (api/pagesight.py, _indexer_for).
 MODELS = {"minilm": "sentence-transformers/all-MiniLM-L6-v2", "e5": "intfloat/multilingual-e5-small"}
 CHANNELS = {"text": ["text"], "bm25": ["bm25"], "default": None}
 # The French scan's words (a pangram), as printed.
