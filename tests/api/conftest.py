@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pagesight.api.app import create_app
+from pagesight.core.settings import get_settings
 from tests.conftest import make_settings
 
 KEY = "test-key-0123456789"
@@ -82,3 +83,14 @@ def served(tmp_path_factory, report):
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}, timeout=120) as http:
             upload(http, ("report.pdf", report.read_bytes()))
         yield base, settings
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """A data folder of the test's own for the command line (PAGESIGHT_DATA_DIR), run from the test's folder
+    (no stray .env of the caller's), settings read afresh."""
+    monkeypatch.setenv("PAGESIGHT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    yield tmp_path / "data"
+    get_settings.cache_clear()

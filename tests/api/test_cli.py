@@ -15,14 +15,6 @@ from tests import docs
 runner = CliRunner()
 
 
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("PAGESIGHT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.chdir(tmp_path)  # no stray .env of the caller's
-    get_settings.cache_clear()
-    yield tmp_path / "data"
-    get_settings.cache_clear()
-
 
 def invoke(*args):
     return runner.invoke(app, list(args))

@@ -10,20 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from pagesight.api.cli import app
-from pagesight.core.settings import Settings, default_data_dir, get_settings
+from pagesight.core.settings import Settings, default_data_dir
 from tests import docs
 from tests.ingest.test_extract import scanned_pdf
 
 runner = CliRunner()
 
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("PAGESIGHT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    yield tmp_path / "data"
-    get_settings.cache_clear()
 
 
 def invoke(*args):

@@ -2,11 +2,9 @@
 door (upload and command line), the command line in the terminal's language, and a collection on the
 multilingual text model where a French question finds the French and the English page."""
 
-import pytest
 
 from pagesight.api.app import create_app
 from pagesight.api.cli import app as cli
-from pagesight.core.settings import get_settings
 from tests import docs
 from tests.api.conftest import local_client, upload
 from tests.conftest import make_settings
@@ -39,14 +37,6 @@ def test_an_upload_asking_for_a_language_ocr_cannot_read_is_refused_and_nothing_
         accepted = upload(client, ("report.pdf", report.read_bytes()))
         assert accepted["files"][0]["status"] == "ingested"
 
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("PAGESIGHT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    yield tmp_path / "data"
-    get_settings.cache_clear()
 
 
 def test_the_command_line_names_a_language_ocr_cannot_read_and_speaks_the_terminal_s_language(
