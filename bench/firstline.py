@@ -31,7 +31,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from pagesight.core.settings import Settings  # noqa: E402
-from pagesight.generate.extractive import NO_FIGURE  # noqa: E402
+from pagesight.generate.extractive import NO_FIGURE, NO_FIGURE_ANY  # noqa: E402
 from pagesight.retrieve.evaluate import read_questions  # noqa: E402
 from pagesight.retrieve.metrics import mean  # noqa: E402
 
@@ -60,7 +60,7 @@ def holds(line: str, gold: str) -> bool | None:
 
 def kind_of(answer) -> str:
     first = answer.text.splitlines()[0] if answer.text else ""
-    if answer.abstained or first == NO_FIGURE:
+    if answer.abstained or first in (NO_FIGURE, NO_FIGURE_ANY):
         return "none"
     return "sentence" if first.startswith('"') else "figure"
 

@@ -29,6 +29,8 @@ _FRENCH: list[tuple[re.Pattern, French]] = [(re.compile(english, re.DOTALL), fre
     (r"No table row on these pages gives this figure for that period; the passages nearest to it:",
      "Aucune ligne de tableau de ces pages ne donne ce chiffre pour cette période ; les passages les plus "
      "proches :"),
+    (r"No table row on these pages gives this figure; the passages nearest to it:",
+     "Aucune ligne de tableau de ces pages ne donne ce chiffre ; les passages les plus proches :"),
     (r"No indexed page matches the question, so there is nothing to answer from\.",
      "Aucune page indexée ne correspond à la question : il n'y a rien à partir de quoi répondre."),
     (r"Not in these documents: the pages found do not mention (.+), so they do not answer this question\.",

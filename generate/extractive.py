@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.i18n import answer_locale, say
-from ..core.periods import is_year
+from ..core.periods import is_year, years_named
 from ..core.text import strip_control
 from ..core.types import Answer, Box, Citation, title_of
 from .answerer import Answerer
@@ -32,12 +32,13 @@ from .prompt import Evidence
 from .support import KeyTerms, key_terms, squash
 from .tables import Row, headline, is_heading, rows_of
 
-__all__ = ["LABEL", "NO_FIGURE", "NOTICE", "Asked", "ExtractiveAnswerer", "NOT_FOUND", "Weights", "candidates", "fit",
-           "label_share"]
+__all__ = ["LABEL", "NO_FIGURE", "NO_FIGURE_ANY", "NOTICE", "Asked", "ExtractiveAnswerer", "NOT_FOUND", "Weights",
+           "candidates", "fit", "label_share"]
 
 NOTICE = "Quoted from the pages, not generated."  # what a face says once of extractive answers
 NOT_FOUND = "The retrieved pages do not appear to answer the question."
 NO_FIGURE = "No table row on these pages gives this figure for that period; the passages nearest to it:"
+NO_FIGURE_ANY = "No table row on these pages gives this figure; the passages nearest to it:"  # no period named
 MAX_QUOTE = 600
 MAX_CANDIDATES = 64
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-Þ0-9(\"'«])")
@@ -257,7 +258,7 @@ class ExtractiveAnswerer(Answerer):
             chosen.sort(key=lambda c: c is not held)
             first = f"{_plain(found.text)} [1]"
         elif asked.wants_figure and not _states_figure(chosen[0].text):
-            first = say(NO_FIGURE, locale)
+            first = say(NO_FIGURE if years_named(question) else NO_FIGURE_ANY, locale)
         else:  # the best passage is the answer, quoted (for a figure, one that states one; else a sentence first)
             if not asked.wants_figure and (prose := next((c for c in chosen if " | " not in c.text), None)):
                 chosen.sort(key=lambda c: c is not prose)
@@ -266,7 +267,7 @@ class ExtractiveAnswerer(Answerer):
         yield first
         for n, c in enumerate(chosen, start=1):
             quote = _quote(c, rows)
-            if n > 1 or found is not None or first == say(NO_FIGURE, locale):
+            if n > 1 or found is not None or first in (say(NO_FIGURE, locale), say(NO_FIGURE_ANY, locale)):
                 line = f'- "{quote}" [{n}]'
                 lines.append(line)
                 yield "\n" + line  # the text streamed is the answer's text exactly

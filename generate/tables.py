@@ -197,28 +197,31 @@ def _label_fit(label: str, wanted: set[str], question: str) -> float:
 
 
 def headline(question: str, rows: Sequence[tuple[Row, str]]) -> Headline | None:
-    """The first line of an answer to a question naming a measure and a period: the figure of the row whose
-    label the question names best, in the column of the period it names, with the unit of its page
-    (`rows`: each candidate row with its page's text, best ranked first). None when the question names no
-    period, or no row has a figure for it."""
+    """The first line of an answer to a question naming a measure: the figure of the row whose label the
+    question names best, in the column of the period it names (or, naming none, the column it names or the
+    row's only figure), with the unit of its page (`rows`: each candidate row with its page's text, best
+    ranked first). None when the question names more than one period, or no row has a figure for it."""
     years = years_named(question)
     wanted = measure_words(question)
-    if len(years) != 1 or not wanted:
+    if len(years) > 1 or not wanted:
         return None
-    (year,) = years
+
+    def column(row: Row) -> Cell | None:
+        return row.cell_for(years[0]) if years else _named_cell(row, wanted)
+
     best: tuple[float, int, Row, str] | None = None
     for rank, (row, page_text) in enumerate(rows):
         fit = _label_fit(row.label, wanted, question)
-        if fit < 0.5 or row.cell_for(year) is None:
+        if fit < 0.5 or column(row) is None:
             continue
         if best is None or (fit, -rank) > (best[0], -best[1]):
             best = (fit, rank, row, page_text)
     if best is None:
         return None
     _, _, row, page_text = best
-    cell = row.cell_for(year)
+    cell = column(row)
     unit = unit_of(page_text)
-    text = f"{row.label}, {cell.header}: {_money(cell)}"
+    text = f"{row.label}, {cell.header}: {_money(cell)}" if cell.header else f"{row.label}: {_money(cell)}"
     if unit and not cell.value.endswith("%"):
         text += f" {unit[:-1]}"
         asked = _ASKED_UNIT.search(question)
@@ -226,6 +229,20 @@ def headline(question: str, rows: Sequence[tuple[Row, str]]) -> Headline | None:
             scaled = number * _SCALE[unit] / _SCALE[asked.group(1).lower()]
             text += f" (= {'$' if cell.dollars else ''}{scaled:,.1f} {asked.group(1).lower()[:-1]})"
     return Headline(text, row)
+
+
+def _named_cell(row: Row, wanted: set[str]) -> Cell | None:
+    """For a question that names no period: the row's figure in the column the question names ("the
+    revenue in the north region": the column "Revenue"), or its only figure when it has one and its column
+    names no period of its own (a row of one figure per year answers none of them)."""
+    stems = {w.rstrip("s") for w in wanted}
+    named = [c for c in row.cells if c.header and not _YEARISH.search(c.header)
+             and {w.rstrip("s") for w in _WORD.findall(c.header.lower())} & stems]
+    if len(named) == 1:
+        return named[0]
+    if len(row.cells) == 1 and not _YEARISH.search(row.cells[0].header or ""):
+        return row.cells[0]
+    return None
 
 
 def _number(value: str) -> float | None:

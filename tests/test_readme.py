@@ -174,7 +174,8 @@ def check_everyday(printed: dict[str, str]) -> None:
     found = printed["pagesight search"]
     assert "1. report.pdf, page 2" in found  # the revenue table
     asked = printed["pagesight ask"]
-    assert "1200" in asked and "report.pdf, page 2" in asked and "citations" in asked
+    assert asked.startswith("North, Revenue: 1200 [1]"), asked  # the first line answers: the row and column named
+    assert "report.pdf, page 2" in asked and "citations" in asked
     assert "Traceback" not in "".join(printed.values())
     assert "deleted" in printed["pagesight documents delete report.pdf"]
 

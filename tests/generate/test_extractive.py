@@ -3,7 +3,7 @@ cites its page and block, and never turns document text into anything but a quot
 
 import pytest
 
-from pagesight.generate.extractive import NO_FIGURE, NOT_FOUND, ExtractiveAnswerer
+from pagesight.generate.extractive import NO_FIGURE, NO_FIGURE_ANY, NOT_FOUND, ExtractiveAnswerer
 from pagesight.generate.prompt import Evidence
 from tests.docs import FACT_TEXT
 from tests.generate.conftest import INJECTED
@@ -196,5 +196,7 @@ def test_headings_and_lone_labels_are_never_quotes_and_a_missing_figure_is_said(
         assert "CONSOLIDATED STATEMENTS OF OPERATIONS" not in quotes
     missing = statement("What was the research and development expense in 2016?").text.splitlines()
     assert missing[0] == NO_FIGURE and missing[1].startswith('- "')
+    unnamed = statement("What was the research and development expense?").text.splitlines()
+    assert unnamed[0] == NO_FIGURE_ANY and unnamed[1].startswith('- "')  # no period asked: none said
     prose = statement("Why did revenues grow in 2017?").text.splitlines()
     assert prose[0].startswith('"Revenues grew 32% in 2017, as streaming memberships rose') and prose[0].endswith("[1]")

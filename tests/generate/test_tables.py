@@ -1,6 +1,6 @@
 """Table rows read from a page's lines (generate/tables.py): each figure with its column."""
 
-from pagesight.generate.tables import rows_of
+from pagesight.generate.tables import headline, rows_of
 
 # A balance sheet whose column heads are dates written on two lines, the year under the day, as
 # extraction reads Costco's 2021 10-K (page 38): "August 29," then "2021".
@@ -18,3 +18,17 @@ def test_a_column_headed_by_a_date_over_its_year_is_that_year_s():
     assert rows["Cash and cash equivalents"].cell_for(2021).value == "11,258"
     assert rows["Total current assets"].cell_for(2020).value == "28,120"
     assert rows["Cash and cash equivalents"].cells[0].header == "August 29, 2021"
+
+
+REGIONS = ["Region | Revenue", "North | Revenue: 1200", "South | Revenue: 3400"]
+BY_YEAR = ["Year Ended December 31, | 2017 | 2016", "Revenues | $ | 11,692,713 | $ | 8,830,669"]
+
+
+def test_a_question_naming_no_period_reads_the_column_it_names_or_the_only_figure():
+    rows = [(row, "\n".join(REGIONS)) for row in rows_of(REGIONS) if row is not None]
+    assert headline("What was the revenue in the north region?", rows).text == "North, Revenue: 1200"
+    assert headline("What was the revenue of the south region?", rows).text == "South, Revenue: 3400"
+    assert headline("What was the revenue of the east region?", rows) is None  # no row it names
+    by_year = [(row, "\n".join(BY_YEAR)) for row in rows_of(BY_YEAR) if row is not None]
+    assert headline("What were the revenues?", by_year) is None  # one figure a year: which year is not said
+    assert headline("What were the revenues in 2016?", by_year).text == "Revenues, 2016: $8,830,669"
