@@ -127,7 +127,10 @@ def create_app(settings: Settings | None = None, *, local_key: str | None = None
         methods, headers = ["GET", "POST", "PATCH", "DELETE"], ["Authorization", "Content-Type"]
         app.add_middleware(CORSMiddleware, allow_origins=list(origins), allow_methods=methods, allow_headers=headers)
     return RequestGate(app, keys=keys, upload_bytes=int(settings.max_upload_mb * 2**20), other_bytes=1 << 20,
-                       upload_paths=(documents.UPLOAD_PATH,), public_docs=settings.public_docs,
+                       upload_paths=(documents.UPLOAD_PATH,),
+                       picture_bytes=int(settings.max_picture_mb * 2**20 * 4 / 3) + (1 << 20),
+                       picture_paths=r"/v1/(?:search|answer|chat/completions|conversations/[0-9a-f]{32}/messages)",
+                       public_docs=settings.public_docs,
                        hosts=host_names(settings.allowed_hosts, bound), origins=origins, locale=settings.locale)
 
 

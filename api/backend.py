@@ -80,15 +80,19 @@ class Backend(ABC):
         """A page of a document (named as for `document`): its text, regions and image (NotFound past the end)."""
 
     @abstractmethod
-    def search(self, query: str, k: int = 5, filters: Filters | None = None,
-               channels: Sequence[str] | None = None) -> SearchResult: ...
+    def search(self, query: str = "", k: int = 5, filters: Filters | None = None,
+               channels: Sequence[str] | None = None, *, image: bytes | None = None) -> SearchResult:
+        """The k best pages for `query`; with an `image` (a picture asked as the question, or part of it), the
+        pages the picture shows (SearchResult.picture: what was read of it, and whether it matched)."""
 
     @abstractmethod
-    def ask_stream(self, question: str, k: int | None = None, filters: Filters | None = None,
-                   answerer: str | None = None, history: Sequence[Turn] = ()) -> Iterator[SearchResult | str | Answer]:
+    def ask_stream(self, question: str = "", k: int | None = None, filters: Filters | None = None,
+                   answerer: str | None = None, history: Sequence[Turn] = (), *,
+                   image: bytes | None = None) -> Iterator[SearchResult | str | Answer]:
         """The pages found (a SearchResult), then the answer's text as it comes, then the Answer. With a
         `history` (the conversation so far), the question is a follow-up: it is rewritten into a standalone
-        question first (SearchResult.question), and may carry the previous answer's documents as its scope."""
+        question first (SearchResult.question), and may carry the previous answer's documents as its scope.
+        With an `image`, the question is (also) that picture."""
 
     @abstractmethod
     def info(self) -> CollectionInfo: ...
@@ -104,10 +108,10 @@ class Backend(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
-    def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
-            answerer: str | None = None, history: Sequence[Turn] = ()) -> Answer:
-        """The answer, with its citations and the pages it read."""
-        *_, final = self.ask_stream(question, k, filters, answerer, history)
+    def ask(self, question: str = "", k: int | None = None, filters: Filters | None = None,
+            answerer: str | None = None, history: Sequence[Turn] = (), *, image: bytes | None = None) -> Answer:
+        """The answer, with its citations and the pages it read (`image`: a picture asked, as for search)."""
+        *_, final = self.ask_stream(question, k, filters, answerer, history, image=image)
         return final
 
     def evaluate(self, questions: Sequence[Question], *, channels: Sequence[str] | None = None,

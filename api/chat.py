@@ -26,18 +26,24 @@ def scope_of(conversation: Conversation) -> Filters | None:
                    tags=tuple(conversation.tags) if conversation.tags else None)
 
 
+PICTURE = "[picture]"  # a question asked by a picture alone, as the conversation keeps it (the picture is not kept)
+
+
 def converse(sight: PageSight, store: ConversationStore, owner: str, conversation: Conversation, question: str,
-             k: int | None = None) -> Iterator[SearchResult | str | Answer | Message]:
+             k: int | None = None, image: bytes | None = None) -> Iterator[SearchResult | str | Answer | Message]:
     """As `PageSight.ask_stream`, then the stored Message. The search runs on the first `next()`, so its
-    errors (a document of the scope deleted since) reach the caller before anything streams."""
+    errors (a document of the scope deleted since) reach the caller before anything streams. A picture's
+    words are kept as the question searched (`standalone`): a follow-up is resolved against them."""
     started = time.perf_counter()
-    events = sight.ask_stream(question, k, scope_of(conversation), history=conversation.history())
+    events = sight.ask_stream(question, k, scope_of(conversation), history=conversation.history(), image=image)
     found = next(events)
     searched = time.perf_counter()
     yield found
     shown = conversation.collection if conversation.collection != sight.settings.collection else None
-    record = Message(id=0, position=0, question=question, answer="", answerer="", created_at=datetime.now(UTC),
-                     standalone=found.question if found.rewritten_by else None, rewritten_by=found.rewritten_by,
+    record = Message(id=0, position=0, question=question.strip() or PICTURE, answer="", answerer="",
+                     created_at=datetime.now(UTC),
+                     standalone=found.question if found.rewritten_by or found.picture else None,
+                     rewritten_by=found.rewritten_by or ("picture" if found.picture else None),
                      pages=[HitOut.of(h, shown).model_dump(mode="json", exclude={"text"}) for h in found.hits])
     try:
         for item in events:

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -34,6 +35,8 @@ File = Annotated[str | None, typer.Option("--file", help="only files whose name 
 Tag = Annotated[list[str] | None, typer.Option("--tag", "-t", help="only documents with any of these tags")]
 Pages = Annotated[str | None, typer.Option("--pages", help="page range: 3-7, 3-, -7 or 5")]
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
+Image = Annotated[Path | None, typer.Option("--image", help="a picture as the question (a screenshot or a photo of "
+                                            "a page; PNG, JPEG, WebP, TIFF), with the words given, if any")]
 
 _state: dict = {"server": None, "verbose": False}
 
@@ -245,29 +248,53 @@ def documents_delete(
 
 # ---- search and answers ---------------------------------------------------------------------------
 
+def _picture(path: Path | None, words: str) -> bytes | None:
+    """The picture given by --image, read whole; a clear error when there is none to read, or nothing asked."""
+    if path is None:
+        if not words.strip():
+            _fail("nothing to ask: give a question, --image PICTURE, or both")
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        _fail(f"{path}: cannot read the picture ({e.strerror or e})")
+
+
 @app.command()
 def search(
-    query: Annotated[str, typer.Argument(help="the question")],
+    query: Annotated[str, typer.Argument(help="the question (with --image: words to add, or none)")] = "",
     k: Annotated[int, typer.Option("-k", min=1, max=100, help="number of pages")] = 5,
     doc: Doc = None, file: File = None, tag: Tag = None, pages: Pages = None,
     collection: Collection = None,
+    image: Image = None,
     as_json: AsJson = False,
 ) -> None:
-    """The pages that best match the question: visual, figure and text channels, fused."""
+    """The pages that best match the question: visual, figure and text channels, fused. With --image, the
+    pages the picture shows (a screenshot or a photo of a page), found by its words."""
     filters = _filters(doc, tag, file, pages)
+    picture = _picture(image, query)
     with _backend(collection, announce=True) as backend, _failures():
-        result = backend.search(query, k, filters)
+        result = backend.search(query, k, filters, image=picture)
     if as_json:
         _json({"channels": result.channels, "skipped": result.skipped,
-               "hits": [h.model_dump(mode="json") for h in result.hits]})
+               "hits": [h.model_dump(mode="json") for h in result.hits],
+               "picture": result.picture.__dict__ if result.picture else None})
         return
+    from ..retrieve.picture import picture_query
     from ..retrieve.snippets import matched_words
 
     if _state["verbose"]:
         skipped = "; ".join(f"{c} skipped: {why}" for c, why in result.skipped.items())
         _say(f"channels: {', '.join(result.channels) or 'none'}" + (f" ({skipped})" if skipped else ""))
+    if result.picture is not None:
+        _say(_t(f"the picture: {result.picture.words} words read in {result.picture.read_s:.1f} s, "
+                f"{result.picture.held:.0%} of them on the best page"))
+        query = picture_query(result.picture.text, query)
     if not result.hits:
-        out.print("no results (do the filters match?)")
+        if result.picture is not None and not result.picture.matched:
+            out.print(safe(_t(f"not in these documents: {result.skipped.get('picture', 'the picture matches no page')}")))
+        else:
+            out.print("no results (do the filters match?)")
     for rank, h in enumerate(result.hits, 1):
         found = "found by " + " and ".join(h.channels)
         out.print(f"[bold]{rank}. {safe(h.file_name)}[/bold], page {h.page}  [dim]({found})[/dim]", highlight=False)
@@ -279,22 +306,24 @@ def search(
 
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help="the question")],
+    question: Annotated[str, typer.Argument(help="the question (with --image, it may be left out)")] = "",
     k: Annotated[int | None, typer.Option("-k", min=1, max=20, help="pages the answerer reads")] = None,
     doc: Doc = None, file: File = None, tag: Tag = None, pages: Pages = None,
     answerer: Annotated[str | None, typer.Option(help="auto, local, remote or extractive")] = None,
     collection: Collection = None,
+    image: Image = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the answer, citations and pages as JSON")] = False,
 ) -> None:
     """Answer from the best pages, streaming, then list the citations (page, box, image)."""
     from ..core.types import Answer, SearchResult
 
     filters = _filters(doc, tag, file, pages)
+    picture = _picture(image, question)
     with _backend(collection, announce=True) as backend, _failures():
         kind, why = backend.answerer_choice(answerer)
         err.print(safe(_t(f"answerer: {kind} ({why})")), highlight=False)
         found, final = None, None
-        for event in backend.ask_stream(question, k, filters, answerer):
+        for event in backend.ask_stream(question, k, filters, answerer, image=picture):
             if isinstance(event, SearchResult):
                 found = event
             elif isinstance(event, Answer):

@@ -4,6 +4,7 @@ Same methods, same return types; page images come back as URLs on the server."""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -23,6 +24,7 @@ from ..core.types import (
     Filters,
     Hit,
     Page,
+    Picture,
     Region,
     SearchResult,
     Turn,
@@ -139,17 +141,20 @@ class ServerClient(Backend):
 
     # ---- search and answers ---------------------------------------------------------------------
 
-    def search(self, query: str, k: int = 5, filters: Filters | None = None,
-               channels: Sequence[str] | None = None) -> SearchResult:
-        body = self._body("query", query, k, filters) | ({"channels": list(channels)} if channels is not None else {})
+    def search(self, query: str = "", k: int = 5, filters: Filters | None = None,
+               channels: Sequence[str] | None = None, *, image: bytes | None = None) -> SearchResult:
+        body = self._body("query", query, k, filters, image) | (
+            {"channels": list(channels)} if channels is not None else {})
         found = self._call("POST", "/v1/search", json=body).json()
-        return SearchResult([self._hit(h) for h in found["hits"]], found["channels"], found["skipped"])
+        return SearchResult([self._hit(h) for h in found["hits"]], found["channels"], found["skipped"],
+                            picture=_picture(found.get("picture")))
 
-    def ask_stream(self, question: str, k: int | None = None, filters: Filters | None = None,
-                   answerer: str | None = None, history: Sequence[Turn] = ()) -> Iterator[SearchResult | str | Answer]:
+    def ask_stream(self, question: str = "", k: int | None = None, filters: Filters | None = None,
+                   answerer: str | None = None, history: Sequence[Turn] = (), *,
+                   image: bytes | None = None) -> Iterator[SearchResult | str | Answer]:
         if answerer is not None:
             raise PageSightError(_ANSWERER_IS_THE_SERVERS)
-        body = self._body("question", question, k, filters) | {"stream": True}
+        body = self._body("question", question, k, filters, image) | {"stream": True}
         if history:
             body["history"] = [{"question": t.question, "documents": list(t.documents)} for t in history]
         try:
@@ -171,7 +176,7 @@ class ServerClient(Backend):
                 if event == "pages":
                     pages = [self._hit(h) for h in data["pages"]]
                     yield SearchResult(pages, data.get("channels", []), data.get("skipped", {}),
-                                       data.get("question"), data.get("rewritten_by"))
+                                       data.get("question"), data.get("rewritten_by"), _picture(data.get("picture")))
                 elif event == "delta":
                     yield data["text"]
                 elif event == "citations":
@@ -184,11 +189,12 @@ class ServerClient(Backend):
     def _hit(self, data: dict) -> Hit:
         return Hit(**{k: v for k, v in data.items() if k != "image_url"}, image_path=self.url + data["image_url"])
 
-    def _body(self, field: str, text: str, k: int | None, filters: Filters | None) -> dict:
+    def _body(self, field: str, text: str, k: int | None, filters: Filters | None, image: bytes | None = None) -> dict:
         filters = filters or Filters()
-        body = {field: text, "k": k, "documents": list(filters.documents) if filters.documents else None,
+        body = {field: text or None, "k": k, "documents": list(filters.documents) if filters.documents else None,
                 "tags": list(filters.tags) if filters.tags else None, "file": filters.file,
-                "pages": _pages(filters.pages), "collection": self.collection}
+                "pages": _pages(filters.pages), "collection": self.collection,
+                "image": base64.b64encode(image).decode("ascii") if image is not None else None}
         return {key: value for key, value in body.items() if value is not None}
 
     # ---- about the collection -------------------------------------------------------------------
@@ -217,6 +223,10 @@ class ServerClient(Backend):
             raise PageSightError(f"cannot reach the PageSight server at {self.url} ({e})") from e
         _check(response, self.url)
         return response
+
+
+def _picture(data: dict | None) -> Picture | None:
+    return Picture(**data) if data else None
 
 
 def _path(ref: str) -> str:

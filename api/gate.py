@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -132,7 +133,7 @@ class RequestGate:
     body is small JSON."""
 
     def __init__(self, app, *, keys: dict[str, Caller], upload_bytes: int, other_bytes: int,
-                 upload_paths: tuple[str, ...],
+                 upload_paths: tuple[str, ...], picture_bytes: int = 0, picture_paths: str = r"(?!)",
                  public_docs: bool = False, hosts: frozenset[str] | None = None, origins: tuple[str, ...] = (),
                  locale: str = "auto"):
         """`hosts`: the Host names answered (None: any); `origins`: other origins whose pages may change
@@ -140,6 +141,8 @@ class RequestGate:
         are said in (auto: each request's Accept-Language)."""
         self.app, self.keys = app, keys
         self.upload_bytes, self.other_bytes, self.upload_paths = upload_bytes, other_bytes, upload_paths
+        # A question may carry a picture (base64 in JSON: 4/3 of its bytes), on the paths that take one.
+        self.picture_bytes, self.picture_paths = max(picture_bytes, other_bytes), re.compile(picture_paths)
         self.open_paths = OPEN_PATHS + (DOCS_PATHS if public_docs else ())
         self.hosts, self.origins = hosts, frozenset(o.rstrip("/").lower() for o in origins)
         self.locale = locale
@@ -182,7 +185,8 @@ class RequestGate:
         CALLER.set(caller)  # this request's task, and what it hands work to, see it
         if b"transfer-encoding" in headers and b"content-length" in headers:
             return await reply(send, 400, "a request may carry Content-Length or Transfer-Encoding, not both")
-        limit = self.upload_bytes if path in self.upload_paths else self.other_bytes
+        limit = (self.upload_bytes if path in self.upload_paths else
+                 self.picture_bytes if self.picture_paths.fullmatch(path) else self.other_bytes)
         declared = headers.get(b"content-length")
         if declared is not None:
             if len(declared) != 1 or not declared[0].isdigit():

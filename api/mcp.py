@@ -23,6 +23,7 @@ from ..core.errors import PageSightError
 from ..core.types import MAX_TAG_LENGTH, MAX_TAGS, Filters, parse_pages, validate_collection_name
 from ..generate.followup import history_of
 from .backend import Backend
+from .schemas import MAX_IMAGE_CHARS, picture_bytes
 
 __all__ = ["HttpEndpoint", "build_mcp"]
 
@@ -32,7 +33,11 @@ the pages about something, `ask` for an answer quoted from or grounded in the pa
 what is there. Cite the file and page you used. An answer with abstained=true means the documents do
 not say: tell the user so rather than guessing."""
 
-Query = Annotated[str, Field(min_length=1, max_length=2000, description="what to look for, in plain words")]
+Query = Annotated[str, Field(max_length=2000, description="what to look for, in plain words (with an image: "
+                                                          "words to add, or empty)")]
+Picture = Annotated[str | None, Field(max_length=MAX_IMAGE_CHARS, description="a picture as (part of) the question: "
+                                      "a screenshot or a photo of a page, base64 (or a data: URL) of a PNG, JPEG, "
+                                      "WebP or TIFF")]
 K = Annotated[int, Field(ge=1, le=50, description="how many pages")]
 Refs = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]] | None,
                  Field(max_length=100, description="only these documents: ids, id prefixes or file names")]
@@ -59,6 +64,8 @@ class PageHit(BaseModel):
 class SearchOut(BaseModel):
     hits: list[PageHit]
     channels: list[str] = Field(description="the retrieval channels that ran")
+    picture: str | None = Field(default=None, description="with an image: what was read of it, and whether a page "
+                                "matched it (no hits when none did: the picture is of nothing in these documents)")
 
 
 class CitationOut(BaseModel):
@@ -159,27 +166,34 @@ def build_mcp(backend: Callable[[str | None], Backend], collections: Callable[[]
                        channels=h.channels, snippet=h.text[:600], page_uri=page_uri(collection, h.doc_id, h.page))
 
     @server.tool(annotations=read_only)
-    def search(query: Query, k: K = 5, documents: Refs = None, tags: Tags = None, pages: Pages = None,
-               collection: CollectionName = None) -> SearchOut:
-        """The pages that best match the query, best first, each with the passage that matched."""
+    def search(query: Query = "", k: K = 5, documents: Refs = None, tags: Tags = None, pages: Pages = None,
+               collection: CollectionName = None, image: Picture = None) -> SearchOut:
+        """The pages that best match the query, best first, each with the passage that matched. With an
+        `image` (base64), the pages the picture shows, found by its words."""
         found, name = open_(collection)
         try:
-            result = found.search(query, k, filters(documents, tags, pages))
+            result = found.search(query, k, filters(documents, tags, pages), image=_image(image))
         except (PageSightError, ValueError) as e:
             raise ToolError(_reason(e)) from None
-        return SearchOut(hits=[hit(h, name) for h in result.hits], channels=result.channels)
+        seen = result.picture
+        said = None if seen is None else (
+            f"{seen.words} words read; {seen.held:.0%} of them on the best page; "
+            + ("matched" if seen.matched else result.skipped.get("picture", "no page matched")))
+        return SearchOut(hits=[hit(h, name) for h in result.hits], channels=result.channels, picture=said)
 
     @server.tool(annotations=read_only)
-    def ask(question: Query, k: Annotated[int | None, Field(ge=1, le=20, description="pages read")] = None,
+    def ask(question: Query = "", k: Annotated[int | None, Field(ge=1, le=20, description="pages read")] = None,
             documents: Refs = None, tags: Tags = None, pages: Pages = None,
-            collection: CollectionName = None, history: History = None) -> AnswerOut:
+            collection: CollectionName = None, history: History = None, image: Picture = None) -> AnswerOut:
         """An answer from the documents, with [n] markers citing the pages (file, page, quote, box); or,
         when the pages found do not answer the question, abstained=true and a text that says so. With
         `history`, the question is a follow-up ("and the year before?") resolved against it first;
-        `question` in the result says how it was searched."""
+        `question` in the result says how it was searched. With an `image` (base64), the question is (also)
+        that picture: the page it shows is found by its words, and a picture of nothing here is said so."""
         found, name = open_(collection)
         try:
-            answer = found.ask(question, k, filters(documents, tags, pages), history=history_of(history or []))
+            answer = found.ask(question, k, filters(documents, tags, pages), history=history_of(history or []),
+                               image=_image(image))
         except (PageSightError, ValueError) as e:
             raise ToolError(_reason(e)) from None
         return AnswerOut(text=answer.text, abstained=answer.abstained, answerer=answer.answerer,
@@ -329,3 +343,7 @@ def page_uri(collection: str, doc_id: str, page: int) -> str:
 
 def _reason(e: Exception) -> str:
     return e.reason if isinstance(e, PageSightError) else str(e)
+
+
+def _image(value: str | None) -> bytes | None:
+    return picture_bytes(value) if value else None

@@ -25,6 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..core.errors import Busy, GenerationError, NotFound
+from ..core.i18n import answer_locale, say
 from ..core.language import main_language
 from ..core.settings import Settings, get_settings
 from ..core.types import (
@@ -33,6 +34,7 @@ from ..core.types import (
     FileOutcome,
     Filters,
     Page,
+    Picture,
     SearchResult,
     Turn,
     find_document,
@@ -56,12 +58,17 @@ from ..index.encoders import MINILM, Bm25Encoder
 from ..index.profiles import load_text_encoder, profile_models, snapshot, text_model, text_runtime
 from ..ingest import Budget, ExtractionPool, find_files
 from ..ingest.ocr import ocr_languages_of
+from ..ingest.picture import Read, read_picture
 from ..retrieve import Retriever
 from ..retrieve.channels import available
+from ..retrieve.picture import MIN_WORDS, held, picture_query, words_of
 from .backend import Backend, CollectionInfo, PageView
 from .pipeline import FileSpec, Pipeline
 
-__all__ = ["Models", "PageSight", "scoped"]
+__all__ = ["PICTURE_NOT_FOUND", "Models", "PageSight", "scoped"]
+
+PICTURE_NOT_FOUND = ("Not in these documents: the picture matches no page of them well (few of its words are on "
+                     "the nearest page), so there is nothing to answer from.")
 
 log = logging.getLogger(__name__)
 
@@ -301,6 +308,10 @@ class PageSight(Backend):
                                     languages=languages)
 
     def _pipeline(self) -> Pipeline:
+        return Pipeline(self.store, self._indexer_for, self._extraction(), self.settings, self._writing)
+
+    def _extraction(self) -> ExtractionPool:
+        """The extraction workers, started on first use: they read the files ingested and the pictures asked."""
         with self._lock:
             if self._pool is None:
                 self._pool = ExtractionPool(self.settings.extract_workers, self.settings.worker_memory_mb,
@@ -309,7 +320,7 @@ class PageSight(Backend):
                                             recycle_mb=self.settings.worker_recycle_mb,
                                             budget=Budget(self.settings.page_budget_s,
                                                           ceiling=self.settings.document_budget_s))
-            return Pipeline(self.store, self._indexer_for, self._pool, self.settings, self._writing)
+            return self._pool
 
     def _indexer_for(self, pages: list[Page]) -> Indexer:
         """The collection's indexer, made when pages are first written to it: a new collection's text model is
@@ -379,27 +390,75 @@ class PageSight(Backend):
 
     # ---- search and answers ---------------------------------------------------------------------
 
-    def search(self, query: str, k: int = 5, filters: Filters | None = None,
-               channels: Sequence[str] | None = None, steps: Sequence[str] | None = None) -> SearchResult:
+    def search(self, query: str = "", k: int = 5, filters: Filters | None = None,
+               channels: Sequence[str] | None = None, steps: Sequence[str] | None = None, *,
+               image: bytes | None = None) -> SearchResult:
         """`steps`: only these of the steps after the channels (retrieve/steps.py; by default every one
-        whose weight is not 0)."""
-        with self._searching:
-            return self.retriever().search(query, k, filters, channels, steps)
+        whose weight is not 0). `image`: a picture asked as (part of) the question (a screenshot, a photo of
+        a page; PNG, JPEG, WebP or TIFF bytes): read by OCR and searched by its words with `query`'s;
+        SearchResult.picture says what was read, and when it matches no page well, no page is returned
+        (or, with words typed, the words alone are searched)."""
+        if image is None:
+            if not query.strip():
+                raise ValueError("nothing to search: give a question, a picture, or both")
+            with self._searching:
+                return self.retriever().search(query, k, filters, channels, steps)
+        retriever = self.retriever()
+        read = self.read_picture(image)
+        picture = Picture(read.page.text, read.seconds, len(words_of(read.page.text)))
+        result = SearchResult(hits=[], channels=[], skipped={"picture": "no words could be read in the picture"})
+        if picture.words >= MIN_WORDS:
+            with self._searching:
+                result = retriever.search(picture_query(read.page.text, query), k, filters, channels, steps)
+            if result.hits:
+                best = result.hits[0]
+                picture.held = held(read.page.text, self.store.page(best.doc_id, best.page).text)
+            picture.matched = picture.held >= self.settings.picture_min_held
+            if not picture.matched:
+                result.hits, result.skipped["picture"] = [], (
+                    f"the picture matches no page well: {picture.held:.0%} of its words on the nearest page")
+        if not picture.matched and query.strip():  # the words typed are searched on their own
+            with self._searching:
+                result = replace(retriever.search(query, k, filters, channels, steps), skipped=result.skipped)
+        result.picture = picture
+        return result
 
-    def ask_stream(self, question: str, k: int | None = None, filters: Filters | None = None,
-                   answerer: str | None = None, history: Sequence[Turn] = ()) -> Iterator[SearchResult | str | Answer]:
+    def read_picture(self, image: bytes) -> Read:
+        """A picture's words, read by OCR as a scan's are, in an extraction worker (ingest/picture.py)."""
+        from ..ingest.extract import ExtractOptions
+
+        settings = self.settings
+        return read_picture(image, self._extraction(), ExtractOptions.from_settings(settings),
+                            max_bytes=int(settings.max_picture_mb * 2**20), picture_side=settings.picture_side_px,
+                            max_side_px=settings.max_picture_side_px)
+
+    def ask_stream(self, question: str = "", k: int | None = None, filters: Filters | None = None,
+                   answerer: str | None = None, history: Sequence[Turn] = (), *,
+                   image: bytes | None = None) -> Iterator[SearchResult | str | Answer]:
         """The pages found, the answer's text as it comes, the Answer. The answer takes its turn among the
-        process's answers first (Busy, raised by the first `next()`, when too many run and wait)."""
+        process's answers first (Busy, raised by the first `next()`, when too many run and wait). With an
+        `image`, the pages are those the picture shows (`search`), and the answerer is asked the question
+        with the picture's words; a picture of nothing in these documents is answered so."""
         k = k or self.settings.answer_pages
         with self.models.answering():
             model = self.models.answerer(answerer, self.store.schema)
-            resolved = self.resolve(question, history, answerer)
+            resolved = self.resolve(question, history, answerer) if question.strip() else Resolved(question)
             carried = resolved.documents if self.settings.followup_scope else None
-            result = self.search(resolved.question, k, scoped(filters, carried))
-            result.question, result.rewritten_by = resolved.question, resolved.rewritten_by
+            result = self.search(resolved.question, k, scoped(filters, carried), image=image)
+            asked = resolved.question
+            if result.picture is not None:
+                if not result.hits:
+                    yield result
+                    text = say(PICTURE_NOT_FOUND, answer_locale(question))
+                    yield text
+                    yield Answer(text=text, extractive=model.extractive, answerer=model.name, abstained=True,
+                                 question=asked)
+                    return
+                asked = picture_query(result.picture.text[:600], question)
+            result.question, result.rewritten_by = asked, resolved.rewritten_by
             yield result
-            for item in model.stream(resolved.question, self.evidence(result), self.titles()):
-                yield item.model_copy(update={"question": resolved.question}) if isinstance(item, Answer) else item
+            for item in model.stream(asked, self.evidence(result), self.titles()):
+                yield item.model_copy(update={"question": asked}) if isinstance(item, Answer) else item
 
     def resolve(self, question: str, history: Sequence[Turn] = (), answerer: str | None = None) -> Resolved:
         """A follow-up as the standalone question it will be searched as, rewritten by the answerer's

@@ -3,12 +3,15 @@ page ranges, tags); what a response carries of the server is URLs and display na
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
+from ..core.errors import BadPicture
 from ..core.types import (
     COLLECTION_NAME,
     MAX_TAG_LENGTH,
@@ -41,6 +44,8 @@ __all__ = [
     "MessageRequest",
     "MessageResponse",
     "PageOut",
+    "PictureOut",
+    "MAX_IMAGE_CHARS",
     "RequestBody",
     "Text",
     "CitationOut",
@@ -54,6 +59,7 @@ __all__ = [
     "SearchRequest",
     "SearchResponse",
     "page_url",
+    "picture_bytes",
 ]
 
 COLLECTION = f"^{COLLECTION_NAME}$"
@@ -126,11 +132,71 @@ class FiltersIn(RequestBody):
                        file=self.file, pages=parse_pages(self.pages))
 
 
-class SearchRequest(FiltersIn):
-    query: Text = Field(min_length=1, max_length=2000)
+IMAGE_FIELD = ("a picture asked as (part of) the question: a screenshot or a photo of a page, a chart; PNG, "
+               "JPEG, WebP or TIFF, as base64 or a data: URL (never a remote URL: PageSight fetches nothing)")
+MAX_IMAGE_CHARS = 64 * 2**20  # the field's bound; the picture's own limit (PAGESIGHT_MAX_PICTURE_MB) is checked after
+
+
+def picture_bytes(value: str) -> bytes:
+    """A picture sent as base64 or as a data: URL, decoded; BadPicture for a remote URL (never fetched) or
+    anything that is not base64."""
+    value = value.strip()
+    if re.match(r"^[a-z][a-z0-9+.-]*://", value, re.IGNORECASE):
+        raise BadPicture("PageSight never fetches a picture from a URL: send the picture itself, as a data: URL "
+                         "or base64")
+    if value.lower().startswith("data:"):
+        head, _, value = value.partition(",")
+        if not head.lower().endswith(";base64"):
+            raise BadPicture("a picture's data: URL must be base64 (data:image/png;base64,...)")
+    try:
+        return base64.b64decode(re.sub(r"\s+", "", value), validate=True)
+    except (binascii.Error, ValueError):
+        raise BadPicture("the picture is not valid base64") from None
+
+
+def _text_or_picture(schema: dict, model: type) -> None:
+    """The schema says what the validator does: the text field (`_asked`) holds a word, or there is an image."""
+    asked = model.__private_attributes__["_asked"].default
+    schema["anyOf"] = [{"required": [asked], "properties": {asked: {"type": "string", "pattern": r"\S"}}},
+                       {"required": ["image"], "properties": {"image": {"type": "string"}}}]
+
+
+class _Pictured(RequestBody):
+    """A request that may carry a picture; its text field (`_asked`) may then be left out."""
+
+    model_config = ConfigDict(json_schema_extra=_text_or_picture)
+    _asked = "query"
+    image: str | None = Field(default=None, max_length=MAX_IMAGE_CHARS, description=IMAGE_FIELD)
+
+    @model_validator(mode="after")
+    def _something_asked(self):
+        if not getattr(self, self._asked).strip() and self.image is None:
+            raise ValueError(f"give a {self._asked}, an image, or both")
+        return self
+
+    def picture(self) -> bytes | None:
+        return picture_bytes(self.image) if self.image is not None else None
+
+
+class SearchRequest(FiltersIn, _Pictured):
+    query: Text = Field(default="", max_length=2000)
     k: int = Field(default=5, ge=1, le=100)
     channels: list[Literal["visual", "figure", "text", "bm25"]] | None = Field(
         default=None, max_length=4, description="only these channels (one alone: its own ranking)")
+
+
+class PictureOut(BaseModel):
+    """What was read of a picture asked: its words, and whether the best page holds enough of them."""
+
+    text: str
+    read_s: float
+    words: int
+    held: float = Field(description="the share of the picture's words on the best page found")
+    matched: bool = Field(description="false: the picture matches no page well (no page is returned for it)")
+
+    @classmethod
+    def of(cls, picture) -> PictureOut | None:
+        return cls(**picture.__dict__) if picture is not None else None
 
 
 class HitOut(BaseModel):
@@ -153,6 +219,7 @@ class SearchResponse(BaseModel):
     hits: list[HitOut]
     channels: list[str]
     skipped: dict[str, str]
+    picture: PictureOut | None = None
 
 
 class TurnIn(RequestBody):
@@ -163,8 +230,9 @@ class TurnIn(RequestBody):
     documents: list[Ref] = Field(default_factory=list, max_length=20, description="the documents its answer cited")
 
 
-class AnswerRequest(FiltersIn):
-    question: Text = Field(min_length=1, max_length=2000)
+class AnswerRequest(FiltersIn, _Pictured):
+    _asked = "question"
+    question: Text = Field(default="", max_length=2000)
     k: int | None = Field(default=None, ge=1, le=20, description="pages the answerer reads")
     stream: StrictBool = False
     history: list[TurnIn] = Field(default_factory=list, max_length=20, description="the conversation so far, oldest "
@@ -214,6 +282,7 @@ class AnswerResponse(BaseModel):
     pages: list[HitOut]
     question: str | None = Field(default=None, description="the follow-up as it was searched, when rewritten")
     rewritten_by: str | None = None
+    picture: PictureOut | None = None
 
 
 class DocumentOut(BaseModel):
@@ -355,10 +424,11 @@ class ConversationPatch(RequestBody):
     tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
 
 
-class MessageRequest(RequestBody):
+class MessageRequest(_Pictured):
     model_config = ConfigDict(extra="forbid")
+    _asked = "question"
 
-    question: Text = Field(min_length=1, max_length=2000)
+    question: Text = Field(default="", max_length=2000)
     k: int | None = Field(default=None, ge=1, le=20, description="pages the answerer reads")
     stream: StrictBool = False
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from ..core.errors import PageSightError
 from ..core.types import Answer, SearchResult
 from .conversations import Message
-from .schemas import AnswerOut, HitOut, MessageOut
+from .schemas import AnswerOut, HitOut, MessageOut, PictureOut
 
 __all__ = ["answer_events", "chat_events", "event"]
 
@@ -24,9 +24,11 @@ def answer_events(events: Iterator[SearchResult | str | Answer | Message], colle
     try:
         for item in events:
             if isinstance(item, SearchResult):
+                picture = PictureOut.of(item.picture)
                 yield event("pages", {"pages": [HitOut.of(h, collection).model_dump(mode="json") for h in item.hits],
                                       "channels": item.channels, "skipped": item.skipped,
-                                      "question": item.question, "rewritten_by": item.rewritten_by})
+                                      "question": item.question, "rewritten_by": item.rewritten_by,
+                                      "picture": picture.model_dump() if picture else None})
             elif isinstance(item, Message):
                 yield event("message", MessageOut.of(item).model_dump(mode="json"))
             elif isinstance(item, Answer):

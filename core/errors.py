@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "BadPicture",
     "PageSightError",
     "IngestError",
     "UnsupportedFileType",
@@ -82,6 +83,10 @@ class ExtractionCrashed(IngestError):
 
 class Cancelled(IngestError):
     """The ingest of a file was cancelled (its upload job was); nothing of it was indexed."""
+
+
+class BadPicture(PageSightError):
+    """A picture asked as a question that cannot be read: not a picture, too large, animated, corrupt."""
 
 
 class StoreError(PageSightError):

@@ -31,6 +31,10 @@ _FRENCH: list[tuple[re.Pattern, French]] = [(re.compile(english, re.DOTALL), fre
      "proches :"),
     (r"No table row on these pages gives this figure; the passages nearest to it:",
      "Aucune ligne de tableau de ces pages ne donne ce chiffre ; les passages les plus proches :"),
+    (r"Not in these documents: the picture matches no page of them well \(few of its words are on the nearest "
+     r"page\), so there is nothing to answer from\.",
+     "Absent de ces documents : l'image ne correspond bien à aucune de leurs pages (peu de ses mots figurent sur "
+     "la page la plus proche), il n'y a donc rien à partir de quoi répondre."),
     (r"No indexed page matches the question, so there is nothing to answer from\.",
      "Aucune page indexée ne correspond à la question : il n'y a rien à partir de quoi répondre."),
     (r"Not in these documents: the pages found do not mention (.+), so they do not answer this question\.",

@@ -118,6 +118,15 @@ class Settings(BaseSettings):
     followup_scope: bool = Field(default=False, description="search a follow-up only in the documents the "
                                  "previous answer cited (when it names no new subject or period)")
 
+    # Pictures asked as questions (ingest/picture.py): read by OCR as a scan is, then searched by their words.
+    max_picture_mb: float = Field(default=20.0, gt=0, description="one picture asked as a question")
+    max_picture_side_px: int = Field(default=20_000, ge=16, description="a picture's longest side, in pixels")
+    picture_side_px: int = Field(default=2400, ge=256, description="a picture's long side is brought to this many "
+                                 "pixels before OCR (small text upscaled, at most 3x; large photos brought down)")
+    picture_min_held: float = Field(default=0.5, ge=0, le=1, description="the share of a picture's words the best "
+                                    "page found must hold; below it the picture is taken for one of nothing in "
+                                    "these documents (bench/picture.py chose it)")
+
     # Answers: which answerer, how many pages it reads, and how large each page image may be.
     answerer: Literal["auto", "local", "remote", "extractive"] = Field(
         default="auto", description="auto: remote when PAGESIGHT_REMOTE_URL is set, local when the full profile's "

@@ -30,6 +30,7 @@ __all__ = [
     "MAX_TAGS",
     "MAX_TAG_LENGTH",
     "Page",
+    "Picture",
     "Turn",
     "PAGE_RANGE",
     "PageRange",
@@ -227,6 +228,20 @@ class SearchResult:
     # ("rules" or "model"); None when the question was searched as asked.
     question: str | None = None
     rewritten_by: str | None = None
+    picture: Picture | None = None  # a picture asked as (part of) the question: what was read of it
+
+
+@dataclass
+class Picture:
+    """A picture asked as (part of) a question, as it was read: its words (OCR), how long reading took, and
+    how many of its words the best page found holds (`held`, 0-1; below the collection's bar, the picture
+    is taken for one of nothing in these documents, and no page is returned)."""
+
+    text: str
+    read_s: float
+    words: int  # its distinct words, those `held` is counted over
+    held: float = 0.0
+    matched: bool = False
 
 
 @dataclass(frozen=True)

@@ -73,12 +73,16 @@ class ExtractOptions:
     max_page_content_mb: float
     max_document_content_mb: float
     password: str | None = None
+    # A picture asked as a question (ingest/picture.py), not a document: one frame, no side longer than
+    # `max_side_px`, its long side brought to `picture_side` pixels (at most 3x up), read at the OCR resolution.
+    picture_side: int = 0
+    max_side_px: int = 0
 
     @classmethod
     def from_settings(cls, settings: Settings, password: str | None = None,
                       languages: str | None = None) -> ExtractOptions:
         """`languages`: what OCR reads this ingest's scans in ("fra+eng"), over the settings' choice."""
-        names = cls.__dataclass_fields__.keys() - {"password"}
+        names = cls.__dataclass_fields__.keys() - {"password", "picture_side", "max_side_px"}
         options = cls(**{n: getattr(settings, n) for n in names}, password=password)
         return replace(options, ocr_languages=languages) if languages else options
 
@@ -287,6 +291,9 @@ def _images_as_pdf(path: Path, options: ExtractOptions):
     try:
         with Image.open(path) as img:
             n_frames = getattr(img, "n_frames", 1)
+            if options.picture_side and n_frames > 1:
+                raise TooManyPages(f"the picture has {n_frames} frames (an animation or a multi-page image); "
+                                   "send one still picture", path)
             if n_frames > options.max_pages:
                 raise TooManyPages(f"{n_frames} frames; the limit is {options.max_pages} pages", path)
             for number, frame in enumerate(ImageSequence.Iterator(img), start=1):
@@ -297,7 +304,21 @@ def _images_as_pdf(path: Path, options: ExtractOptions):
                         f"the limit is {options.max_image_pixels / 1e6:.0f} Mpixels",
                         path,
                     )
+                if options.max_side_px and max(w, h) > options.max_side_px:
+                    raise PageTooLarge(f"the picture is {w} x {h} pixels; no side may be longer than "
+                                       f"{options.max_side_px:,} pixels", path)
                 rgb = _to_rgb(ImageOps.exif_transpose(frame))
+                if options.picture_side:  # read as if scanned at the OCR resolution, its text upscaled if small
+                    scale = min(3.0, options.picture_side / max(rgb.size))
+                    if abs(scale - 1) > 0.05:
+                        rgb = rgb.resize((max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale))),
+                                         Image.Resampling.LANCZOS if scale > 1 else Image.Resampling.BILINEAR)
+                    buf = io.BytesIO()
+                    rgb.save(buf, "PNG", compress_level=1, dpi=(options.ocr_dpi, options.ocr_dpi))
+                    with pymupdf.open(stream=buf.getvalue(), filetype="png") as one:
+                        with pymupdf.open("pdf", one.convert_to_pdf()) as page_pdf:
+                            pdf.insert_pdf(page_pdf)
+                    continue
                 if w * h > options.max_page_pixels:
                     scale = math.sqrt(options.max_page_pixels / (w * h))
                     rgb = rgb.resize((max(1, int(w * scale)), max(1, int(h * scale))))

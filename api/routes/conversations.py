@@ -85,7 +85,7 @@ def post_message(service: ServiceDep, owner: OwnerDep, conversation_id: Conversa
     service.conversations.check_room(owner, conversation_id)  # a full conversation: 409 before any work
     conversation = service.conversations.get(owner, conversation_id, limit=HISTORY_TURNS)  # the recent turns
     sight = service.sight(conversation.collection)
-    events = converse(sight, service.conversations, owner, conversation, body.question, body.k)
+    events = converse(sight, service.conversations, owner, conversation, body.question, body.k, body.picture())
     found = next(events)  # the search runs now: its errors are this request's status
     shown = conversation.collection if conversation.collection != service.settings.collection else None
     if body.stream:

@@ -13,10 +13,11 @@ from itertools import chain
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import StreamingResponse
 
+from ...core.errors import BadPicture
 from ...core.types import COLLECTION_NAME, Answer
 from ...generate.followup import history_of
 from ..deps import ServiceDep
-from ..schemas import AnswerOut, ChatMessage, ChatRequest
+from ..schemas import AnswerOut, ChatMessage, ChatRequest, picture_bytes
 from ..sse import chat_events
 from .search import STREAMS
 
@@ -37,12 +38,15 @@ def chat(service: ServiceDep, body: ChatRequest):
     default = service.settings.collection
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     *earlier, question = user_texts(body.messages) or [""]
-    if not question:  # a valid request with nothing to answer: say so, as an assistant would
+    image = last_picture(body.messages)
+    if image is not None and not _last_user_text(body.messages):  # the picture alone is the question
+        earlier, question = [*earlier, question] if question else earlier, ""
+    if not question and image is None:  # a valid request with nothing to answer: say so, as an assistant would
         return _reply(body.stream, completion_id, body.model or default, iter([NO_QUESTION, Answer(text=NO_QUESTION)]))
     collection = body.model if body.model and re.fullmatch(COLLECTION_NAME, body.model) else None
     if body.model and (collection is None or collection not in {*service.collections(), default}):
         raise HTTPException(404, f"no model {body.model!r}: GET /v1/models lists the collections")
-    events = service.sight(collection).ask_stream(question, history=history_of(earlier))
+    events = service.sight(collection).ask_stream(question, history=history_of(earlier), image=image)
     found = next(events)
     shown = collection if collection and collection != default else None
     return _reply(body.stream, completion_id, collection or default, chain([found], events), shown)
@@ -76,3 +80,26 @@ def user_texts(messages: list[ChatMessage]) -> list[str]:
         if text.strip():
             texts.append(text.strip()[:2000])
     return texts
+
+
+def _last_user_text(messages: list[ChatMessage]) -> str:
+    last = next((m for m in reversed(messages) if m.role == "user"), None)
+    if last is None or isinstance(last.content, str):
+        return (last.content or "").strip() if last is not None else ""
+    return " ".join(str(p.get("text", "")) for p in last.content or [] if p.get("type") == "text").strip()
+
+
+def last_picture(messages: list[ChatMessage]) -> bytes | None:
+    """The picture of the last user message (its first `image_url` part), decoded: a data: URL only, never
+    a remote URL fetched (BadPicture, a 400, says so)."""
+    last = next((m for m in reversed(messages) if m.role == "user"), None)
+    if last is None or not isinstance(last.content, list):
+        return None
+    for part in last.content:
+        if part.get("type") == "image_url":
+            url = part.get("image_url")
+            url = url.get("url") if isinstance(url, dict) else url
+            if not isinstance(url, str) or not url:
+                raise BadPicture("an image_url part needs a url: a data: URL of the picture")
+            return picture_bytes(url)
+    return None

@@ -17,6 +17,7 @@ from ..schemas import (
     AnswerResponse,
     CollectionOut,
     HitOut,
+    PictureOut,
     SearchRequest,
     SearchResponse,
 )
@@ -35,15 +36,17 @@ def _shown(service, collection: str | None) -> str | None:
 
 @router.post("/v1/search")
 def search(service: ServiceDep, body: SearchRequest) -> SearchResponse:
-    result = service.sight(body.collection).search(body.query, body.k, body.filters(), body.channels)
+    result = service.sight(body.collection).search(body.query, body.k, body.filters(), body.channels,
+                                                   image=body.picture())
     shown = _shown(service, body.collection)
     return SearchResponse(hits=[HitOut.of(h, shown) for h in result.hits], channels=result.channels,
-                          skipped=result.skipped)
+                          skipped=result.skipped, picture=PictureOut.of(result.picture))
 
 
 @router.post("/v1/answer", responses=STREAMS)
 def answer(service: ServiceDep, body: AnswerRequest):
-    events = service.sight(body.collection).ask_stream(body.question, body.k, body.filters(), history=body.turns())
+    events = service.sight(body.collection).ask_stream(body.question, body.k, body.filters(), history=body.turns(),
+                                                       image=body.picture())
     found = next(events)  # the search runs now: its errors are this request's status, not a stream's event
     shown = _shown(service, body.collection)
     if body.stream:
@@ -51,7 +54,8 @@ def answer(service: ServiceDep, body: AnswerRequest):
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     *_, final = events
     return AnswerResponse(answer=AnswerOut.of(final, shown), pages=[HitOut.of(h, shown) for h in found.hits],
-                          question=found.question, rewritten_by=found.rewritten_by)
+                          question=found.question, rewritten_by=found.rewritten_by,
+                          picture=PictureOut.of(found.picture))
 
 
 @router.get("/v1/collections", tags=["collections"])

@@ -38,4 +38,8 @@ def test_no_server_errors_and_responses_match_the_schema(case):
         excluded += [positive_data_acceptance, negative_data_rejection]
     if case.operation.path == "/v1/documents" and case.method == "GET":
         excluded += [negative_data_rejection]
+    # A body's `image` holds a picture (base64): the generator's strings are no pictures, rightly refused (400
+    # naming why); pictures have tests of their own (tests/api/test_pictures.py).
+    if isinstance(case.body, dict) and case.body.get("image") is not None:
+        excluded += [positive_data_acceptance]
     case.call_and_validate(excluded_checks=excluded)
