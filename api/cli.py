@@ -292,7 +292,8 @@ def search(
         query = picture_query(result.picture.text, query)
     if not result.hits:
         if result.picture is not None and not result.picture.matched:
-            out.print(safe(_t(f"not in these documents: {result.skipped.get('picture', 'the picture matches no page')}")))
+            why = result.skipped.get("picture", "the picture matches no page")
+            out.print(safe(_t(f"not in these documents: {why}")))
         else:
             out.print("no results (do the filters match?)")
     for rank, h in enumerate(result.hits, 1):

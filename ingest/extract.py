@@ -314,7 +314,7 @@ def _images_as_pdf(path: Path, options: ExtractOptions):
                         rgb = rgb.resize((max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale))),
                                          Image.Resampling.LANCZOS if scale > 1 else Image.Resampling.BILINEAR)
                     buf = io.BytesIO()
-                    rgb.save(buf, "PNG", compress_level=1, dpi=(options.ocr_dpi, options.ocr_dpi))
+                    _even(rgb).save(buf, "PNG", compress_level=1, dpi=(options.ocr_dpi, options.ocr_dpi))
                     with pymupdf.open(stream=buf.getvalue(), filetype="png") as one:
                         with pymupdf.open("pdf", one.convert_to_pdf()) as page_pdf:
                             pdf.insert_pdf(page_pdf)
@@ -334,6 +334,19 @@ def _images_as_pdf(path: Path, options: ExtractOptions):
         pdf.close()
         raise
     return pdf
+
+
+def _even(rgb):
+    """A picture in grey with its lighting evened out: each pixel over its neighbourhood's paper (the
+    brightest nearby, blurred), so that a photo darker on one side is read as a page lit evenly (Tesseract
+    thresholds a page at one level: on a photo darker at one end, that end went black and read nothing)."""
+    from PIL import Image, ImageFilter
+
+    grey = rgb.convert("L")
+    small = grey.reduce(8) if min(grey.size) >= 64 else grey
+    paper = small.filter(ImageFilter.MaxFilter(5)).filter(ImageFilter.GaussianBlur(3)).resize(grey.size)
+    evened = np.asarray(grey, dtype=np.float32) * 255 / np.maximum(np.asarray(paper, dtype=np.float32), 1)
+    return Image.fromarray(np.clip(evened, 0, 255).astype(np.uint8))
 
 
 def _to_rgb(img):
