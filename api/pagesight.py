@@ -403,8 +403,13 @@ class PageSight(Backend):
                 raise ValueError("nothing to search: give a question, a picture, or both")
             with self._searching:
                 return self.retriever().search(query, k, filters, channels, steps)
+        self._require()
+        return self.search_picture(self.read_picture(image), query, k, filters, channels, steps)
+
+    def search_picture(self, read: Read, query: str = "", k: int = 5, filters: Filters | None = None,
+                       channels: Sequence[str] | None = None, steps: Sequence[str] | None = None) -> SearchResult:
+        """`search` for a picture read already (`read_picture`)."""
         retriever = self.retriever()
-        read = self.read_picture(image)
         picture = Picture(read.page.text, read.seconds, len(words_of(read.page.text)))
         result = SearchResult(hits=[], channels=[], skipped={"picture": "no words could be read in the picture"})
         if picture.words >= MIN_WORDS:

@@ -14,6 +14,7 @@ const state = {
   busy: false,
   waiting: false,          // a question was sent while an answer was still coming: it goes next
   stop: null,              // aborts the answer being fetched
+  picture: null,           // the picture attached to the next question: { url (data: URL), name }
 };
 
 // ---- the API ------------------------------------------------------------------------------------
@@ -394,8 +395,11 @@ function notices(message) {
 // A stored message, or (with `live`) one being asked: returns the nodes to fill as it streams.
 function renderMessage(message, live = false) {
   const item = el("li", { class: "turn" });
-  item.append(el("div", { class: "question" }, el("span", { class: "visually-hidden", text: t("youAsked") }),
-    message.question));
+  const asked = message.question === "[picture]" ? (message.picture ? "" : t("pictureAsked")) : message.question;
+  const question = el("div", { class: "question" }, el("span", { class: "visually-hidden", text: t("youAsked") }),
+    asked);
+  if (message.picture) question.append(el("img", { class: "asked", src: message.picture, alt: t("pictureAttached") }));
+  item.append(question);
   const standalone = el("p", { class: "standalone" });
   const setStandalone = (text) => { standalone.textContent = text ? t("searchedAs", text) : ""; standalone.hidden = !text; };
   setStandalone(message.standalone);
@@ -420,7 +424,7 @@ function renderMessage(message, live = false) {
   return live ? { item, answer, setStandalone, working, finish } : item;
 }
 
-async function ask(question) {
+async function ask(question, picture = null) {
   let created = null;
   if (!state.conversation) {
     created = await (await api("/v1/conversations", json(state.pendingScope))).json();
@@ -429,20 +433,26 @@ async function ask(question) {
   }
   $("empty").hidden = true;
   clearSearch();
-  const live = renderMessage({ question }, true);
+  const live = renderMessage({ question: question || "[picture]", picture: picture && picture.url }, true);
   $("messages").append(live.item);
-  live.working(t("searching"));
+  live.working(picture ? t("readingPicture") : t("searching"));
   live.item.scrollIntoView({ block: "end" });
   const controller = new AbortController();
   state.stop = () => controller.abort();
   let streamed = "", stored = null;
   try {
     const response = await api(`/v1/conversations/${state.conversation.id}/messages`,
-      { ...json({ question, stream: true }), signal: controller.signal });
+      { ...json({ question, stream: true, ...(picture ? { image: picture.url } : {}) }), signal: controller.signal });
     for await (const { event, data } of events(response)) {
-      if (event === "pages") { live.setStandalone(data.rewritten_by ? data.question : ""); live.working(t("answering")); }
+      if (event === "pages") {
+        live.setStandalone(data.rewritten_by && !data.picture ? data.question : "");
+        live.working(t("answering"));
+      }
       else if (event === "delta") { streamed += data.text; live.working(""); live.answer.textContent = streamed; }
-      else if (event === "message") { stored = data; live.finish(data); state.conversation.messages.push(data); }
+      else if (event === "message") {
+        stored = { ...data, picture: picture && picture.url };  // shown while the page is open; not kept
+        live.finish(stored); state.conversation.messages.push(stored);
+      }
       else if (event === "error") throw new ApiError(500, data.detail);
     }
   } catch (err) {
@@ -452,6 +462,7 @@ async function ask(question) {
       live.item.remove();
       newConversation({ quiet: true });
       $("question").value = question;  // to send again
+      if (picture) attachPicture(picture);
       if (!stopped) throw err;
       return;
     }
@@ -490,14 +501,18 @@ function marked(text, query) {
   return out;
 }
 
-async function search(query) {
+async function search(query, picture = null) {
   const box = $("search-results");
   box.hidden = false;
-  box.replaceChildren(el("h3", { text: t("pagesFor", query) }));
+  box.replaceChildren(el("h3", { text: picture ? t("pictureFor") : t("pagesFor", query) }));
+  if (picture) box.append(el("img", { class: "asked", src: picture.url, alt: t("pictureAttached") }));
   const { documents, tags } = scopeOf();
   try {
-    const result = await (await api("/v1/search", json({ query, k: 10, documents, tags }))).json();
+    const body = { query, k: 10, documents, tags, ...(picture ? { image: picture.url } : {}) };
+    const result = await (await api("/v1/search", json(body))).json();
+    if (result.picture && !result.picture.matched && !query) { box.append(el("p", { text: t("pictureNothing") })); return; }
     if (!result.hits.length) { box.append(el("p", { text: t("noPage") })); return; }
+    if (result.picture) query = `${query} ${result.picture.text}`;  // its words are marked in the passages
     box.append(el("ol", { class: "hits" }, ...result.hits.map((hit) => el("li", {},
       el("div", { class: "where", text: t("pageOf", hit.file_name, hit.page) }),
       marked(hit.text || "", query),
@@ -521,7 +536,8 @@ function setBusy(busy) {
 $("ask-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const text = $("question").value.trim();
-  if (!text) return;
+  const picture = state.picture;
+  if (!text && !picture) return;
   if (state.busy) {  // sent as soon as the answer before it has finished, never dropped
     state.waiting = true;
     showStatus(t("queued"));
@@ -529,8 +545,9 @@ $("ask-form").addEventListener("submit", async (e) => {
   }
   setBusy(true);
   try {
-    if ($("mode-search").checked) await search(text);
-    else { $("question").value = ""; await ask(text); }
+    detachPicture();
+    if ($("mode-search").checked) await search(text, picture);
+    else { $("question").value = ""; await ask(text, picture); }
     showStatus("");
   } catch (err) {
     showStatus(err.message);
@@ -542,6 +559,55 @@ $("ask-form").addEventListener("submit", async (e) => {
       $("ask-form").requestSubmit();
     }
   }
+});
+
+// ---- a picture as the question: chosen, pasted or dropped; sent with the next question --------------
+
+const PICTURE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/tiff"];
+const MAX_PICTURE_MB = 20;  // the server's default (PAGESIGHT_MAX_PICTURE_MB); it says so itself beyond its own
+
+function attachPicture(picture) {
+  state.picture = picture;
+  $("picture-preview").src = picture.url;
+  $("picture-name").textContent = picture.name;
+  $("picture-chip").hidden = false;
+}
+
+function detachPicture() {
+  state.picture = null;
+  $("picture-chip").hidden = true;
+  $("picture-preview").removeAttribute("src");
+  $("picture-input").value = "";
+}
+
+function takePicture(file) {
+  if (!file) return;
+  if (!PICTURE_TYPES.includes(file.type)) { showStatus(t("notAPicture")); return; }
+  if (file.size > MAX_PICTURE_MB * 2 ** 20) {
+    showStatus(t("pictureTooLarge", (file.size / 2 ** 20).toFixed(1), MAX_PICTURE_MB));
+    return;
+  }
+  const reader = new FileReader();
+  reader.onload = () => { attachPicture({ url: reader.result, name: file.name || "" }); showStatus(""); $("question").focus(); };
+  reader.readAsDataURL(file);
+}
+
+$("picture-button").addEventListener("click", () => $("picture-input").click());
+$("picture-input").addEventListener("change", () => takePicture($("picture-input").files[0]));
+$("picture-remove").addEventListener("click", () => { detachPicture(); $("question").focus(); });
+$("question").addEventListener("paste", (e) => {
+  const item = [...(e.clipboardData ? e.clipboardData.items : [])].find((i) => i.kind === "file" && i.type.startsWith("image/"));
+  if (item) { e.preventDefault(); takePicture(item.getAsFile()); }
+});
+const composer = $("ask-form");
+composer.addEventListener("dragover", (e) => {
+  if ([...e.dataTransfer.types].includes("Files")) { e.preventDefault(); composer.classList.add("dropping"); }
+});
+composer.addEventListener("dragleave", () => composer.classList.remove("dropping"));
+composer.addEventListener("drop", (e) => {
+  composer.classList.remove("dropping");
+  const file = [...e.dataTransfer.files].find((f) => f.type.startsWith("image/"));
+  if (file) { e.preventDefault(); takePicture(file); }
 });
 
 $("question").addEventListener("keydown", (e) => {

@@ -30,6 +30,11 @@
       unsupported: "Not borne out by the page it cites: \"{0}\"", youAsked: "You asked: ",
       searchedAs: "Searched as: {0}", stopped: "Stopped.", failed: "The answer failed: {0}",
       searching: "Searching the pages…", answering: "Reading the pages found…",
+      attachPicture: "Ask with a picture", removePicture: "Remove the picture", pictureAttached: "the picture asked",
+      pictureAsked: "(a picture)", readingPicture: "Reading the picture…", pictureFor: "Pages the picture shows",
+      pictureNothing: "The picture matches no page of these documents.",
+      notAPicture: "Not a picture: choose a PNG, JPEG, WebP or TIFF image.",
+      pictureTooLarge: "The picture is {0} MB; the most is {1} MB.",
       pagesFor: "Pages for \"{0}\"", noPage: "No page matches.", foundBy: "found by {0}; score {1}",
       openPageShort: "Open page", searchFailed: "The search failed: {0}",
       queued: "Your question is sent when the answer before it has finished.",
@@ -70,6 +75,11 @@
       unsupported: "Non confirmé par la page citée : « {0} »", youAsked: "Vous avez demandé : ",
       searchedAs: "Recherché comme : {0}", stopped: "Arrêté.", failed: "La réponse a échoué : {0}",
       searching: "Recherche dans les pages…", answering: "Lecture des pages trouvées…",
+      attachPicture: "Demander avec une image", removePicture: "Retirer l'image", pictureAttached: "l'image envoyée",
+      pictureAsked: "(une image)", readingPicture: "Lecture de l'image…", pictureFor: "Pages que montre l'image",
+      pictureNothing: "L'image ne correspond à aucune page de ces documents.",
+      notAPicture: "Ce n'est pas une image : choisissez une image PNG, JPEG, WebP ou TIFF.",
+      pictureTooLarge: "L'image fait {0} Mo ; le maximum est de {1} Mo.",
       pagesFor: "Pages pour « {0} »", noPage: "Aucune page ne correspond.", foundBy: "trouvée par {0} ; score {1}",
       openPageShort: "Ouvrir la page", searchFailed: "La recherche a échoué : {0}",
       queued: "Votre question part dès que la réponse précédente est terminée.",
@@ -104,6 +114,7 @@
     for (const node of root.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
     for (const node of root.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = t(node.dataset.i18nPlaceholder);
     for (const node of root.querySelectorAll("[data-i18n-aria-label]")) node.setAttribute("aria-label", t(node.dataset.i18nAriaLabel));
+    for (const node of root.querySelectorAll("[data-i18n-alt]")) node.alt = t(node.dataset.i18nAlt);
   }
 
   window.pagesightStrings = { t, translate, lang, STRINGS };

@@ -467,3 +467,52 @@ def test_a_server_set_to_french_serves_the_page_in_french_to_any_browser(browser
         assert page.evaluate("document.documentElement.lang") == "fr"
         expect(page.locator("#new-conversation")).to_have_text("Nouvelle")
         context.close()
+
+
+def report_page_picture(report: Path, number: int = 2) -> bytes:
+    """A screenshot of the report's page: its top half, at a screen's 96 dpi, as PNG."""
+    import pymupdf
+
+    with pymupdf.open(report) as doc:
+        page = doc[number - 1]
+        clip = pymupdf.Rect(0, 0, page.rect.width, page.rect.height / 2)
+        return page.get_pixmap(dpi=96, clip=clip).tobytes("png")
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_a_picture_chosen_or_dropped_is_asked_and_shown_in_the_conversation(browser, site, report, size):
+    from playwright.sync_api import expect
+
+    base, _ = site
+    page = open_page(browser, base, size)
+    picture = report_page_picture(report)
+    page.set_input_files("#picture-input", files=[{"name": "shot.png", "mimeType": "image/png", "buffer": picture}])
+    expect(page.locator("#picture-chip")).to_be_visible()
+    expect(page.locator("#picture-name")).to_have_text("shot.png")
+    page.fill("#question", "What was the revenue in the north region?")
+    page.press("#question", "Enter")
+    turn = page.locator("#messages > li").last
+    expect(turn.locator(".question img.asked")).to_be_visible(timeout=30_000)  # the picture asked, shown
+    expect(turn.locator(".answer")).to_contain_text("North, Revenue: 1200", timeout=60_000)
+    expect(turn.locator("[data-testid=crop]").first).to_be_visible()
+    expect(page.locator("#picture-chip")).to_be_hidden()  # sent with that question only
+    no_sideways_scroll(page)
+    page.screenshot(path=str(SCREENSHOTS / f"chat-picture-{size}.png"), full_page=True)
+    assert serious_violations(page) == []
+    if size == "desktop":  # dropped on the question box, alone, in search mode: the page it shows
+        page.check("#mode-search")
+        handle = page.evaluate_handle("""(data) => {
+            const transfer = new DataTransfer();
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            transfer.items.add(new File([bytes], "dropped.png", { type: "image/png" }));
+            return transfer;
+        }""", base64.b64encode(picture).decode())
+        page.dispatch_event("#ask-form", "drop", {"dataTransfer": handle})
+        expect(page.locator("#picture-name")).to_have_text("dropped.png")
+        page.click("#ask-button")
+        first = page.locator("#search-results .hits li").first
+        expect(first.locator(".where")).to_have_text("report.pdf, page 2", timeout=60_000)
+        page.set_input_files("#picture-input", files=[{"name": "notes.txt", "mimeType": "text/plain",
+                                                       "buffer": b"not a picture"}])
+        expect(page.locator("#status")).to_contain_text("Not a picture")
+    page.close()
