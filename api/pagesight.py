@@ -58,9 +58,9 @@ from ..index.encoders import MINILM, Bm25Encoder
 from ..index.profiles import load_text_encoder, profile_models, snapshot, text_model, text_runtime
 from ..ingest import Budget, ExtractionPool, find_files
 from ..ingest.ocr import ocr_languages_of
-from ..ingest.picture import Read, read_picture
+from ..ingest.picture import Read, read_picture, still
 from ..retrieve import Retriever
-from ..retrieve.channels import available
+from ..retrieve.channels import CHANNELS, available
 from ..retrieve.picture import MIN_WORDS, held, picture_query, words_of
 from .backend import Backend, CollectionInfo, PageView
 from .pipeline import FileSpec, Pipeline
@@ -408,18 +408,26 @@ class PageSight(Backend):
 
     def search_picture(self, read: Read, query: str = "", k: int = 5, filters: Filters | None = None,
                        channels: Sequence[str] | None = None, steps: Sequence[str] | None = None) -> SearchResult:
-        """`search` for a picture read already (`read_picture`)."""
+        """`search` for a picture read already (`read_picture`). The channels that can embed a picture (the
+        full profile's page encoder and CLIP) search by the picture itself; the others by its words. With
+        words, the best page must hold enough of them (`picture_min_held`); a picture without words is
+        kept only when a channel embedded it (unmeasured: no bar)."""
         retriever = self.retriever()
         picture = Picture(read.page.text, read.seconds, len(words_of(read.page.text)))
+        embedded = [name for name, c in CHANNELS.items() if c.encode_picture is not None
+                    and (channels is None or name in channels) and getattr(retriever.encoders, c.encoder) is not None]
+        image = still(read.data, self.settings.picture_side_px) if embedded and read.data else None
+        worded = picture.words >= MIN_WORDS
         result = SearchResult(hits=[], channels=[], skipped={"picture": "no words could be read in the picture"})
-        if picture.words >= MIN_WORDS:
+        if worded or image is not None:
+            words = picture_query(read.page.text, query) if worded else ""
             with self._searching:
-                result = retriever.search(picture_query(read.page.text, query), k, filters, channels, steps)
-            if result.hits:
+                result = retriever.search(words, k, filters, channels, steps, picture=image)
+            if worded and result.hits:
                 best = result.hits[0]
                 picture.held = held(read.page.text, self.store.page(best.doc_id, best.page).text)
-            picture.matched = picture.held >= self.settings.picture_min_held
-            if not picture.matched:
+            picture.matched = picture.held >= self.settings.picture_min_held if worded else bool(result.hits)
+            if not picture.matched and worded:
                 result.hits, result.skipped["picture"] = [], (
                     f"the picture matches no page well: {picture.held:.0%} of its words on the nearest page")
         if not picture.matched and query.strip():  # the words typed are searched on their own

@@ -10,6 +10,7 @@ to a temporary folder that is removed before this returns: nothing of a question
 
 from __future__ import annotations
 
+import io
 import tempfile
 import time
 from dataclasses import dataclass, replace
@@ -21,15 +22,17 @@ from .detect import sniff
 from .extract import ExtractOptions
 from .pool import ExtractionPool
 
-__all__ = ["PICTURE_TYPES", "Read", "picture_type", "read_picture"]
+__all__ = ["PICTURE_TYPES", "Read", "picture_type", "read_picture", "still"]
 
 PICTURE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/tiff")
+STILL_PIXELS = 40_000_000  # the largest picture decoded in the caller's process for an encoder (120 MB in RGB)
 
 
 @dataclass(frozen=True)
 class Read:
     page: Page  # its words as OCR read them (text, blocks with boxes in the picture's frame)
     seconds: float
+    data: bytes = b""  # the picture as it was given (a worker has read it: one still frame, within the limits)
 
 
 def picture_type(data: bytes, max_bytes: int) -> str:
@@ -63,4 +66,22 @@ def read_picture(data: bytes, pool: ExtractionPool, options: ExtractOptions, *, 
             extracted = pool.submit(path, media_type, out, options, lane=lane).result()
         except IngestError as e:
             raise BadPicture(f"the picture cannot be read: {e.reason}") from e
-    return Read(extracted.pages[0], time.monotonic() - started)
+    return Read(extracted.pages[0], time.monotonic() - started, data)
+
+
+def still(data: bytes, side: int):  # -> PIL.Image.Image | None
+    """The picture, as a PIL image in colour, upright by its EXIF orientation and no larger than `side` on its
+    long side: what an encoder of pictures embeds; None for one over STILL_PIXELS. Only for a picture a
+    worker has read (`read_picture` checked its frames and pixels there)."""
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.draft("RGB", (side, side))  # a JPEG decodes at a fraction of its size when that is enough
+            if img.width * img.height > STILL_PIXELS:
+                return None  # not decoded in this process: searched by its words alone
+            img = ImageOps.exif_transpose(img).convert("RGB")
+    except Image.DecompressionBombError:
+        return None
+    img.thumbnail((side, side))
+    return img

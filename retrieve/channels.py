@@ -26,6 +26,9 @@ class Channel:
     encoder: str  # the Encoders attribute it needs, which is also the CollectionSchema field
     encode: Callable  # (encoders, query) -> the query's vector
     search: Callable  # (store, vector, limit, SearchFilter, settings) -> list[Scored]
+    # (encoders, PIL image) -> a picture asked as the question, as this channel's vector; None: the channel
+    # searches a picture by the words read in it
+    encode_picture: Callable | None = None
 
 
 def _dense(using: str, kinds: tuple[str, ...]) -> Callable:
@@ -44,8 +47,12 @@ def _pages(store: Store, matrix, limit: int, flt: SearchFilter, settings) -> lis
 
 # In the order searches run: BM25 last, since in fused search it may rank the others' pages.
 CHANNELS: dict[str, Channel] = {c.name: c for c in (
-    Channel("visual", "page", lambda e, q: e.page.encode_queries([q])[0], _pages),  # (n_query_tokens, dim)
-    Channel("figure", "image", lambda e, q: e.image.encode_texts([q])[0], _dense(IMAGE_VECTOR, ("page", "figure"))),
+    # A picture is embedded as a page is (its multi-vector against the pages' by MaxSim), and by CLIP as an
+    # image against figures and pages.
+    Channel("visual", "page", lambda e, q: e.page.encode_queries([q])[0], _pages,  # (n_query_tokens, dim)
+            lambda e, image: e.page.encode_pages([image])[0]),
+    Channel("figure", "image", lambda e, q: e.image.encode_texts([q])[0], _dense(IMAGE_VECTOR, ("page", "figure")),
+            lambda e, image: e.image.encode_images([image])[0]),
     Channel("text", "text", lambda e, q: e.text.encode([q], query=True)[0], _dense(TEXT_VECTOR, ("page", "block"))),
     Channel("bm25", "sparse", lambda e, q: e.sparse.encode_query(q), _dense(SPARSE_VECTOR, ("page", "block"))),
 )}

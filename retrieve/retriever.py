@@ -36,14 +36,23 @@ class Retriever:
         self.settings = settings
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None,
-               channels: Sequence[str] | None = None, steps: Sequence[str] | None = None) -> SearchResult:
+               channels: Sequence[str] | None = None, steps: Sequence[str] | None = None,
+               picture=None) -> SearchResult:
         """The k best pages for `query`, one hit per page, with the channels that found each; `channels`
         limits the search to some of them (one channel alone is that channel's own ranking, without steps);
-        `steps` to some of the steps (by default every step whose weight is not 0)."""
+        `steps` to some of the steps (by default every step whose weight is not 0). `picture`: a picture
+        asked (a PIL image) that the channels able to embed one search by it (`query` holds its words for
+        the others; without words, only those channels run)."""
         runnable, skipped = self.channels(channels)
         flt = self.resolve(filters or Filters())
         depth = max(k, self.settings.fusion_depth)
         vectors: dict[str, object] = {}  # the query as each channel encodes it: once, for every search of it
+        if picture is not None:
+            for name in runnable:
+                if (embed := CHANNELS[name].encode_picture) is not None:
+                    vectors[name] = embed(self.encoders, picture)
+            if not query.strip():
+                runnable = [name for name in runnable if name in vectors]
         per_channel = self.run_channels(runnable, query, depth, flt, vectors)
         if len(runnable) == 1:
             hits = per_channel[runnable[0]][:k]
