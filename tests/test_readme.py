@@ -25,7 +25,7 @@ import socket
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import httpx
@@ -69,7 +69,7 @@ def commands(text: str) -> list[str]:
 
 
 JOURNEYS = {("Quick start", "bash", 0), ("Quick start", "bash", 1), ("Everyday use", "bash", 0),
-            ("Documents and questions in French", "bash", 0),
+            ("Documents and questions in French", "bash", 0), ("Ask with a picture", "bash", 0),
             ("The Python API", "python", 0), ("The server", "bash", 0), ("Assistants (MCP)", "json", 0)}
 
 
@@ -219,6 +219,39 @@ def test_documents_and_questions_in_french(home, tmp_path):
     assert "multilingual-e5-small" in info and "rapports" in info, info
     with_accents = run("pagesight search 'séance levée' --collection rapports --json", home, env).stdout
     assert "la séance a été levée" in with_accents, with_accents  # the scan read in French kept its accents
+
+
+def screenshot(pdf: Path, out: Path, number: int = 2) -> Path:
+    """What a user grabs from a screen: the top half of a page, at a screen's 96 dpi."""
+    import pymupdf
+
+    with pymupdf.open(pdf) as doc:
+        page = doc[number - 1]
+        page.get_pixmap(dpi=96, clip=pymupdf.Rect(0, 0, page.rect.width, page.rect.height / 2)).save(out)
+    return out
+
+
+@pytest.mark.parametrize("server", [False, True], ids=["alone", "server running"])
+def test_ask_with_a_picture(home, tmp_path, server):
+    screenshot(home / "report.pdf", home / "shot.png")
+    data = tmp_path / "data"
+    with serving(home, environment(data, PAGESIGHT_API_KEYS=KEYS)) if server else nullcontext():
+        printed = {line.split(" ")[1]: run(line, home, environment(data))
+                   for line in commands(block("Ask with a picture", "bash"))}
+    assert "1 ingested" in printed["ingest"].stdout
+    found = printed["search"]
+    assert found.stdout.startswith("1. report.pdf, page 2"), found.stdout  # the page the screenshot shows
+    assert "100% of them on the best page" in found.stderr
+    assert printed["ask"].stdout.startswith("North, Revenue: 1200 [1]"), printed["ask"].stdout
+    cat = tmp_path / "cat.png"
+    from PIL import Image
+
+    Image.new("RGB", (300, 200), (200, 120, 40)).save(cat)
+    nothing = run(f"pagesight ask --image {cat}", home, environment(data)).stdout
+    assert nothing.startswith("Not in these documents: the picture matches no page"), nothing
+    refused = subprocess.run(["bash", "-c", "pagesight search --image report.pdf"], cwd=home, env=environment(data),
+                             capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert refused.returncode != 0 and "not a picture" in refused.stderr and "Traceback" not in refused.stderr
 
 
 def example_output(home: Path, env: dict[str, str]) -> str:
