@@ -421,11 +421,16 @@ class PageSight(Backend):
         result = SearchResult(hits=[], channels=[], skipped={"picture": "no words could be read in the picture"})
         if worded or image is not None:
             words = picture_query(read.page.text, query) if worded else ""
+            depth = max(k, self.settings.picture_rerank_depth) if worded else k
             with self._searching:
-                result = retriever.search(words, k, filters, channels, steps, picture=image)
+                result = retriever.search(words, depth, filters, channels, steps, picture=image)
             if worded and result.hits:
-                best = result.hits[0]
-                picture.held = held(read.page.text, self.store.page(best.doc_id, best.page).text)
+                # The page a picture shows holds its words: the pages found are ranked by how many they hold
+                # (the search's order breaks ties), and the best one's share is the picture's `held`.
+                shares = [held(read.page.text, self.store.page(h.doc_id, h.page).text) for h in result.hits]
+                order = sorted(range(len(shares)), key=lambda i: (-round(shares[i], 2), i))
+                result.hits = [result.hits[i] for i in order][:k]
+                picture.held = shares[order[0]]
             picture.matched = picture.held >= self.settings.picture_min_held if worded else bool(result.hits)
             if not picture.matched and worded:
                 result.hits, result.skipped["picture"] = [], (

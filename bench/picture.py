@@ -244,9 +244,15 @@ def negatives(count: int, names: list[str], rng: random.Random) -> list[Query]:
 # ---- the run ------------------------------------------------------------------------------------
 
 # How a picture's words are searched: the default fusion (BM25 ranking the dense channels' candidates), the
-# fusion with BM25 over the whole collection, and BM25 alone. Each picture is read once and searched each way.
-VARIANTS = {"fused": ({}, None), "fused, bm25 over all": ({"bm25_scope": "collection"}, None),
-            "bm25 alone": ({}, ["bm25"])}
+# fusion with BM25 over the whole collection, and BM25 alone; each with the pages found in that order, or
+# the first 20 ranked by the share of the picture's words each holds. Each picture is read once and
+# searched each way.
+VARIANTS = {"fused": ({"picture_rerank_depth": 1}, None),
+            "fused, bm25 over all": ({"bm25_scope": "collection", "picture_rerank_depth": 1}, None),
+            "bm25 alone": ({"picture_rerank_depth": 1}, ["bm25"]),
+            "fused, by words held": ({}, None),
+            "fused, bm25 over all, by words held": ({"bm25_scope": "collection"}, None),
+            "bm25 alone, by words held": ({}, ["bm25"])}
 
 
 def ask(sights: dict[str, PageSight], queries: list[Query]) -> list[dict]:

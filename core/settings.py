@@ -123,6 +123,8 @@ class Settings(BaseSettings):
     max_picture_side_px: int = Field(default=20_000, ge=16, description="a picture's longest side, in pixels")
     picture_side_px: int = Field(default=2400, ge=256, description="a picture's long side is brought to this many "
                                  "pixels before OCR (small text upscaled, at most 3x; large photos brought down)")
+    picture_rerank_depth: int = Field(default=20, ge=1, description="a picture's words find this many pages, "
+                                      "ranked then by the share of its words each holds (1: the search's order)")
     picture_min_held: float = Field(default=0.5, ge=0, le=1, description="the share of a picture's words the best "
                                     "page found must hold; below it the picture is taken for one of nothing in "
                                     "these documents (bench/picture.py chose it)")

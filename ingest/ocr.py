@@ -62,6 +62,9 @@ TESSDATA = ["/usr/share/tesseract-ocr/*/tessdata", "/usr/share/tessdata", "/usr/
             "/opt/homebrew/share/tessdata", "/opt/local/share/tessdata"]
 
 
+AUTO, SPARSE = 3, 11  # Tesseract's page segmentation modes: the page's layout analysed; sparse text
+
+
 class OcrUnavailable(Exception):
     """Tesseract cannot run here (not installed, or a language missing): the page goes without OCR text."""
 
@@ -75,14 +78,16 @@ def tesseract_blocks(page, dpi: float, languages: str, timeout_s: float, number:
 
 
 def read_upright(page, dpi: float, languages: str, timeout_s: float, number: int,
-                 rendered=None) -> tuple[list[Block], int]:
+                 rendered=None, sparse: bool = False) -> tuple[list[Block], int]:
     """The page's words as `tesseract_blocks` reads them, unless the page lies on its side or upside down
     (a scan fed in turned): then Tesseract's orientation detection says how far to turn it, and the
     page is read turned (instead, when its layout already shows it on its side; again, when only its
     reading shows it); the turned reading is kept when it reads as a standing page does.
     Returns the blocks and the turn, degrees clockwise (0: as it was); with a turn, the blocks are in
     the frame of the page turned by it (the caller turns the page to match). `rendered`: the page as
-    the caller already rendered it in grey at `dpi` (a PyMuPDF pixmap), not to render it twice."""
+    the caller already rendered it in grey at `dpi` (a PyMuPDF pixmap), not to render it twice. `sparse`:
+    find as much text as can be found, in no particular layout (Tesseract's page segmentation mode 11):
+    for a picture whose layout the page analysis misses (a photo's crop of underlined lines read nothing)."""
     started = time.monotonic()
 
     def time_left() -> float:  # every reading shares the page's time
@@ -101,18 +106,19 @@ def read_upright(page, dpi: float, languages: str, timeout_s: float, number: int
             return turn == 180  # upside down by its lines' ink and by the check both
         return False
 
-    first = _read(scan, languages, timeout_s, number, unless=turn_first)
+    psm = SPARSE if sparse else AUTO
+    first = _read(scan, languages, timeout_s, number, unless=turn_first, psm=psm)
     if first is not None and first.stands():
         return first.blocks, 0
     turn = _orientation(scan) if turn is None else turn
     if turn and time_left() > 0:
-        turned = _read(scan.turned(turn), languages, time_left(), number)
+        turned = _read(scan.turned(turn), languages, time_left(), number, psm=psm)
         if turned.stands() and turned.confidence >= TURNED:
             return turned.blocks, turn
     if first is None:  # turned first, it did not read as a standing page: read it as it lies
         if time_left() <= 0:
             raise IngestError(f"page {number}: OCR did not finish within {timeout_s:g} s")
-        first = _read(scan, languages, time_left(), number)
+        first = _read(scan, languages, time_left(), number, psm=psm)
     return first.blocks, 0
 
 
@@ -168,10 +174,10 @@ class _Reading:
 
 
 def _read(scan: Scan, languages: str, timeout_s: float, number: int, engine: str = "auto",
-          unless: Callable[[object], bool] | None = None) -> _Reading | None:
+          unless: Callable[[object], bool] | None = None, psm: int = 3) -> _Reading | None:
     """The scan read; None instead when `unless`, given the layout Tesseract in the process finds before
     it reads (a tesserocr page iterator, or None with nothing found), says not to read."""
-    reader = _library(languages) if engine in ("auto", "library") else None
+    reader = _library(languages, psm) if engine in ("auto", "library") else None
     if reader is None and engine == "library":
         raise OcrUnavailable(f"tesserocr or the language data for '{languages}' is not installed")
     if reader is not None:
@@ -179,7 +185,7 @@ def _read(scan: Scan, languages: str, timeout_s: float, number: int, engine: str
         if tsv is None:
             return None
     else:
-        tsv = _program(scan, languages, timeout_s, number)
+        tsv = _program(scan, languages, timeout_s, number, psm)
     words = _words(tsv)
     return _Reading(_blocks(words, 72 / scan.dpi), *_measures(words))
 
@@ -234,7 +240,7 @@ class _Tesseract:
 
 
 @functools.cache
-def _library(languages: str) -> _Tesseract | None:
+def _library(languages: str, psm: int = 3) -> _Tesseract | None:
     """Tesseract in this process, or None when the library or the languages' data cannot be had here."""
     data = tessdata(languages)
     if data is None:
@@ -244,7 +250,7 @@ def _library(languages: str) -> _Tesseract | None:
     except ImportError:
         return None
     try:
-        return _Tesseract(tesserocr.PyTessBaseAPI(path=f"{data}/", lang=languages, psm=tesserocr.PSM.AUTO))
+        return _Tesseract(tesserocr.PyTessBaseAPI(path=f"{data}/", lang=languages, psm=psm))
     except RuntimeError:  # a language file it cannot load
         return None
 
@@ -359,12 +365,12 @@ def tessdata(languages: str) -> Path | None:
     return None
 
 
-def _program(scan: Scan, languages: str, timeout_s: float, number: int) -> str:
+def _program(scan: Scan, languages: str, timeout_s: float, number: int, psm: int = 3) -> str:
     """The page read by the `tesseract` program, its TSV on a pipe."""
     program = shutil.which("tesseract")
     if program is None:
         raise OcrUnavailable("the tesseract program is not installed")
-    command = [program, "stdin", "stdout", "-l", languages, "--dpi", str(round(scan.dpi)), "--psm", "3", "tsv"]
+    command = [program, "stdin", "stdout", "-l", languages, "--dpi", str(round(scan.dpi)), "--psm", str(psm), "tsv"]
     try:
         done = subprocess.run(command, input=scan.pgm(), capture_output=True, timeout=timeout_s,
                               env={**os.environ, "OMP_THREAD_LIMIT": "1"})
