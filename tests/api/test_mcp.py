@@ -46,9 +46,13 @@ async def exercise(client) -> dict:
     except MCPError as e:  # arguments out of bounds: the protocol's Invalid params
         too_long = e
     image = await client.read_resource(found.structured_content["hits"][0]["page_uri"])
+    # The page's own image, as an assistant passes on a user's screenshot: the picture is the question.
+    pictured = await client.call_tool("search", {"image": page.content[1].data, "k": 2})
+    not_a_picture = await client.call_tool("ask", {"image": base64.b64encode(b"%PDF-1.7 no picture").decode()})
     documents = await client.read_resource("pagesight://default/documents")
     return {"documents": documents, "tools": tools, "found": found, "answer": answer, "listed": listed, "page": page,
-            "past_end": past_end, "unknown": unknown, "too_long": too_long, "image": image}
+            "past_end": past_end, "unknown": unknown, "too_long": too_long, "image": image, "pictured": pictured,
+            "not_a_picture": not_a_picture}
 
 
 def check(seen: dict) -> None:
@@ -67,6 +71,10 @@ def check(seen: dict) -> None:
     assert seen["too_long"].error.code == -32602  # bounded like the REST API's query
     (blob,) = seen["image"].contents
     assert base64.b64decode(blob.blob)[:2] == b"\xff\xd8"
+    pictured = seen["pictured"].structured_content
+    assert (pictured["hits"][0]["file_name"], pictured["hits"][0]["page"]) == ("port_marrow.pdf", 2)
+    assert "matched" in pictured["picture"]
+    assert seen["not_a_picture"].is_error and "not a picture" in seen["not_a_picture"].content[0].text
     (listed,) = seen["documents"].contents
     assert [d["file_name"] for d in json.loads(listed.text)] == ["port_marrow.pdf"]
 
