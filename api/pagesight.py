@@ -416,6 +416,9 @@ class PageSight(Backend):
         picture = Picture(read.page.text, read.seconds, len(words_of(read.page.text)))
         embedded = [name for name, c in CHANNELS.items() if c.encode_picture is not None
                     and (channels is None or name in channels) and getattr(retriever.encoders, c.encoder) is not None]
+        if channels is None:  # its words by the channels chosen for them, the picture by those that embed it
+            worded_by = {c.strip() for c in self.settings.picture_word_channels.split(",")}
+            channels = [name for name in CHANNELS if name in worded_by or name in embedded]
         image = still(read.data, self.settings.picture_side_px) if embedded and read.data else None
         worded = picture.words >= MIN_WORDS
         result = SearchResult(hits=[], channels=[], skipped={"picture": "no words could be read in the picture"})

@@ -15,10 +15,12 @@ text blocks and figures), with a fixed seed, and is the same on every run:
 - 30 pictures of nothing in the collections: pages and crops of the shared corpus's PDFs (documents no dev
   set holds) rendered the same ways, and drawn pictures with no document in them (shapes, noise, bars
   without labels, a photo-like gradient) or with made-up sentences. Each is asked of one collection in turn.
-Gold = the source page. Every query is asked as a user asks it (`PageSight.search(image=...)`, lite), with
-the abstention bar at 0, so that the share of the picture's words on the best page (`held`) is recorded for
-each; the bar (PAGESIGHT_PICTURE_MIN_HELD) is then chosen on half of the queries and the negatives (even
-positions: the one maximising the mean of R@1-and-kept and abstention) and reported on the other half.
+Gold = the source page. Every picture is read as a user's is (`PageSight.read_picture`: OCR in a worker,
+lite) and searched by `PageSight.search_picture` several ways (VARIANTS), with the abstention bar at 0, so
+that the share of the picture's words on the best page (`held`) is recorded for each. The way and the bar
+(PAGESIGHT_PICTURE_MIN_HELD) are chosen together on half of the pictures (a page's two renderings fall in
+the same half; the negatives alternate), the pair maximising the mean of R@1-and-kept and abstention, and
+reported on the other half.
 """
 
 from __future__ import annotations
@@ -247,12 +249,13 @@ def negatives(count: int, names: list[str], rng: random.Random) -> list[Query]:
 # fusion with BM25 over the whole collection, and BM25 alone; each with the pages found in that order, or
 # the first 20 ranked by the share of the picture's words each holds. Each picture is read once and
 # searched each way.
-VARIANTS = {"fused": ({"picture_rerank_depth": 1}, None),
-            "fused, bm25 over all": ({"bm25_scope": "collection", "picture_rerank_depth": 1}, None),
+LITE = ["text", "bm25"]
+VARIANTS = {"fused": ({"picture_rerank_depth": 1}, LITE),
+            "fused, bm25 over all": ({"bm25_scope": "collection", "picture_rerank_depth": 1}, LITE),
             "bm25 alone": ({"picture_rerank_depth": 1}, ["bm25"]),
-            "fused, by words held": ({}, None),
-            "fused, bm25 over all, by words held": ({"bm25_scope": "collection"}, None),
-            "bm25 alone, by words held": ({}, ["bm25"])}
+            "fused, by words held": ({}, LITE),
+            "fused, bm25 over all, by words held": ({"bm25_scope": "collection"}, LITE),
+            "bm25 alone, by words held": ({}, ["bm25"])}  # the default (PAGESIGHT_PICTURE_WORD_CHANNELS=bm25)
 
 
 def ask(sights: dict[str, PageSight], queries: list[Query]) -> list[dict]:

@@ -70,7 +70,8 @@ def test_a_picture_is_embedded_by_the_page_encoder_and_clip_and_finds_its_page(t
                                                                                report):
     """The full profile's classes (tiny random weights here): a picture is embedded as a page is, and as an
     image by CLIP; a page's own image, asked as a picture, is that page for each channel alone (MaxSim of
-    unit vectors with themselves, cosine 1), and the fused search runs them with the words read in it."""
+    unit vectors with themselves, cosine 1), and the fused search runs them with BM25 over the words read in
+    it (PAGESIGHT_PICTURE_WORD_CHANNELS)."""
     with PageSight(settings=tiny_settings, models=Models(tiny_settings, tiny_encoders)) as sight:
         if not sight.exists:
             sight.ingest_file(report)
@@ -79,7 +80,7 @@ def test_a_picture_is_embedded_by_the_page_encoder_and_clip_and_finds_its_page(t
             found = sight.search(image=chart, k=3, channels=[channel])
             assert found.channels == [channel] and (found.hits[0].file_name, found.hits[0].page) == ("report.pdf", 4)
         fused = sight.search(image=chart, k=3)
-        assert fused.channels == ["visual", "figure", "text", "bm25"] and fused.picture.matched
+        assert fused.channels == ["visual", "figure", "bm25"] and fused.picture.matched  # its words by BM25
         assert fused.hits[0].page == 4
         photo = sight.page_view("report.pdf", 3).image  # a photograph with a caption; its words and itself
         assert sight.search(image=photo, k=3).hits[0].page == 3
