@@ -32,6 +32,7 @@ from starlette.routing import Route
 from ..core.errors import Ambiguous, Busy, Conflict, Forbidden, NotFound, PageSightError
 from ..core.i18n import locale_of, say
 from ..core.settings import Settings, get_settings
+from .forms import FormsAsJson
 from .gate import Caller, RequestGate, api_keys, host_names, problem
 from .mcp import HttpEndpoint, build_mcp
 from .routes import conversations, documents, openai, search
@@ -126,7 +127,8 @@ def create_app(settings: Settings | None = None, *, local_key: str | None = None
 
         methods, headers = ["GET", "POST", "PATCH", "DELETE"], ["Authorization", "Content-Type"]
         app.add_middleware(CORSMiddleware, allow_origins=list(origins), allow_methods=methods, allow_headers=headers)
-    return RequestGate(app, keys=keys, upload_bytes=int(settings.max_upload_mb * 2**20), other_bytes=1 << 20,
+    forms = FormsAsJson(app, ("/v1/search", "/v1/answer"))  # a picture as a file part, as curl -F sends it
+    return RequestGate(forms, keys=keys, upload_bytes=int(settings.max_upload_mb * 2**20), other_bytes=1 << 20,
                        upload_paths=(documents.UPLOAD_PATH,),
                        picture_bytes=int(settings.max_picture_mb * 2**20 * 4 / 3) + (1 << 20),
                        picture_paths=r"/v1/(?:search|answer|chat/completions|conversations/[0-9a-f]{32}/messages)",

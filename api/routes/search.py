@@ -10,6 +10,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
 
 from ..deps import ServiceDep
+from ..forms import form_body
 from ..schemas import (
     COLLECTION,
     AnswerOut,
@@ -34,7 +35,7 @@ def _shown(service, collection: str | None) -> str | None:
     return collection if collection and collection != service.settings.collection else None
 
 
-@router.post("/v1/search")
+@router.post("/v1/search", openapi_extra=form_body("query"))
 def search(service: ServiceDep, body: SearchRequest) -> SearchResponse:
     result = service.sight(body.collection).search(body.query, body.k, body.filters(), body.channels,
                                                    image=body.picture())
@@ -43,7 +44,7 @@ def search(service: ServiceDep, body: SearchRequest) -> SearchResponse:
                           skipped=result.skipped, picture=PictureOut.of(result.picture))
 
 
-@router.post("/v1/answer", responses=STREAMS)
+@router.post("/v1/answer", responses=STREAMS, openapi_extra=form_body("question"))
 def answer(service: ServiceDep, body: AnswerRequest):
     events = service.sight(body.collection).ask_stream(body.question, body.k, body.filters(), history=body.turns(),
                                                        image=body.picture())

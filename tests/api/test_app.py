@@ -64,7 +64,7 @@ def test_uploaded_names_are_only_displayed_never_used_as_paths(client, api_setti
 
 
 def test_bodies_over_the_limit_get_413_before_being_read(tmp_path):
-    settings = make_settings(tmp_path / "data", profile="lite", max_upload_mb=0.01)
+    settings = make_settings(tmp_path / "data", profile="lite", max_upload_mb=0.01, max_picture_mb=0.5)
     with local_client(create_app(settings)) as client:
         big = client.post("/v1/documents", files=[("files", ("big.pdf", b"%PDF" + b"0" * 20_000, "application/pdf"))])
         assert big.status_code == 413 and "over the limit" in big.json()["detail"]
@@ -73,8 +73,11 @@ def test_bodies_over_the_limit_get_413_before_being_read(tmp_path):
             for _ in range(n):
                 yield b"x" * 1000
 
-        chunked = client.post("/v1/search", content=chunks(1100), headers={"Content-Type": "application/json"})
+        chunked = client.post("/v1/conversations", content=chunks(1100), headers={"Content-Type": "application/json"})
         assert chunked.status_code == 413  # JSON bodies: 1 MiB
+        # A question may carry a picture: 4/3 of PAGESIGHT_MAX_PICTURE_MB (base64) and 1 MiB, here 1.67 MiB.
+        chunked_picture = client.post("/v1/search", content=chunks(1800), headers={"Content-Type": "application/json"})
+        assert chunked_picture.status_code == 413
         chunked_upload = client.post("/v1/documents", content=chunks(20),
                                      headers={"Content-Type": "multipart/form-data; boundary=x"})
         assert chunked_upload.status_code == 413

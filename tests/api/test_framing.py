@@ -89,10 +89,10 @@ def test_a_chunked_body_over_the_limit_is_counted_and_refused(gated):
                         chunked(upload))
     assert status == 413 and "over the limit of 1,048,576 bytes" in json.loads(reply)["detail"]
     assert uploads_left(settings) == []
-    status, _ = raw(base, f"POST /v1/search HTTP/1.1\nHost: 127.0.0.1\nAuthorization: Bearer {KEY}\n"
+    status, _ = raw(base, f"POST /v1/conversations HTTP/1.1\nHost: 127.0.0.1\nAuthorization: Bearer {KEY}\n"
                           "Content-Type: application/json\nTransfer-Encoding: chunked\n",
-                    chunked(json.dumps({"query": "x" * (2 << 20)}).encode()))
-    assert status == 413  # JSON bodies: 1 MiB
+                    chunked(json.dumps({"title": "x" * (2 << 20)}).encode()))
+    assert status == 413  # JSON bodies: 1 MiB (those that may carry a picture: tests/api/test_app.py)
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}) as http:
         assert http.get("/v1/documents").json() == []
 

@@ -167,6 +167,21 @@ def test_every_face_of_the_server_takes_a_picture(harbour, client):
     assert "1822" in chat["choices"][0]["message"]["content"] and chat["citations"][0]["page"] == 2
 
 
+def test_a_form_with_the_picture_as_a_file_part(harbour, client):
+    """As `curl -F image=@shot.png -F question=...` sends it."""
+    crop = png(shot(harbour[0], 2, box=(0, 0, 1, 0.25)))
+    found = client.post("/v1/search", files={"image": ("shot.png", crop, "image/png")}, data={"k": "2"})
+    assert found.status_code == 200 and found.json()["hits"][0]["page"] == 2, found.text
+    answered = client.post("/v1/answer", files={"image": ("shot.png", crop, "image/png")},
+                           data={"question": "When was the pier rebuilt?", "documents": ["port_marrow.pdf"]})
+    assert answered.status_code == 200 and "1822" in answered.json()["answer"]["text"], answered.text
+    streamed = client.post("/v1/answer", files={"image": ("shot.png", crop, "image/png")}, data={"stream": "true"})
+    assert "event: citations" in streamed.text and "event: done" in streamed.text
+    other = client.post("/v1/search", files={"scan": ("x.png", crop, "image/png")})
+    assert other.status_code == 400 and "image" in other.json()["detail"]
+    assert client.post("/v1/search", files={"image": ("x.txt", b"plain text", "text/plain")}).status_code == 400
+
+
 def test_the_server_refuses_bad_pictures_and_never_fetches_one(client):
     remote = client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": [
         {"type": "image_url", "image_url": {"url": "https://example.com/page.png"}}]}]})
