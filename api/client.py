@@ -58,7 +58,8 @@ class ServerClient(Backend):
         files, outcomes = find_files([str(p) for p in paths])
         if files:
             job = self.wait(self.upload(files, tags, languages), on_progress=on_progress, cancel=cancel)
-            outcomes += [FileOutcome(str(path), f["status"], f["doc_id"], f["pages_done"], reason=f["error"] or "")
+            outcomes += [FileOutcome(str(path), f["status"], f["doc_id"], f["pages_done"],
+                                     reason=f["error"] or f.get("note") or "")
                          for path, f in zip(files, job["files"], strict=True)]
         for outcome in outcomes:
             if on_file:

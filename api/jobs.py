@@ -55,6 +55,7 @@ class JobFileRow(Base):
     pages_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
     doc_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)  # why a file was left unchanged
     job: Mapped[JobRow] = relationship(back_populates="files")
 
 
@@ -65,7 +66,8 @@ class JobFile:
     pages_done: int = 0
     pages_total: int | None = None
     doc_id: str | None = None
-    error: str | None = None
+    error: str | None = None  # why it failed, or was cancelled
+    note: str | None = None  # why it was left unchanged
 
 
 @dataclass
@@ -98,7 +100,8 @@ class Job:
                    status=row.status, created_at=utc(row.created_at),  # type: ignore[arg-type]
                    finished_at=utc(row.finished_at) if row.finished_at else None,
                    files=[JobFile(name=f.name, status=f.status, pages_done=f.pages_done,  # type: ignore[arg-type]
-                                  pages_total=f.pages_total, doc_id=f.doc_id, error=f.error) for f in row.files])
+                                  pages_total=f.pages_total, doc_id=f.doc_id, error=f.error, note=f.note)
+                          for f in row.files])
 
 
 class JobStore:
@@ -134,7 +137,7 @@ class JobStore:
             row.status, row.finished_at = job.status, job.finished_at
             for stored, live in zip(row.files, job.files, strict=True):
                 stored.status, stored.pages_done, stored.pages_total = live.status, live.pages_done, live.pages_total
-                stored.doc_id, stored.error = live.doc_id, live.error
+                stored.doc_id, stored.error, stored.note = live.doc_id, live.error, live.note
         if job.status == "done":
             self._saved.pop(job.id, None)
 
@@ -163,4 +166,4 @@ class JobStore:
 
 def _file_row(position: int, f: JobFile) -> JobFileRow:
     return JobFileRow(position=position, name=f.name[:300], status=f.status, pages_done=f.pages_done,
-                      pages_total=f.pages_total, doc_id=f.doc_id, error=f.error)
+                      pages_total=f.pages_total, doc_id=f.doc_id, error=f.error, note=f.note)

@@ -372,7 +372,8 @@ class PageSight(Backend):
     def page(self, doc_id: str, number: int) -> Page:
         found = self.store.page(doc_id, number)
         if found is None:
-            raise NotFound(f"no page {number} in document {doc_id}")
+            doc = self.document(doc_id)  # NotFound for a document that is not here
+            raise NotFound(f"no page {number} in document {doc.id} ({doc.file_name} has {doc.pages})")
         return found
 
     def page_view(self, ref: str, number: int) -> PageView:

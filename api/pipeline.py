@@ -157,9 +157,9 @@ class Pipeline:
                 return item
             if item.doc_id in in_this_run:
                 item.outcome = FileOutcome(str(path), "unchanged", item.doc_id,
-                                           reason=f"the same bytes as {Path(in_this_run[item.doc_id]).name}")
+                                           reason=f"the same bytes as {in_this_run[item.doc_id]}")
                 return item
-            in_this_run[item.doc_id] = str(path)
+            in_this_run[item.doc_id] = spec.file_name or path.name  # as the user named it (an upload's own)
             item.source = str(path) if spec.source is None else spec.source
             item.replaces = [d.id for d in self.store.documents_from(item.source)] if item.source else []
             item.staging = self.store.images.new_staging(item.doc_id)

@@ -376,7 +376,9 @@ class JobFileOut(BaseModel):
     pages_done: int
     pages_total: int | None
     doc_id: str | None
-    error: str | None
+    error: str | None = Field(description="why it failed or was cancelled")
+    note: str | None = Field(default=None, description="why it was left unchanged (already indexed, or the same "
+                             "bytes as another file of the upload)")
 
 
 class JobOut(BaseModel):

@@ -275,6 +275,7 @@ class Service:
                 entry.error = outcome.reason
             else:
                 entry.pages_done = entry.pages_total = outcome.pages
+                entry.note = outcome.reason or None  # unchanged: already indexed, or the same as another file
             self._save(job, force=True)
 
         sight.ingest_specs(specs, tags=job.tags, on_file=settled, lane=job.owner, cancel=job.cancel,

@@ -82,11 +82,12 @@ def metrics(rows: list[dict]) -> dict:
     return out
 
 
-def run_set(name: str, data: Path, questions_path: Path, configs: list[str]) -> dict:
+def run_set(name: str, data: Path, questions_path: Path, configs: list[str], reranker: str | None = None) -> dict:
     from pagesight import PageSight
     from pagesight.index.profiles import load_reranker
 
-    base = Settings(_env_file=None, data_dir=data, profile="lite", rerank_weight=1.0)
+    base = Settings(_env_file=None, data_dir=data, profile="lite", rerank_weight=1.0,
+                    **({"reranker": reranker} if reranker else {}))
     questions = [q for q in read_questions(questions_path) if q.relevant]
     results = {}
     with PageSight(settings=base) as sight:
@@ -114,11 +115,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", action="append", required=True, help=DEV_SET_HELP)
     parser.add_argument("--configs", default=",".join(CONFIGS), help="which configurations, comma-separated")
+    parser.add_argument("--reranker", help="the reranking step's model (PAGESIGHT_RERANKER), if not the default")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "steps.json")
     args = parser.parse_args()
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
     machine = machine_name()
-    results = {name: run_set(name, data, questions, configs) for name, data, questions in dev_sets(args.set)}
+    results = {name: run_set(name, data, questions, configs, args.reranker)
+               for name, data, questions in dev_sets(args.set)}
     print(f"\nRetrieval by configuration, whole collection of each set (lite; {machine}); all questions, "
           f"R@k = share of gold pages in the first k")
     print(f"{'set':<14} {'configuration':<34} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'hit@1':>6} {'hit@5':>6} "
@@ -129,7 +132,7 @@ def main() -> None:
             print(f"{name:<14} {config:<34} {a['R@1']:>6.3f} {a['R@5']:>6.3f} {a['R@10']:>6.3f} {a['hit@1']:>6.3f} "
                   f"{a['hit@5']:>6.3f} {a['nDCG@5']:>7.3f} {a['MRR']:>6.3f} {figures['p50_ms']:>5.0f} "
                   f"{figures['p95_ms']:>5.0f}")
-    write_results(args.out, machine, {"sets": results})
+    write_results(args.out, machine, {"reranker": args.reranker or Settings().reranker, "sets": results})
 
 
 if __name__ == "__main__":

