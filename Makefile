@@ -16,7 +16,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup system-deps test-deps demo test bench clean
+.PHONY: setup system-deps test-deps demo test bench clean test-fast
 
 setup: system-deps $(VENV)/.installed
 
@@ -53,6 +53,10 @@ demo: setup
 
 test: setup test-deps
 	$(PY) -m pytest -q -p no:cacheprovider --durations=30
+
+# The tests that start no server, browser or database, and skip the corpus: a quick check while working.
+test-fast: setup test-deps
+	$(PY) -m pytest -q -p no:cacheprovider -m "not e2e and not slow" --durations=10
 
 bench: setup
 	$(PY) bench/ingest.py

@@ -18,6 +18,8 @@ from tests.api.conftest import KEY, upload, uvicorn_serving
 from tests.api.test_conversations import ELLIS, ELLIS_2, MARROW, MARROW_2
 from tests.conftest import make_settings
 
+pytestmark = pytest.mark.e2e  # Chromium and a uvicorn server
+
 CHROMIUM = os.environ.get("PAGESIGHT_TEST_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("PAGESIGHT_SCREENSHOTS", Path(__file__).resolve().parents[2] / ".screenshots"))
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}

@@ -14,6 +14,8 @@ from pagesight.core.settings import Settings, default_data_dir
 from tests import docs
 from tests.ingest.test_extract import scanned_pdf
 
+pytestmark = pytest.mark.e2e  # the command line as child processes
+
 runner = CliRunner()
 
 

@@ -18,6 +18,8 @@ from tests import docs
 from tests.api.conftest import uvicorn_serving
 from tests.conftest import make_settings
 
+pytestmark = pytest.mark.e2e  # a uvicorn server
+
 LOG = [["Port Marrow harbour log.", "The keeper counted 115 ships in the spring of 1819."],
        ["Harbour dues at Port Marrow rose to 9 shillings in 1820.", "The pier was rebuilt in 1822 with granite."]]
 QUESTIONS = ["When did the harbour dues at Port Marrow rise?", "What was the revenue in the north region?",

@@ -14,6 +14,8 @@ from pagesight.api.app import create_app
 from tests.api.conftest import KEY, uvicorn_serving
 from tests.conftest import make_settings
 
+pytestmark = pytest.mark.e2e  # a uvicorn server spoken to over raw sockets
+
 UPLOAD_MB = 1
 
 

@@ -20,6 +20,8 @@ from tests import docs
 from tests.api.conftest import KEY
 from tests.ingest.test_extract import scanned_pdf
 
+pytestmark = pytest.mark.e2e  # servers it kills and restarts
+
 
 def test_jobs_are_kept_pruned_and_owned(database_url):
     database = Database(database_url)

@@ -16,6 +16,8 @@ from tests import docs
 from tests.api.conftest import KEY, upload, uvicorn_serving
 from tests.conftest import make_settings
 
+pytestmark = pytest.mark.e2e  # the MCP server as a child process and over HTTP
+
 pytest.importorskip("mcp")
 
 QUESTION = "When did the harbour dues at Port Marrow rise?"
