@@ -224,9 +224,18 @@ def test_a_standing_scan_is_not_turned(tmp_path):
     assert not any("turned" in w for w in result.warnings), result.warnings
 
 
-def test_the_second_reading_of_a_turned_page_gets_only_the_time_left(tmp_path, monkeypatch):
+@pytest.fixture
+def clock(monkeypatch):
+    """ocr.py's clock, whose seconds a test can make pass at once (`skip`) instead of sleeping through them."""
     import time
+    from types import SimpleNamespace
 
+    skipped = [0.0]
+    monkeypatch.setattr(ocr, "time", SimpleNamespace(monotonic=lambda: time.monotonic() + skipped[0]))
+    return SimpleNamespace(skip=lambda seconds: skipped.__setitem__(0, skipped[0] + seconds))
+
+
+def test_the_second_reading_of_a_turned_page_gets_only_the_time_left(tmp_path, monkeypatch, clock):
     import pymupdf
 
     page = pymupdf.open(turned_scan(tmp_path, SHEET, 180))[0]
@@ -234,7 +243,7 @@ def test_the_second_reading_of_a_turned_page_gets_only_the_time_left(tmp_path, m
     real_read = ocr._read
     monkeypatch.setattr(ocr, "_read", lambda *a, **k: reads.append(a[2]) or real_read(*a, **k))
     monkeypatch.setattr(ocr, "_upside_down", lambda *a: False)  # its lines do not give it away: read, then checked
-    monkeypatch.setattr(ocr, "_orientation", lambda *a: time.sleep(3.1) or 180)  # a slow orientation check
+    monkeypatch.setattr(ocr, "_orientation", lambda *a: clock.skip(3.1) or 180)  # a slow orientation check
     blocks, turn = ocr.read_upright(page, 200, "eng", 3.0, 1)
     assert turn == 0 and len(reads) == 1  # no time left for a second reading: the page as it lay
     assert page.rotation == 0
@@ -242,12 +251,10 @@ def test_the_second_reading_of_a_turned_page_gets_only_the_time_left(tmp_path, m
     assert turn == 180 and len(reads) == 3 and reads[2] < 60  # the second reading gets what is left
 
 
-def test_a_page_on_its_side_with_no_time_left_to_read_is_named(tmp_path, monkeypatch):
-    import time
-
+def test_a_page_on_its_side_with_no_time_left_to_read_is_named(tmp_path, monkeypatch, clock):
     import pymupdf
 
     page = pymupdf.open(turned_scan(tmp_path, SHEET, 90))[0]
-    monkeypatch.setattr(ocr, "_orientation", lambda scan: time.sleep(3.1) or 90)  # says turn, but too late
+    monkeypatch.setattr(ocr, "_orientation", lambda scan: clock.skip(3.1) or 90)  # says turn, but too late
     with pytest.raises(IngestError, match="page 4: OCR did not finish within 3 s"):
         ocr.read_upright(page, 200, "eng", 3.0, 4)
