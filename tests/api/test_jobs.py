@@ -73,7 +73,9 @@ def test_a_job_cut_off_by_a_killed_server_is_failed_and_cleaned_after_the_restar
     process, http = serve(tmp_path / "data", port)
     try:
         finished = http.post("/v1/documents", files=[("files", ("note.pdf", done_pdf.read_bytes()))]).json()
+        deadline = time.monotonic() + 120
         while http.get(f"/v1/jobs/{finished['id']}").json()["status"] != "done":
+            assert time.monotonic() < deadline, "a one-page upload did not finish in 120 s"
             time.sleep(0.2)
         cut = http.post("/v1/documents", files=[("files", ("scans.pdf", scans.read_bytes()))]).json()
         deadline = time.monotonic() + 120
