@@ -8,8 +8,8 @@ Each question is searched once per channel, deep (--depth pages), on the collect
 searches it (the text channel over the whole collection; BM25 over the whole collection, and over the
 text channel's candidates; and both again within the documents the question names by their titles,
 retrieve/scope.py, for each period rule tried); the rankings, with their scores, are cached. Every
-method is then a pure
-function over those rankings (retrieve/fusion.py), so trying one costs no search. "tune" is the
+method is then a pure function over those rankings (retrieve/fusion.py, bench/fusion_rules.py), so
+trying one costs no search. "tune" is the
 questions of even position in each set, "test" the odd ones; a method's free settings are chosen on
 "tune" (the best sum of R@5 and nDCG@5 over both sets), then reported on "test" and on all questions.
 """
@@ -23,6 +23,7 @@ import os
 import sys
 from pathlib import Path
 
+import fusion_rules  # noqa: E402  (bench/ is the script's folder)
 from common import DEV_SET_HELP, dev_sets, halves, write_results  # noqa: E402
 from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
 
@@ -101,14 +102,14 @@ def _named(r, named_weight=1.0, period="same or next"):
 
 
 def _scores(r, bm25_weight=1.0, scope="bm25", floor=0.0):
-    return _out(fusion.score_fusion({"text": _ranked(r["text"][:40]), "bm25": _ranked(r[scope][:40])},
+    return _out(fusion_rules.score_fusion({"text": _ranked(r["text"][:40]), "bm25": _ranked(r[scope][:40])},
                                     {"text": 1.0, "bm25": bm25_weight}, floor=floor))
 
 
 def _documents(r, bm25_weight=1.0, scope="bm25", floor=0.0, keep=3, strength=0.5):
-    fused = fusion.score_fusion({"text": _ranked(r["text"][:40]), "bm25": _ranked(r[scope][:40])},
+    fused = fusion_rules.score_fusion({"text": _ranked(r["text"][:40]), "bm25": _ranked(r[scope][:40])},
                                 {"text": 1.0, "bm25": bm25_weight}, floor=floor)
-    return _out(fusion.by_document(fused, lambda key: key[0], keep=keep, strength=strength))
+    return _out(fusion_rules.by_document(fused, lambda key: key[0], keep=keep, strength=strength))
 
 
 # name -> (the settings tried, a function of a question's rankings and those settings)
