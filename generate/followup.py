@@ -10,7 +10,7 @@ one, `resolve` does it by rule, from the key terms of the conversation (support.
   the new years or names put in place of the old ones, or with the new words added when it brings
   neither;
 - a follow-up naming a period relative to the previous question's ("the year before", "two years
-  earlier", "the following year", "the previous quarter") is about that period: the period is
+  earlier", "the following year", "the previous quarter", "the month before") is about that period: the period is
   computed from the previous question's, and the follow-up is then one of the above with that period
   written out (elliptical: "and the year before?" after "What were Netflix's total revenues in 2017?"
   is "What were Netflix's total revenues in 2016?", the topic carried; or with words of its own:
@@ -77,6 +77,10 @@ _RELATIVE = (
     (rf"\b{_N}\s+quarters?\s+(?:before|earlier|prior)\b", "quarter", -1),
     (r"\b(?:the\s+)?(?:previous|prior|preceding|last)\s+quarter(?:'s)?\b|\bthe\s+quarter\s+before\b", "quarter", -1),
     (r"\b(?:the\s+)?(?:next|following|subsequent)\s+quarter(?:'s)?\b|\bthe\s+quarter\s+after\b", "quarter", 1),
+    (rf"\b{_N}\s+months?\s+(?:before|earlier|prior)\b", "month", -1),
+    (r"\b(?:the\s+)?(?:previous|prior|preceding|last)\s+month(?:'s)?\b|\bthe\s+month\s+before\b", "month", -1),
+    (rf"\b{_N}\s+months?\s+(?:later|after)\b", "month", 1),
+    (r"\b(?:the\s+)?(?:next|following|subsequent)\s+month(?:'s)?\b|\bthe\s+month\s+after\b", "month", 1),
 )
 # Words around a relative period that add nothing to it ("and two years before that?").
 _PERIOD_FILLER = frozenset("in for during over of at that this then there from the same period".split())
@@ -84,6 +88,8 @@ _MONTH = re.compile(r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|
                     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?", re.IGNORECASE)
 _QUARTER_NAMED = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth)\s+quarter\b", re.IGNORECASE)
 _ORDINALS = ("first", "second", "third", "fourth")
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
 
 
 @dataclass(frozen=True)
@@ -138,7 +144,7 @@ def _as_written(years: Sequence[str], like: Sequence[str]) -> list[str]:
 def relative_period(question: str) -> tuple[str, int, re.Match] | None:
     """The period a question names relative to an earlier one's: (unit, steps, where it is written), e.g.
     ("year", -1) for "the year before", ("year", -2) for "two years earlier", ("quarter", -1) for "the
-    previous quarter"; None when it names none."""
+    previous quarter", ("month", 1) for "the following month"; None when it names none."""
     for pattern, unit, sign in _RELATIVE:
         if match := re.search(pattern, question, re.IGNORECASE):
             count = _COUNT.get((match.group(1) or "").lower(), 1) if match.groups() else 1
@@ -160,6 +166,24 @@ def _periods_of(previous: str, unit: str, steps: int) -> tuple[str, list[str]] |
     """The previous question with its period moved as a relative period says, and the new period's words
     (its years; for a quarter, the quarter too); None when the previous question names no such period."""
     moved = previous
+    if unit == "month":
+        found = list(_MONTH.finditer(previous))
+        if len(found) != 1:
+            return None
+        match = found[0]
+        name = match.group(0).rstrip(".").lower()
+        month = next(i for i, m in enumerate(_MONTHS) if m.startswith(name[:3]))
+        index = month + steps
+        years, month = index // 12, index % 12
+        full = _MONTHS[month].capitalize()
+        written = full if len(name) > 4 or name in ("may", "june", "july") else full[:3] + "."
+        moved = previous[:match.start()] + written + previous[match.end():]
+        if years:
+            old = _years_of(moved)
+            if not old:
+                return None
+            moved = _move_year(moved, old[0], years)
+        return moved, [written, *_years_of(moved)[:1]]
     if unit == "quarter":
         found = list(_QUARTER_NAMED.finditer(previous))
         if len(found) != 1:

@@ -27,6 +27,20 @@ def test_a_period_named_with_its_month_swaps_the_month_and_the_year():
         "What were the total Individual income taxes receipts in September 2013? Round to one decimal.")
 
 
+def test_a_month_before_or_after_crosses_the_year_and_is_written_as_the_question_wrote_it():
+    receipts = Turn("What were the total Individual income taxes receipts in January 2013? Round to one decimal.")
+    assert resolve("and the previous month?", [receipts]).question == (
+        "What were the total Individual income taxes receipts in December 2012? Round to one decimal.")
+    assert resolve("And the month after?", [receipts]).question == (
+        "What were the total Individual income taxes receipts in February 2013? Round to one decimal.")
+    short = Turn("What was the public debt outstanding at the end of Sept. 2013?")
+    assert resolve("and three months later?", [short]).question == (
+        "What was the public debt outstanding at the end of Dec. 2013?")
+    assert relative_period("What was it two months earlier?")[:2] == ("month", -2)
+    # No month in the question before: nothing to move, the subject carried as for any follow-up.
+    assert resolve("and the previous month?", [APPLE]).question == "and the previous month (Apple, 2019)?"
+
+
 def test_a_follow_up_that_leans_back_carries_the_subject_and_the_documents():
     tablets = resolve("What about tablets?", [APPLE])
     assert tablets.question == "What about tablets (Apple, 2019)?" and tablets.rewritten_by == "rules"
