@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None, *, local_key: str | None = None
             return _error(503, said(request, e.reason), {"Retry-After": str(e.retry_after_s)})
         status = (404 if isinstance(e, NotFound) else 409 if isinstance(e, Ambiguous | Conflict)
                   else 403 if isinstance(e, Forbidden) else 400)
-        return _error(status, said(request, e.reason))
+        return _error(status, said(request, e.reason), kind=type(e).__name__)  # a client raises the same
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, e: HTTPException) -> JSONResponse:
@@ -143,6 +143,8 @@ class _SafeJSON(JSONResponse):
         return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
-def _error(status: int, detail: str, headers: dict | None = None) -> JSONResponse:
-    return _SafeJSON(problem(status, detail), status_code=status, headers=headers)
+def _error(status: int, detail: str, headers: dict | None = None, kind: str | None = None) -> JSONResponse:
+    """A problem body; `kind`: the PageSight error it was (core/errors.py), for ServerClient to raise again."""
+    return _SafeJSON(problem(status, detail) | ({"kind": kind} if kind else {}), status_code=status,
+                     headers=headers)
 

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
+from ..core import errors
 from ..core.errors import Ambiguous, NotFound, PageSightError
 from ..core.types import (
     Answer,
@@ -34,6 +35,10 @@ from .backend import Backend, CollectionInfo, PageView
 
 __all__ = ["ServerClient"]
 
+# The errors a server's 400 names (`kind`) that a client raises as they are: a picture or a file that could not
+# be read, a bad request to the store; not those of the server's own running (busy, database).
+_RAISED_AGAIN = frozenset({"BadPicture", "IngestError", "UnsupportedFileType", "FileTooLarge", "EmptyFile",
+                           "CorruptDocument", "EncryptedDocument", "TooManyPages", "PageTooLarge"})
 _ANSWERER_IS_THE_SERVERS = "the answerer is the server's setting (PAGESIGHT_ANSWERER where it runs)"
 
 
@@ -244,10 +249,14 @@ def _pages(pages) -> str | None:
 def _check(response: httpx.Response, url: str) -> None:
     if response.status_code < 400:
         return
+    kind = None
     try:
-        detail = response.json().get("detail")
+        body = response.json()
+        detail, kind = body.get("detail"), body.get("kind")
     except ValueError:
         detail = response.text[:300]
+    if response.status_code == 400 and kind in _RAISED_AGAIN:  # the server's own error: raised as it was
+        raise getattr(errors, kind)(str(detail))
     if response.status_code == 401:
         raise PageSightError(f"the server at {url} wants an API key: set PAGESIGHT_SERVER_API_KEY ({detail})")
     if response.status_code == 404:

@@ -398,6 +398,8 @@ class JobOut(BaseModel):
 
 class Problem(BaseModel):
     detail: str | list[dict] = Field(description="what went wrong; for invalid fields, one entry per field")
+    kind: str | None = Field(default=None, description="the PageSight error it was (BadPicture, CorruptDocument, "
+                             "NotFound...), when it was one")
 
 
 # ---- conversations --------------------------------------------------------------------------------
