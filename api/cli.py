@@ -278,7 +278,8 @@ def search(
     if as_json:
         _json({"channels": result.channels, "skipped": result.skipped,
                "hits": [h.model_dump(mode="json") for h in result.hits],
-               "picture": result.picture.__dict__ if result.picture else None})
+               "picture": {k: v for k, v in result.picture.__dict__.items() if k != "thumbnail"}
+               if result.picture else None})
         return
     from ..retrieve.picture import picture_query
     from ..retrieve.snippets import matched_words

@@ -79,6 +79,7 @@ class MessageRow(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     timings: Mapped[dict] = mapped_column(JSON)  # milliseconds: rewrite, search, answer, total
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    picture: Mapped[str | None] = mapped_column(Text, nullable=True)  # a picture asked: its thumbnail, a data: URL
     conversation: Mapped[ConversationRow] = relationship(back_populates="messages")
 
 
@@ -98,6 +99,7 @@ class Message:
     abstained: bool = False
     error: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    picture: str | None = None  # the picture asked, as a thumbnail (a data: URL)
 
     @classmethod
     def of(cls, row: MessageRow) -> Message:
@@ -105,7 +107,7 @@ class Message:
                    answerer=row.answerer, created_at=utc(row.created_at), standalone=row.standalone,
                    rewritten_by=row.rewritten_by, citations=list(row.citations or []), pages=list(row.pages or []),
                    claims=list(row.claims or []), abstained=bool(row.abstained), error=row.error,
-                   timings=dict(row.timings or {}))
+                   timings=dict(row.timings or {}), picture=row.picture)
 
 
 @dataclass
@@ -243,7 +245,7 @@ class ConversationStore:
                                 answer=_clean(message.answer), citations=_clean(message.citations),
                                 pages=_clean(message.pages), claims=_clean(message.claims),
                                 answerer=message.answerer, abstained=message.abstained, error=_clean(message.error),
-                                timings=message.timings, created_at=message.created_at)
+                                timings=message.timings, created_at=message.created_at, picture=message.picture)
             session.add(stored)
             if position == 0 and row.title == "New conversation":
                 row.title = _title(_clean(message.question))

@@ -16,6 +16,7 @@ pages found to an answerer (generate). The CLI, the server and the benchmarks al
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import threading
@@ -414,7 +415,9 @@ class PageSight(Backend):
         words, the best page must hold enough of them (`picture_min_held`); a picture without words is
         kept only when a channel embedded it (unmeasured: no bar)."""
         retriever = self.retriever()
-        picture = Picture(read.page.text, read.seconds, len(words_of(read.page.text)))
+        picture = Picture(read.page.text, read.seconds, len(words_of(read.page.text)),
+                          thumbnail="data:image/jpeg;base64," + base64.b64encode(read.thumbnail).decode()
+                          if read.thumbnail else "")
         embedded = [name for name, c in CHANNELS.items() if c.encode_picture is not None
                     and (channels is None or name in channels) and getattr(retriever.encoders, c.encoder) is not None]
         if channels is None:  # its words by the channels chosen for them, the picture by those that embed it

@@ -196,7 +196,7 @@ class PictureOut(BaseModel):
 
     @classmethod
     def of(cls, picture) -> PictureOut | None:
-        return cls(**picture.__dict__) if picture is not None else None
+        return cls(**{name: getattr(picture, name) for name in cls.model_fields}) if picture is not None else None
 
 
 class HitOut(BaseModel):
@@ -452,6 +452,8 @@ class MessageOut(BaseModel):
     error: str | None
     timings: dict[str, float] = Field(description="milliseconds: search (with the rewrite), answer, total")
     created_at: datetime
+    picture: str | None = Field(default=None, description="a picture asked: a thumbnail of it as it was read "
+                                "(a data: URL of a small JPEG)")
 
     @classmethod
     def of(cls, message) -> MessageOut:

@@ -242,6 +242,7 @@ class Picture:
     words: int  # its distinct words, those `held` is counted over
     held: float = 0.0
     matched: bool = False
+    thumbnail: str = field(default="", repr=False)  # the picture as it was read, small: a data: URL of a JPEG
 
 
 @dataclass(frozen=True)

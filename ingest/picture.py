@@ -33,6 +33,7 @@ class Read:
     page: Page  # its words as OCR read them (text, blocks with boxes in the picture's frame)
     seconds: float
     data: bytes = b""  # the picture as it was given (a worker has read it: one still frame, within the limits)
+    thumbnail: bytes = b""  # the picture as it was read (grey, levelled), small, JPEG
 
 
 def picture_type(data: bytes, max_bytes: int) -> str:
@@ -66,7 +67,9 @@ def read_picture(data: bytes, pool: ExtractionPool, options: ExtractOptions, *, 
             extracted = pool.submit(path, media_type, out, options, lane=lane).result()
         except IngestError as e:
             raise BadPicture(f"the picture cannot be read: {e.reason}") from e
-    return Read(extracted.pages[0], time.monotonic() - started, data)
+        page = extracted.pages[0]
+        thumbnail = next((p.read_bytes() for p in out.rglob(page.thumbnail)), b"")
+    return Read(page, time.monotonic() - started, data, thumbnail)
 
 
 def still(data: bytes, side: int):  # -> PIL.Image.Image | None

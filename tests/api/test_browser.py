@@ -501,6 +501,9 @@ def test_a_picture_chosen_or_dropped_is_asked_and_shown_in_the_conversation(brow
     no_sideways_scroll(page)
     page.screenshot(path=str(SCREENSHOTS / f"chat-picture-{size}.png"), full_page=True)
     assert serious_violations(page) == []
+    page.reload()  # the conversation opens again with the picture asked (its thumbnail, kept by the server)
+    page.wait_for_selector("body[data-ready=true]")
+    expect(page.locator("#messages > li").last.locator(".question img.asked")).to_be_visible(timeout=30_000)
     if size == "desktop":  # dropped on the question box, alone, in search mode: the page it shows
         page.check("#mode-search")
         handle = page.evaluate_handle("""(data) => {

@@ -158,6 +158,9 @@ def test_every_face_of_the_server_takes_a_picture(harbour, client):
     conversation = client.post("/v1/conversations", json={}).json()["id"]
     said = client.post(f"/v1/conversations/{conversation}/messages", json={"image": data_url(crop)}).json()
     assert said["message"]["question"] == "[picture]" and said["message"]["pages"][0]["page"] == 2
+    kept = client.get(f"/v1/conversations/{conversation}").json()["messages"][0]  # as it opens again
+    assert kept["picture"].startswith("data:image/jpeg;base64,") and len(kept["picture"]) < 60_000
+    assert Image.open(io.BytesIO(base64.b64decode(kept["picture"].split(",", 1)[1]))).size[0] <= 256
     streamed = client.post("/v1/answer", json={"image": data_url(crop), "stream": True}).text
     pages = json.loads(streamed.split("event: pages\ndata: ", 1)[1].split("\n", 1)[0])
     assert pages["picture"]["matched"] and pages["pages"][0]["page"] == 2
