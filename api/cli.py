@@ -254,7 +254,10 @@ def _picture(path: Path | None, words: str) -> bytes | None:
         if not words.strip():
             _fail("nothing to ask: give a question, --image PICTURE, or both")
         return None
+    limit = _settings().max_picture_mb
     try:
+        if path.stat().st_size > limit * 2**20:  # said before a byte is read: a picture is never that large
+            _fail(f"{path}: the picture is {path.stat().st_size / 2**20:.1f} MB; the limit is {limit:g} MB")
         return path.read_bytes()
     except OSError as e:
         _fail(f"{path}: cannot read the picture ({e.strerror or e})")

@@ -352,3 +352,18 @@ def test_ctrl_c_during_an_ingest_stops_it_promptly_and_leaves_nothing_partial(tm
     assert all(pages == 30 + int(name[6]) for name, pages in whole.items()), whole  # each written whole or not
     assert len(whole) < 4
     assert not any(staging.rglob("*.jpg"))
+
+
+def test_a_picture_that_is_missing_too_large_or_none_is_said_before_anything_runs(data_dir, tmp_path, monkeypatch):
+    big = tmp_path / "big.png"
+    with big.open("wb") as f:
+        f.truncate(3 * 2**20)  # three megabytes of nothing, never read
+    monkeypatch.setenv("PAGESIGHT_MAX_PICTURE_MB", "1")
+    get_settings.cache_clear()
+    done = invoke("search", "--image", str(big))
+    assert done.exit_code == 2 and "the picture is 3.0 MB; the limit is 1 MB" in done.output
+    missing = invoke("ask", "--image", str(tmp_path / "nothere.png"))
+    assert missing.exit_code == 2 and "cannot read the picture" in missing.output
+    nothing = invoke("ask")
+    assert nothing.exit_code == 2 and "give a question, --image PICTURE, or both" in nothing.output
+    assert not (data_dir / "collections").exists()  # nothing was opened for them
