@@ -420,9 +420,10 @@ class PageSight(Backend):
                           if read.thumbnail else "")
         embedded = [name for name, c in CHANNELS.items() if c.encode_picture is not None
                     and (channels is None or name in channels) and getattr(retriever.encoders, c.encoder) is not None]
-        if channels is None:  # its words by the channels chosen for them, the picture by those that embed it
+        pictured = channels  # the channels asked for; by default, its words by those chosen for them
+        if pictured is None:
             worded_by = {c.strip() for c in self.settings.picture_word_channels.split(",")}
-            channels = [name for name in CHANNELS if name in worded_by or name in embedded]
+            pictured = [name for name in CHANNELS if name in worded_by or name in embedded]
         image = still(read.data, self.settings.picture_side_px) if embedded and read.data else None
         worded = picture.words >= MIN_WORDS
         result = SearchResult(hits=[], channels=[], skipped={"picture": "no words could be read in the picture"})
@@ -430,7 +431,7 @@ class PageSight(Backend):
             words = picture_query(read.page.text, query) if worded else ""
             depth = max(k, self.settings.picture_rerank_depth) if worded else k
             with self._searching:
-                result = retriever.search(words, depth, filters, channels, steps, picture=image)
+                result = retriever.search(words, depth, filters, pictured, steps, picture=image)
             if worded and result.hits:
                 # The page a picture shows holds its words: the pages found are ranked by how many they hold
                 # (the search's order breaks ties), and the best one's share is the picture's `held`.
@@ -442,7 +443,7 @@ class PageSight(Backend):
             if not picture.matched and worded:
                 result.hits, result.skipped["picture"] = [], (
                     f"the picture matches no page well: {picture.held:.0%} of its words on the nearest page")
-        if not picture.matched and query.strip():  # the words typed are searched on their own
+        if not picture.matched and query.strip():  # the words typed are searched on their own, as a question is
             with self._searching:
                 result = replace(retriever.search(query, k, filters, channels, steps), skipped=result.skipped)
         result.picture = picture

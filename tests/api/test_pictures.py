@@ -89,8 +89,9 @@ def test_a_picture_of_nothing_here_is_said_so_and_typed_words_still_search(harbo
     assert elsewhere.hits == [] and elsewhere.picture.words >= 3 and elsewhere.picture.held < 0.5
     answer = sight.ask(image=blank)
     assert answer.abstained and answer.text == PICTURE_NOT_FOUND and answer.citations == []
-    typed = sight.search("harbour dues", image=blank)  # the picture matched nothing: the words alone
-    assert typed.hits[0].page == 2 and not typed.picture.matched
+    typed = sight.search("harbour dues", image=blank)  # the picture matched nothing: the words alone, as asked
+    assert typed.hits[0].page == 2 and not typed.picture.matched and typed.channels == ["text", "bm25"]
+    assert sight.search(image=png(shot(harbour[0], 2, box=(0, 0, 1, 0.25)))).channels == ["bm25"]  # its words
 
 
 def test_an_answer_about_the_page_a_picture_shows(harbour, sight):
