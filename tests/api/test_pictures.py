@@ -195,6 +195,12 @@ def test_the_server_refuses_bad_pictures_and_never_fetches_one(client):
         refused = client.post("/v1/search", json={"image": base64.b64encode(data).decode()})
         assert refused.status_code == 400 and reason in refused.json()["detail"], refused.text
     assert client.post("/v1/search", json={"image": "not base64 at all!"}).json()["detail"].endswith("base64")
+    french = {"Accept-Language": "fr-FR,fr;q=0.9"}  # said in the request's language, as every error is
+    said = client.post("/v1/search", json={"image": base64.b64encode(b"hello").decode()}, headers=french)
+    assert said.status_code == 400 and said.json()["detail"].startswith("ce n'est pas une image : envoyez")
+    said = client.post("/v1/search", json={"image": base64.b64encode(_animated()).decode()}, headers=french)
+    assert said.json()["detail"] == ("l'image ne peut pas être lue : l'image a 2 trames (une animation ou une image "
+                                     "de plusieurs pages) ; envoyez une seule image fixe")
     assert client.post("/v1/search", json={}).status_code == 422  # neither words nor a picture
     big = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * (3 * 2**20)).decode()  # over 1 MB, its limit here
     over = client.post("/v1/search", json={"image": big})
