@@ -475,7 +475,7 @@ class PageSight(Backend):
             if result.picture is not None:
                 if not result.hits:
                     yield result
-                    text = say(PICTURE_NOT_FOUND, answer_locale(question))
+                    text = say(PICTURE_NOT_FOUND, answer_locale(question or result.picture.text))  # its words
                     yield text
                     yield Answer(text=text, extractive=model.extractive, answerer=model.name, abstained=True,
                                  question=asked)

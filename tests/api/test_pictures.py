@@ -94,6 +94,14 @@ def test_a_picture_of_nothing_here_is_said_so_and_typed_words_still_search(harbo
     assert sight.search(image=png(shot(harbour[0], 2, box=(0, 0, 1, 0.25)))).channels == ["bm25"]  # its words
 
 
+def test_a_picture_of_a_french_page_not_here_is_answered_in_french(sight, tmp_path):
+    page = docs.pages_pdf(tmp_path / "rapport.pdf", [[
+        "Le conseil municipal a voté le budget de la commune pour l'année prochaine.",
+        "Les travaux de la nouvelle école commenceront au printemps, après les vacances."]])
+    answer = sight.ask(image=png(shot(page, 1, box=(0, 0, 1, 0.25))))  # no words typed: the picture's speak
+    assert answer.abstained and answer.text.startswith("Absent de ces documents : l'image ne correspond")
+
+
 def test_an_answer_about_the_page_a_picture_shows(harbour, sight):
     answer = sight.ask("When was the pier rebuilt?", image=png(shot(harbour[0], 2, box=(0, 0, 1, 0.25))))
     assert not answer.abstained and "1822" in answer.text
