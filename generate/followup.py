@@ -165,36 +165,15 @@ def _move_year(text: str, written: str, steps: int) -> str:
 def _periods_of(previous: str, unit: str, steps: int) -> tuple[str, list[str]] | None:
     """The previous question with its period moved as a relative period says, and the new period's words
     (its years; for a quarter, the quarter too); None when the previous question names no such period."""
-    moved = previous
-    if unit == "month":
-        found = list(_MONTH.finditer(previous))
+    if unit in _NAMED:  # a month or a quarter, named once: moved, and its year with it
+        pattern, move = _NAMED[unit]
+        found = list(pattern.finditer(previous))
         if len(found) != 1:
             return None
         match = found[0]
-        name = match.group(0).rstrip(".").lower()
-        month = next(i for i, m in enumerate(_MONTHS) if m.startswith(name[:3]))
-        index = month + steps
-        years, month = index // 12, index % 12
-        full = _MONTHS[month].capitalize()
-        written = full if len(name) > 4 or name in ("may", "june", "july") else full[:3] + "."
+        written, years = move(match, steps)
         moved = previous[:match.start()] + written + previous[match.end():]
-        if years:
-            old = _years_of(moved)
-            if not old:
-                return None
-            moved = _move_year(moved, old[0], years)
-        return moved, [written, *_years_of(moved)[:1]]
-    if unit == "quarter":
-        found = list(_QUARTER_NAMED.finditer(previous))
-        if len(found) != 1:
-            return None
-        match = found[0]
-        quarter = int(match.group(1)) if match.group(1) else _ORDINALS.index(match.group(2).lower()) + 1
-        index = quarter - 1 + steps
-        years, quarter = index // 4, index % 4 + 1
-        written = f"Q{quarter}" if match.group(1) else f"{_ORDINALS[quarter - 1]} quarter"
-        moved = previous[:match.start()] + written + previous[match.end():]
-        if years:
+        if years:  # across a year's end
             old = _years_of(moved)
             if not old:
                 return None
@@ -203,9 +182,30 @@ def _periods_of(previous: str, unit: str, steps: int) -> tuple[str, list[str]] |
     old = _years_of(previous)
     if not old:
         return None
+    moved = previous
     for written in old:
         moved = _move_year(moved, written, steps)
     return moved, _years_of(moved)
+
+
+def _month_moved(match: re.Match, steps: int) -> tuple[str, int]:
+    """A month named ("September", "Sept.") moved `steps` months, written as it was (in full or short), and
+    how many years that crosses."""
+    name = match.group(0).rstrip(".").lower()
+    index = next(i for i, m in enumerate(_MONTHS) if m.startswith(name[:3])) + steps
+    full = _MONTHS[index % 12].capitalize()
+    return (full if len(name) > 4 or name in ("may", "june", "july") else full[:3] + "."), index // 12
+
+
+def _quarter_moved(match: re.Match, steps: int) -> tuple[str, int]:
+    """A quarter named ("Q1", "first quarter") moved `steps` quarters, written alike, and the years crossed."""
+    quarter = int(match.group(1)) if match.group(1) else _ORDINALS.index(match.group(2).lower()) + 1
+    index = quarter - 1 + steps
+    written = f"Q{index % 4 + 1}" if match.group(1) else f"{_ORDINALS[index % 4]} quarter"
+    return written, index // 4
+
+
+_NAMED = {"month": (_MONTH, _month_moved), "quarter": (_QUARTER_NAMED, _quarter_moved)}
 
 
 def resolve(question: str, history: Sequence[Turn]) -> Resolved:
