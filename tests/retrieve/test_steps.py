@@ -98,3 +98,23 @@ def test_a_collection_built_with_one_text_model_is_refused_by_another(tmp_path, 
         sight.search("harbour dues", 1)
     with PageSight(settings=make_settings(tmp_path / "data")) as sight:  # the default settings read it with bge
         assert sight.search("harbour dues", 1).hits[0].page == 1
+
+
+def test_the_late_interaction_reranker_is_maxsim_over_unit_token_states(tmp_path):
+    """PAGESIGHT_RERANKER=answerdotai/answerai-colbert-small-v1 loads the late-interaction class from its
+    package; a score is the sum of each question piece's best cosine in the passage, so the passage that
+    holds the question's own words scores above an unrelated one, and the same pieces reach the maximum."""
+    import numpy as np
+
+    from pagesight.index.rerank import OnnxLateInteraction
+
+    name = "answerdotai/answerai-colbert-small-v1"
+    reranker = load_reranker(make_settings(tmp_path, reranker=name, rerank_weight=1.0))
+    assert isinstance(reranker, OnnxLateInteraction) and reranker.spec.name == name
+    question = "When was the pier rebuilt with granite?"
+    scores = reranker.score(question, [question, "The pier was rebuilt in 1822 with granite.",
+                                       "Penguins nest near the glacier every spring."])
+    query = reranker._read(question)
+    assert query.shape[0] == reranker.query_tokens and np.allclose(np.linalg.norm(query, axis=1), 1, atol=1e-4)
+    assert scores[0] <= reranker.query_tokens + 1e-3  # each of its pieces at most a cosine of 1
+    assert scores[1] > scores[2]
