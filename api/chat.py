@@ -45,7 +45,7 @@ def converse(sight: PageSight, store: ConversationStore, owner: str, conversatio
                      standalone=found.question if found.rewritten_by or found.picture else None,
                      rewritten_by=found.rewritten_by or ("picture" if found.picture else None),
                      pages=[HitOut.of(h, shown).model_dump(mode="json", exclude={"text"}) for h in found.hits],
-                     picture=found.picture.thumbnail or None if found.picture else None)
+                     picture=(found.picture.thumbnail or None) if found.picture else None)
     try:
         for item in events:
             if isinstance(item, Answer):

@@ -13,7 +13,6 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
-from ..core.types import COLLECTION_NAME, MAX_TAG_LENGTH, MAX_TAGS
 from .gate import refuse
 
 __all__ = ["FormsAsJson", "form_body"]
@@ -22,16 +21,13 @@ LISTS = frozenset({"documents", "doc_ids", "tags", "channels"})  # fields a form
 BOOLEANS = frozenset({"stream"})
 
 
-def form_body(asked: str) -> dict:
-    """The OpenAPI of the multipart alternative to a route's JSON body (`asked`: its text field)."""
-    text = {"type": "string", "maxLength": 2000}
-    schema = {"type": "object", "required": ["image"], "properties": {
-        "image": {"type": "string", "format": "binary", "description": "the picture, as a file part"},
-        asked: text, "k": {"type": "integer", "minimum": 1, "maximum": 20},
-        "documents": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 200}, "maxItems": 100},
-        "tags": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": MAX_TAG_LENGTH},
-                 "maxItems": MAX_TAGS},
-        "collection": {"type": "string", "pattern": f"^{COLLECTION_NAME}$"}}}
+def form_body(model: type) -> dict:
+    """The OpenAPI of the multipart alternative to a route's JSON body `model`: the same fields (those a form
+    can carry: no nested objects), the picture as a file part."""
+    fields = {name: field for name, field in model.model_json_schema()["properties"].items()
+              if "$ref" not in json.dumps(field)}
+    fields["image"] = {"type": "string", "format": "binary", "description": "the picture, as a file part"}
+    schema = {"type": "object", "required": ["image"], "properties": fields}
     return {"requestBody": {"content": {"multipart/form-data": {"schema": schema}}}}
 
 

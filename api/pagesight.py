@@ -415,7 +415,8 @@ class PageSight(Backend):
         words, the best page must hold enough of them (`picture_min_held`); a picture without words is
         kept only when a channel embedded it (unmeasured: no bar)."""
         retriever = self.retriever()
-        picture = Picture(read.page.text, read.seconds, len(words_of(read.page.text)),
+        read_words = words_of(read.page.text)
+        picture = Picture(read.page.text, read.seconds, len(read_words),
                           thumbnail="data:image/jpeg;base64," + base64.b64encode(read.thumbnail).decode()
                           if read.thumbnail else "")
         embedded = [name for name, c in CHANNELS.items() if c.encode_picture is not None
@@ -435,7 +436,7 @@ class PageSight(Backend):
             if worded and result.hits:
                 # The page a picture shows holds its words: the pages found are ranked by how many they hold
                 # (the search's order breaks ties), and the best one's share is the picture's `held`.
-                shares = [held(read.page.text, self.store.page(h.doc_id, h.page).text) for h in result.hits]
+                shares = [held(read_words, self.store.page(h.doc_id, h.page).text) for h in result.hits]
                 order = sorted(range(len(shares)), key=lambda i: (-round(shares[i], 2), i))
                 result.hits = [result.hits[i] for i in order][:k]
                 picture.held = shares[order[0]]

@@ -442,7 +442,8 @@ class MessageOut(BaseModel):
     position: int
     question: str
     standalone: str | None = Field(description="the follow-up as it was searched, when it was rewritten")
-    rewritten_by: str | None = Field(description="rules or model")
+    rewritten_by: str | None = Field(description="rules or model; picture: the question searched with the words "
+                                     "read in the picture asked")
     answer: str
     citations: list[dict]
     pages: list[dict]

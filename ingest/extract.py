@@ -308,22 +308,18 @@ def _images_as_pdf(path: Path, options: ExtractOptions):
                     raise PageTooLarge(f"the picture is {w} x {h} pixels; no side may be longer than "
                                        f"{options.max_side_px:,} pixels", path)
                 rgb = _to_rgb(ImageOps.exif_transpose(frame))
+                dpi = None  # none written: the page is sized as for any image
                 if options.picture_side:  # read as if scanned at the OCR resolution, its text upscaled if small
                     scale = min(3.0, options.picture_side / max(rgb.size))
                     if abs(scale - 1) > 0.05:
                         rgb = rgb.resize((max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale))),
                                          Image.Resampling.LANCZOS if scale > 1 else Image.Resampling.BILINEAR)
-                    buf = io.BytesIO()
-                    _even(rgb).save(buf, "PNG", compress_level=1, dpi=(options.ocr_dpi, options.ocr_dpi))
-                    with pymupdf.open(stream=buf.getvalue(), filetype="png") as one:
-                        with pymupdf.open("pdf", one.convert_to_pdf()) as page_pdf:
-                            pdf.insert_pdf(page_pdf)
-                    continue
-                if w * h > options.max_page_pixels:
+                    rgb, dpi = _even(rgb), (options.ocr_dpi, options.ocr_dpi)
+                elif w * h > options.max_page_pixels:
                     scale = math.sqrt(options.max_page_pixels / (w * h))
                     rgb = rgb.resize((max(1, int(w * scale)), max(1, int(h * scale))))
                 buf = io.BytesIO()
-                rgb.save(buf, "PNG", compress_level=1)
+                rgb.save(buf, "PNG", compress_level=1, **({"dpi": dpi} if dpi else {}))
                 with pymupdf.open(stream=buf.getvalue(), filetype="png") as one:
                     with pymupdf.open("pdf", one.convert_to_pdf()) as page_pdf:
                         pdf.insert_pdf(page_pdf)

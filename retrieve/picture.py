@@ -37,7 +37,7 @@ def picture_query(read: str, typed: str = "") -> str:
     return "\n".join(filter(None, [typed.strip(), *lines]))
 
 
-def held(read: str, page_text: str) -> float:
-    """The share of the picture's distinct words that the page's text holds (0 when it reads none)."""
-    words = words_of(read)
+def held(words: set[str], page_text: str) -> float:
+    """The share of a picture's distinct words (`words_of` its reading) that the page's text holds (0 when
+    it reads none)."""
     return len(words & words_of(page_text)) / len(words) if words else 0.0

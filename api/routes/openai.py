@@ -38,8 +38,9 @@ def chat(service: ServiceDep, body: ChatRequest):
     default = service.settings.collection
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     *earlier, question = user_texts(body.messages) or [""]
-    image = last_picture(body.messages)
-    if image is not None and not _last_user_text(body.messages):  # the picture alone is the question
+    last = next((m for m in reversed(body.messages) if m.role == "user"), None)
+    image = picture_of(last)
+    if image is not None and not _text_of(last):  # the picture alone is the question
         earlier, question = [*earlier, question] if question else earlier, ""
     if not question and image is None:  # a valid request with nothing to answer: say so, as an assistant would
         return _reply(body.stream, completion_id, body.model or default, iter([NO_QUESTION, Answer(text=NO_QUESTION)]))
@@ -69,33 +70,22 @@ def _reply(stream: bool, completion_id: str, model: str, events: Iterator, colle
 
 def user_texts(messages: list[ChatMessage]) -> list[str]:
     """The text of each user message that has some, oldest first, each cut to a question's 2,000 characters."""
-    texts = []
-    for message in messages:
-        if message.role != "user":
-            continue
-        if isinstance(message.content, str):
-            text = message.content
-        else:
-            text = " ".join(str(p.get("text", "")) for p in message.content or [] if p.get("type") == "text")
-        if text.strip():
-            texts.append(text.strip()[:2000])
-    return texts
+    return [text[:2000] for message in messages if message.role == "user" and (text := _text_of(message))]
 
 
-def _last_user_text(messages: list[ChatMessage]) -> str:
-    last = next((m for m in reversed(messages) if m.role == "user"), None)
-    if last is None or isinstance(last.content, str):
-        return (last.content or "").strip() if last is not None else ""
-    return " ".join(str(p.get("text", "")) for p in last.content or [] if p.get("type") == "text").strip()
+def _text_of(message: ChatMessage) -> str:
+    """A message's text: its content, or its text parts joined."""
+    if isinstance(message.content, str):
+        return message.content.strip()
+    return " ".join(str(p.get("text", "")) for p in message.content or [] if p.get("type") == "text").strip()
 
 
-def last_picture(messages: list[ChatMessage]) -> bytes | None:
-    """The picture of the last user message (its first `image_url` part), decoded: a data: URL only, never
-    a remote URL fetched (BadPicture, a 400, says so)."""
-    last = next((m for m in reversed(messages) if m.role == "user"), None)
-    if last is None or not isinstance(last.content, list):
+def picture_of(message: ChatMessage | None) -> bytes | None:
+    """The picture of a (user) message, its first `image_url` part, decoded: a data: URL only, never a remote
+    URL fetched (BadPicture, a 400, says so)."""
+    if message is None or not isinstance(message.content, list):
         return None
-    for part in last.content:
+    for part in message.content:
         if part.get("type") == "image_url":
             url = part.get("image_url")
             url = url.get("url") if isinstance(url, dict) else url

@@ -35,7 +35,7 @@ def _shown(service, collection: str | None) -> str | None:
     return collection if collection and collection != service.settings.collection else None
 
 
-@router.post("/v1/search", openapi_extra=form_body("query"))
+@router.post("/v1/search", openapi_extra=form_body(SearchRequest))
 def search(service: ServiceDep, body: SearchRequest) -> SearchResponse:
     result = service.sight(body.collection).search(body.query, body.k, body.filters(), body.channels,
                                                    image=body.picture())
@@ -44,7 +44,7 @@ def search(service: ServiceDep, body: SearchRequest) -> SearchResponse:
                           skipped=result.skipped, picture=PictureOut.of(result.picture))
 
 
-@router.post("/v1/answer", responses=STREAMS, openapi_extra=form_body("question"))
+@router.post("/v1/answer", responses=STREAMS, openapi_extra=form_body(AnswerRequest))
 def answer(service: ServiceDep, body: AnswerRequest):
     events = service.sight(body.collection).ask_stream(body.question, body.k, body.filters(), history=body.turns(),
                                                        image=body.picture())
