@@ -75,7 +75,7 @@ def check(seen: dict) -> None:
     assert base64.b64decode(blob.blob)[:2] == b"\xff\xd8"
     pictured = seen["pictured"].structured_content
     assert (pictured["hits"][0]["file_name"], pictured["hits"][0]["page"]) == ("port_marrow.pdf", 2)
-    assert "matched" in pictured["picture"]
+    assert pictured["picture"].endswith("of them on the best page; matched"), pictured["picture"]
     assert seen["not_a_picture"].is_error and "not a picture" in seen["not_a_picture"].content[0].text
     (listed,) = seen["documents"].contents
     assert [d["file_name"] for d in json.loads(listed.text)] == ["port_marrow.pdf"]
