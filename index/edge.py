@@ -192,7 +192,7 @@ class EdgeStore(Store):
             building = fresh.with_name(fresh.name + ".building")
             shard = None
             try:
-                shutil.copytree(self._shard_dir, building)
+                shutil.copytree(self._shard_dir, building, copy_function=copy_keeping_holes)
                 _build_indexes_apart(building, cancel)
                 building.rename(fresh)
                 shard = self._load(fresh)
@@ -257,6 +257,32 @@ def _build_indexes_apart(folder: Path, cancel: threading.Event | None = None) ->
     if child.returncode != 0:
         last = (stderr.strip().splitlines() or [f"exit status {child.returncode}"])[-1]
         raise StoreError(f"building the indexes failed: {last}")
+
+
+def copy_keeping_holes(source: str, target: str) -> None:
+    """Copy a file as shutil.copy2 does, but leave its holes holes. qdrant-edge preallocates its
+    write-ahead log and each vector file as 32 MB of holes, which cost no disk; a byte-for-byte copy
+    writes them out as zeros (a one-page collection grew from 0.1 MB to 292 MB at its first build)."""
+    if not hasattr(os, "SEEK_DATA"):  # a system that cannot tell holes: copied whole
+        shutil.copy2(source, target)
+        return
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        size = os.fstat(src.fileno()).st_size
+        position = 0
+        while position < size:
+            try:
+                start = os.lseek(src.fileno(), position, os.SEEK_DATA)
+            except OSError:  # ENXIO: nothing but a hole from here to the end
+                break
+            end = os.lseek(src.fileno(), start, os.SEEK_HOLE)
+            src.seek(start)
+            dst.seek(start)
+            while start < end and (chunk := src.read(min(end - start, 1 << 20))):
+                dst.write(chunk)
+                start += len(chunk)
+            position = end
+        dst.truncate(size)
+    shutil.copystat(source, target)
 
 
 def _record(r, vectors: bool) -> Record:
