@@ -59,3 +59,57 @@ def test_the_image_runs_as_a_user_with_a_healthcheck_and_a_model_volume():
     assert 'VOLUME ["/data", "/models"]' in dockerfile and "HF_HOME=/models" in dockerfile
     copied = set(re.findall(r"^COPY (\w+) \1$", dockerfile, re.M))
     assert copied == {"core", "ingest", "index", "retrieve", "generate", "api"}  # every package folder
+
+
+CLUSTER = ROOT / "docker-compose.cluster.yml"
+
+
+def merged(base: dict, override: dict) -> dict:
+    """Compose's merge of an override file: mappings merge key by key, lists add up, the rest is replaced."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            out[key] = merged(base[key], value)
+        elif isinstance(value, list) and isinstance(base.get(key), list) and key != "command":
+            out[key] = base[key] + [v for v in value if v not in base[key]]
+        else:
+            out[key] = value
+    return out
+
+
+def test_the_cluster_file_and_the_merged_configuration_follow_the_compose_specification(tmp_path):
+    assert validate(CLUSTER).returncode == 0, validate(CLUSTER).stdout
+    spec = merged(yaml.safe_load(COMPOSE.read_text()), yaml.safe_load(CLUSTER.read_text()))
+    (tmp_path / "merged.yml").write_text(yaml.safe_dump(spec))
+    result = validate(tmp_path / "merged.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_cluster_is_three_qdrant_peers_and_pagesight_shards_and_replicates_over_them():
+    from pagesight.core.settings import Settings
+
+    spec = merged(yaml.safe_load(COMPOSE.read_text()), yaml.safe_load(CLUSTER.read_text()))
+    services = spec["services"]
+    peers = {name: s for name, s in services.items() if s.get("image", "").startswith("qdrant/qdrant:")}
+    assert len(peers) == 3 and len({s["image"] for s in peers.values()}) == 1  # one pinned version
+    first = peers["qdrant"]["command"]
+    assert first[:2] == ["./qdrant", "--uri"] and first[2] == "http://qdrant:6335"
+    for name, peer in peers.items():
+        assert peer["environment"]["QDRANT__CLUSTER__ENABLED"] == "true"
+        assert "6335" in peer["expose"] and not peer.get("ports")  # the peer port accepts writes: never published
+        assert "QDRANT__SERVICE__API_KEY" in peer["environment"]
+        if name != "qdrant":
+            command = peer["command"]
+            assert command[command.index("--bootstrap") + 1] == "http://qdrant:6335"
+            assert command[command.index("--uri") + 1] == f"http://{name}:6335"
+            assert peer["depends_on"]["qdrant"]["condition"] == "service_healthy"
+    storages = [v.split(":")[0] for s in peers.values() for v in s["volumes"]]
+    assert len(set(storages)) == 3 and set(storages) <= set(spec["volumes"])  # a volume each
+    api = services["api"]
+    assert {"qdrant", "qdrant-2", "qdrant-3"} <= set(api["depends_on"])
+    settings = {f"PAGESIGHT_{name.upper()}" for name in Settings.model_fields}
+    cluster = {k for k in api["environment"] if k.startswith("PAGESIGHT_QDRANT_")}
+    assert cluster <= settings  # every variable names a real setting
+    replication = re.fullmatch(r"\$\{PAGESIGHT_QDRANT_REPLICATION_FACTOR:-(\d+)\}",
+                               api["environment"]["PAGESIGHT_QDRANT_REPLICATION_FACTOR"])
+    assert replication and int(replication.group(1)) >= 2  # one node down loses nothing
