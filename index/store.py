@@ -52,7 +52,7 @@ from .layout import (
     vector_layout,
 )
 
-__all__ = ["LAYOUT", "CollectionSchema", "DocumentVectors", "PageStorage", "Point", "Record", "Scored",
+__all__ = ["LAYOUT", "Catalog", "CollectionSchema", "DocumentVectors", "PageStorage", "Point", "Record", "Scored",
            "SearchFilter", "Store", "held_vector", "now", "point_id"]
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ LAYOUT = 3
 
 _ID_NAMESPACE = uuid.UUID("8a3b1d52-5f0e-4c55-9f7e-2f4d1c9b6a10")
 _SCROLL_BATCH = 256
-NAMES_TTL_S = 5.0  # file_names(): how long another process's new documents may go unseen by searches
+NAMES_TTL_S = 5.0  # catalog(): how long another process's new documents may go unseen by searches
 _LOCATED_MAX = 2_000_000  # points whose place is cached (~150 bytes each); past it, the cache starts again
 
 
@@ -163,6 +163,18 @@ class SearchFilter:
         return AllOf(tuple(must))
 
 
+class Catalog(NamedTuple):
+    """The live documents as searches read them (Store.catalog)."""
+
+    documents: tuple[Document, ...]  # by file name
+    names: Mapping[str, str]  # file names by document id, in the same order
+
+    def tagged(self, tags: tuple[str, ...]) -> list[Document]:
+        """The documents carrying any of these tags."""
+        wanted = set(tags)
+        return [d for d in self.documents if wanted.intersection(d.tags)]
+
+
 @dataclass
 class Point:
     id: str
@@ -221,7 +233,7 @@ class Store(ABC):
         self._located: dict[str, tuple[str, int]] = {}
         self._documents: dict[str, Document] = {}  # by id; a document never changes once written
         self._passages: dict[str, tuple[int, ...]] = {}  # by document id: each page's passages, page 1 first
-        self._names: tuple[float, Mapping[str, str]] | None = None  # (when read, file names by id): file_names()
+        self._catalog: tuple[float, Catalog] | None = None  # (when read, what it read): catalog()
 
     # ---- the collection's life --------------------------------------------------------------
     def ensure_schema(self, wanted: CollectionSchema) -> None:
@@ -311,7 +323,7 @@ class Store(ABC):
                 raise
             self._documents[doc.id] = doc
             self._passages[doc.id] = tuple(points[0].payload["passages"])
-            self._names = None
+            self._catalog = None
             self._changed()
             for old in replaces:
                 self.delete_document(old)
@@ -322,7 +334,7 @@ class Store(ABC):
                 return False
             self._documents.pop(doc_id, None)
             self._passages.pop(doc_id, None)
-            self._names = None
+            self._catalog = None
             self._delete(equals(doc_id=doc_id))
             self.images.remove(doc_id)
             self._changed()
@@ -355,17 +367,22 @@ class Store(ABC):
             docs = [self._remember(p) for p in self._payloads(AllOf(tuple(must)))]
         return sorted(docs, key=lambda d: (d.file_name.lower(), d.id))
 
-    def file_names(self) -> Mapping[str, str]:
-        """The live documents' file names by id, in `documents()`' order. Every search reads them (the
-        documents a question names, retrieve/scope.py), and listing thousands of documents costs more than
-        the search: kept until this process writes, or for NAMES_TTL_S (another process may write to a
-        server's collection)."""
+    def catalog(self, fresh: bool = False) -> Catalog:
+        """The live documents as every search reads them (the documents a question names, the documents a
+        filter keeps): listing thousands of documents costs more than the search, so the listing is kept
+        until this process writes, or for NAMES_TTL_S (another process may write to a server's collection);
+        `fresh`: read now."""
         with self.lock:
-            if self._names is not None and time.monotonic() - self._names[0] < NAMES_TTL_S:
-                return self._names[1]
-            names = MappingProxyType({d.id: d.file_name for d in self.documents()})  # shared: read-only
-            self._names = (time.monotonic(), names)
-            return names
+            if not fresh and self._catalog is not None and time.monotonic() - self._catalog[0] < NAMES_TTL_S:
+                return self._catalog[1]
+            documents = tuple(self.documents())
+            found = Catalog(documents, MappingProxyType({d.id: d.file_name for d in documents}))  # shared: read-only
+            self._catalog = (time.monotonic(), found)
+            return found
+
+    def file_names(self) -> Mapping[str, str]:
+        """The live documents' file names by id, in `documents()`' order (as of catalog())."""
+        return self.catalog().names
 
     def documents_from(self, source: str) -> list[Document]:
         if self.schema is None:
@@ -497,7 +514,7 @@ class Store(ABC):
     def import_points(self, points: list[Point]) -> None:
         with self._writing():
             self._upsert(points)
-            self._names = None
+            self._catalog = None
             self._changed()
 
     def count_state(self, state: str) -> int:
@@ -511,7 +528,7 @@ class Store(ABC):
             self._set_payload(equals(state=old), {"state": new})
             self._documents.clear()
             self._passages.clear()
-            self._names = None
+            self._catalog = None
             self._changed()
 
     def count(self) -> int:

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 
+from ..core.errors import NotFound
 from ..core.settings import Settings
 from ..core.types import Filters, Hit, SearchResult, find_document, title_of
 from ..index.profiles import Encoders
@@ -125,12 +126,18 @@ class Retriever:
         could mean several, raises NotFound or Ambiguous."""
         ids: set[str] | None = None
         if filters.documents is not None or filters.tags or filters.file:
-            documents = self.store.documents()
-            ids = {d.id for d in documents}
+            catalog = self.store.catalog()
+            documents = list(catalog.documents)
             if filters.documents is not None:
-                ids &= {find_document(documents, ref).id for ref in filters.documents}
+                try:
+                    named = {find_document(documents, ref).id for ref in filters.documents}
+                except NotFound:  # or written by another process since the catalog was read: read it again
+                    catalog = self.store.catalog(fresh=True)
+                    documents = list(catalog.documents)
+                    named = {find_document(documents, ref).id for ref in filters.documents}
+            ids = {d.id for d in documents} if filters.documents is None else named
             if filters.tags:
-                ids &= {d.id for d in self.store.documents(tags=tuple(filters.tags))}
+                ids &= {d.id for d in catalog.tagged(tuple(filters.tags))}
             if filters.file:
                 ids &= {d.id for d in documents if fnmatch.fnmatchcase(d.file_name, filters.file)}
         return SearchFilter(doc_ids=None if ids is None else tuple(sorted(ids)), pages=filters.pages)

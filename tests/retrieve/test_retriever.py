@@ -102,6 +102,36 @@ def test_filters_apply_inside_the_query_not_after_it(lite):
         lite.search("lighthouse lamp", filters=Filters(documents=("nope",)))
 
 
+
+def test_filtered_searches_read_the_document_list_once_not_each_time(lite, monkeypatch, tmp_path):
+    # Every filter by tag or document needs the document list; listing thousands of documents costs more
+    # than the search itself, so searches share one listing until this process writes.
+    store, ids = lite.sight.store, lite.ids
+    listed, original = [], type(store).documents
+
+    def counted(self, tags=None):
+        listed.append(tags)
+        return original(self, tags)
+
+    monkeypatch.setattr(type(store), "documents", counted)
+    store.catalog(fresh=True)
+    listed.clear()
+    for _ in range(3):
+        memo = lite.search("lighthouse lamp", k=3, filters=Filters(tags=("memos",))).hits
+        assert [(h.doc_id, h.page) for h in memo] == [(ids["memo"], 1)]
+        by_name = lite.search("lighthouse lamp", k=3, filters=Filters(documents=("memo.pdf",))).hits
+        assert by_name[0].doc_id == ids["memo"]
+    assert len(listed) <= 1
+    # A document this process writes is in the next search's list.
+    note = docs.simple_pdf(tmp_path / "note.pdf", ["Note: the lighthouse lamp wick was replaced."])
+    added = lite.sight.ingest_file(note, tags=["memos"]).doc_id
+    try:
+        found = lite.search("lighthouse lamp wick replaced", k=3, filters=Filters(tags=("memos",))).hits
+        assert {h.doc_id for h in found} == {ids["memo"], added}
+    finally:
+        lite.sight.delete(added)
+    assert lite.search("lighthouse lamp", k=3, filters=Filters(tags=("memos",))).hits[0].doc_id == ids["memo"]
+
 def test_page_range_and_file_glob(lite):
     ids = lite.ids
     hits = lite.search("Where do penguins nest?", k=5, filters=Filters(pages=(1, 3))).hits
