@@ -17,7 +17,7 @@ import time
 import uuid
 from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
@@ -168,6 +168,13 @@ class Catalog(NamedTuple):
 
     documents: tuple[Document, ...]  # by file name
     names: Mapping[str, str]  # file names by document id, in the same order
+    kept: dict  # what upper layers derive from this list, made once for it (derived())
+
+    def derived(self, key: str, build: Callable[[], object]):
+        """What `build` makes of this list, made once for it (titles indexed for the documents a question names)."""
+        if key not in self.kept:
+            self.kept.setdefault(key, build())
+        return self.kept[key]
 
     def tagged(self, tags: tuple[str, ...]) -> list[Document]:
         """The documents carrying any of these tags."""
@@ -376,7 +383,7 @@ class Store(ABC):
             if not fresh and self._catalog is not None and time.monotonic() - self._catalog[0] < NAMES_TTL_S:
                 return self._catalog[1]
             documents = tuple(self.documents())
-            found = Catalog(documents, MappingProxyType({d.id: d.file_name for d in documents}))  # shared: read-only
+            found = Catalog(documents, MappingProxyType({d.id: d.file_name for d in documents}), {})  # names: shared
             self._catalog = (time.monotonic(), found)
             return found
 

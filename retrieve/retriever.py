@@ -18,7 +18,7 @@ from ..index.profiles import Encoders
 from ..index.store import CollectionSchema, SearchFilter, Store
 from .channels import CHANNELS, available, best_per_page, complete
 from .fusion import rrf
-from .scope import named_documents
+from .scope import Titles, named_documents
 from .snippets import snippet
 from .steps import HEADED, NAMED, RERANKED, STEPS, Context
 
@@ -93,9 +93,11 @@ class Retriever:
     def named(self, query: str, flt: SearchFilter) -> tuple[str, ...] | None:
         """The documents (within the filter's) that the query names by their titles, if any and not all
         (scope.py)."""
-        allowed = None if flt.doc_ids is None else set(flt.doc_ids)
-        titles = {doc: title_of(name) for doc, name in self.store.file_names().items()
-                  if allowed is None or doc in allowed}
+        catalog = self.store.catalog()
+        titles = catalog.derived("titles", lambda: Titles({doc: title_of(name) for doc, name in catalog.names.items()}))
+        if flt.doc_ids is not None:  # the titles of the documents the filter keeps
+            allowed = set(flt.doc_ids)
+            titles = {doc: title for doc, title in titles.titles.items() if doc in allowed}
         return named_documents(query, titles)
 
     def channels(self, only: Sequence[str] | None = None) -> tuple[list[str], dict[str, str]]:

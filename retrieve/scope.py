@@ -27,12 +27,12 @@ years.
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Mapping
 
 from ..core.periods import quarters_named, title_quarters, years_named
 
-__all__ = ["PERIOD", "SHARED", "named_documents", "question_years"]
+__all__ = ["PERIOD", "SHARED", "Titles", "named_documents", "question_years"]
 
 SHARED = 0.25  # a title word in more than this share of the titles names no document
 PERIOD = (0,)  # title year minus question year, for a document of the question's period
@@ -51,29 +51,53 @@ def question_years(question: str) -> set[int]:
     return set(years_named(question))
 
 
-def named_documents(question: str, titles: Mapping[str, str], period: tuple[int, ...] = PERIOD,
+class Titles:
+    """Documents' titles read once for every question asked of them: each title's words (years apart) and
+    years, the titles holding each word or year, and how many titles share each word. A question then
+    looks up its own words, instead of reading every title (which grew with the collection)."""
+
+    def __init__(self, titles: Mapping[str, str]):
+        self.titles = titles  # id -> title
+        self.order = {doc: i for i, doc in enumerate(titles)}
+        self.years: dict[str, set[int]] = {}
+        self.by_word: dict[str, list[str]] = defaultdict(list)
+        self.by_year: dict[int, list[str]] = defaultdict(list)
+        for doc, title in titles.items():
+            for word in dict.fromkeys(w for w in _WORD.findall(title.lower()) if not _TITLE_YEAR.fullmatch(w)):
+                self.by_word[word].append(doc)
+            self.years[doc] = {int(y) for y in _TITLE_YEAR.findall(title)}
+            for year in self.years[doc]:
+                self.by_year[year].append(doc)
+
+    def __len__(self) -> int:
+        return len(self.titles)
+
+    def ordered(self, docs) -> list[str]:
+        return sorted(set(docs), key=self.order.__getitem__)
+
+
+def named_documents(question: str, titles: Mapping[str, str] | Titles, period: tuple[int, ...] = PERIOD,
                     shared: float = SHARED) -> tuple[str, ...] | None:
     """The ids (keys of `titles`, id -> title) of the documents the question names, in `titles`' order;
     None when it names none, or all of them."""
-    if len(titles) < 2:
+    index = titles if isinstance(titles, Titles) else Titles(titles)
+    if len(index) < 2:
         return None
-    words = {doc: [w for w in _WORD.findall(title.lower()) if not _TITLE_YEAR.fullmatch(w)]
-             for doc, title in titles.items()}
-    spread = Counter(w for ws in words.values() for w in set(ws))
-    limit = max(1, int(shared * len(titles)))
+    limit = max(1, int(shared * len(index)))
     asked = _WORD.findall(question.lower())
     runs = {"".join(asked[i:i + n]) for n in (1, 2, 3) for i in range(len(asked) - n + 1)}
-    subject = [doc for doc, ws in words.items()
-               if any(spread[w] <= limit and len(w) >= 2 and not w.isdigit() and w not in _STOP and w in runs
-                      for w in ws)]
+    subject = index.ordered(doc for w in runs if len(w) >= 2 and not w.isdigit() and w not in _STOP
+                            and len(found := index.by_word.get(w, ())) <= limit for doc in found)
     named = subject
     years = question_years(question)
     if years:
-        of_period = [doc for doc in (subject or titles)
-                     if any(int(y) - q in period for y in _TITLE_YEAR.findall(titles[doc]) for q in years)]
+        if subject:
+            of_period = [doc for doc in subject if any(y - q in period for y in index.years[doc] for q in years)]
+        else:
+            of_period = index.ordered(doc for q in years for p in period for doc in index.by_year.get(q + p, ()))
         named = of_period or subject
     if named and (quarters := quarters_named(question)):
-        named = [doc for doc in named if title_quarters(titles[doc]) & quarters] or named
-    if not named or len(named) == len(titles):
+        named = [doc for doc in named if title_quarters(index.titles[doc]) & quarters] or named
+    if not named or len(named) == len(index):
         return None
     return tuple(named)
