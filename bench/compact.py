@@ -1,0 +1,175 @@
+"""Bytes a page for the full profile's page vectors against agreement with exact MaxSim: which compact
+representation keeps the visual channel's top 10 at a 32 KB budget (1/8 of fp16 multi-vectors)?
+
+    python bench/compact.py [--pages 10000] [--queries 100] [--candidates 100] [--out bench/results/compact.json]
+
+Pages and queries are bench/query.py's structured synthetic vectors of ColQwen2's shape (1,030 x 128 a page;
+documents of shared concepts, 45% "blank paper" tokens; a query is 4 fixed prefix tokens and 16 noisy copies
+of one page's content tokens). Exact MaxSim over the float32 tokens is the reference; a representation
+agrees on a query when its top 10 pages are the reference's (as a set: `top10_equal`), and `overlap` is the
+mean share of the reference's top 10 it finds. Bytes are those the representation stores and searches,
+per page. Representations:
+  fp16                      every token in float16 (what the store keeps with datatype float16)
+  binary                    every token as 128 sign bits, scored asymmetrically (the float query against
+                            the page's +-1 tokens, scaled by 1/sqrt(128)), alone
+  centroids N               N spherical k-means centroids a page (index/pooling.cluster_pool), fp16, alone
+  residual                  ColBERTv2's compression: each token as the id of its nearest of K shared centroids
+                            (k-means over the tokens of the first 200 pages) and one bit a dimension for the
+                            sign of its residual, decoded as centroid + sign x the dimension's mean |residual|
+                            (2 + 16 bytes a token), alone
+  centroids 32 -> residual  two stages within the budget: 32 fp16 centroids pick, the residual tokens rescore
+  centroids 32 -> binary    two stages within the budget too: MaxSim over 32 fp16 centroids picks --candidates
+                            pages, the binary tokens rescore them (8 KB + 16.1 KB)
+  centroids 32 -> fp16      the default two-stage path for comparison (the rescoring reads fp16 tokens from
+                            disk: 8 KB searched in memory, 266 KB stored)
+Everything is numpy in one process and one thread; pages are generated, scored and dropped one at a time.
+Not measured here: Qdrant's own quantisation of the multi-vectors (binary or scalar with rescoring keeps the
+originals too, so it stores more than fp16), MUVERA-style fixed encodings, Ward token pooling (0.1 s a page).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+from common import machine, write_results  # noqa: E402  (bench/ is the script's folder)
+from query import DIM, TOKENS, TOP, _centroids, page_vectors, queries  # noqa: E402
+
+from pagesight.index.pooling import cluster_pool  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+BUDGET = 32 * 1024
+CODEBOOK, CODEBOOK_PAGES = 1024, 200
+
+
+def codebook(concepts, blanks) -> tuple[np.ndarray, np.ndarray]:
+    """K shared centroids (spherical k-means over the first pages' tokens) and each dimension's mean
+    absolute residual: the decoder's two tables."""
+    tokens = np.concatenate([page_vectors(i, concepts, blanks) for i in range(CODEBOOK_PAGES)])
+    rng = np.random.default_rng(0)
+    centroids = tokens[rng.choice(len(tokens), CODEBOOK, replace=False)].copy()
+    for _ in range(6):
+        labels = np.argmax(tokens @ centroids.T, axis=1)
+        sums = np.zeros_like(centroids)
+        np.add.at(sums, labels, tokens)
+        norms = np.linalg.norm(sums, axis=1)
+        filled = norms > 0
+        centroids[filled] = sums[filled] / norms[filled, None]
+    residual = tokens - centroids[np.argmax(tokens @ centroids.T, axis=1)]
+    return centroids.astype(np.float32), np.abs(residual).mean(axis=0).astype(np.float32)
+
+
+def residual_tokens(page: np.ndarray, centroids: np.ndarray, spread: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A page's tokens compressed (ids, sign bits) and as decoded."""
+    ids = np.argmax(page @ centroids.T, axis=1).astype(np.uint16)
+    bits = np.packbits(page - centroids[ids] > 0, axis=1)
+    decoded = centroids[ids] + np.where(np.unpackbits(bits, axis=1) > 0, spread, -spread)
+    return (ids, bits), decoded.astype(np.float32)
+
+
+def maxsim_many(query_tokens: np.ndarray, shape: tuple[int, int], page: np.ndarray) -> np.ndarray:
+    """MaxSim of each query (stacked tokens, `shape` = (queries, tokens each)) against one page."""
+    sims = (query_tokens @ page.T).reshape(*shape, -1)
+    return sims.max(axis=2).sum(axis=1)
+
+
+def topk(scores: np.ndarray, k: int) -> np.ndarray:
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    order = np.take_along_axis(scores, part, axis=1).argsort(axis=1)[:, ::-1]
+    return np.take_along_axis(part, order, axis=1)
+
+
+def agreement(found: np.ndarray, reference: np.ndarray) -> dict:
+    equal = [set(f[:TOP]) == set(r[:TOP]) for f, r in zip(found, reference, strict=True)]
+    overlap = [len(set(f[:TOP]) & set(r[:TOP])) / TOP for f, r in zip(found, reference, strict=True)]
+    return {"top10_equal": round(float(np.mean(equal)), 3), "overlap": round(float(np.mean(overlap)), 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pages", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--candidates", type=int, default=100)
+    parser.add_argument("--centroids", default="32,64,128", help="centroid counts measured alone")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "compact.json")
+    args = parser.parse_args()
+    concepts, blanks, prefix = _centroids()
+    qs, _ = queries(args.queries, args.pages, concepts, blanks, prefix)
+    stacked = np.concatenate(qs).astype(np.float32)
+    shape = (len(qs), len(qs[0]))
+    rows = [int(n) for n in args.centroids.split(",")]
+    scale = 1 / np.sqrt(DIM)
+
+    exact = np.zeros((len(qs), args.pages), np.float32)
+    book, spread = codebook(concepts, blanks)
+    scores = {name: np.zeros_like(exact) for name in ("fp16", "binary", "residual",
+                                                      *(f"centroids {n}" for n in rows))}
+    bits = np.zeros((args.pages, TOKENS, DIM // 8), np.uint8)  # kept for the two-stage rescoring
+    seconds = {name: 0.0 for name in scores}
+    started = time.perf_counter()
+    for i in range(args.pages):
+        page = page_vectors(i, concepts, blanks)
+        exact[:, i] = maxsim_many(stacked, shape, page)
+        t = time.perf_counter()
+        scores["fp16"][:, i] = maxsim_many(stacked, shape, page.astype(np.float16).astype(np.float32))
+        seconds["fp16"] += time.perf_counter() - t
+        t = time.perf_counter()
+        bits[i] = np.packbits(page > 0, axis=1)
+        signs = np.where(np.unpackbits(bits[i], axis=1) > 0, scale, -scale).astype(np.float32)
+        scores["binary"][:, i] = maxsim_many(stacked, shape, signs)
+        seconds["binary"] += time.perf_counter() - t
+        t = time.perf_counter()
+        _, decoded = residual_tokens(page, book, spread)
+        scores["residual"][:, i] = maxsim_many(stacked, shape, decoded)
+        seconds["residual"] += time.perf_counter() - t
+        for n in rows:
+            t = time.perf_counter()
+            centroids = cluster_pool(page, n).astype(np.float16).astype(np.float32)
+            scores[f"centroids {n}"][:, i] = maxsim_many(stacked, shape, centroids)
+            seconds[f"centroids {n}"] += time.perf_counter() - t
+        if (i + 1) % 1000 == 0:
+            print(f"{i + 1} pages, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+
+    reference = topk(exact, TOP)
+    bytes_of = {"fp16": TOKENS * DIM * 2, "binary": TOKENS * DIM // 8, "residual": TOKENS * (2 + DIM // 8),
+                **{f"centroids {n}": n * DIM * 2 for n in rows}}
+    results = [{"representation": name, "bytes_per_page": bytes_of[name], **agreement(topk(s, TOP), reference),
+                "build_ms_per_page": round(1000 * seconds[name] / args.pages, 2)} for name, s in scores.items()]
+
+    first = topk(scores["centroids 32"], args.candidates)  # two stages: 32 centroids pick, then rescore
+    for name, rescore in (("centroids 32 -> binary", "binary"), ("centroids 32 -> residual", "residual"),
+                          ("centroids 32 -> fp16", "fp16")):
+        picked = np.take_along_axis(scores[rescore], first, axis=1)
+        found = np.take_along_axis(first, np.argsort(-picked, axis=1), axis=1)
+        stored = bytes_of["centroids 32"] + bytes_of[rescore]
+        results.append({"representation": name, "bytes_per_page": bytes_of["centroids 32"] if rescore == "fp16"
+                        else stored, "stored_bytes_per_page": stored, "candidates": args.candidates,
+            **agreement(found, reference)})
+    # A check on the two-stage rescoring above: binary scores recomputed from the kept bits for the candidates
+    # of the first query must equal those of the page loop.
+    q0 = stacked[: shape[1]]
+    for page in first[0][:5]:
+        signs = np.where(np.unpackbits(bits[page], axis=1) > 0, scale, -scale).astype(np.float32)
+        assert abs(float((q0 @ signs.T).max(axis=1).sum()) - float(scores["binary"][0, page])) < 1e-3
+
+    print(f"\nCompact page vectors at {args.pages} pages, {args.queries} queries ({machine()}); budget "
+          f"{BUDGET} bytes a page")
+    print(f"{'representation':<26} {'bytes/page':>10} {'stored':>8} {'top-10 equal':>13} {'overlap':>8} "
+          f"{'in budget':>10}")
+    for r in results:
+        stored = r.get("stored_bytes_per_page", r["bytes_per_page"])
+        print(f"{r['representation']:<26} {r['bytes_per_page']:>10} {stored:>8} {r['top10_equal']:>13.3f} "
+              f"{r['overlap']:>8.3f} {'yes' if stored <= BUDGET else 'no':>10}")
+    write_results(args.out, machine("numpy, 1 thread"), {"pages": args.pages, "queries": args.queries,
+                                                          "budget_bytes": BUDGET, "rows": results})
+
+
+if __name__ == "__main__":
+    main()
