@@ -27,6 +27,7 @@ Measured at each size:
                each file of the collection, never the machine's whole cache), opened again, one question;
                under load: the server's p50/p95 with --clients clients asking at once
   quality      each set's R@5 and hit@5 in the big collection (filtered as above) beside its own collection
+--measure-only measures an existing collection again (after a change of code, or on a quiet machine).
 --upload N adds N more pages to the largest collection after its measures and times the add (foreground)
 and the index build that follows (in the background for a server).
 """
@@ -322,7 +323,8 @@ def measure(data: Path, settings: Settings, models, questions: dict, clients: in
         store.close()
         del store
     figures["cold"] = {"queries": len(cold), "open_s_p50": round(statistics.median(opens), 2),
-                       "p50_ms": round(percentile(cold, 50), 1), "p95_ms": round(percentile(cold, 95), 1)}
+                       "p50_ms": round(percentile(cold, 50), 1), "p95_ms": round(percentile(cold, 95), 1),
+                       "each_ms": [round(ms) for ms in cold]}
 
     started = time.perf_counter()
     process, base = serve(data)
@@ -348,6 +350,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--data", type=Path, default=Path("/tmp/pagesight-bench-scale"))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "scale.json")
+    parser.add_argument("--measure-only", action="store_true",
+                        help="measure the collection --data holds again (built by an earlier run), building nothing")
     args = parser.parse_args()
     sets = dev_sets(args.set)
     sizes = [int(s) for s in args.pages.split(",") if s.strip()]
@@ -369,6 +373,14 @@ def main() -> None:
             own[name] = quality(sight, questions[name], None)
         print(f"{name} in its own collection: {own[name]}", file=sys.stderr, flush=True)
 
+    if args.measure_only:
+        store = EdgeStore(args.data / "collections" / "default", "default")
+        pages = sum(d.pages for d in store.documents())
+        store.close()
+        row = measure(args.data, settings, models, questions, args.clients, {"pages": pages, "measured_again": True})
+        write_results(args.out, machine_name("lite, 1 thread for BLAS"), {"own_collections": own, "sizes": [row]})
+        print(json.dumps(row))
+        return
     if args.data.exists():
         raise SystemExit(f"{args.data} exists: give a new --data folder (each run builds from nothing)")
     folder = args.data / "collections" / "default"
