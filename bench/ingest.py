@@ -11,6 +11,8 @@ one per core). The text model is loaded before the clock starts (a server loads 
 runtime is recorded. "optimise" is the index build `pagesight ingest` runs when it ends, timed
 apart. With --keep, each group's collection stays in DIR/<group> (to evaluate it afterwards).
 
+For the other groups, one core's floor is measured in the same run (open, render at 144 dpi, PNG,
+text with positions: the least any ingest does), and the ingest's pages/s is given as a share of it.
 For the scanned group, the ceiling the OCR alone sets is measured too: Tesseract on each of its
 pages, one at a time, as ingestion calls it (ingest/ocr.py, one thread, the OCR resolution), and
 cores / its mean seconds a page: no ingest of those pages can beat that on this machine.
@@ -101,6 +103,23 @@ def run_group(files: list[Path], keep: Path | None, profile: str = "lite") -> di
     }
 
 
+def render_floor(files: list[Path]) -> dict:
+    """The least work any ingest of these files does, on one core: open each file, and for each page render
+    it at 144 dpi, encode the PNG and read its text with positions. An ingest's pages/s is quoted beside
+    this floor measured in the same run, since machines of this kind differ up to 3x in speed."""
+    import pymupdf
+
+    started, pages = time.perf_counter(), 0
+    for file in files:
+        with pymupdf.open(file) as doc:
+            for page in doc:
+                page.get_pixmap(dpi=144).tobytes("png")
+                page.get_text("dict")
+                pages += 1
+    seconds = time.perf_counter() - started
+    return {"floor_pages": pages, "floor_pages_per_second": round(pages / seconds, 2)}
+
+
 def ocr_ceiling(files: list[Path]) -> dict:
     """Tesseract alone on every page of `files`, one page at a time: seconds a page, and the pages a
     second all the cores could read if they did nothing else."""
@@ -153,6 +172,9 @@ def main() -> None:
         result = json.loads(run.stdout.strip().splitlines()[-1])
         if name == "scanned":
             result |= ocr_ceiling(groups(args.corpus)[name])
+        else:
+            result |= render_floor(groups(args.corpus)[name])
+            result["of_floor"] = round(result["pages_per_second"] / result["floor_pages_per_second"], 2)
         return result
 
     machine = machine_name()
@@ -185,6 +207,9 @@ def _print_row(name: str, r: dict) -> None:
           f"{r['workers']:>7} {r['text_runtime']:>12}")
     for file, reason in r["failed"]:
         print(f"  failed: {file}: {reason}")
+    if "floor_pages_per_second" in r:
+        print(f"  one core's floor (open, render 144 dpi, PNG, text with positions): {r['floor_pages_per_second']} "
+              f"pages/s; this ingest reached {r['of_floor']} of it")
     if "ocr_s_per_page" in r:
         print(f"  Tesseract alone: {r['ocr_s_per_page']} s a page over {r['ocr_pages']} pages, so at most "
               f"{r['ocr_ceiling_pages_per_second']} pages/s on {os.cpu_count()} cores")
