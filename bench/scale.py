@@ -10,7 +10,8 @@ reached. A copy is perturbed so that no two points are the same: each text vecto
 and made unit again, each BM25 weight scaled by exp(0.1 x N(0,1)) with one term in twenty dropped, one word in
 twenty dropped from its text. Real documents carry the tag `scale:real`, copies `scale:copy-of-SET`; a set's
 questions are searched with a tag filter that keeps the real documents and the copies of the other sets, so
-its distractors are never copies of its own pages (which would be its own pages again, not scale). The sizes
+its distractors are never copies of its own pages (which would be its own pages again, not scale); a
+document in two sets is added once and its copies are no set's distractors. The sizes
 grow one collection: each stage adds its copies to the last (the add timed, then the index build) and is
 measured in full before the next.
 
@@ -68,6 +69,9 @@ ROOT = Path(__file__).resolve().parents[1]
 REAL = "scale:real"
 COLD_SAMPLES = 12
 NOISE = 0.1
+
+
+SHARED_DOCS: set[str] = set()  # documents in more than one set: their copies are no set's distractors
 
 
 def copy_tag(name: str) -> str:
@@ -176,8 +180,8 @@ class Grower:
                 continue
             if (whole_round and round_ > 0) or (not whole_round and self.state["pages"] >= pages):
                 break
-            batch.extend(tagged(doc_points, REAL) if round_ == 0 else copy_of(doc_id, doc_points, round_,
-                                                                             copy_tag(name)))
+            tag = copy_tag("several sets" if doc_id in SHARED_DOCS else name)
+            batch.extend(tagged(doc_points, REAL) if round_ == 0 else copy_of(doc_id, doc_points, round_, tag))
             self.state["pages"] += doc_pages
             self.state["position"] = position + 1
             added += doc_pages
@@ -360,6 +364,19 @@ def main() -> None:
     schemas, docs = {}, {}
     for name, data, _ in sets:
         schemas[name], docs[name] = read_set(name, data)
+    # A document in two sets (the same file, the same id: FinanceBench and MMLongBench share two 10-Ks) is
+    # added once, with the first set, and its copies are tagged as no set's distractors.
+    seen: dict[str, str] = {}
+    for name in docs:
+        kept = []
+        for doc in docs[name]:
+            if doc[0] in seen:
+                SHARED_DOCS.add(doc[0])
+                print(f"{doc[0][:12]} is in {seen[doc[0]]} and {name}: added once", file=sys.stderr)
+            else:
+                seen[doc[0]] = name
+                kept.append(doc)
+        docs[name] = kept
     schema = next(iter(schemas.values()))
     if any(s.text != schema.text or s.sparse != schema.sparse for s in schemas.values()):
         raise SystemExit("the sets' collections were built with different encoders: they cannot share a collection")
