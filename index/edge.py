@@ -14,6 +14,7 @@ leftover, deleted when the collection is next opened.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -272,7 +273,13 @@ def copy_keeping_holes(source: str, target: str) -> None:
         while position < size:
             try:
                 start = os.lseek(src.fileno(), position, os.SEEK_DATA)
-            except OSError:  # ENXIO: nothing but a hole from here to the end
+            except OSError as e:
+                if e.errno == errno.ENXIO:  # nothing but a hole from here to the end
+                    break
+                # a file system that cannot tell holes (EINVAL): copied whole
+                src.seek(0)
+                dst.seek(0)
+                shutil.copyfileobj(src, dst)
                 break
             end = os.lseek(src.fileno(), start, os.SEEK_HOLE)
             src.seek(start)

@@ -227,3 +227,18 @@ def test_a_copy_keeping_holes_is_the_same_bytes(tmp_path):
     edge.copy_keeping_holes(str(source), str(target))
     assert target.read_bytes() == source.read_bytes()
     assert target.stat().st_blocks * 512 < 2**20
+
+
+def test_a_copy_on_a_file_system_that_cannot_tell_holes_is_whole(tmp_path, monkeypatch):
+    source, target = tmp_path / "file", tmp_path / "copy"
+    source.write_bytes(b"x" * 100_000 + b"y" * 100_000)
+    real = edge.os.lseek
+
+    def refusing(fd, position, how):
+        if how in (edge.os.SEEK_DATA, edge.os.SEEK_HOLE):
+            raise OSError(22, "Invalid argument")
+        return real(fd, position, how)
+
+    monkeypatch.setattr(edge.os, "lseek", refusing)
+    edge.copy_keeping_holes(str(source), str(target))
+    assert target.read_bytes() == source.read_bytes()
