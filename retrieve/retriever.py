@@ -15,7 +15,7 @@ from ..core.errors import NotFound
 from ..core.settings import Settings
 from ..core.types import Filters, Hit, SearchResult, find_document, title_of
 from ..index.profiles import Encoders
-from ..index.store import CollectionSchema, SearchFilter, Store
+from ..index.store import Catalog, CollectionSchema, SearchFilter, Store
 from .channels import CHANNELS, available, best_per_page, complete
 from .fusion import rrf
 from .scope import Titles, named_documents
@@ -128,21 +128,25 @@ class Retriever:
         could mean several, raises NotFound or Ambiguous."""
         ids: set[str] | None = None
         if filters.documents is not None or filters.tags or filters.file:
-            catalog = self.store.catalog()
-            documents = list(catalog.documents)
-            if filters.documents is not None:
-                try:
-                    named = {find_document(documents, ref).id for ref in filters.documents}
-                except NotFound:  # or written by another process since the catalog was read: read it again
-                    catalog = self.store.catalog(fresh=True)
-                    documents = list(catalog.documents)
-                    named = {find_document(documents, ref).id for ref in filters.documents}
-            ids = {d.id for d in documents} if filters.documents is None else named
-            if filters.tags:
-                ids &= {d.id for d in catalog.tagged(tuple(filters.tags))}
-            if filters.file:
-                ids &= {d.id for d in documents if fnmatch.fnmatchcase(d.file_name, filters.file)}
+            try:
+                ids = _kept(self.store.catalog(), filters)
+            except NotFound:  # or written by another process since the list was read: read it again
+                ids = _kept(self.store.catalog(fresh=True), filters)
         return SearchFilter(doc_ids=None if ids is None else tuple(sorted(ids)), pages=filters.pages)
+
+
+def _kept(catalog: Catalog, filters: Filters) -> set[str]:
+    """The ids of the listed documents a user's filter keeps: named, tagged, matching the glob (all of these
+    that are given)."""
+    documents = list(catalog.documents)
+    ids = {d.id for d in documents}
+    if filters.documents is not None:
+        ids &= {find_document(documents, ref).id for ref in filters.documents}
+    if filters.tags:
+        ids &= {d.id for d in catalog.tagged(tuple(filters.tags))}
+    if filters.file:
+        ids &= {d.id for d in documents if fnmatch.fnmatchcase(d.file_name, filters.file)}
+    return ids
 
 
 def fuse(per_channel: dict[str, list[Hit]], weights: dict[str, float], k: int) -> list[Hit]:
