@@ -42,7 +42,7 @@ import numpy as np  # noqa: E402
 from common import machine, write_results  # noqa: E402  (bench/ is the script's folder)
 from query import DIM, TOKENS, TOP, _centroids, page_vectors, queries  # noqa: E402
 
-from pagesight.index.pooling import cluster_pool  # noqa: E402
+from pagesight.index.pooling import cluster_pool, spherical_kmeans  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET = 32 * 1024
@@ -53,25 +53,26 @@ def codebook(concepts, blanks) -> tuple[np.ndarray, np.ndarray]:
     """K shared centroids (spherical k-means over the first pages' tokens) and each dimension's mean
     absolute residual: the decoder's two tables."""
     tokens = np.concatenate([page_vectors(i, concepts, blanks) for i in range(CODEBOOK_PAGES)])
-    rng = np.random.default_rng(0)
-    centroids = tokens[rng.choice(len(tokens), CODEBOOK, replace=False)].copy()
-    for _ in range(6):
-        labels = np.argmax(tokens @ centroids.T, axis=1)
-        sums = np.zeros_like(centroids)
-        np.add.at(sums, labels, tokens)
-        norms = np.linalg.norm(sums, axis=1)
-        filled = norms > 0
-        centroids[filled] = sums[filled] / norms[filled, None]
+    seeds = tokens[np.random.default_rng(0).choice(len(tokens), CODEBOOK, replace=False)]
+    centroids = spherical_kmeans(tokens, seeds, 6)
     residual = tokens - centroids[np.argmax(tokens @ centroids.T, axis=1)]
     return centroids.astype(np.float32), np.abs(residual).mean(axis=0).astype(np.float32)
 
 
-def residual_tokens(page: np.ndarray, centroids: np.ndarray, spread: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A page's tokens compressed (ids, sign bits) and as decoded."""
-    ids = np.argmax(page @ centroids.T, axis=1).astype(np.uint16)
-    bits = np.packbits(page - centroids[ids] > 0, axis=1)
-    decoded = centroids[ids] + np.where(np.unpackbits(bits, axis=1) > 0, spread, -spread)
-    return (ids, bits), decoded.astype(np.float32)
+def residual_tokens(page: np.ndarray, centroids: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    """A page's tokens as decoded from their compression: the nearest shared centroid plus the sign of each
+    dimension's residual times that dimension's spread (what 2 + 16 bytes a token keep)."""
+    nearest = centroids[np.argmax(page @ centroids.T, axis=1)]
+    return (nearest + np.where(page - nearest > 0, spread, -spread)).astype(np.float32)
+
+
+def signs(page: np.ndarray) -> np.ndarray:
+    """A page's tokens as their sign bits keep them (+-1/sqrt(dim): unit rows)."""
+    return np.where(page > 0, 1 / np.sqrt(DIM), -1 / np.sqrt(DIM)).astype(np.float32)
+
+
+def fp16(rows: np.ndarray) -> np.ndarray:
+    return rows.astype(np.float16).astype(np.float32)
 
 
 def maxsim_many(query_tokens: np.ndarray, shape: tuple[int, int], page: np.ndarray) -> np.ndarray:
@@ -105,35 +106,22 @@ def main() -> None:
     stacked = np.concatenate(qs).astype(np.float32)
     shape = (len(qs), len(qs[0]))
     rows = [int(n) for n in args.centroids.split(",")]
-    scale = 1 / np.sqrt(DIM)
+    book, spread = codebook(concepts, blanks)
+    # Each representation as the page's rows it leaves to score (decoded, as a search would score them).
+    kept = {"fp16": fp16, "binary": signs, "residual": lambda page: residual_tokens(page, book, spread),
+            **{f"centroids {n}": lambda page, n=n: fp16(cluster_pool(page, n)) for n in rows}}
 
     exact = np.zeros((len(qs), args.pages), np.float32)
-    book, spread = codebook(concepts, blanks)
-    scores = {name: np.zeros_like(exact) for name in ("fp16", "binary", "residual",
-                                                      *(f"centroids {n}" for n in rows))}
-    bits = np.zeros((args.pages, TOKENS, DIM // 8), np.uint8)  # kept for the two-stage rescoring
-    seconds = {name: 0.0 for name in scores}
+    scores = {name: np.zeros_like(exact) for name in kept}
+    seconds = dict.fromkeys(kept, 0.0)
     started = time.perf_counter()
     for i in range(args.pages):
         page = page_vectors(i, concepts, blanks)
         exact[:, i] = maxsim_many(stacked, shape, page)
-        t = time.perf_counter()
-        scores["fp16"][:, i] = maxsim_many(stacked, shape, page.astype(np.float16).astype(np.float32))
-        seconds["fp16"] += time.perf_counter() - t
-        t = time.perf_counter()
-        bits[i] = np.packbits(page > 0, axis=1)
-        signs = np.where(np.unpackbits(bits[i], axis=1) > 0, scale, -scale).astype(np.float32)
-        scores["binary"][:, i] = maxsim_many(stacked, shape, signs)
-        seconds["binary"] += time.perf_counter() - t
-        t = time.perf_counter()
-        _, decoded = residual_tokens(page, book, spread)
-        scores["residual"][:, i] = maxsim_many(stacked, shape, decoded)
-        seconds["residual"] += time.perf_counter() - t
-        for n in rows:
+        for name, make in kept.items():
             t = time.perf_counter()
-            centroids = cluster_pool(page, n).astype(np.float16).astype(np.float32)
-            scores[f"centroids {n}"][:, i] = maxsim_many(stacked, shape, centroids)
-            seconds[f"centroids {n}"] += time.perf_counter() - t
+            scores[name][:, i] = maxsim_many(stacked, shape, make(page))
+            seconds[name] += time.perf_counter() - t
         if (i + 1) % 1000 == 0:
             print(f"{i + 1} pages, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
 
@@ -152,13 +140,6 @@ def main() -> None:
         results.append({"representation": name, "bytes_per_page": bytes_of["centroids 32"] if rescore == "fp16"
                         else stored, "stored_bytes_per_page": stored, "candidates": args.candidates,
             **agreement(found, reference)})
-    # A check on the two-stage rescoring above: binary scores recomputed from the kept bits for the candidates
-    # of the first query must equal those of the page loop.
-    q0 = stacked[: shape[1]]
-    for page in first[0][:5]:
-        signs = np.where(np.unpackbits(bits[page], axis=1) > 0, scale, -scale).astype(np.float32)
-        assert abs(float((q0 @ signs.T).max(axis=1).sum()) - float(scores["binary"][0, page])) < 1e-3
-
     print(f"\nCompact page vectors at {args.pages} pages, {args.queries} queries ({machine()}); budget "
           f"{BUDGET} bytes a page")
     print(f"{'representation':<26} {'bytes/page':>10} {'stored':>8} {'top-10 equal':>13} {'overlap':>8} "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["cluster_pool", "maxsim", "mean_pool", "pool_page", "token_pool"]
+__all__ = ["cluster_pool", "maxsim", "mean_pool", "pool_page", "spherical_kmeans", "token_pool"]
 
 
 def mean_pool(vectors: np.ndarray) -> np.ndarray:
@@ -48,7 +48,13 @@ def cluster_pool(vectors: np.ndarray, rows: int, iterations: int = 8) -> np.ndar
     for _ in range(rows - 1):
         chosen.append(int(np.argmin(closest)))
         np.maximum(closest, vectors @ vectors[chosen[-1]], out=closest)
-    centroids = vectors[chosen].copy()
+    return spherical_kmeans(vectors, vectors[chosen], iterations)
+
+
+def spherical_kmeans(vectors: np.ndarray, seeds: np.ndarray, iterations: int) -> np.ndarray:
+    """`iterations` steps of k-means by cosine from these seed rows: each vector to its most similar
+    centroid, each centroid the normalised sum of its vectors (one that empties keeps its place)."""
+    centroids = np.array(seeds, dtype=np.float32)
     for _ in range(iterations):
         labels = np.argmax(vectors @ centroids.T, axis=1)
         sums = np.zeros_like(centroids)
@@ -56,7 +62,7 @@ def cluster_pool(vectors: np.ndarray, rows: int, iterations: int = 8) -> np.ndar
         norms = np.linalg.norm(sums, axis=1)
         filled = norms > 0
         centroids[filled] = sums[filled] / norms[filled, None]
-    return centroids.astype(np.float32)
+    return centroids
 
 
 def maxsim(query: np.ndarray, page: np.ndarray) -> float:
