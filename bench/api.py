@@ -28,10 +28,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import httpx  # noqa: E402
+from common import load, serve, write_results
 from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
-from common import serve, write_results
-
-from pagesight.retrieve.metrics import percentile  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVSET = ROOT.parent / "shared" / "devset" / "financebench"
@@ -60,38 +58,6 @@ def questions(path: Path | None) -> list[str]:
         return [json.loads(line)["question"] for line in path.read_text().splitlines() if line.strip()]
     return ["When was the telegraph cable laid across the Atlantic?", "How many ships were logged in 1812?",
             "What does the bar chart show?", "Which lighthouse is the oldest?"]
-
-
-def load(base: str, route: str, asked: list[str], requests: int, clients: int) -> dict:
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    counter = iter(range(requests))
-
-    def client() -> None:
-        with httpx.Client(base_url=base, timeout=300) as http:
-            for i in counter:  # the shared iterator hands each request to one client
-                question = asked[i % len(asked)]
-                body = {"query": question, "k": 5} if route == "search" else {"question": question}
-                started = time.perf_counter()
-                response = http.post(f"/v1/{route}", json=body)
-                elapsed = time.perf_counter() - started
-                with lock:
-                    latencies.append(elapsed)
-                    if response.status_code != 200:
-                        errors.append(f"{response.status_code} {response.text[:200]}")
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
-    return {"route": f"/v1/{route}", "clients": clients, "requests": len(latencies), "errors": len(errors),
-            "error_samples": errors[:3], "rps": len(latencies) / wall,
-            "p50_ms": percentile([1000 * s for s in latencies], 50),
-            "p95_ms": percentile([1000 * s for s in latencies], 95)}
 
 
 def while_answers_stream(base: str, asked: list[str], requests: int) -> dict:

@@ -10,6 +10,7 @@ import platform
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -41,6 +42,42 @@ def serve(data: Path, **settings: str) -> tuple[subprocess.Popen, str]:
         time.sleep(0.3)
 
 
+def load(base: str, route: str, asked: list[str], requests: int, clients: int, k: int = 5) -> dict:
+    """`clients` threads sending `requests` searches or questions to the server at once (the asked texts in
+    turn): its throughput and latencies, and the errors it answered."""
+    from pagesight.retrieve.metrics import percentile  # here: importing common must not import numpy first
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    counter = iter(range(requests))
+
+    def client() -> None:
+        with httpx.Client(base_url=base, timeout=300) as http:
+            for i in counter:  # the shared iterator hands each request to one client
+                question = asked[i % len(asked)]
+                body = {"query": question, "k": k} if route == "search" else {"question": question}
+                started = time.perf_counter()
+                response = http.post(f"/v1/{route}", json=body)
+                elapsed = time.perf_counter() - started
+                with lock:
+                    latencies.append(elapsed)
+                    if response.status_code != 200:
+                        errors.append(f"{response.status_code} {response.text[:200]}")
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    return {"route": f"/v1/{route}", "clients": clients, "requests": len(latencies), "errors": len(errors),
+            "error_samples": errors[:3], "rps": len(latencies) / wall,
+            "p50_ms": percentile([1000 * s for s in latencies], 50),
+            "p95_ms": percentile([1000 * s for s in latencies], 95)}
+
+
 def peak_rss_mb() -> float:
     """This process's resident high-water mark. (getrusage's ru_maxrss would carry the parent's
     peak across fork and exec.)"""
@@ -48,6 +85,47 @@ def peak_rss_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def rss_mb(pid: int) -> float:
+    """Another process's resident memory now (VmRSS)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def drop_from_page_cache(folder: Path) -> None:
+    """Evict a collection's files, and only them, from the OS page cache (posix_fadvise DONTNEED on each; never
+    the machine's whole cache): a cold read as after a restart. Nobody may have them mapped meanwhile."""
+    for path in folder.rglob("*"):
+        if path.is_file():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+
+
+def render_floor(files: list[Path]) -> dict:
+    """The least work any ingest of these files does, on one core: open each file, and for each page render
+    it at the product's resolution, encode the PNG and read its text with positions. Machines of this kind
+    differ up to 3x in speed, so an ingest's pages/s is quoted beside this floor measured in the same run.
+    (Scans are not read: their OCR is the product's own time.)"""
+    import pymupdf
+
+    from pagesight.core.settings import Settings
+
+    dpi = Settings(_env_file=None).render_dpi
+    started, pages = time.perf_counter(), 0
+    for file in files:
+        with pymupdf.open(file) as doc:
+            for page in doc:
+                page.get_pixmap(dpi=dpi).tobytes("png")
+                page.get_text("dict")
+                pages += 1
+    seconds = time.perf_counter() - started
+    return {"pages": pages, "seconds": round(seconds, 1), "pages_per_s": round(pages / seconds, 2)}
 
 
 def machine(detail: str = "") -> str:

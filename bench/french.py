@@ -22,7 +22,7 @@ collection can be built with.
   English alone (what the product did before) and as ingested now (auto: the page's language with
   English).
 - Ingest: seconds and pages per second of each collection, beside the floor of the same run (the same
-  pages rendered and their text read, on one core).
+  pages rendered, encoded and their text read with positions, on one core: bench/common.render_floor).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import unicodedata
 from pathlib import Path
 
 from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
-from common import write_results  # noqa: E402
+from common import render_floor, write_results  # noqa: E402
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -112,22 +112,6 @@ def build(data: Path, files: list[Path], model: str | None) -> dict:
     bad = [o for o in outcomes if o.status not in ("ingested", "unchanged")]
     if bad:
         raise SystemExit(f"ingest failed: {bad}")
-    return {"pages": pages, "seconds": round(seconds, 1), "pages_per_s": round(pages / seconds, 2)}
-
-
-def floor(files: list[Path]) -> dict:
-    """The same pages rendered at the product's resolution and their text read, on one core: what ingest
-    cannot beat (scans are not read here: the OCR time is the product's)."""
-    import pymupdf
-
-    started, pages = time.perf_counter(), 0
-    for path in files:
-        with pymupdf.open(path) as doc:
-            for page in doc:
-                page.get_pixmap(dpi=Settings(_env_file=None).render_dpi)
-                page.get_text()
-                pages += 1
-    seconds = time.perf_counter() - started
     return {"pages": pages, "seconds": round(seconds, 1), "pages_per_s": round(pages / seconds, 2)}
 
 
@@ -211,7 +195,7 @@ def main() -> int:
     results: dict = {"questions": {"french": len(french), "articles": len(on_scans)},
                      "ingest": {k: v for k, v in kept.get("ingest", {}).items() if k != "floor"}, "retrieval": {}}
     files = [*digital.values(), *REAL.values()]
-    results["ingest"]["floor"] = floor(files)
+    results["ingest"]["floor"] = render_floor(files)
     for model in models:
         data, scan_data = args.work / model, args.work / f"{model}-scan"
         if not args.skip_build:

@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 from common import machine as machine_name  # bench/ is the script's folder
-from common import peak_rss_mb, write_results
+from common import peak_rss_mb, render_floor, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -103,23 +103,6 @@ def run_group(files: list[Path], keep: Path | None, profile: str = "lite") -> di
     }
 
 
-def render_floor(files: list[Path]) -> dict:
-    """The least work any ingest of these files does, on one core: open each file, and for each page render
-    it at 144 dpi, encode the PNG and read its text with positions. An ingest's pages/s is quoted beside
-    this floor measured in the same run, since machines of this kind differ up to 3x in speed."""
-    import pymupdf
-
-    started, pages = time.perf_counter(), 0
-    for file in files:
-        with pymupdf.open(file) as doc:
-            for page in doc:
-                page.get_pixmap(dpi=144).tobytes("png")
-                page.get_text("dict")
-                pages += 1
-    seconds = time.perf_counter() - started
-    return {"floor_pages": pages, "floor_pages_per_second": round(pages / seconds, 2)}
-
-
 def ocr_ceiling(files: list[Path]) -> dict:
     """Tesseract alone on every page of `files`, one page at a time: seconds a page, and the pages a
     second all the cores could read if they did nothing else."""
@@ -173,8 +156,9 @@ def main() -> None:
         if name == "scanned":
             result |= ocr_ceiling(groups(args.corpus)[name])
         else:
-            result |= render_floor(groups(args.corpus)[name])
-            result["of_floor"] = round(result["pages_per_second"] / result["floor_pages_per_second"], 2)
+            floor = render_floor(groups(args.corpus)[name])
+            result |= {"floor_pages": floor["pages"], "floor_pages_per_second": floor["pages_per_s"],
+                       "of_floor": round(result["pages_per_second"] / floor["pages_per_s"], 2)}
         return result
 
     machine = machine_name()

@@ -23,10 +23,10 @@ Three paths answer the same queries, each in its own process (so its resident me
               --pooling clusters,mean, the single mean vector for comparison.
 Exact MaxSim's top-10 (the exhaustive scores) is the reference for agreement. The store paths are
 timed with the collection in the page cache (read through once first, as on a machine that serves
-it); the two-stage path is also timed cold, straight after emptying the page cache (where the
-benchmark may: Linux, as root), as after a restart. The exhaustive and exact paths are timed on
-the first --exact-queries queries (each takes seconds at 10,000 pages); agreement and the
-two-stage latency use all of them.
+it); the two-stage path is also timed cold, straight after the collection's own files are dropped from
+the page cache (common.drop_from_page_cache; never the machine's whole cache), as after a restart. The
+exhaustive and exact paths are timed on the first --exact-queries queries (each takes seconds at 10,000
+pages); agreement and the two-stage latency use all of them.
 Collections are kept under --data between runs (same sizes and seed: built once).
 """
 
@@ -48,7 +48,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
-from common import peak_rss_mb  # noqa: E402  (bench/ is the script's folder)
+from common import drop_from_page_cache, peak_rss_mb  # noqa: E402  (bench/ is the script's folder)
 
 from pagesight.retrieve.metrics import percentile  # noqa: E402
 
@@ -143,7 +143,8 @@ def build(folder: Path, n_pages: int, pooling: str) -> dict:
     written = time.perf_counter() - started
     store.optimize()
     store.close()
-    segments = folder / "shard" / "segments"
+    # The shard the index build left (collection.json names it: shard-<id>), its segments alone.
+    segments = folder / json.loads((folder / "collection.json").read_text())["shard"] / "segments"
     optimised = time.perf_counter() - started - written
     info = {"pages": n_pages, "write_s": round(written, 1), "optimise_s": round(optimised, 1),
             "disk_bytes_per_page": int(_size(segments) / n_pages)}
@@ -185,14 +186,15 @@ def run_path(path: str, folder: Path, n_pages: int, n_queries: int, n_timed: int
 
         first_pass = "none" if path == "exact" else "pooled"
         timed = qs[:n_timed if path == "exact" else n_queries]
-        if path == "two-stage" and _drop_page_cache():  # first: straight from disk, as after a restart
+        if path == "two-stage":  # first: straight from disk, as after a restart
+            drop_from_page_cache(folder)
             store = EdgeStore(folder, "bench")
             for q in timed:
                 started = time.perf_counter()
                 store.search_pages(q, TOP, first_pass=first_pass, candidates=candidates)
                 cold.append(time.perf_counter() - started)
             store.close()
-        _read_through(folder / "shard")  # then: the collection in the page cache, as on a serving machine
+        _read_through(folder)  # then: the collection in the page cache, as on a serving machine
         store = EdgeStore(folder, "bench")
         store.search_pages(qs[0], TOP, first_pass=first_pass, candidates=candidates)  # warm-up
         for q in timed:
@@ -204,16 +206,6 @@ def run_path(path: str, folder: Path, n_pages: int, n_queries: int, n_timed: int
     return {"tops": tops, "latencies_ms": [1000 * s for s in latencies],
             "cold_latencies_ms": [1000 * s for s in cold],
             "peak_rss_mb": peak_rss_mb()}
-
-
-def _drop_page_cache() -> bool:
-    """Empty the OS page cache (Linux, as root); False where that is not allowed."""
-    try:
-        os.sync()
-        Path("/proc/sys/vm/drop_caches").write_text("1\n")
-        return True
-    except OSError:
-        return False
 
 
 def _read_through(folder: Path) -> None:

@@ -48,7 +48,7 @@ from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 
-from common import DEV_SET_HELP, dev_sets, serve, write_results  # noqa: E402
+from common import DEV_SET_HELP, dev_sets, drop_from_page_cache, load, rss_mb, serve, write_results  # noqa: E402
 from common import machine as machine_name  # noqa: E402  (bench/ is the script's folder)
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -70,9 +70,6 @@ ROOT = Path(__file__).resolve().parents[1]
 REAL = "scale:real"
 COLD_SAMPLES = 12
 NOISE = 0.1
-
-
-SHARED_DOCS: set[str] = set()  # documents in more than one set: their copies are no set's distractors
 
 
 def copy_tag(name: str) -> str:
@@ -157,8 +154,9 @@ def copy_of(doc_id: str, points: list[Point], round_: int, tag: str) -> list[Poi
 class Grower:
     """Adds pages to one collection: the real points first, then copies round after round, the sets interleaved."""
 
-    def __init__(self, store: EdgeStore, sets: dict[str, list], state: dict):
-        self.store, self.sets, self.state = store, sets, state  # state: {"pages", "round", "position"}
+    def __init__(self, store: EdgeStore, sets: dict[str, list], state: dict, shared: set[str]):
+        self.store, self.sets, self.state = store, sets, state  # state: {"pages", "position"}
+        self.shared = shared  # documents in more than one set: their copies are no set's distractors
 
     def _units(self):
         """Every (round, set, document) in the order they are added; round 0 is the real points."""
@@ -181,7 +179,7 @@ class Grower:
                 continue
             if (whole_round and round_ > 0) or (not whole_round and self.state["pages"] >= pages):
                 break
-            tag = copy_tag("several sets" if doc_id in SHARED_DOCS else name)
+            tag = copy_tag("several sets" if doc_id in self.shared else name)
             batch.extend(tagged(doc_points, REAL) if round_ == 0 else copy_of(doc_id, doc_points, round_, tag))
             self.state["pages"] += doc_pages
             self.state["position"] = position + 1
@@ -218,24 +216,6 @@ def disk(folder: Path, pages: int) -> dict:
             "total_gb": round(sum(parts.values()) / 1e9, 2)}
 
 
-def drop_from_page_cache(folder: Path) -> None:
-    """Evict the collection's files (only them) from the OS page cache: they must not be mapped by anyone."""
-    for path in folder.rglob("*"):
-        if path.is_file():
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-            finally:
-                os.close(fd)
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 # ---- searches --------------------------------------------------------------------------------
 def questions_of(sets) -> dict[str, list]:
     return {name: [q for q in read_questions(path) if q.relevant] for name, _, path in sets}
@@ -260,22 +240,9 @@ def timed_searches(sight, texts) -> list[float]:
 
 
 def under_load(base: str, texts: list[str], clients: int, pid: int) -> dict:
-    """`clients` threads asking the server at once; its latencies and its peak resident memory meanwhile."""
-    latencies, peak, done = [], [rss_mb(pid)], threading.Event()
-    work = list(texts)
-    lock = threading.Lock()
-
-    def client():
-        with httpx.Client(base_url=base, timeout=120) as http:
-            while True:
-                with lock:
-                    if not work:
-                        return
-                    text = work.pop()
-                started = time.perf_counter()
-                http.post("/v1/search", json={"query": text, "k": 10}).raise_for_status()
-                with lock:
-                    latencies.append(1000 * (time.perf_counter() - started))
+    """Every text searched once by `clients` clients at once (common.load); the server's peak resident memory
+    meanwhile."""
+    peak, done = [rss_mb(pid)], threading.Event()
 
     def watch():
         while not done.wait(0.2):
@@ -283,18 +250,15 @@ def under_load(base: str, texts: list[str], clients: int, pid: int) -> dict:
 
     watcher = threading.Thread(target=watch)
     watcher.start()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    seconds = time.perf_counter() - started
-    done.set()
-    watcher.join()
-    return {"clients": clients, "requests": len(latencies), "p50_ms": round(percentile(latencies, 50), 1),
-            "p95_ms": round(percentile(latencies, 95), 1), "per_s": round(len(latencies) / seconds, 1),
-            "peak_rss_mb": round(max(peak))}
+    try:
+        found = load(base, "search", texts, len(texts), clients, k=10)
+    finally:
+        done.set()
+        watcher.join()
+    if found["errors"]:
+        raise SystemExit(f"the server answered errors under load: {found['error_samples']}")
+    return {"clients": clients, "requests": found["requests"], "p50_ms": round(found["p50_ms"], 1),
+            "p95_ms": round(found["p95_ms"], 1), "per_s": round(found["rps"], 1), "peak_rss_mb": round(max(peak))}
 
 
 def measure(data: Path, settings: Settings, models, questions: dict, clients: int, build: dict) -> dict:
@@ -368,11 +332,12 @@ def main() -> None:
     # A document in two sets (the same file, the same id: FinanceBench and MMLongBench share two 10-Ks) is
     # added once, with the first set, and its copies are tagged as no set's distractors.
     seen: dict[str, str] = {}
+    shared: set[str] = set()
     for name in docs:
         kept = []
         for doc in docs[name]:
             if doc[0] in seen:
-                SHARED_DOCS.add(doc[0])
+                shared.add(doc[0])
                 print(f"{doc[0][:12]} is in {seen[doc[0]]} and {name}: added once", file=sys.stderr)
             else:
                 seen[doc[0]] = name
@@ -409,7 +374,7 @@ def main() -> None:
     folder = args.data / "collections" / "default"
     store = EdgeStore(folder, "default")
     store.ensure_schema(schema)
-    grower = Grower(store, docs, {"pages": 0, "position": 0})
+    grower = Grower(store, docs, {"pages": 0, "position": 0}, shared)
     build = {}
     for target in [0, *sizes]:
         build = grower.grow(target, whole_round=target == 0)
