@@ -409,7 +409,7 @@ def replace_data(settings: Settings, data: Path) -> Settings:
 def print_table(own: dict, rows: list[dict], upload: dict | None) -> None:
     print(f"\nLite collections by size ({machine_name()})")
     print(f"{'pages':>7} {'add p/s':>8} {'build s':>8} {'KB/page':>8} {'open s':>7} {'ready s':>8} {'idle MB':>8} "
-          f"{'load MB':>8} {'warm p50/p95':>13} {'cold p50/p95':>13} {'8 clients p50/p95':>18}")
+          f"{'load MB':>8} {'warm p50/p95':>13} {'cold p50/p95':>13} {'load p50/p95':>18}")
     for r in rows:
         print(f"{r['pages']:>7} {r['add_pages_per_s'] or 0:>8.0f} {r['index_build_s']:>8.0f} "
               f"{r['total_bytes_per_page'] / 1024:>8.1f} {r['open_s']:>7.2f} {r['server_ready_s']:>8.1f} "
