@@ -29,6 +29,8 @@ _DATED = re.compile(r"(?:[A-Z][a-z]+\.?\s+\d{1,2},?\s+)(?:18|19|20)\d\d")  # "Fe
 _DAY = re.compile(r"[A-Z][a-z]+\.?\s+\d{1,2},?")  # "August 29,": a column head whose year is on the next line
 _UNIT = re.compile(r"\b(?:in|amounts?\s+in|dollars\s+in|\$\s*in|expressed\s+in)?\s*\(?\s*(?:u\.?s\.?\s*)?\$?\s*"
                    r"(thousands|millions|billions)\b|\((thousands|millions|billions)\)", re.IGNORECASE)
+# How a question wants its answer written, which asks for no quantity: "Answer in units of percents".
+_ANSWER_FORM = re.compile(r"\b(?:in\s+)?units?\s+of\s+(?:per\s?cent(?:age)?s?|%)|\bround(?:ed)?\b[^.?]*", re.IGNORECASE)
 _ASKED_UNIT = re.compile(r"\b(?:in|usd|\$)\s*(?:usd\s+)?(thousands|millions|billions)\b", re.IGNORECASE)
 _SCALE = {"thousands": 1e3, "millions": 1e6, "billions": 1e9}
 _WORD = re.compile(r"[a-z][a-z&'-]*")
@@ -176,6 +178,33 @@ _WHERE_TO_LOOK = re.compile(r"\b(?:(?:consolidated\s+)?statements?\s+of\s+(?:inc
                             r"balance\s+sheets?)\b", re.IGNORECASE)
 
 
+# A quantity computed from figures: a ratio, a change, an average, a share. A cell answers a question asking
+# for one only where its row or column names that kind of quantity too ("Current ratio", "% Change", a
+# percentage for "what percent"): "Total current assets" is one of the figures of "the working capital
+# ratio", never its answer, and "Other assets" none of "the fixed asset turnover ratio".
+_COMPUTED = {
+    "ratio": re.compile(r"\b(?:ratios?|turnover|coverage|multiple)\b", re.IGNORECASE),
+    "change": re.compile(r"\b(?:chang(?:e|es|ed)|increase[sd]?|decrease[sd]?|growth|grew|yoy|qoq|"
+                         r"year[- ]over[- ]year|difference)\b|\bvs\.?(?:\s|$)", re.IGNORECASE),
+    "average": re.compile(r"\b(?:average|mean|median)\b", re.IGNORECASE),
+    "share": re.compile(r"\b(?:per\s?cent(?:age)?s?|proportion|margin|rate)\b|%", re.IGNORECASE),
+}
+
+
+def computed_kinds(question: str) -> set[str]:
+    """The kinds of computed quantity a question asks for ("ratio", "change", "average", "share"), by its
+    words, where it says to look left out ("Answer in units of percents" asks for the form of the answer)."""
+    asked = _ANSWER_FORM.sub(" ", _WHERE_TO_LOOK.sub(" ", question))
+    return {kind for kind, words in _COMPUTED.items() if words.search(asked)}
+
+
+def _names_quantity(row: Row, cell: Cell, kinds: set[str]) -> bool:
+    """Whether a row's cell is the computed quantity asked for: its label or column names each kind (a
+    percentage is a share)."""
+    named = f"{row.label} {cell.header or ''}"
+    return all(_COMPUTED[kind].search(named) or (kind == "share" and cell.value.endswith("%")) for kind in kinds)
+
+
 def measure_words(question: str) -> set[str]:
     """What a question measures, in its own words: its words but those of where to look ("the income
     statement"), of the answer's form ("in USD millions") and of its period."""
@@ -200,14 +229,17 @@ def headline(question: str, rows: Sequence[tuple[Row, str]]) -> Headline | None:
     """The first line of an answer to a question naming a measure: the figure of the row whose label the
     question names best, in the column of the period it names (or, naming none, the column it names or the
     row's only figure), with the unit of its page (`rows`: each candidate row with its page's text, best
-    ranked first). None when the question names more than one period, or no row has a figure for it."""
+    ranked first). None when the question names more than one period, or no row has a figure for it (for a
+    computed quantity, a figure its row or column names as that quantity)."""
     years = years_named(question)
     wanted = measure_words(question)
+    kinds = computed_kinds(question)
     if len(years) > 1 or not wanted:
         return None
 
     def column(row: Row) -> Cell | None:
-        return row.cell_for(years[0]) if years else _named_cell(row, wanted)
+        cell = row.cell_for(years[0]) if years else _named_cell(row, wanted)
+        return cell if cell is not None and _names_quantity(row, cell, kinds) else None
 
     best: tuple[float, int, Row, str] | None = None
     for rank, (row, page_text) in enumerate(rows):
@@ -222,7 +254,7 @@ def headline(question: str, rows: Sequence[tuple[Row, str]]) -> Headline | None:
     cell = column(row)
     unit = unit_of(page_text)
     text = f"{row.label}, {cell.header}: {_money(cell)}" if cell.header else f"{row.label}: {_money(cell)}"
-    if unit and not cell.value.endswith("%"):
+    if unit and not cell.value.endswith("%") and not _COMPUTED["ratio"].search(row.label):  # a ratio has no unit
         text += f" {unit[:-1]}"
         asked = _ASKED_UNIT.search(question)
         if asked and asked.group(1).lower() != unit and (number := _number(cell.value)) is not None:

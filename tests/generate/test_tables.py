@@ -32,3 +32,26 @@ def test_a_question_naming_no_period_reads_the_column_it_names_or_the_only_figur
     by_year = [(row, "\n".join(BY_YEAR)) for row in rows_of(BY_YEAR) if row is not None]
     assert headline("What were the revenues?", by_year) is None  # one figure a year: which year is not said
     assert headline("What were the revenues in 2016?", by_year).text == "Revenues, 2016: $8,830,669"
+
+
+# A balance sheet and its ratios, as a 10-K prints them (in millions).
+RATIOS = ["(in millions)", "Year Ended December 31, | 2021 | 2020",
+          "Total current assets | 19,815 | 19,378", "Total current liabilities | 13,997 | 11,911",
+          "Other assets | 658 | 612", "Current ratio | 1.42 | 1.63", "Gross margin | 38.2% | 37.1%",
+          "Revenue growth | 4.1% | 2.0%"]
+
+
+def test_a_computed_quantity_is_answered_only_by_a_row_that_names_it():
+    rows = [(row, "\n".join(RATIOS)) for row in rows_of(RATIOS) if row is not None]
+    # one of its figures is not the ratio: no first line rather than a wrong one
+    assert headline("What is the FY2021 working capital ratio, total current assets over total current "
+                    "liabilities?", rows[:2]) is None
+    assert headline("What is the FY2021 fixed asset turnover ratio?", rows) is None  # "Other assets" is none
+    assert headline("What is the FY2021 current ratio?", rows).text == "Current ratio, 2021: 1.42"
+    assert headline("What was the gross margin percentage in 2020?", rows).text == "Gross margin, 2020: 37.1%"
+    assert headline("What was the year-over-year revenue growth in 2021?", rows).text == "Revenue growth, 2021: 4.1%"
+    # how the answer is to be written asks for no computed quantity
+    assets = "Total current assets, 2021: 19,815 million"
+    assert headline("What were total current assets in 2021? Answer in units of percents, rounded to one "
+                    "decimal place.", rows).text == assets
+    assert headline("What were total current assets in 2021?", rows).text == assets
