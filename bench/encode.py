@@ -81,8 +81,9 @@ def storage_bytes(n_pages: int) -> list[dict]:
     from pagesight.core.types import Document, Page
     from pagesight.index.edge import EdgeStore
     from pagesight.index.encoders import EncoderSpec
+    from pagesight.index.points import DocumentVectors
     from pagesight.index.pooling import pool_page
-    from pagesight.index.store import CollectionSchema, DocumentVectors, PageStorage, now
+    from pagesight.index.store import CollectionSchema, PageStorage, now
 
     rng = np.random.default_rng(0)
     topics = rng.normal(size=(64, DIM))

@@ -113,8 +113,9 @@ def build(folder: Path, n_pages: int, pooling: str) -> dict:
     from pagesight.core.types import Document, Page
     from pagesight.index.edge import EdgeStore
     from pagesight.index.encoders import EncoderSpec
+    from pagesight.index.points import DocumentVectors
     from pagesight.index.pooling import pool_page
-    from pagesight.index.store import CollectionSchema, DocumentVectors, PageStorage, now
+    from pagesight.index.store import CollectionSchema, PageStorage, now
 
     concepts, blanks, _ = _centroids()
     storage = replace(PageStorage.from_settings(Settings()), pooling=pooling)

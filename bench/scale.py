@@ -62,7 +62,7 @@ from pagesight.core.settings import Settings  # noqa: E402
 from pagesight.core.types import Filters  # noqa: E402
 from pagesight.index.edge import EdgeStore  # noqa: E402
 from pagesight.index.layout import LIVE  # noqa: E402
-from pagesight.index.store import Point, point_id  # noqa: E402
+from pagesight.index.points import Point, point_id  # noqa: E402
 from pagesight.retrieve.evaluate import read_questions  # noqa: E402
 from pagesight.retrieve.metrics import hit_at_k, mean, percentile, recall_at_k  # noqa: E402
 

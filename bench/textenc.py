@@ -38,9 +38,12 @@ from pagesight.core.settings import Settings  # noqa: E402
 from pagesight.core.types import Hit, title_of  # noqa: E402
 from pagesight.index import open_store  # noqa: E402
 from pagesight.index.encoders import Bm25Encoder  # noqa: E402
-from pagesight.index.layout import LIVE, SPARSE_VECTOR  # noqa: E402
+from pagesight.index.layout import (  # noqa: E402
+    LIVE,
+    SPARSE_VECTOR,
+    SearchFilter,  # noqa: E402
+)
 from pagesight.index.profiles import load_text_encoder  # noqa: E402
-from pagesight.index.store import SearchFilter  # noqa: E402
 from pagesight.retrieve.evaluate import read_questions  # noqa: E402
 from pagesight.retrieve.metrics import mean, mrr, ndcg_at_k, recall_at_k  # noqa: E402
 from pagesight.retrieve.retriever import fuse  # noqa: E402

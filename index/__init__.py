@@ -8,8 +8,10 @@ from ..core.settings import Settings
 from ..core.types import validate_collection_name
 from .encoders import EncoderSpec, SentenceTransformerEncoder, TextEncoder
 from .indexer import Indexer
+from .layout import SearchFilter
+from .points import DocumentVectors
 from .profiles import Encoders, load_encoders, resolve_profile
-from .store import CollectionSchema, DocumentVectors, Scored, SearchFilter, Store
+from .store import CollectionSchema, Scored, Store
 
 __all__ = [
     "CollectionSchema",

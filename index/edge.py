@@ -41,7 +41,8 @@ from .layout import (
     Search,
     VectorSpec,
 )
-from .store import CollectionSchema, Point, Record, Scored, Store, held_vector
+from .points import Point
+from .store import CollectionSchema, Record, Scored, Store, held_vector
 
 __all__ = ["EdgeStore"]
 

@@ -17,9 +17,10 @@ from pathlib import Path
 from ..core.errors import Cancelled
 from ..core.types import Document, Page, title_of
 from .passages import passages
+from .points import DocumentVectors
 from .pooling import pool_page
 from .profiles import Encoders
-from .store import DocumentVectors, PageStorage, Store
+from .store import PageStorage, Store
 
 __all__ = ["Indexer"]
 

@@ -28,7 +28,8 @@ from .layout import (
     Search,
     VectorSpec,
 )
-from .store import CollectionSchema, Point, Record, Scored, Store, held_vector
+from .points import Point
+from .store import CollectionSchema, Record, Scored, Store, held_vector
 
 __all__ = ["ClusterOptions", "ServerStore", "connect", "pagesight_collections"]
 

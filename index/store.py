@@ -14,46 +14,42 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from types import MappingProxyType
 from typing import NamedTuple
 
 import numpy as np
 
 from ..core.errors import SchemaMismatch
-from ..core.types import Document, Page, PageRange, Region
-from .encoders import EncoderSpec, SparseVector
+from ..core.types import Document, Page
+from .catalog import Catalog, Known
+from .encoders import EncoderSpec
 from .images import PageImages
 from .layout import (
-    IMAGE_VECTOR,
+    EVERYWHERE,
     LIVE,
-    PAGE_POOLED,
-    PAGE_VECTOR,
     PENDING,
-    SPARSE_VECTOR,
-    TEXT_VECTOR,
     AllOf,
-    AnyOf,
     Condition,
-    HasId,
     Match,
     MatchAny,
     Range,
     Search,
+    SearchFilter,
     VectorSpec,
     equals,
+    nearest,
+    page_search,
     vector_layout,
 )
+from .points import DocumentVectors, Point, document_point, document_points
 
-__all__ = ["LAYOUT", "Catalog", "CollectionSchema", "DocumentVectors", "PageStorage", "Point", "Record", "Scored",
-           "SearchFilter", "Store", "held_vector", "now", "point_id"]
+__all__ = ["LAYOUT", "CollectionSchema", "PageStorage", "Plan", "Record", "Scored", "Store", "held_vector", "now"]
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +58,8 @@ log = logging.getLogger(__name__)
 # point also says how many passages each page has, so the ids of a page's points are known unread.
 LAYOUT = 3
 
-_ID_NAMESPACE = uuid.UUID("8a3b1d52-5f0e-4c55-9f7e-2f4d1c9b6a10")
 _SCROLL_BATCH = 256
-NAMES_TTL_S = 5.0  # catalog(): how long another process's new documents may go unseen by searches
 _LOCATED_MAX = 2_000_000  # points whose place is cached (~150 bytes each); past it, the cache starts again
-
-
-def point_id(doc_id: str, kind: str, page: int, index: int = 0) -> str:
-    return str(uuid.uuid5(_ID_NAMESPACE, f"{doc_id}/{kind}/{page}/{index}"))
 
 
 def held_vector(v):
@@ -139,56 +129,6 @@ class CollectionSchema:
                 )
 
 
-@dataclass(frozen=True)
-class SearchFilter:
-    """Restrictions applied inside the store's query (never to its results afterwards)."""
-
-    doc_ids: tuple[str, ...] | None = None  # any of these documents
-    pages: PageRange | None = None  # inclusive page range; None for an open end
-    within: tuple[tuple[str, int], ...] | None = None  # any of these (document id, page number) pairs
-
-    def matches_nothing(self) -> bool:
-        """True when the filter can match nothing (an empty id or page list)."""
-        return (self.doc_ids is not None and len(self.doc_ids) == 0) or (self.within is not None and not self.within)
-
-    def condition(self, kinds: tuple[str, ...]) -> AllOf:
-        """Live points of these kinds, restricted as this filter says."""
-        must: list[Condition] = [Match("state", LIVE), MatchAny("kind", tuple(kinds))]
-        if self.doc_ids is not None:
-            must.append(MatchAny("doc_id", tuple(self.doc_ids)))
-        if self.pages is not None:
-            must.append(Range("page", gte=self.pages[0], lte=self.pages[1]))
-        if self.within is not None:
-            must.append(AnyOf(tuple(equals(doc_id=doc, page=page) for doc, page in self.within)))
-        return AllOf(tuple(must))
-
-
-class Catalog(NamedTuple):
-    """The live documents as searches read them (Store.catalog)."""
-
-    documents: tuple[Document, ...]  # by file name
-    names: Mapping[str, str]  # file names by document id, in the same order
-    kept: dict  # what upper layers derive from this list, made once for it (derived())
-
-    def derived(self, key: str, build: Callable[[], object]):
-        """What `build` makes of this list, made once for it (titles indexed for the documents a question names)."""
-        if key not in self.kept:
-            self.kept.setdefault(key, build())
-        return self.kept[key]
-
-    def tagged(self, tags: tuple[str, ...]) -> list[Document]:
-        """The documents carrying any of these tags."""
-        wanted = set(tags)
-        return [d for d in self.documents if wanted.intersection(d.tags)]
-
-
-@dataclass
-class Point:
-    id: str
-    vectors: dict[str, np.ndarray | SparseVector]  # name -> (dim,); "page": (n_tokens, dim); "bm25": sparse
-    payload: dict
-
-
 class Record(NamedTuple):
     id: str
     payload: dict
@@ -201,19 +141,12 @@ class Scored(NamedTuple):
     id: str = ""
 
 
-@dataclass
-class DocumentVectors:
-    """Vectors for one document; any part may be missing when the profile lacks that encoder."""
+class Plan(NamedTuple):
+    """The engine's search for a `Store.search`, and the place of each point it may find when the listed
+    pages' point ids are known (else each point found is located by reading it, once)."""
 
-    page_text: dict[int, np.ndarray] = field(default_factory=dict)  # page number -> (dim,)
-    passages: dict[int, list[Region]] = field(default_factory=dict)  # page number -> its passages (passages.py)
-    passage_text: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)  # (page, passage index) -> (dim,)
-    page_image: dict[int, np.ndarray] = field(default_factory=dict)  # page number -> (dim,)
-    page_multi: dict[int, np.ndarray] = field(default_factory=dict)  # page number -> (n_tokens, dim)
-    page_pooled: dict[int, np.ndarray] = field(default_factory=dict)  # page number -> (n_pooled, dim)
-    figure_image: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)  # (page, figure index) -> (dim,)
-    page_sparse: dict[int, SparseVector] = field(default_factory=dict)  # page number -> BM25 (indices, values)
-    passage_sparse: dict[tuple[int, int], SparseVector] = field(default_factory=dict)
+    search: Search
+    places: dict[str, tuple[str, int]] | None = None
 
 
 class Store(ABC):
@@ -238,9 +171,7 @@ class Store(ABC):
         # since reading a point's payload costs more than finding it (on-disk payloads: ~25 us a point);
         # a point's place never changes (its id is derived from it), so what is cached stays true.
         self._located: dict[str, tuple[str, int]] = {}
-        self._documents: dict[str, Document] = {}  # by id; a document never changes once written
-        self._passages: dict[str, tuple[int, ...]] = {}  # by document id: each page's passages, page 1 first
-        self._catalog: tuple[float, Catalog] | None = None  # (when read, what it read): catalog()
+        self.known = Known()  # the documents read so far, their passage counts, the catalog (catalog.py)
 
     # ---- the collection's life --------------------------------------------------------------
     def ensure_schema(self, wanted: CollectionSchema) -> None:
@@ -295,7 +226,7 @@ class Store(ABC):
             points = []
             for payload in self._payloads(equals(kind="page", page=1, state=LIVE)):
                 doc = Document(**payload["document"])
-                points.append(self._document_point(doc, payload.get("replaces", []), LIVE, counts.get(doc.id, [])))
+                points.append(document_point(doc, payload.get("replaces", []), LIVE, counts.get(doc.id, [])))
             self._upsert(points)
         else:
             for doc_id, passages in counts.items():
@@ -317,7 +248,7 @@ class Store(ABC):
     def add_document(self, doc: Document, pages: list[Page], vectors: DocumentVectors, staging: Path,
                      replaces: list[str] = ()) -> None:
         """Index a document whole, then drop the versions it replaces. On failure nothing of it remains."""
-        points = self._points(doc, pages, vectors, list(replaces))
+        points = document_points(doc, pages, vectors, list(replaces), self.images)
         with self._writing():
             try:
                 self.images.publish(doc.id, staging)
@@ -328,9 +259,7 @@ class Store(ABC):
                 self._delete(equals(doc_id=doc.id))
                 self.images.remove(doc.id)
                 raise
-            self._documents[doc.id] = doc
-            self._passages[doc.id] = tuple(points[0].payload["passages"])
-            self._catalog = None
+            self.known.added(doc, points[0].payload["passages"])
             self._changed()
             for old in replaces:
                 self.delete_document(old)
@@ -339,9 +268,7 @@ class Store(ABC):
         with self._writing():
             if self.get_document(doc_id) is None:
                 return False
-            self._documents.pop(doc_id, None)
-            self._passages.pop(doc_id, None)
-            self._catalog = None
+            self.known.forget(doc_id)
             self._delete(equals(doc_id=doc_id))
             self.images.remove(doc_id)
             self._changed()
@@ -349,19 +276,12 @@ class Store(ABC):
 
     def get_document(self, doc_id: str) -> Document | None:
         with self.lock:
-            if doc_id in self._documents:
-                return self._documents[doc_id]
+            if doc_id in self.known.documents:
+                return self.known.documents[doc_id]
             if self.schema is None:
                 return None
             found = self._payloads(equals(kind="document", doc_id=doc_id, state=LIVE))
-            return self._remember(found[0]) if found else None
-
-    def _remember(self, payload: dict) -> Document:
-        """A document point's document, kept with its pages' passage counts (when its layout has them)."""
-        doc = self._documents[payload["doc_id"]] = Document(**payload["document"])
-        if payload.get("passages") is not None:
-            self._passages[doc.id] = tuple(payload["passages"])
-        return doc
+            return self.known.remember(found[0]) if found else None
 
     def documents(self, tags: tuple[str, ...] | None = None) -> list[Document]:
         """The live documents, by file name; with `tags`, those carrying any of them."""
@@ -371,21 +291,16 @@ class Store(ABC):
         if tags:
             must.append(MatchAny("tags", tuple(tags)))
         with self.lock:
-            docs = [self._remember(p) for p in self._payloads(AllOf(tuple(must)))]
+            docs = [self.known.remember(p) for p in self._payloads(AllOf(tuple(must)))]
         return sorted(docs, key=lambda d: (d.file_name.lower(), d.id))
 
     def catalog(self, fresh: bool = False) -> Catalog:
         """The live documents as every search reads them (the documents a question names, the documents a
         filter keeps): listing thousands of documents costs more than the search, so the listing is kept
-        until this process writes, or for NAMES_TTL_S (another process may write to a server's collection);
-        `fresh`: read now."""
+        until this process writes, or for catalog.NAMES_TTL_S (another process may write to a server's
+        collection); `fresh`: read now."""
         with self.lock:
-            if not fresh and self._catalog is not None and time.monotonic() - self._catalog[0] < NAMES_TTL_S:
-                return self._catalog[1]
-            documents = tuple(self.documents())
-            found = Catalog(documents, MappingProxyType({d.id: d.file_name for d in documents}), {})  # names: shared
-            self._catalog = (time.monotonic(), found)
-            return found
+            return self.known.catalog(self.documents, fresh)
 
     def file_names(self) -> Mapping[str, str]:
         """The live documents' file names by id, in `documents()`' order (as of catalog())."""
@@ -413,47 +328,37 @@ class Store(ABC):
 
     # ---- searches ---------------------------------------------------------------------------
     def search(self, using: str, vector, limit: int, kinds: tuple[str, ...],
-               flt: SearchFilter = SearchFilter()) -> list[Scored]:
+               flt: SearchFilter = EVERYWHERE) -> list[Scored]:
         """Live points of these kinds nearest to `vector` by the named vector (dense, or sparse as
         (indices, values)), best first. Empty when the collection lacks that vector."""
-        if self.schema is None or flt.matches_nothing() or not self._has_vector(using):
+        plan = self.plan(using, vector, limit, kinds, flt)
+        if plan is None:
             return []
-        if isinstance(vector, tuple) and not vector[0]:  # a sparse vector without terms matches nothing
-            return []
-        if flt.within is None:
-            with self.lock:
-                return self._locate(self._query(Search(using, vector, limit, flt.condition(kinds)), payload=False))
-        # Listed pages: their points' ids are known (their documents' passage counts), and one filter by ids
-        # is exact and cheap (BM25 over a dev-set question's 40 candidate pages, timed once by hand: 4-8 ms,
-        # against 22-54 ms filtered by their documents, then page numbers, then page by page; the search
-        # end to end is bench/named.py's).
         with self.lock:
-            places = None if "figure" in kinds else self._places(flt.within)
-            if places is None:  # figures, or a document written without its passage counts: page by page
-                return self._locate(self._query(Search(using, vector, limit, flt.condition(kinds)), payload=False))
-            if not places:  # none of the listed pages exists
-                return []
-            scope = replace(flt, within=None).condition(kinds)
-            found = self._query(Search(using, vector, limit, AllOf((*scope.conditions, HasId(tuple(places))))),
-                                payload=False)
+            found = self._query(plan.search, payload=False)
+            if plan.places is None:
+                return self._locate(found)
         return [Scored(s.score, {"doc_id": place[0], "page": place[1]}, s.id)
-                for s in found if (place := places.get(s.id)) is not None]
+                for s in found if (place := plan.places.get(s.id)) is not None]
 
-    def _places(self, within: tuple[tuple[str, int], ...]) -> dict[str, tuple[str, int]] | None:
-        """The ids of the listed pages' page and passage points, each with its place; None when a
-        document's passage counts are unknown."""
-        places = {}
-        for doc_id, page in dict.fromkeys(within):
-            if doc_id not in self._passages and self.get_document(doc_id) is None:
-                continue  # no such document (any more): nothing of it to find
-            counts = self._passages.get(doc_id)
-            if counts is None:
-                return None
-            if not 1 <= page <= len(counts):
-                continue
-            for kind, n in (("page", 1), ("block", counts[page - 1])):
-                places.update((point_id(doc_id, kind, page, i), (doc_id, page)) for i in range(n))
-        return places
+    def plan(self, using: str, vector, limit: int, kinds: tuple[str, ...],
+             flt: SearchFilter = EVERYWHERE) -> Plan | None:
+        """The engine's search that `search` runs (layout.nearest), None when it can find nothing: listed
+        pages are named by their points' ids when their documents' passage counts are known; figures,
+        or a document written without its counts, by a condition a page."""
+        if self.schema is None or flt.matches_nothing() or not self._has_vector(using):
+            return None
+        if isinstance(vector, tuple) and not vector[0]:  # a sparse vector without terms matches nothing
+            return None
+        if flt.within is None or "figure" in kinds:
+            return Plan(nearest(using, vector, limit, kinds, flt))
+        with self.lock:
+            places = self.known.places(flt.within, self.get_document)
+        if places is None:
+            return Plan(nearest(using, vector, limit, kinds, flt))
+        if not places:  # none of the listed pages exists
+            return None
+        return Plan(nearest(using, vector, limit, kinds, flt, ids=tuple(places)), places)
 
     def payloads(self, ids: list[str]) -> dict[str, dict]:
         """The whole payloads of these points (text, region, image...), by id; deleted ones are missing."""
@@ -474,10 +379,9 @@ class Store(ABC):
                 for s in found if (place := self._located.get(s.id)) is not None]
 
     def search_pages(self, query: np.ndarray, limit: int, *, first_pass: str = "none", candidates: int = 100,
-                     flt: SearchFilter = SearchFilter()) -> list[Scored]:
-        """Page points by late-interaction score with the query's multi-vector (n_q_tokens, dim).
-        first_pass: "none" (exact MaxSim over every page), "pooled" (MaxSim over the pooled companions
-        picks `candidates` pages, exact MaxSim ranks them) or "quantized" (quantized copies, rescored)."""
+                     flt: SearchFilter = EVERYWHERE) -> list[Scored]:
+        """Page points by late-interaction score with the query's multi-vector (n_q_tokens, dim), by the
+        first pass named (layout.page_search)."""
         if self.schema is None or self.schema.page is None or flt.matches_nothing():
             return []
         storage = self.schema.page_storage
@@ -485,16 +389,8 @@ class Store(ABC):
             raise ValueError(f"collection {self.name!r} has no pooled page vectors (page_pooling is none)")
         if first_pass == "quantized" and storage.quantization == "none":
             raise ValueError(f"collection {self.name!r} keeps no quantized page vectors")
-        query = np.asarray(query, dtype=np.float32)
-        live = flt.condition(("page",))
-        candidates = max(candidates, limit)
-        if first_pass == "pooled":
-            search = Search(PAGE_VECTOR, query, limit, live, prefetch=Search(PAGE_POOLED, query, candidates, live),
-                            exact=True)
-        elif first_pass == "quantized":
-            search = Search(PAGE_VECTOR, query, limit, live, oversampling=candidates / limit)
-        else:
-            search = Search(PAGE_VECTOR, query, limit, live, exact=True)
+        search = page_search(np.asarray(query, dtype=np.float32), limit, flt, first_pass=first_pass,
+                             candidates=candidates)
         with self.lock:
             return self._locate(self._query(search, payload=False))
 
@@ -521,7 +417,7 @@ class Store(ABC):
     def import_points(self, points: list[Point]) -> None:
         with self._writing():
             self._upsert(points)
-            self._catalog = None
+            self.known.changed()
             self._changed()
 
     def count_state(self, state: str) -> int:
@@ -533,9 +429,7 @@ class Store(ABC):
     def set_all_state(self, old: str, new: str) -> None:
         with self._writing():
             self._set_payload(equals(state=old), {"state": new})
-            self._documents.clear()
-            self._passages.clear()
-            self._catalog = None
+            self.known.clear()
             self._changed()
 
     def count(self) -> int:
@@ -558,49 +452,6 @@ class Store(ABC):
             out.extend(r.payload for r in records)
             if offset is None:
                 return out
-
-    @staticmethod
-    def _document_point(doc: Document, replaces: list[str], state: str, passages: list[int]) -> Point:
-        return Point(point_id(doc.id, "document", 0), {}, {
-            "kind": "document", "doc_id": doc.id, "state": state, "written_at": int(time.time()),
-            "tags": doc.tags, "source": doc.source, "document": doc.model_dump(mode="json"), "replaces": replaces,
-            "passages": passages,
-        })
-
-    def _points(self, doc: Document, pages: list[Page], vectors: DocumentVectors, replaces: list[str]) -> list[Point]:
-        base = {"doc_id": doc.id, "state": PENDING, "written_at": int(time.time())}
-        passages = [0] * max((p.number for p in pages), default=0)
-        for number, found in vectors.passages.items():
-            passages[number - 1] = len(found)
-        points = [self._document_point(doc, replaces, PENDING, passages)]
-        for page in pages:
-            image = self.images.relative(doc.id, page.image)
-            named = {name: found[page.number] for name, found in (
-                (TEXT_VECTOR, vectors.page_text), (IMAGE_VECTOR, vectors.page_image), (PAGE_VECTOR, vectors.page_multi),
-                (PAGE_POOLED, vectors.page_pooled), (SPARSE_VECTOR, vectors.page_sparse)) if page.number in found}
-            points.append(Point(point_id(doc.id, "page", page.number), named, {
-                **base, "kind": "page", "page": page.number, "text": page.text, "image": image,
-                "thumbnail": self.images.relative(doc.id, page.thumbnail), "text_source": page.text_source,
-                "page_data": page.model_dump(mode="json"),
-            }))
-            for i, block in enumerate(vectors.passages.get(page.number, [])):
-                key = (page.number, i)
-                named = {name: found[key] for name, found in ((TEXT_VECTOR, vectors.passage_text),
-                                                               (SPARSE_VECTOR, vectors.passage_sparse)) if key in found}
-                if named:
-                    points.append(Point(point_id(doc.id, "block", page.number, i), named, {
-                        **base, "kind": "block", "page": page.number, "text": block.text, "image": image,
-                        "region": block.model_dump(mode="json"),
-                    }))
-            for i, figure in enumerate(page.figures):
-                if (page.number, i) in vectors.figure_image:
-                    points.append(Point(point_id(doc.id, "figure", page.number, i),
-                                        {IMAGE_VECTOR: vectors.figure_image[(page.number, i)]}, {
-                        **base, "kind": "figure", "page": page.number, "image": image,
-                        "crop": self.images.relative(doc.id, figure.image or ""),
-                        "region": figure.model_dump(mode="json"),
-                    }))
-        return points
 
     # ---- primitives each backend implements --------------------------------------------------
     _vectors_on_disk: bool = False  # text and image vectors on disk too (a server's option)

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..core.types import Hit, Region
-from ..index.layout import IMAGE_VECTOR, SPARSE_VECTOR, TEXT_VECTOR
-from ..index.store import Scored, SearchFilter, Store
+from ..index.layout import IMAGE_VECTOR, SPARSE_VECTOR, TEXT_VECTOR, SearchFilter
+from ..index.store import Scored, Store
 
 __all__ = ["CHANNELS", "Channel", "available", "best_per_page", "complete"]
 

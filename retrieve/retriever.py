@@ -14,8 +14,10 @@ from dataclasses import replace
 from ..core.errors import NotFound
 from ..core.settings import Settings
 from ..core.types import Filters, Hit, SearchResult, find_document, title_of
+from ..index.catalog import Catalog
+from ..index.layout import SearchFilter
 from ..index.profiles import Encoders
-from ..index.store import Catalog, CollectionSchema, SearchFilter, Store
+from ..index.store import CollectionSchema, Store
 from .channels import CHANNELS, available, best_per_page, complete
 from .fusion import rrf
 from .scope import Titles, named_documents

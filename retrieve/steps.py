@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..core.types import Hit, title_of
-from ..index.store import SearchFilter
+from ..index.layout import SearchFilter
 from .statements import HEADING, page_statements, statements_named
 
 __all__ = ["HEADED", "NAMED", "RERANKED", "STEPS", "Context", "Step", "rerank_order"]

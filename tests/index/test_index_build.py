@@ -129,7 +129,8 @@ def test_a_collection_closed_during_its_build_keeps_its_shard_and_opens_whole(tm
 
 def fill_more(store, pages, start=40):
     from pagesight.core.types import Document, Page
-    from pagesight.index.store import DocumentVectors, now
+    from pagesight.index.points import DocumentVectors
+    from pagesight.index.store import now
 
     for i, multi in enumerate(pages, start=start):
         doc_id = f"d{i:04d}"

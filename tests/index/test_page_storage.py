@@ -11,9 +11,10 @@ import pytest
 from pagesight.core.types import Document, Page
 from pagesight.index.edge import EdgeStore
 from pagesight.index.encoders import EncoderSpec
+from pagesight.index.points import DocumentVectors
 from pagesight.index.pooling import cluster_pool, maxsim, mean_pool, pool_page, token_pool
 from pagesight.index.server import ServerStore
-from pagesight.index.store import CollectionSchema, DocumentVectors, PageStorage, now
+from pagesight.index.store import CollectionSchema, PageStorage, now
 
 DIM, TOKENS, PAGES, QUERIES = 128, 48, 240, 30
 

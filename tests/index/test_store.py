@@ -16,9 +16,10 @@ from pagesight.core.errors import SchemaMismatch, StoreError, StoreLocked
 from pagesight.core.types import Document, Page, Region
 from pagesight.index.edge import EdgeStore
 from pagesight.index.encoders import EncoderSpec
-from pagesight.index.layout import LIVE, SPARSE_VECTOR, TEXT_VECTOR, AnyOf, HasId, equals
+from pagesight.index.layout import LIVE, SPARSE_VECTOR, TEXT_VECTOR, AnyOf, HasId, SearchFilter, equals
+from pagesight.index.points import DocumentVectors
 from pagesight.index.server import ServerStore
-from pagesight.index.store import LAYOUT, CollectionSchema, DocumentVectors, SearchFilter, now
+from pagesight.index.store import LAYOUT, CollectionSchema, now
 
 TEXT = EncoderSpec("test/text", "1", 4)
 IMAGE = EncoderSpec("test/image", "1", 3)
@@ -305,7 +306,7 @@ def test_a_collection_of_the_first_layout_is_upgraded_in_place(tmp_path):
     manifest.write_text(json.dumps(legacy))
     reopened = open_edge(tmp_path)
     assert reopened.schema.layout == LAYOUT and [d.id for d in reopened.documents()] == ["aaa", "bbb"]
-    assert reopened._passages == {"aaa": (1, 1), "bbb": (1,)}  # noqa: SLF001 (counted from the passage points)
+    assert reopened.known.passages == {"aaa": (1, 1), "bbb": (1,)}  # counted from the passage points
     reopened.close()
 
 
@@ -329,13 +330,12 @@ def test_a_collection_of_the_second_layout_learns_its_pages_passage_counts_on_op
     manifest.write_text(json.dumps(legacy))
     reopened = open_edge(tmp_path)
     assert reopened.schema.layout == LAYOUT and json.loads(manifest.read_text())["schema"]["layout"] == LAYOUT
-    assert reopened.get_document("aaa") is not None and reopened._passages == {"aaa": (1, 1, 1)}  # noqa: SLF001
-    queries = []
-    engine_query = reopened._query  # noqa: SLF001
-    reopened._query = lambda search, **kw: queries.append(search) or engine_query(search, **kw)  # noqa: SLF001
-    found = reopened.search(TEXT_VECTOR, unit([0, 1, 0, 0]), 5, ("page", "block"), SearchFilter(within=(("aaa", 2),)))
+    assert reopened.get_document("aaa") is not None and reopened.known.passages == {"aaa": (1, 1, 1)}
+    listed = SearchFilter(within=(("aaa", 2),))
+    found = reopened.search(TEXT_VECTOR, unit([0, 1, 0, 0]), 5, ("page", "block"), listed)
     assert pages_of(found) == [("aaa", 2)] and len(found) == 2
-    assert len(queries) == 1 and any(isinstance(c, HasId) for c in queries[0].filter.conditions)
+    plan = reopened.plan(TEXT_VECTOR, unit([0, 1, 0, 0]), 5, ("page", "block"), listed)
+    assert any(isinstance(c, HasId) for c in plan.search.filter.conditions)
     reopened.close()
 
 
@@ -453,16 +453,14 @@ def test_a_search_within_listed_pages_is_one_query_for_their_points_by_id(store)
     strong = [[1, 0.01 * n, 0, 0] for n in range(10)]
     add(store, "aaa", 12, strong + [[0.6, 0.4, 0, 0], [0.1, 1, 0, 0]])
     add(store, "bbb", 12, strong + [[0.2, 1, 0, 0], [0.6, 0.4, 0, 0]])
-    queries = []
-    engine_query = store._query  # noqa: SLF001 (counting the engine's queries)
-    store._query = lambda search, **kw: queries.append(search) or engine_query(search, **kw)  # noqa: SLF001
     listed = SearchFilter(within=(("aaa", 12), ("bbb", 11)))
     found = store.search(TEXT_VECTOR, unit([1, 0, 0, 0]), 10, ("page", "block"), listed)
     assert pages_of(found) == [("bbb", 11), ("aaa", 12)]
     assert len(found) == 4  # each listed page's own point and its passage's
-    assert len(queries) == 1
-    assert not any(isinstance(c, AnyOf) for c in queries[0].filter.conditions)
-    assert any(isinstance(c, HasId) for c in queries[0].filter.conditions)
+    plan = store.plan(TEXT_VECTOR, unit([1, 0, 0, 0]), 10, ("page", "block"), listed)  # what search ran: one query
+    assert not any(isinstance(c, AnyOf) for c in plan.search.filter.conditions)
+    (ids,) = [c for c in plan.search.filter.conditions if isinstance(c, HasId)]
+    assert sorted(set(plan.places.values())) == [("aaa", 12), ("bbb", 11)] and len(ids.ids) == 4
 
 
 def test_a_document_without_passage_counts_is_still_searched_within_its_listed_pages(store):
@@ -474,8 +472,8 @@ def test_a_document_without_passage_counts_is_still_searched_within_its_listed_p
     query = unit([1, 0, 0, 0])
     by_id = pages_of(store.search(TEXT_VECTOR, query, 5, ("page", "block"), listed))
     store._set_payload(equals(kind="document", doc_id="aaa"), {"passages": None})  # noqa: SLF001 (as written then)
-    store._documents.pop("aaa")  # noqa: SLF001 (a process that has not read it yet)
-    store._passages.pop("aaa")  # noqa: SLF001
+    store.known.forget("aaa")  # a process that has not read it yet
+    assert store.plan(TEXT_VECTOR, query, 5, ("page", "block"), listed).places is None  # page by page
     assert pages_of(store.search(TEXT_VECTOR, query, 5, ("page", "block"), listed)) == by_id == [("aaa", 2), ("bbb", 2)]
 
 

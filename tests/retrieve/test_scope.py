@@ -6,8 +6,8 @@ import pytest
 from pagesight.api.pagesight import Models, PageSight
 from pagesight.core.types import Filters
 from pagesight.index.encoders import Bm25Encoder
+from pagesight.index.layout import SearchFilter
 from pagesight.index.profiles import Encoders
-from pagesight.index.store import SearchFilter
 from pagesight.retrieve.scope import Titles, named_documents, question_years
 from tests import docs
 from tests.conftest import make_settings
