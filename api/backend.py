@@ -4,7 +4,10 @@ The CLI parses, picks one, calls it and renders; so does any program."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -12,15 +15,37 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..core.errors import BadPicture
 from ..core.settings import Settings, get_settings
 from ..core.types import Answer, Document, FileOutcome, Filters, Page, SearchResult, Turn
 
 if TYPE_CHECKING:
     from ..retrieve.evaluate import AnswerReport, EvalReport, Question
 
-__all__ = ["Backend", "CollectionInfo", "PageView", "open_backend"]
+__all__ = ["MAX_IMAGE_CHARS", "Backend", "CollectionInfo", "PageView", "open_backend", "picture_bytes"]
 
 log = logging.getLogger(__name__)
+
+# A picture asked as a question, as every face receives one (a JSON field, an MCP argument, an OpenAI
+# message's image_url): base64 or a data: URL, decoded here into the bytes a Backend takes.
+MAX_IMAGE_CHARS = 64 * 2**20  # the field's bound; the picture's own limit (PAGESIGHT_MAX_PICTURE_MB) is checked after
+
+
+def picture_bytes(value: str) -> bytes:
+    """A picture sent as base64 or as a data: URL, decoded; BadPicture for a remote URL (never fetched) or
+    anything that is not base64."""
+    value = value.strip()
+    if re.match(r"^[a-z][a-z0-9+.-]*://", value, re.IGNORECASE):
+        raise BadPicture("PageSight never fetches a picture from a URL: send the picture itself, as a data: URL "
+                         "or base64")
+    if value.lower().startswith("data:"):
+        head, _, value = value.partition(",")
+        if not head.lower().endswith(";base64"):
+            raise BadPicture("a picture's data: URL must be base64 (data:image/png;base64,...)")
+    try:
+        return base64.b64decode(re.sub(r"\s+", "", value), validate=True)
+    except (binascii.Error, ValueError):
+        raise BadPicture("the picture is not valid base64") from None
 
 
 @dataclass

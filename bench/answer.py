@@ -43,7 +43,7 @@ PAGES = 3
 
 def prepare(folder: Path) -> None:
     from pagesight import PageSight
-    from pagesight.api.sample import write_sample_pdf
+    from pagesight.api.cli.sample import write_sample_pdf
     from pagesight.core.settings import Settings
 
     with PageSight(settings=Settings(_env_file=None, data_dir=folder / "data", profile="lite")) as sight:

@@ -32,7 +32,7 @@ def page_images(n: int) -> list:
     import pymupdf
     from PIL import Image
 
-    from pagesight.api.sample import write_sample_pdf
+    from pagesight.api.cli.sample import write_sample_pdf
 
     with tempfile.TemporaryDirectory() as tmp:
         doc = pymupdf.open(write_sample_pdf(Path(tmp) / "sample.pdf"))

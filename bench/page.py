@@ -34,7 +34,7 @@ def prepare(base: str) -> str:
     """One conversation with two exchanges (a sample document ingested when the collection is empty)."""
     with httpx.Client(base_url=base, timeout=300) as http:
         if not http.get("/v1/documents").json():
-            from pagesight.api.sample import write_sample_pdf
+            from pagesight.api.cli.sample import write_sample_pdf
 
             sample = Path(tempfile.mkdtemp()) / "sample.pdf"
             write_sample_pdf(sample)

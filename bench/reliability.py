@@ -431,7 +431,7 @@ def worn(tmp: Path) -> dict:
     """Before: every page without text left ~5.7 MB in its worker, and after ~450 pages a worker every
     upload failed with "the parser ran out of memory" until a restart."""
     sys.path.insert(0, str(ROOT))
-    from pagesight.api.app import create_app
+    from pagesight.api.server.app import create_app
     from pagesight.core.settings import Settings
     from tests import docs  # the suite's PDF makers: the same blank pages the resource test reads
     from tests.api.conftest import local_client, upload

@@ -78,7 +78,7 @@ _FRENCH: list[tuple[re.Pattern, French]] = [(re.compile(english, re.DOTALL), fre
      "le PDF est chiffré ; donnez son mot de passe (--password) pour l'ingérer"),
     (r"the PDF is encrypted and the password given is wrong", "le PDF est chiffré et le mot de passe donné est faux"),
     (r"not ready: (.+)", r"pas prêt : \1"),
-    # Pictures asked as questions (ingest/picture.py, api/schemas.py, the command line).
+    # Pictures asked as questions (ingest/picture.py, api/server/schemas.py, the command line).
     (r"the picture is empty \(0 bytes\)", "l'image est vide (0 octet)"),
     (r"the picture is ([\d.]+) MB; the limit is ([\d.]+) MB", r"l'image fait \1 Mo ; la limite est de \2 Mo"),
     (r"a GIF is not read as a question \(often an animation\): send a PNG, JPEG or WebP still",

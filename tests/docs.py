@@ -12,7 +12,7 @@ from pathlib import Path
 import pymupdf
 from PIL import Image, ImageDraw
 
-from pagesight.api.sample import text_image
+from pagesight.api.cli.sample import text_image
 
 LETTER = (612, 792)
 

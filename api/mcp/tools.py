@@ -12,8 +12,7 @@ from pydantic import BaseModel, Field
 from ...core.errors import PageSightError
 from ...core.types import MAX_TAG_LENGTH, MAX_TAGS, Filters, parse_pages, validate_collection_name
 from ...generate.followup import history_of
-from ..backend import Backend
-from ..schemas import MAX_IMAGE_CHARS, picture_bytes
+from ..backend import MAX_IMAGE_CHARS, Backend, picture_bytes
 
 __all__ = ["INSTRUCTIONS", "Tools", "page_uri"]
 

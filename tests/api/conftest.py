@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import pytest
 from fastapi.testclient import TestClient
 
-from pagesight.api.app import create_app
+from pagesight.api.server.app import create_app
 from pagesight.core.settings import get_settings
 from tests.conftest import make_settings
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from pagesight.api.app import create_app
+from pagesight.api.server.app import create_app
 from tests import docs
 from tests.api.conftest import KEY, local_client, upload, wait_for_job
 from tests.conftest import make_settings

@@ -163,7 +163,7 @@ def test_responses_name_no_server_path(client, api_settings, report):
 
 
 def test_the_api_docs_and_the_icon_are_open_the_data_behind_the_key(tmp_path):
-    from pagesight.api.app import create_app
+    from pagesight.api.server.app import create_app
     from tests.api.conftest import KEY, local_client
     from tests.conftest import make_settings
 
@@ -240,7 +240,7 @@ def test_text_that_is_not_unicode_is_a_422_not_a_500(client):
 
 
 def test_a_page_of_another_site_can_neither_rebind_nor_post_to_a_server_without_keys(tmp_path, report):
-    from pagesight.api.app import create_app
+    from pagesight.api.server.app import create_app
     from tests.api.conftest import LOCAL, local_client
     from tests.conftest import make_settings
 
@@ -271,7 +271,7 @@ def test_a_page_of_another_site_can_neither_rebind_nor_post_to_a_server_without_
 
 
 def test_cors_preflights_are_answered_before_the_key_is_asked(tmp_path):
-    from pagesight.api.app import create_app
+    from pagesight.api.server.app import create_app
     from tests.api.conftest import KEY, local_client
     from tests.conftest import make_settings
 

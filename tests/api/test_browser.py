@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pagesight.api.app import create_app
+from pagesight.api.server.app import create_app
 from tests import docs
 from tests.api.conftest import KEY, upload, uvicorn_serving
 from tests.api.test_conversations import ELLIS, ELLIS_2, MARROW, MARROW_2
@@ -279,13 +279,13 @@ def test_the_page_stays_put_and_a_conversation_opens_at_its_latest_answer(browse
 
     from playwright.sync_api import expect
 
-    from pagesight.api.conversations import Message
+    from pagesight.api.server.conversations import Message
 
     base, _, app = served_app
     service = app.state.service
     with api(base) as http:
         made = http.post("/v1/conversations", json={"title": "A long talk"}).json()
-    owner = __import__("pagesight.api.gate", fromlist=["api_keys"]).api_keys(KEY)[KEY].owner
+    owner = __import__("pagesight.api.server.gate", fromlist=["api_keys"]).api_keys(KEY)[KEY].owner
     for n in range(60):  # more than a page of messages, kept without answering each
         service.conversations.add_message(owner, made["id"], Message(
             id=0, position=0, question=f"Question number {n}?", answer=f"Answer number {n}.", answerer="extractive",

@@ -108,7 +108,7 @@ def test_the_console_script_runs_as_a_process(data_dir):
 
 
 def test_the_sample_document_answers_the_sample_question(data_dir, tmp_path):
-    from pagesight.api.sample import SAMPLE_QUESTION
+    from pagesight.api.cli.sample import SAMPLE_QUESTION
 
     pdf = tmp_path / "sample.pdf"
     assert invoke("sample", str(pdf)).exit_code == 0

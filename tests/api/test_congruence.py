@@ -9,9 +9,9 @@ import pymupdf
 import pytest
 from PIL import Image
 
-from pagesight.api.app import create_app
 from pagesight.api.client import ServerClient
 from pagesight.api.pagesight import PageSight
+from pagesight.api.server.app import create_app
 from pagesight.core.errors import Ambiguous, BadPicture, NotFound, PageSightError
 from pagesight.core.types import Filters
 from tests import docs

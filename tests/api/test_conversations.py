@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from pagesight.api.app import create_app
-from pagesight.api.conversations import ConversationStore, Message, owner_of
-from pagesight.api.database import upgrade
+from pagesight.api.server.app import create_app
+from pagesight.api.server.conversations import ConversationStore, Message, owner_of
+from pagesight.api.server.database import upgrade
 from pagesight.core.errors import NotFound
 from tests import docs
 from tests.api.conftest import KEY, local_client, upload

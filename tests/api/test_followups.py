@@ -4,7 +4,7 @@ MCP's ask with its history is searched as the same standalone question and answe
 
 import pytest
 
-from pagesight.api.app import create_app
+from pagesight.api.server.app import create_app
 from tests import docs
 from tests.api.conftest import local_client, upload
 from tests.conftest import make_settings

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
-from pagesight.api.app import create_app
+from pagesight.api.server.app import create_app
 from tests.api.conftest import KEY, uvicorn_serving
 from tests.conftest import make_settings
 

@@ -3,8 +3,8 @@ door (upload and command line), the command line in the terminal's language, and
 multilingual text model where a French question finds the French and the English page."""
 
 
-from pagesight.api.app import create_app
 from pagesight.api.cli import app as cli
+from pagesight.api.server.app import create_app
 from tests import docs
 from tests.api.conftest import local_client, upload
 from tests.conftest import make_settings

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from pagesight.api.database import Database
-from pagesight.api.jobs import INTERRUPTED, Job, JobFile, JobStore
+from pagesight.api.server.database import Database
+from pagesight.api.server.jobs import INTERRUPTED, Job, JobFile, JobStore
 from pagesight.core.errors import NotFound
 from tests import docs
 from tests.api.conftest import KEY
@@ -107,8 +107,8 @@ def test_a_job_cut_off_by_a_killed_server_is_failed_and_cleaned_after_the_restar
 
 def test_the_server_builds_indexes_on_its_own_after_uploads_and_deletes_answering_the_same_meanwhile(
         api_settings, report, tmp_path, monkeypatch):
-    from pagesight.api.app import create_app
-    from pagesight.api.service import Service
+    from pagesight.api.server.app import create_app
+    from pagesight.api.server.service import Service
     from pagesight.index import edge
     from tests.api.conftest import local_client, upload
 

@@ -111,7 +111,7 @@ def test_http_at_slash_mcp_behind_the_key(tmp_path, harbour):
     from mcp.client import Client
     from mcp.client.streamable_http import streamable_http_client
 
-    from pagesight.api.app import create_app
+    from pagesight.api.server.app import create_app
 
     settings = make_settings(tmp_path / "data", profile="lite", api_keys=KEY)
     with uvicorn_serving(create_app(settings)) as base:

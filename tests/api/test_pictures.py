@@ -11,8 +11,8 @@ import pymupdf
 import pytest
 from PIL import Image, ImageFilter
 
-from pagesight.api.app import create_app
 from pagesight.api.pagesight import PICTURE_NOT_FOUND, PageSight
+from pagesight.api.server.app import create_app
 from pagesight.core.errors import BadPicture
 from tests import docs
 from tests.api.conftest import local_client, upload

@@ -6,8 +6,8 @@ import threading
 
 import httpx
 
-from pagesight.api.app import create_app
-from pagesight.api.routes.documents import page_image
+from pagesight.api.server.app import create_app
+from pagesight.api.server.routes.documents import page_image
 from tests.api.conftest import KEY, upload, uvicorn_serving
 from tests.conftest import make_settings
 

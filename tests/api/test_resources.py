@@ -3,7 +3,7 @@ read."""
 
 import pytest
 
-from pagesight.api.app import create_app
+from pagesight.api.server.app import create_app
 from tests import docs
 from tests.api.conftest import local_client, upload
 from tests.conftest import make_settings

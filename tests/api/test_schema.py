@@ -12,7 +12,7 @@ from schemathesis.specs.openapi.checks import (
     positive_data_acceptance,
 )
 
-from pagesight.api.app import create_app
+from pagesight.api.server.app import create_app
 from tests.conftest import make_settings
 
 _DATA = Path(tempfile.mkdtemp(prefix="pagesight-schema-"))  # the schema is loaded when the module is

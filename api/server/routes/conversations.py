@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Response
 from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
 
-from ...core.types import Answer
-from ...generate.followup import HISTORY_TURNS
+from ....core.types import Answer
+from ....generate.followup import HISTORY_TURNS
 from ..chat import converse
 from ..conversations import MAX_PAGE, PAGE_MESSAGES, Message
 from ..deps import OwnerDep, ServiceDep

@@ -9,10 +9,10 @@ from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
 
-from ...core.errors import NotFound
-from ...core.text import display_name, strip_control
-from ...core.types import validate_tags
-from ...ingest.ocr import ocr_languages_of
+from ....core.errors import NotFound
+from ....core.text import display_name, strip_control
+from ....core.types import validate_tags
+from ....ingest.ocr import ocr_languages_of
 from ..deps import AdminDep, CollectionParam, OwnerDep, ServiceDep, SightDep
 from ..schemas import COLLECTION, DocumentOut, JobOut, PageOut, Problem, Tag
 

@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from ..core.errors import Conflict, NotFound
-from ..core.types import Turn
-from ..generate.followup import HISTORY_TURNS
+from ...core.errors import Conflict, NotFound
+from ...core.types import Turn
+from ...generate.followup import HISTORY_TURNS
 from .database import Base, Database, utc
 
 __all__ = ["Conversation", "ConversationStore", "Message", "owner_of"]

@@ -25,16 +25,16 @@ from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..core.errors import Conflict, Forbidden
-from ..core.settings import Settings
-from ..core.types import validate_collection_name
-from ..index import collection_names
+from ...core.errors import Conflict, Forbidden
+from ...core.settings import Settings
+from ...core.types import validate_collection_name
+from ...index import collection_names
+from ..pagesight import Models, PageSight
+from ..pipeline import FileSpec
 from .conversations import ConversationStore
 from .database import Database
 from .gate import CALLER
 from .jobs import Job, JobFile, JobStore
-from .pagesight import Models, PageSight
-from .pipeline import FileSpec
 
 __all__ = ["Service"]
 

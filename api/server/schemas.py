@@ -3,16 +3,13 @@ page ranges, tags); what a response carries of the server is URLs and display na
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from ..core.errors import BadPicture
-from ..core.types import (
+from ...core.types import (
     COLLECTION_NAME,
     MAX_TAG_LENGTH,
     MAX_TAGS,
@@ -27,7 +24,8 @@ from ..core.types import (
     Turn,
     parse_pages,
 )
-from ..generate.followup import history_of
+from ...generate.followup import history_of
+from ..backend import MAX_IMAGE_CHARS, picture_bytes
 
 __all__ = [
     "AnswerOut",
@@ -45,7 +43,6 @@ __all__ = [
     "MessageResponse",
     "PageOut",
     "PictureOut",
-    "MAX_IMAGE_CHARS",
     "RequestBody",
     "Text",
     "CitationOut",
@@ -59,7 +56,6 @@ __all__ = [
     "SearchRequest",
     "SearchResponse",
     "page_url",
-    "picture_bytes",
 ]
 
 COLLECTION = f"^{COLLECTION_NAME}$"
@@ -134,26 +130,6 @@ class FiltersIn(RequestBody):
 
 IMAGE_FIELD = ("a picture asked as (part of) the question: a screenshot or a photo of a page, a chart; PNG, "
                "JPEG, WebP or TIFF, as base64 or a data: URL (never a remote URL: PageSight fetches nothing)")
-MAX_IMAGE_CHARS = 64 * 2**20  # the field's bound; the picture's own limit (PAGESIGHT_MAX_PICTURE_MB) is checked after
-
-
-def picture_bytes(value: str) -> bytes:
-    """A picture sent as base64 or as a data: URL, decoded; BadPicture for a remote URL (never fetched) or
-    anything that is not base64."""
-    value = value.strip()
-    if re.match(r"^[a-z][a-z0-9+.-]*://", value, re.IGNORECASE):
-        raise BadPicture("PageSight never fetches a picture from a URL: send the picture itself, as a data: URL "
-                         "or base64")
-    if value.lower().startswith("data:"):
-        head, _, value = value.partition(",")
-        if not head.lower().endswith(";base64"):
-            raise BadPicture("a picture's data: URL must be base64 (data:image/png;base64,...)")
-    try:
-        return base64.b64decode(re.sub(r"\s+", "", value), validate=True)
-    except (binascii.Error, ValueError):
-        raise BadPicture("the picture is not valid base64") from None
-
-
 def _text_or_picture(schema: dict, model: type) -> None:
     """The schema says what the validator does: the text field (`_asked`) holds a word, or there is an image."""
     asked = model.__private_attributes__["_asked"].default

@@ -9,10 +9,10 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from ..core.errors import PageSightError
-from ..core.types import Answer, Filters, SearchResult
+from ...core.errors import PageSightError
+from ...core.types import Answer, Filters, SearchResult
+from ..pagesight import PageSight
 from .conversations import Conversation, ConversationStore, Message
-from .pagesight import PageSight
 from .schemas import CitationOut, HitOut
 
 __all__ = ["converse", "scope_of"]

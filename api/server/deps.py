@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request
 
+from ..pagesight import PageSight
 from .gate import CALLER
-from .pagesight import PageSight
 from .schemas import COLLECTION
 from .service import Service
 

@@ -20,7 +20,7 @@ from typing import Literal
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, delete, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.errors import NotFound
+from ...core.errors import NotFound
 from .database import Base, Database, utc
 
 __all__ = ["INTERRUPTED", "Job", "JobFile", "JobStore"]

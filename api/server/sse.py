@@ -6,8 +6,8 @@ import json
 import time
 from collections.abc import Iterator
 
-from ..core.errors import PageSightError
-from ..core.types import Answer, SearchResult
+from ...core.errors import PageSightError
+from ...core.types import Answer, SearchResult
 from .conversations import Message
 from .schemas import AnswerOut, HitOut, MessageOut, PictureOut
 

@@ -13,11 +13,12 @@ from itertools import chain
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import StreamingResponse
 
-from ...core.errors import BadPicture
-from ...core.types import COLLECTION_NAME, Answer
-from ...generate.followup import history_of
+from ....core.errors import BadPicture
+from ....core.types import COLLECTION_NAME, Answer
+from ....generate.followup import history_of
+from ...backend import picture_bytes
 from ..deps import ServiceDep
-from ..schemas import AnswerOut, ChatMessage, ChatRequest, picture_bytes
+from ..schemas import AnswerOut, ChatMessage, ChatRequest
 from ..sse import chat_events
 from .search import STREAMS
 

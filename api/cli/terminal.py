@@ -7,7 +7,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from ..core.text import for_terminal
+from ...core.text import for_terminal
 
 __all__ = ["err", "marked", "out", "plain", "safe", "table"]
 

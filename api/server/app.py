@@ -1,6 +1,6 @@
 """The REST API (FastAPI), versioned under /v1, with the chat web page at `/`.
 
-    uvicorn --factory pagesight.api.app:create_app     (or: pagesight serve)
+    uvicorn --factory pagesight.api.server.app:create_app     (or: pagesight serve)
 
 Routers per resource (routes/): documents and jobs, search and answers, conversations, OpenAI's chat
 protocol; the Model Context Protocol at /mcp (mcp.py).
@@ -29,12 +29,12 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route
 
-from ..core.errors import Ambiguous, Busy, Conflict, Forbidden, NotFound, PageSightError
-from ..core.i18n import locale_of, say
-from ..core.settings import Settings, get_settings
+from ...core.errors import Ambiguous, Busy, Conflict, Forbidden, NotFound, PageSightError
+from ...core.i18n import locale_of, say
+from ...core.settings import Settings, get_settings
+from ..mcp import HttpEndpoint, build_mcp
 from .forms import FormsAsJson
 from .gate import Caller, RequestGate, api_keys, host_names, problem
-from .mcp import HttpEndpoint, build_mcp
 from .routes import conversations, documents, openai, search
 from .schemas import Problem
 from .service import Service

@@ -32,7 +32,7 @@ import re
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from ..core.i18n import locale_of, say
+from ...core.i18n import locale_of, say
 
 __all__ = ["CALLER", "EVERYONE", "LOOPBACK", "Caller", "RequestGate", "api_keys", "host_names", "keys_match",
            "problem"]

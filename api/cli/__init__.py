@@ -67,20 +67,20 @@ def _options(
 # ---- helpers --------------------------------------------------------------------------------------
 
 def _settings():
-    from ..core.settings import get_settings
+    from ...core.settings import get_settings
 
     return get_settings()
 
 
 def _locale() -> str:
-    from ..core.i18n import terminal_locale
+    from ...core.i18n import terminal_locale
 
     return terminal_locale(_settings().locale)
 
 
 def _t(message: str) -> str:
     """A message in the terminal's language (core/i18n.py)."""
-    from ..core.i18n import say
+    from ...core.i18n import say
 
     return say(message, _locale())
 
@@ -106,7 +106,7 @@ class _failures:
         return self
 
     def __exit__(self, kind, error, tb) -> bool:
-        from ..core.errors import PageSightError
+        from ...core.errors import PageSightError
 
         if isinstance(error, PageSightError | ValueError):
             _fail(str(error))
@@ -117,8 +117,8 @@ def _backend(collection: str | None, *, announce: bool = False):
     """The backend commands call (`open_backend`: the server given by --server or running on this data
     folder, else PageSight here). `announce`: say which profile builds a new local collection, and under
     -v which profile or server runs."""
-    from .backend import open_backend
-    from .client import ServerClient
+    from ..backend import open_backend
+    from ..client import ServerClient
 
     with _failures():
         backend = open_backend(collection, _settings(), server=_state["server"])
@@ -151,7 +151,7 @@ def _interruptible() -> Iterator[threading.Event]:
 
 
 def _filters(doc, tag, file, pages):
-    from ..core.types import Filters, parse_pages
+    from ...core.types import Filters, parse_pages
 
     try:
         page_range = parse_pages(pages)
@@ -176,8 +176,8 @@ def ingest(
     """Ingest PDFs and images: render pages, extract text and figures, OCR scans, index."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    from ..ingest import find_files
-    from ..ingest.ocr import ocr_languages_of
+    from ...ingest import find_files
+    from ...ingest.ocr import ocr_languages_of
 
     files, missing = find_files(paths)
     if not files and not missing:
@@ -284,8 +284,8 @@ def search(
                "picture": {k: v for k, v in result.picture.__dict__.items() if k != "thumbnail"}
                if result.picture else None})
         return
-    from ..retrieve.picture import picture_query
-    from ..retrieve.snippets import matched_words
+    from ...retrieve.picture import picture_query
+    from ...retrieve.snippets import matched_words
 
     if _state["verbose"]:
         skipped = "; ".join(f"{c} skipped: {why}" for c, why in result.skipped.items())
@@ -320,7 +320,7 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="print the answer, citations and pages as JSON")] = False,
 ) -> None:
     """Answer from the best pages, streaming, then list the citations (page, box, image)."""
-    from ..core.types import Answer, SearchResult
+    from ...core.types import Answer, SearchResult
 
     filters = _filters(doc, tag, file, pages)
     picture = _picture(image, question)
@@ -380,8 +380,8 @@ def eval_command(
     from dataclasses import asdict
     from pathlib import Path
 
-    from ..retrieve import read_questions
-    from ..retrieve.evaluate import failures as worst
+    from ...retrieve import read_questions
+    from ...retrieve.evaluate import failures as worst
 
     try:
         asked = read_questions(Path(questions), fmt)[:limit]
@@ -400,8 +400,8 @@ def eval_command(
         if answers:
             from pathlib import Path as _Path
 
-            from ..core.types import title_of
-            from ..retrieve.evaluate import unanswerable
+            from ...core.types import title_of
+            from ...retrieve.evaluate import unanswerable
 
             documents = backend.documents()
             companies = sorted({q.label("company") for q in asked if q.label("company")} |
@@ -447,7 +447,7 @@ def info(as_json: AsJson = False) -> None:
     it, the channels a search runs), the profile and the answerer and why, and whether a server holds them."""
     from importlib.metadata import version
 
-    from .client import ServerClient
+    from ..client import ServerClient
 
     settings = _settings()
     with _failures():
@@ -484,8 +484,8 @@ def serve(
     """The REST API and the chat web page (http://HOST:PORT/, OpenAPI docs at /docs)."""
     import uvicorn
 
-    from .app import create_app
-    from .local_server import announce, local_key
+    from ..local_server import announce, local_key
+    from ..server.app import create_app
 
     settings = _settings()
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_keys:
@@ -507,7 +507,7 @@ def mcp(collection: Collection = None) -> None:
     """A Model Context Protocol server on stdin/stdout, for assistants (Claude Desktop, IDEs): the tools
     search, ask, list_documents and get_page over this data folder, or over the server running on it.
     `pagesight serve` offers the same at /mcp over HTTP."""
-    from .mcp import build_mcp
+    from ..mcp import build_mcp
 
     settings = _settings()
     opened: dict[str, object] = {}
@@ -538,7 +538,7 @@ def index_optimize(collection: Collection = None) -> None:
     if _settings().qdrant_url:
         out.print("the collection is on a Qdrant server, which optimises by itself", highlight=False)
         return
-    from ..index import open_store
+    from ...index import open_store
 
     started = time.perf_counter()
     with _failures(), open_store(_settings(), collection) as store:
@@ -561,9 +561,9 @@ def index_migrate(
     a sample of vectors. Then set PAGESIGHT_QDRANT_URL to use it (page images stay where they are)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ..index.edge import EdgeStore
-    from ..index.migrate import migrate
-    from ..index.server import ClusterOptions, ServerStore, connect
+    from ...index.edge import EdgeStore
+    from ...index.migrate import migrate
+    from ...index.server import ClusterOptions, ServerStore, connect
 
     settings = _settings()
     name = collection or settings.collection
@@ -589,7 +589,7 @@ def index_migrate(
 @models_app.command("list")
 def models_list(as_json: AsJson = False) -> None:
     """What each profile needs, what is on disk, and how big it is."""
-    from ..index.profiles import model_status, resolve_profile
+    from ...index.profiles import model_status, resolve_profile
 
     settings = _settings()
     rows = [(profile, s) for profile in ("full", "lite", "tiny") for s in model_status(profile, settings)]
@@ -607,7 +607,7 @@ def models_list(as_json: AsJson = False) -> None:
 @models_app.command("pull")
 def models_pull(profile: Annotated[str, typer.Argument(help="full, lite or tiny")] = "full") -> None:
     """Download a profile's weights (Hugging Face cache). The only command that downloads."""
-    from ..index.profiles import pull
+    from ...index.profiles import pull
 
     if profile not in ("full", "lite", "tiny"):
         _fail(f"unknown profile {profile!r}: choose full, lite or tiny")
@@ -621,7 +621,7 @@ def models_pull(profile: Annotated[str, typer.Argument(help="full, lite or tiny"
 @models_app.command("build-tiny")
 def models_build_tiny() -> None:
     """Build the random tiny models of the `tiny` profile (for tests and benchmarks) under the models folder."""
-    from ..index.tiny import build_tiny_models
+    from ...index.tiny import build_tiny_models
 
     for name, folder in build_tiny_models(_settings().model_dir() / "tiny").items():
         out.print(f"{name}: {safe(folder)}")
@@ -659,7 +659,3 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     app()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session
 
-from ..core.errors import DatabaseUnavailable, PageSightError
+from ...core.errors import DatabaseUnavailable, PageSightError
 
 __all__ = ["Base", "Database", "upgrade", "utc"]
 

@@ -1,0 +1,7 @@
+"""`python -m pagesight.api.cli`: the console script, as a module."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
