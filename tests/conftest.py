@@ -143,3 +143,46 @@ def database_url(request, tmp_path):
         connection.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
     return server.rsplit("/", 1)[0] + "/" + name
+
+
+# ---- the suite's cost, on record: `make test` writes its slowest tests to docs/test-times.md ----------
+
+_TIMES: dict[str, float] = {}
+_OUTCOMES: dict[str, str] = {}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--times-file", default=None, help="write the run's 25 slowest tests and its total to this file")
+
+
+def pytest_sessionstart(session):
+    import time
+
+    session.config._pagesight_started = time.monotonic()  # noqa: SLF001 (the run's own clock)
+
+
+def pytest_runtest_logreport(report):
+    _TIMES[report.nodeid] = _TIMES.get(report.nodeid, 0.0) + report.duration  # setup, call and teardown
+    if report.when == "call" or report.outcome != "passed":
+        _OUTCOMES[report.nodeid] = report.outcome
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import datetime
+    import platform
+    import time
+
+    target = session.config.getoption("--times-file")
+    if not target or not _TIMES:
+        return
+    total = time.monotonic() - session.config._pagesight_started  # noqa: SLF001
+    counts = {o: sum(v == o for v in _OUTCOMES.values()) for o in ("passed", "failed", "skipped")}
+    slowest = sorted(_TIMES.items(), key=lambda kv: -kv[1])[:25]
+    lines = ["# The test suite's cost", "",
+             f"Written by `make test` (tests/conftest.py) on {datetime.date.today()}: {platform.machine()}, "
+             f"{os.cpu_count()} cores, Python {platform.python_version()}. {len(_TIMES)} tests in {total:.0f} s "
+             f"({counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped; "
+             f"the 25 slowest take {sum(t for _, t in slowest):.0f} s of it).", "",
+             "| seconds | test (setup, call and teardown) |", "|---:|---|"]
+    lines += [f"| {seconds:.1f} | `{nodeid}` |" for nodeid, seconds in slowest]
+    Path(target).write_text("\n".join(lines) + "\n")
