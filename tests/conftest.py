@@ -147,10 +147,6 @@ def database_url(request, tmp_path):
 
 # ---- the suite's cost, on record: `make test` writes its slowest tests to docs/test-times.md ----------
 
-_TIMES: dict[str, float] = {}
-_OUTCOMES: dict[str, str] = {}
-
-
 def pytest_addoption(parser):
     parser.addoption("--times-file", default=None, help="write the run's 25 slowest tests and its total to this file")
 
@@ -161,26 +157,26 @@ def pytest_sessionstart(session):
     session.config._pagesight_started = time.monotonic()  # noqa: SLF001 (the run's own clock)
 
 
-def pytest_runtest_logreport(report):
-    _TIMES[report.nodeid] = _TIMES.get(report.nodeid, 0.0) + report.duration  # setup, call and teardown
-    if report.when == "call" or report.outcome != "passed":
-        _OUTCOMES[report.nodeid] = report.outcome
-
-
 def pytest_sessionfinish(session, exitstatus):
     import datetime
     import platform
     import time
 
     target = session.config.getoption("--times-file")
-    if not target or not _TIMES:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if not target or reporter is None:
         return
     total = time.monotonic() - session.config._pagesight_started  # noqa: SLF001
-    counts = {o: sum(v == o for v in _OUTCOMES.values()) for o in ("passed", "failed", "skipped")}
-    slowest = sorted(_TIMES.items(), key=lambda kv: -kv[1])[:25]
+    times: dict[str, float] = {}
+    for reports in reporter.stats.values():  # what the run reported, setup, call and teardown of each test
+        for report in reports:
+            if getattr(report, "when", None) in ("setup", "call", "teardown"):
+                times[report.nodeid] = times.get(report.nodeid, 0.0) + report.duration
+    counts = {o: len(reporter.stats.get(o, [])) for o in ("passed", "failed", "skipped")}
+    slowest = sorted(times.items(), key=lambda kv: -kv[1])[:25]
     lines = ["# The test suite's cost", "",
              f"Written by `make test` (tests/conftest.py) on {datetime.date.today()}: {platform.machine()}, "
-             f"{os.cpu_count()} cores, Python {platform.python_version()}. {len(_TIMES)} tests in {total:.0f} s "
+             f"{os.cpu_count()} cores, Python {platform.python_version()}. {len(times)} tests in {total:.0f} s "
              f"({counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped; "
              f"the 25 slowest take {sum(t for _, t in slowest):.0f} s of it).", "",
              "| seconds | test (setup, call and teardown) |", "|---:|---|"]
