@@ -25,8 +25,12 @@ def __getattr__(name: str):
         from .api.client import ServerClient
 
         return ServerClient
-    if name in ("Backend", "open_backend"):
-        from .api import backend
+    if name == "Backend":
+        from .api.backend import Backend
 
-        return getattr(backend, name)
+        return Backend
+    if name == "open_backend":
+        from .api.opener import open_backend
+
+        return open_backend
     raise AttributeError(f"module 'pagesight' has no attribute {name!r}")

@@ -1,12 +1,11 @@
 """What every face of PageSight calls: one interface with two implementations, `PageSight` (the
 layers wired in this process) and `ServerClient` (the same methods over HTTP to `pagesight serve`).
-The CLI parses, picks one, calls it and renders; so does any program."""
+The CLI parses, picks one (`opener.open_backend`), calls it and renders; so does any program."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import logging
 import re
 import threading
 from abc import ABC, abstractmethod
@@ -16,15 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core.errors import BadPicture
-from ..core.settings import Settings, get_settings
 from ..core.types import Answer, Document, FileOutcome, Filters, Page, SearchResult, Turn
 
 if TYPE_CHECKING:
     from ..retrieve.evaluate import AnswerReport, EvalReport, Question
 
-__all__ = ["MAX_IMAGE_CHARS", "Backend", "CollectionInfo", "PageView", "open_backend", "picture_bytes"]
-
-log = logging.getLogger(__name__)
+__all__ = ["MAX_IMAGE_CHARS", "Backend", "CollectionInfo", "PageView", "picture_bytes"]
 
 # A picture asked as a question, as every face receives one (a JSON field, an MCP argument, an OpenAI
 # message's image_url): base64 or a data: URL, decoded here into the bytes a Backend takes.
@@ -161,25 +157,3 @@ class Backend(ABC):
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def open_backend(collection: str | None = None, settings: Settings | None = None, *,
-                 server: str | None = None) -> Backend:
-    """The backend a command or a program uses: a client of the server at `server` (or
-    PAGESIGHT_SERVER), with PAGESIGHT_SERVER_API_KEY; else of a server running on this data folder,
-    which it holds, with the key that server left for commands of its folder (local_server.py);
-    else the layers wired in this process (`PageSight`)."""
-    from .local_server import running
-
-    settings = settings or get_settings()
-    url, key = server or settings.server, settings.server_api_key
-    if url is None and (local := running(settings)) is not None:
-        log.info("using the server running on %s: %s", settings.data_dir, local.url)
-        url, key = local.url, key or local.key
-    if url:
-        from .client import ServerClient
-
-        return ServerClient(url, key, collection or settings.collection)
-    from .pagesight import PageSight  # the layers, imported only when they run here
-
-    return PageSight(collection, settings)

@@ -117,8 +117,8 @@ def _backend(collection: str | None, *, announce: bool = False):
     """The backend commands call (`open_backend`: the server given by --server or running on this data
     folder, else PageSight here). `announce`: say which profile builds a new local collection, and under
     -v which profile or server runs."""
-    from ..backend import open_backend
     from ..client import ServerClient
+    from ..opener import open_backend
 
     with _failures():
         backend = open_backend(collection, _settings(), server=_state["server"])
