@@ -185,15 +185,20 @@ _WHERE_TO_LOOK = re.compile(r"\b(?:(?:consolidated\s+)?statements?\s+of\s+(?:inc
 _COMPUTED = {
     "ratio": re.compile(r"\b(?:ratios?|turnover|coverage|multiple)\b", re.IGNORECASE),
     "change": re.compile(r"\b(?:chang(?:e|es|ed)|increase[sd]?|decrease[sd]?|growth|grew|yoy|qoq|"
-                         r"year[- ]over[- ]year|difference)\b|\bvs\.?(?:\s|$)", re.IGNORECASE),
+                         r"year[- ]over[- ]year|difference|how\s+many\s+(?:more|fewer|less))\b|\bvs\.?(?:\s|$)",
+                         re.IGNORECASE),
+    # A question that gives its own formula ("Define net working capital as total current assets less total
+    # current liabilities") asks for what the formula computes: no printed cell is named that way.
+    "formula": re.compile(r"\b(?:is\s+)?defined?\b[^.?]{0,80}?\bas\b|\bcalculated\s+as\b", re.IGNORECASE),
     "average": re.compile(r"\b(?:average|mean|median)\b", re.IGNORECASE),
     "share": re.compile(r"\b(?:per\s?cent(?:age)?s?|proportion|margin|rate)\b|%", re.IGNORECASE),
 }
 
 
 def computed_kinds(question: str) -> set[str]:
-    """The kinds of computed quantity a question asks for ("ratio", "change", "average", "share"), by its
-    words, where it says to look left out ("Answer in units of percents" asks for the form of the answer)."""
+    """The kinds of computed quantity a question asks for ("ratio", "change", "average", "share", or a
+    "formula" of its own), by its words, where it says to look left out ("Answer in units of percents"
+    asks for the form of the answer)."""
     asked = _ANSWER_FORM.sub(" ", _WHERE_TO_LOOK.sub(" ", question))
     return {kind for kind, words in _COMPUTED.items() if words.search(asked)}
 

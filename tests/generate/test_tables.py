@@ -47,6 +47,9 @@ def test_a_computed_quantity_is_answered_only_by_a_row_that_names_it():
     assert headline("What is the FY2021 working capital ratio, total current assets over total current "
                     "liabilities?", rows[:2]) is None
     assert headline("What is the FY2021 fixed asset turnover ratio?", rows) is None  # "Other assets" is none
+    assert headline("What is the FY2021 net working capital? Define net working capital as total current assets "
+                    "less total current liabilities.", rows) is None  # its own formula: computed, never printed
+    assert headline("How many more current assets than current liabilities were there in 2021?", rows) is None
     assert headline("What is the FY2021 current ratio?", rows).text == "Current ratio, 2021: 1.42"
     assert headline("What was the gross margin percentage in 2020?", rows).text == "Gross margin, 2020: 37.1%"
     assert headline("What was the year-over-year revenue growth in 2021?", rows).text == "Revenue growth, 2021: 4.1%"
