@@ -52,7 +52,7 @@ demo: setup
 	$(VENV)/bin/pagesight ask "When was the telegraph cable laid across the Atlantic?"
 
 test: setup test-deps
-	$(PY) -m pytest -q -p no:cacheprovider --durations=30 --times-file docs/test-times.md
+	$(PY) -m pytest -q -p no:cacheprovider --durations=30 --times-file=docs/test-times.md
 
 # The tests that start no server, browser or database, and skip the corpus: a quick check while working.
 test-fast: setup test-deps

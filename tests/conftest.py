@@ -172,6 +172,8 @@ def pytest_sessionfinish(session, exitstatus):
         for report in reports:
             if getattr(report, "when", None) in ("setup", "call", "teardown"):
                 times[report.nodeid] = times.get(report.nodeid, 0.0) + report.duration
+    if not times:  # nothing ran (--collect-only): the record stands
+        return
     counts = {o: len(reporter.stats.get(o, [])) for o in ("passed", "failed", "skipped")}
     slowest = sorted(times.items(), key=lambda kv: -kv[1])[:25]
     lines = ["# The test suite's cost", "",
