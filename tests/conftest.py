@@ -178,7 +178,8 @@ def pytest_sessionfinish(session, exitstatus):
     slowest = sorted(times.items(), key=lambda kv: -kv[1])[:25]
     lines = ["# The test suite's cost", "",
              f"Written by `make test` (tests/conftest.py) on {datetime.date.today()}: {platform.machine()}, "
-             f"{os.cpu_count()} cores, Python {platform.python_version()}. {len(times)} tests in {total:.0f} s "
+             f"{os.cpu_count()} cores, Python {platform.python_version()}. "
+             f"{sum(counts.values())} tests in {total:.0f} s "
              f"({counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped; "
              f"the 25 slowest take {sum(t for _, t in slowest):.0f} s of it).", "",
              "| seconds | test (setup, call and teardown) |", "|---:|---|"]
