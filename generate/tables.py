@@ -189,7 +189,9 @@ _COMPUTED = {
                          re.IGNORECASE),
     # A question that gives its own formula ("Define net working capital as total current assets less total
     # current liabilities") asks for what the formula computes: no printed cell is named that way.
-    "formula": re.compile(r"\b(?:is\s+)?defined?\b[^.?]{0,80}?\bas\b|\bcalculated\s+as\b", re.IGNORECASE),
+    # ("the defined benefit obligation as of 2019" gives none).
+    "formula": re.compile(r"\bdefined?\b(?!\s+(?:benefit|contribution))[^.?]{0,80}?\bas\b(?!\s+(?:of|at)\b)|"
+                          r"\bcalculated\s+as\b", re.IGNORECASE),
     "average": re.compile(r"\b(?:average|mean|median)\b", re.IGNORECASE),
     "share": re.compile(r"\b(?:per\s?cent(?:age)?s?|proportion|margin|rate)\b|%", re.IGNORECASE),
 }

@@ -50,6 +50,9 @@ def test_a_computed_quantity_is_answered_only_by_a_row_that_names_it():
     assert headline("What is the FY2021 net working capital? Define net working capital as total current assets "
                     "less total current liabilities.", rows) is None  # its own formula: computed, never printed
     assert headline("How many more current assets than current liabilities were there in 2021?", rows) is None
+    pension = [(row, "(in millions)") for row in rows_of(["Defined benefit obligation | 2021: 1,250 | 2020: 1,100"])]
+    assert headline("What was the defined benefit obligation as of FY2021?", pension).text == (
+        "Defined benefit obligation, 2021: 1,250 million")  # a plan's name, no formula
     assert headline("What is the FY2021 current ratio?", rows).text == "Current ratio, 2021: 1.42"
     assert headline("What was the gross margin percentage in 2020?", rows).text == "Gross margin, 2020: 37.1%"
     assert headline("What was the year-over-year revenue growth in 2021?", rows).text == "Revenue growth, 2021: 4.1%"
