@@ -72,7 +72,9 @@ def targets_in(source: str, folder: tuple[str, ...], name: str = "<source>") -> 
             else:
                 continue
             names = [alias.name for alias in node.names]
-            if parts:
+            if parts and node.module is None:  # `from .. import server`: each name a module of that folder
+                found.extend((node.lineno, [*parts, n], [n]) for n in names)
+            elif parts:
                 found.append((node.lineno, parts, names))
             else:  # from the root: each name is a folder, or what the root takes from one
                 handed = root_names() if name != str(ROOT / "__init__.py") else {}
@@ -151,3 +153,5 @@ def test_a_name_taken_from_the_root_is_an_import_of_its_folder():
     assert [t for _, t in imports_in("from pagesight import ServerClient\n", ("generate",))] == ["api"]
     lines = [(parts, names) for _, parts, names in targets_in("from ..server.app import create_app\n", ("api", "cli"))]
     assert lines == [(["api", "server", "app"], ["create_app"])] and area(lines[0][0]) == "server"
+    (bare,) = targets_in("from .. import server\n", ("api", "mcp"))
+    assert area(bare[1]) == "server"  # a face's folder imported whole is that face
