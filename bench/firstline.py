@@ -33,6 +33,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from pagesight.core.periods import is_year  # noqa: E402
 from pagesight.core.settings import Settings  # noqa: E402
 from pagesight.generate.extractive import NO_FIGURE, NO_FIGURE_ANY  # noqa: E402
 from pagesight.retrieve.evaluate import read_questions  # noqa: E402
@@ -42,24 +43,23 @@ ROOT = Path(__file__).resolve().parents[1]
 _NUMBER = re.compile(r"\(?-?\$?\s?(\d[\d,]*(?:\.\d+)?)\)?")
 
 
+def figures(text: str) -> list[tuple[str, float]]:
+    """Each number of a text, as written and as a value."""
+    return [(m.group(1), float(m.group(1).replace(",", ""))) for m in _NUMBER.finditer(text)]
+
+
 def numbers(text: str) -> list[float]:
-    out = []
-    for match in _NUMBER.finditer(text):
-        try:
-            out.append(float(match.group(1).replace(",", "")))
-        except ValueError:
-            pass
-    return out
+    return [value for _, value in figures(text)]
 
 
 def holds(line: str, gold: str) -> bool | None:
     """Whether the line holds the gold answer's (first) number, a year left out where the gold has another
     ("... in FY 2023 ($1.8 bn)" wants 1.8, which a line's column "2023" does not hold); None when the gold
     holds none."""
-    wanted = numbers(gold)
+    wanted = figures(gold)
     if not wanted:
         return None
-    target = next((n for n in wanted if not (n.is_integer() and 1900 <= n <= 2099)), wanted[0])
+    target = next((value for written, value in wanted if not is_year(written)), wanted[0][1])
     return any(abs(n - target) <= 0.005 * max(abs(target), 1e-9) for n in numbers(line.split(" [")[0]))
 
 
