@@ -188,10 +188,11 @@ _COMPUTED = {
                          r"year[- ]over[- ]year|difference|how\s+many\s+(?:more|fewer|less))\b|\bvs\.?(?:\s|$)",
                          re.IGNORECASE),
     # A question that gives its own formula ("Define net working capital as total current assets less total
-    # current liabilities") asks for what the formula computes: no printed cell is named that way.
-    # ("the defined benefit obligation as of 2019" gives none).
-    "formula": re.compile(r"\bdefined?\b(?!\s+(?:benefit|contribution))[^.?]{0,80}?\bas\b(?!\s+(?:of|at)\b)|"
-                          r"\bcalculated\s+as\b", re.IGNORECASE),
+    # current liabilities", "defined as: 365 * ... / ...") asks for what the formula computes: no printed
+    # cell is named that way. A formula is "defined/calculated as" with arithmetic after it; "the defined
+    # benefit obligation as of 2019" has none.
+    "formula": re.compile(r"\b(?:defined?|calculated)\b[^.?]{0,80}?\bas\b[^.?]*?"
+                          r"(?:\b(?:less|minus|plus|divided|times|over)\b|[/*+]|\s-\s)", re.IGNORECASE),
     "average": re.compile(r"\b(?:average|mean|median)\b", re.IGNORECASE),
     "share": re.compile(r"\b(?:per\s?cent(?:age)?s?|proportion|margin|rate)\b|%", re.IGNORECASE),
 }
