@@ -2,7 +2,7 @@
 and run exactly as written, in a fresh folder with a fresh data folder, with the files the README names
 (`report.pdf`, `scans/`), and checked on what they print:
 
-- the quick start (`make demo`, then the commands after it);
+- the quick start (`make demo`, then the commands after it; `make test`'s own arguments, collected);
 - the everyday commands with no server, then with `pagesight serve` (the server block) running on the
   same data folder, without API keys and with them (set for the server only: the commands of the
   user running it need none);
@@ -155,6 +155,20 @@ def test_quick_start(tmp_path):
     joined = "\n".join(outputs)
     assert f"data folder: {data}" in joined and "sample.pdf" in joined
     assert "1858" in outputs[-1] and "sample.pdf, page 4" in outputs[-1]
+
+
+def test_the_second_command_make_test_is_an_invocation_pytest_accepts():
+    """`make test` runs this suite, so it is never run here whole: its recipe's pytest arguments are, for
+    collection. An option's value given as a separate word naming an existing file ("--times-file
+    docs/test-times.md") is taken by pytest's first pass for a test path: the suite's conftest, which
+    defines the option, is then never loaded and the run stops with "unrecognized arguments" on a fresh
+    clone, where that file is committed."""
+    recipe = re.search(r"^test:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.MULTILINE).group(1)
+    (line,) = [ln.strip() for ln in recipe.splitlines() if "-m pytest" in ln]
+    assert (ROOT / "docs" / "test-times.md").exists()  # what made the first pass take it for a test path
+    collected = subprocess.run([*shlex.split(line.replace("$(PY)", sys.executable)), "--collect-only", "-q"],
+                               cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert collected.returncode == 0, collected.stdout[-2000:] + collected.stderr[-2000:]
 
 
 def everyday(home: Path, env: dict[str, str]) -> dict[str, str]:
