@@ -151,10 +151,13 @@ def pytest_addoption(parser):
     parser.addoption("--times-file", default=None, help="write the run's 25 slowest tests and its total to this file")
 
 
+_STARTED = pytest.StashKey[float]()  # when the run began
+
+
 def pytest_sessionstart(session):
     import time
 
-    session.config._pagesight_started = time.monotonic()  # noqa: SLF001 (the run's own clock)
+    session.config.stash[_STARTED] = time.monotonic()
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -166,7 +169,7 @@ def pytest_sessionfinish(session, exitstatus):
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if not target or reporter is None:
         return
-    total = time.monotonic() - session.config._pagesight_started  # noqa: SLF001
+    total = time.monotonic() - session.config.stash[_STARTED]
     times: dict[str, float] = {}
     for reports in reporter.stats.values():  # what the run reported, setup, call and teardown of each test
         for report in reports:

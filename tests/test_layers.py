@@ -11,6 +11,7 @@ PageSight`) counts as an import of the folder the root takes it from.
 """
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,7 @@ def imports_in(source: str, folder: tuple[str, ...], name: str = "<source>") -> 
     return [(line, parts[0]) for line, parts, _ in targets_in(source, folder, name) if parts[0] in LAYERS]
 
 
+@functools.cache
 def root_names() -> dict[str, list[str]]:
     """What the package's root hands out, by name: the module it takes each from (its __getattr__ too)."""
     found = {}
