@@ -73,5 +73,5 @@ def write_sample_pdf(path: Path) -> Path:
     page.insert_image(page.rect, stream=buf.getvalue())  # a scan: pixels only, no text layer
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(path)
+    doc.save(path, no_new_id=True)  # no random file id: the sample is the same bytes each time, one document
     return path

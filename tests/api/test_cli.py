@@ -117,6 +117,10 @@ def test_the_sample_document_answers_the_sample_question(data_dir, tmp_path):
     hits = json.loads(found.stdout)["hits"]
     assert (hits[0]["file_name"], hits[0]["page"]) == ("sample.pdf", 4)  # the scanned page, found through OCR
     assert "telegraph" in hits[0]["text"]
+    # The same sample written again, anywhere, is the same document: a second demo adds no copy.
+    again = tmp_path / "elsewhere" / "sample.pdf"
+    assert invoke("sample", str(again)).exit_code == 0 and again.read_bytes() == pdf.read_bytes()
+    assert "1 unchanged" in invoke("ingest", str(again)).stdout
 
 
 def test_hostile_file_names_are_shown_as_text_not_markup_or_terminal_codes(data_dir, tmp_path, report):
