@@ -54,10 +54,17 @@ def _serve(conn, memory_mb: int) -> None:
 
     held: tuple[tuple, Source] | None = None
 
-    def source(path: Path, media_type: str, options: ExtractOptions) -> Source:
+    def source(path: Path, media_type: str, options: ExtractOptions, fresh: bool) -> Source:
+        """The file open for a job: the one held if it is the same file as it is now on disk (a file
+        rewritten at the same path since, in this child or read by another, is opened again), or a new
+        one when `fresh` (an opening always reads the file as it is)."""
         nonlocal held
-        key = (str(path), media_type, options)
-        if held is None or held[0] != key:
+        try:
+            stat = os.stat(path)
+            key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, media_type, options)
+        except OSError:
+            key = None  # Source says what is wrong with the path
+        if fresh or key is None or held is None or held[0] != key:
             if held is not None:
                 held[1].close()
                 held = None
@@ -71,7 +78,7 @@ def _serve(conn, memory_mb: int) -> None:
             return
         try:
             kind, path, media_type, options, *rest = job
-            opened = source(path, media_type, options)
+            opened = source(path, media_type, options, fresh=kind == "open")
             if kind == "open":
                 conn.send(("opened", Opened(opened.page_count, opened.repaired, list(opened.warnings))))
                 continue

@@ -20,6 +20,21 @@ def test_extraction_in_the_child_returns_pages(tmp_path, report):
         assert worker.pid == child is not None
 
 
+def test_a_file_rewritten_at_the_same_path_is_read_as_it_is_now(tmp_path):
+    """The child keeps the file it opened last for the next job; a file changed since (a user saving a new
+    version under the same name) is read again, whether the next job opens it or asks for its pages."""
+    path = tmp_path / "minutes.pdf"
+    options = extract_options()
+    with ExtractionWorker() as worker:
+        docs.simple_pdf(path, ["Minutes: the board approved the blue logo."])
+        assert "blue logo" in worker.run(path, "application/pdf", tmp_path / "a", options, timeout=60).pages[0].text
+        docs.simple_pdf(path, ["Minutes: the board approved the green logo.", "A second line."])
+        assert "green logo" in worker.run(path, "application/pdf", tmp_path / "b", options, timeout=60).pages[0].text
+        docs.simple_pdf(path, ["Minutes: the board approved the red logo, after a long debate."])
+        pages, _ = worker.pages(path, "application/pdf", options, tmp_path / "c", 1, 1, timeout=60)
+        assert "red logo" in pages[0].text
+
+
 def test_errors_cross_the_process_boundary_with_their_type_and_file(tmp_path):
     path = docs.encrypted_pdf(tmp_path / "locked.pdf")
     with ExtractionWorker() as worker, pytest.raises(EncryptedDocument) as info:
