@@ -108,6 +108,8 @@ class ExtractionPool:
         self._ready = threading.Condition()
         self._stopping = False
         self._order = itertools.count()
+        self._queued = 0  # jobs waiting in the lanes
+        self._idle_warm = 0  # workers waiting for a job whose child is running
         self._threads = [threading.Thread(target=self._serve, args=(w,), name=f"pagesight-extract-{i}", daemon=True)
                          for i, w in enumerate(self.workers)]
         for thread in self._threads:
@@ -129,15 +131,25 @@ class ExtractionPool:
                 self._lanes[lane] = []
                 self._turns.append(lane)
             heapq.heappush(self._lanes[lane], (*job[:2], id(job[3]), job))
-            self._ready.notify()
+            self._queued += 1
+            self._ready.notify_all()  # a cold worker may leave the job to a warm one: each decides (_take)
 
-    def _take(self) -> tuple | None:
-        """The next job: the first of the lane whose turn it is (that lane then goes last); None to stop."""
+    def _take(self, worker: ExtractionWorker) -> tuple | None:
+        """The next job: the first of the lane whose turn it is (that lane then goes last); None to stop.
+        A worker with no child yet (or a dead one) leaves a job to an idle worker whose child is running
+        unless there are more jobs than those: a child costs a second to start, and a few small files
+        need one, a long scan all of them."""
         with self._ready:
-            while not self._turns and not self._stopping:
+            while True:
+                if self._stopping:
+                    return None
+                warm = worker.pid is not None
+                if self._queued and (warm or self._queued > self._idle_warm):
+                    break
+                self._idle_warm += warm
                 self._ready.wait()
-            if self._stopping:
-                return None
+                self._idle_warm -= warm
+            self._queued -= 1
             lane = self._turns.popleft()
             jobs = self._lanes[lane]
             *_, job = heapq.heappop(jobs)
@@ -162,7 +174,9 @@ class ExtractionPool:
         return sum(w.recycled for w in self.workers)
 
     def _serve(self, worker: ExtractionWorker) -> None:
-        while (taken := self._take()) is not None:
+        following = None  # a file's first chunk, read by the worker that opened it
+        while (taken := following or self._take(worker)) is not None:
+            following = None
             order, chunk, kind, file, first, last, lane = taken
             if file.error is not None:
                 file.finish_chunk()  # an earlier part of this file failed: the rest is not worth reading
@@ -172,23 +186,27 @@ class ExtractionPool:
                 continue
             try:
                 if kind == "open":
-                    self._open(worker, file, order, lane)
+                    following = self._open(worker, file, order, lane)
                 else:
                     self._read(worker, file, first, last)
             except Exception as e:  # IngestError from the worker, or a bug: the file fails, the pool goes on
                 file.finish_chunk(e)
 
-    def _open(self, worker: ExtractionWorker, file: _File, order: int, lane: str) -> None:
+    def _open(self, worker: ExtractionWorker, file: _File, order: int, lane: str) -> tuple | None:
+        """Open the file and queue its chunks but the first, which this worker reads next (returned as a
+        job): its child is started and warm, and a file of a few pages then needs no second child."""
         opened = worker.open(file.path, file.media_type, file.options, self.page_timeout_s, file.cancel)
         file.page_count, file.repaired, file.warnings = opened.page_count, opened.repaired, list(opened.warnings)
-        starts = range(1, opened.page_count + 1, CHUNK_PAGES)
+        chunks = [(order, chunk, "pages", file, first, min(first + CHUNK_PAGES - 1, opened.page_count))
+                  for chunk, first in enumerate(range(1, opened.page_count + 1, CHUNK_PAGES), start=1)]
         with file.lock:
-            file.chunks_left += len(starts)
+            file.chunks_left += len(chunks)
         if file.on_page:
             file.on_page(0, file.page_count)
-        for chunk, first in enumerate(starts, start=1):  # the file's order: before any later file's pages
-            self._put(lane, (order, chunk, "pages", file, first, min(first + CHUNK_PAGES - 1, opened.page_count)))
+        for job in chunks[1:]:  # the file's order: before any later file's pages
+            self._put(lane, job)
         file.finish_chunk()  # the opening itself
+        return (*chunks[0], lane) if chunks else None
 
     def _read(self, worker: ExtractionWorker, file: _File, first: int, last: int) -> None:
         since = time.monotonic()

@@ -99,6 +99,17 @@ def test_a_file_over_its_budget_or_cancelled_stops_at_once_and_the_pool_goes_on(
         assert len(pool.extract(report, "application/pdf", tmp_path / "c", extract_options()).pages) == 6
 
 
+def test_a_short_file_is_read_by_the_worker_that_opened_it_and_starts_no_second_child(tmp_path):
+    """A file of a chunk or less (most uploads) costs one child process, not one per worker: the worker
+    that opened it reads it."""
+    memo = docs.simple_pdf(tmp_path / "memo.pdf", ["A memo of one page."], pages=3)
+    with ExtractionPool(2, page_timeout_s=120) as pool:
+        for n in range(3):
+            result = pool.extract(memo, "application/pdf", tmp_path / f"out{n}", extract_options())
+            assert [p.number for p in result.pages] == [1, 2, 3] and "memo of one page" in result.pages[0].text
+        assert sum(w.pid is not None for w in pool.workers) == 1
+
+
 def test_lanes_take_turns(scan, tmp_path):
     """One lane's long file does not hold up another lane's short one: with one worker, the short file of
     lane B is read after a chunk or two of lane A's twelve pages, not after all of them."""
