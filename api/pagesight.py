@@ -56,7 +56,7 @@ from ..index import (
     resolve_profile,
 )
 from ..index.encoders import MINILM, Bm25Encoder
-from ..index.profiles import load_text_encoder, profile_models, snapshot, text_model, text_runtime
+from ..index.profiles import profile_models, shared_text_encoder, snapshot, text_model, text_runtime
 from ..ingest import Budget, ExtractionPool, find_files
 from ..ingest.ocr import ocr_languages_of
 from ..ingest.picture import Read, read_picture, still
@@ -169,7 +169,7 @@ class Models:
                                          and encoders.text.spec.name == (model or MINILM)):
                 return encoders
             if (model, runtime) not in self._text:
-                self._text[(model, runtime)] = load_text_encoder(self.settings, runtime, model)
+                self._text[(model, runtime)] = shared_text_encoder(self.settings, runtime, model)
         return replace(encoders, text=self._text[(model, runtime)])
 
     def answerer_choice(self, kind: str | None = None) -> tuple[str, str]:

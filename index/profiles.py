@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,8 +17,8 @@ from .encoders import MINILM, Bm25Encoder, EncoderSpec, SentenceTransformerEncod
 from .store import CollectionSchema
 
 __all__ = ["PACKAGED_TEXT", "default_text_runtime", "Encoders", "ModelStatus", "load_encoders", "load_reranker",
-           "load_text_encoder", "model_status", "profile_models", "pull", "resolve_profile", "snapshot", "text_model",
-           "text_runtime"]
+           "load_text_encoder", "model_status", "profile_models", "pull", "resolve_profile", "shared_text_encoder",
+           "snapshot", "text_model", "text_runtime"]
 
 log = logging.getLogger(__name__)
 
@@ -244,6 +245,24 @@ def load_text_encoder(settings: Settings, runtime: str, model: str | None = None
                            threads=settings.torch_threads, workers=workers)
 
 
+_SHARED: dict[tuple, TextEncoder] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_text_encoder(settings: Settings, runtime: str, model: str | None = None) -> TextEncoder:
+    """`load_text_encoder`'s encoder, loaded once per process for what it is loaded from (the model, the
+    runtime, the folder of exported graphs, the threads): every collection and every `PageSight` of a process
+    share it, as the threads of one collection do (an encoder holds no state between calls). A process that
+    opens a second collection pays neither the model's load (a third of a second for the packaged MiniLM on
+    OpenVINO) nor its memory again."""
+    key = (model or settings.text_model, runtime, str(settings.model_dir()), settings.encode_workers,
+           settings.torch_threads)
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = load_text_encoder(settings, runtime, model)
+        return _SHARED[key]
+
+
 def load_reranker(settings: Settings):
     """The cross-encoder that reranks a search's best candidates (PAGESIGHT_RERANKER), or None when the step
     is off (PAGESIGHT_RERANK_WEIGHT=0)."""
@@ -269,7 +288,7 @@ def load_encoders(settings: Settings, profile: str | None = None, *, text_runtim
         build_tiny_models(settings.model_dir() / "tiny")
     model = text_model_name or settings.text_model
     runtime = text_runtime_name or text_runtime(settings, model=model)
-    encoders = Encoders(profile=profile, text=load_text_encoder(settings, runtime, model),
+    encoders = Encoders(profile=profile, text=shared_text_encoder(settings, runtime, model),
                         sparse=Bm25Encoder(settings.bm25_language), reranker=load_reranker(settings))
     if "image" in models or "page" in models:
         import torch

@@ -280,6 +280,26 @@ def test_a_collection_keeps_the_text_runtime_that_built_it(tmp_path, report):
         sight.search("How many ships did the keeper count?")
 
 
+def test_the_collections_of_one_process_share_one_text_model(tmp_path, report, monkeypatch):
+    """Two collections opened in one process (two PageSight objects, as two apps or a script opening two)
+    load the text model once, and each still finds its own pages with it."""
+    from pagesight.index import profiles
+
+    loads = []
+    monkeypatch.setattr(profiles, "_SHARED", {})
+    real = profiles.load_text_encoder
+    monkeypatch.setattr(profiles, "load_text_encoder", lambda *a, **k: loads.append(a[1:]) or real(*a, **k))
+    memo = docs.simple_pdf(tmp_path / "memo.pdf", ["Memo: the lighthouse lamp needs a new wick."])
+    settings = make_settings(tmp_path / "data", profile="lite", text_runtime="onnx")
+    with PageSight("reports", settings) as first, PageSight("memos", settings) as second:
+        first.ingest([report])
+        second.ingest([memo])
+        assert first.search("How many ships did the keeper count?", 1).hits[0].file_name == "report.pdf"
+        assert second.search("what does the lamp need?", 1).hits[0].file_name == "memo.pdf"
+        assert first.models.encoders.text is second.models.encoders.text
+    assert loads == [("onnx", None)]
+
+
 @pytest.mark.parametrize("carry", [False, True])
 def test_a_follow_up_is_searched_in_the_cited_documents_only_when_the_setting_says(tmp_path, text_encoder, carry):
     from pagesight.core.types import Turn
