@@ -97,8 +97,9 @@ def test_openvino_records_its_precision_and_its_two_precisions_mix(tmp_path):
     from pagesight.index.encoders import MINILM
     from pagesight.index.openvino_text import OpenVinoTextEncoder, bfloat16_native
 
-    half = OpenVinoTextEncoder(Path(packaged_minilm()), MINILM, tmp_path, precision="bf16")
-    full = OpenVinoTextEncoder(Path(packaged_minilm()), MINILM, tmp_path, precision="f32")
+    exports = make_settings(tmp_path).model_dir() / "onnx"  # the run's: the graph is exported once
+    half = OpenVinoTextEncoder(Path(packaged_minilm()), MINILM, exports, precision="bf16")
+    full = OpenVinoTextEncoder(Path(packaged_minilm()), MINILM, exports, precision="f32")
     assert half.spec == full.spec and half.spec.runtime == "openvino"
     assert full.spec.artifact.endswith("/f32")
     assert half.spec.artifact.endswith("/bf16") or not bfloat16_native()
