@@ -2,7 +2,6 @@
 enough later files to keep every worker busy, and no more once the files waiting hold too many pages."""
 
 import threading
-import time
 from concurrent.futures import Future
 from types import SimpleNamespace
 
@@ -15,17 +14,30 @@ from tests import docs
 from tests.conftest import make_settings
 
 
+class Watched(Future):
+    """A file's future that says when the writer starts waiting for it."""
+
+    def __init__(self, waited: threading.Event):
+        super().__init__()
+        self.waited = waited
+
+    def exception(self, timeout=None):
+        self.waited.set()
+        return super().exception(timeout)
+
+
 class HeldPool:
     """A pool of `size` workers that reads nothing until told: each file's future waits."""
 
     def __init__(self, size: int, pages_each: int):
         self.size, self.pages_each = size, pages_each
         self.submitted: list[Future] = []
+        self.waited = threading.Event()  # the writer waits for a file: it hands no more over until it is read
 
     def submit(self, path, media_type, out_dir, options, on_page=None, *, lane="", cancel=None) -> Future:
         if on_page:
             on_page(0, self.pages_each)  # opened: its page count known
-        self.submitted.append(Future())
+        self.submitted.append(Watched(self.waited))
         return self.submitted[-1]
 
 
@@ -39,10 +51,8 @@ def started_while_the_first_waits(tmp_path, pool: HeldPool, files: int) -> tuple
     outcomes: list = []
     worker = threading.Thread(target=lambda: outcomes.extend(run.run([FileSpec(p) for p in paths], [], None)))
     worker.start()
-    count = -1
-    while count != len(pool.submitted):  # until the writer stops handing files over
-        count = len(pool.submitted)
-        time.sleep(0.3)
+    assert pool.waited.wait(timeout=60), "the writer never waited for the first file"
+    count = len(pool.submitted)
     for n, future in enumerate(list(pool.submitted)):
         future.set_exception(IngestError(f"file {n} is unreadable"))
     while worker.is_alive():  # the files after the held ones are handed over and fail in turn
