@@ -54,9 +54,10 @@ demo: setup
 test: setup test-deps
 	$(PY) -m pytest -q -p no:cacheprovider --durations=30 --times-file=docs/test-times.md
 
-# The tests that start no server, browser or database, and skip the corpus: a quick check while working.
+# The tests that start no server, browser or database, and skip the corpus: a quick check while working,
+# on every core (pytest-xdist). `make test` runs one test at a time: its servers' shares are measured.
 test-fast: setup test-deps
-	$(PY) -m pytest -q -p no:cacheprovider -m "not e2e and not slow" --durations=10
+	$(PY) -m pytest -q -p no:cacheprovider -m "not e2e and not slow" -n auto --durations=10
 
 bench: setup
 	$(PY) bench/ingest.py

@@ -100,15 +100,16 @@ def _rss_mb(pid: int) -> float:
 def test_pages_without_a_text_layer_leave_no_memory_behind(tmp_path):
     # Each such page is rendered at the OCR resolution and made smaller for its image: MuPDF's scaling
     # constructor kept ~5.7 MB a letter page, so a worker hit its cap after ~450 pages.
-    # 120 pages are measured: a leak of that size would grow the worker by ~680 MB, against 60 allowed.
-    path = docs.blank_pdf(tmp_path / "blank.pdf", 160)
+    # 60 pages are measured, after 20 that let the allocator settle: a leak of that size would grow the
+    # worker by ~340 MB, against 60 allowed.
+    path = docs.blank_pdf(tmp_path / "blank.pdf", 80)
     with ExtractionWorker(recycle_pages=10_000, recycle_mb=10_000) as worker:
-        worker.pages(path, "application/pdf", extract_options(), tmp_path / "a", 1, 40, 120)
+        worker.pages(path, "application/pdf", extract_options(), tmp_path / "a", 1, 20, 120)
         settled = _rss_mb(worker.pid)
-        worker.pages(path, "application/pdf", extract_options(), tmp_path / "b", 41, 160, 120)
+        worker.pages(path, "application/pdf", extract_options(), tmp_path / "b", 21, 80, 120)
         assert worker.recycled == 0
         grown = _rss_mb(worker.pid) - settled
-    assert grown < 60, f"the worker grew {grown:.0f} MB over 120 blank pages"
+    assert grown < 60, f"the worker grew {grown:.0f} MB over 60 blank pages"
 
 
 def test_a_worker_is_replaced_after_its_share_of_pages_and_reads_on(tmp_path):
