@@ -109,7 +109,8 @@ class Admission:
 
 class Models:
     """The profile's encoders and answerers, each loaded on first use and shared by every collection
-    (and every thread) of a process; and the process's admission of answers (`answering`)."""
+    (and every thread) of a process; the process's admission of answers (`answering`) and its extraction
+    workers (`extraction`). Whoever made it closes it (`close`)."""
 
     def __init__(self, settings: Settings, encoders: Encoders | None = None):
         self.settings = settings
@@ -125,6 +126,7 @@ class Models:
         self._answerers: dict[tuple[str, str | None], Answerer] = {}  # (kind, text runtime) -> answerer
         self._lock = threading.RLock()
         self.answering = Admission(settings.answer_concurrency, settings.answer_queue)
+        self._pool: ExtractionPool | None = None
 
     @property
     def encoders(self) -> Encoders:
@@ -188,6 +190,28 @@ class Models:
             return "extractive", f"{generator} is not on disk (`pagesight models pull` fetches it)"
         return "local", f"{generator} is on disk"
 
+    @property
+    def extraction(self) -> ExtractionPool:
+        """The extraction workers that read the files ingested and the pictures asked, of every collection:
+        a server with ten collections runs one pool's children (each a process of 150-220 MB), not ten, and
+        the pool's lanes share them between uploaders whatever the collection. Started on first use, each
+        child when there is work for it."""
+        with self._lock:
+            if self._pool is None:
+                settings = self.settings
+                self._pool = ExtractionPool(settings.extract_workers, settings.worker_memory_mb,
+                                            settings.page_timeout_s, recycle_pages=settings.worker_recycle_pages,
+                                            recycle_mb=settings.worker_recycle_mb,
+                                            budget=Budget(settings.page_budget_s, ceiling=settings.document_budget_s))
+            return self._pool
+
+    def close(self) -> None:
+        """Stop the extraction workers (files still waiting are cancelled); the models stay loaded."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+
     def answerer(self, kind: str | None = None, schema: CollectionSchema | None = None) -> Answerer:
         """The answerer for a collection (its schema): the extractive one ranks sentences with the text
         encoder the collection's search already loaded, so no second runtime of the model is loaded."""
@@ -216,10 +240,10 @@ class PageSight(Backend):
         self.settings = settings or get_settings()
         self.collection = validate_collection_name(collection or (store.name if store else self.settings.collection))
         self.models = models or Models(self.settings)
+        self._owns_models = models is None  # then closed with this collection
         self._where = where
         self._store: Store | None = store
         self._indexer: Indexer | None = None
-        self._pool: ExtractionPool | None = None
         self._lock = threading.RLock()
         self._writing = threading.Lock()  # ingests write to the collection one at a time
         # Searches at once: one a core. More only queue inside the encoder and the store, and on a small
@@ -309,19 +333,7 @@ class PageSight(Backend):
                                     languages=languages)
 
     def _pipeline(self) -> Pipeline:
-        return Pipeline(self.store, self._indexer_for, self._extraction(), self.settings, self._writing)
-
-    def _extraction(self) -> ExtractionPool:
-        """The extraction workers, started on first use: they read the files ingested and the pictures asked."""
-        with self._lock:
-            if self._pool is None:
-                self._pool = ExtractionPool(self.settings.extract_workers, self.settings.worker_memory_mb,
-                                            self.settings.page_timeout_s,
-                                            recycle_pages=self.settings.worker_recycle_pages,
-                                            recycle_mb=self.settings.worker_recycle_mb,
-                                            budget=Budget(self.settings.page_budget_s,
-                                                          ceiling=self.settings.document_budget_s))
-            return self._pool
+        return Pipeline(self.store, self._indexer_for, self.models.extraction, self.settings, self._writing)
 
     def _indexer_for(self, pages: list[Page]) -> Indexer:
         """The collection's indexer, made when pages are first written to it: a new collection's text model is
@@ -332,16 +344,6 @@ class PageSight(Backend):
                 self._indexer = Indexer(self.store, self.models.encoders_for(self.store.schema, language),
                                         self.settings)
             return self._indexer
-
-    @property
-    def worker_peak_rss_mb(self) -> float:
-        """The largest resident size an extraction worker of this collection reached so far."""
-        return self._pool.peak_rss_mb if self._pool else 0.0
-
-    @property
-    def workers_recycled(self) -> int:
-        """How many times an extraction worker of this collection was replaced by a fresh one."""
-        return self._pool.recycled if self._pool else 0
 
     def optimize(self, cancel: threading.Event | None = None) -> None:
         """Build the collection's indexes if points were written or deleted since they were last built
@@ -455,7 +457,7 @@ class PageSight(Backend):
         from ..ingest.extract import ExtractOptions
 
         settings = self.settings
-        return read_picture(image, self._extraction(), ExtractOptions.from_settings(settings),
+        return read_picture(image, self.models.extraction, ExtractOptions.from_settings(settings),
                             max_bytes=int(settings.max_picture_mb * 2**20), picture_side=settings.picture_side_px,
                             max_side_px=settings.max_picture_side_px)
 
@@ -531,9 +533,8 @@ class PageSight(Backend):
 
     def close(self) -> None:
         with self._lock:
-            if self._pool is not None:
-                self._pool.close()
-                self._pool = None
+            if self._owns_models:
+                self.models.close()
             if self._store is not None:
                 self._store.close()
                 self._store = None

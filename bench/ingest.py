@@ -83,8 +83,8 @@ def run_group(files: list[Path], keep: Path | None, profile: str = "lite") -> di
             seconds = time.perf_counter() - started
             sight.optimize()
             optimise_s = time.perf_counter() - started - seconds
-            worker_mb = sight.worker_peak_rss_mb
-            workers = sight._pool.size if sight._pool else 0  # noqa: SLF001 (a benchmark's look inside)
+            worker_mb = sight.models.extraction.peak_rss_mb
+            workers = sight.models.extraction.size
     pages = sum(o.pages for o in outcomes if o.status == "ingested")
     return {
         "profile": profile,

@@ -450,7 +450,8 @@ def worn(tmp: Path) -> dict:
         found = client.post("/v1/search", json={"query": "How many ships did the keeper count?", "k": 1}).json()
         return {"pages": sum(f["pages_done"] for f in job["files"]), "seconds": round(seconds, 1),
                 "statuses": [f["status"] for f in job["files"]],
-                "peak_rss_worker_mb": round(sight.worker_peak_rss_mb), "recycled": sight.workers_recycled,
+                "peak_rss_worker_mb": round(sight.models.extraction.peak_rss_mb),
+                "recycled": sight.models.extraction.recycled,
                 "next_upload": after["files"][0]["status"],
                 "next_found": bool(found.get("hits")) and found["hits"][0]["file_name"] == "report.pdf"}
 

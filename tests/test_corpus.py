@@ -34,7 +34,7 @@ def ingested(corpus, tmp_path_factory, text_encoder):
         files = sorted(corpus.glob("*.pdf"))
         outcomes = {o.path.rsplit("/", 1)[1]: o for o in sight.ingest(files)}
         with_passwords = {name: sight.ingest_file(corpus / name, password=pw) for name, pw in PASSWORDS.items()}
-        worker_peak_mb = sight.worker_peak_rss_mb
+        worker_peak_mb = sight.models.extraction.peak_rss_mb
         main_growth_mb = status_mb("VmHWM") - before_mb
         yield store, outcomes, with_passwords, (main_growth_mb, worker_peak_mb)
 

@@ -112,6 +112,7 @@ class Service:
             for sight in self._collections.values():
                 sight.close()
             self._collections.clear()
+        self.models.close()
         self.database.close()
 
     # ---- ingestion jobs ------------------------------------------------------------------------

@@ -245,7 +245,7 @@ def test_a_worker_killed_mid_file_fails_that_file_alone_and_leaves_nothing_of_it
         def kill_once(done: int, total: int) -> None:
             if done >= 1 and not killed.is_set():
                 killed.set()
-                pool = sight._pool  # the pool the pipeline runs on, started by this ingest
+                pool = sight.models.extraction  # the pool the pipeline runs on, started by this ingest
                 os.kill(next(w.pid for w in pool.workers if w.pid), signal.SIGKILL)
 
         outcomes = sight.ingest_specs([FileSpec(scan, on_pages=kill_once), FileSpec(report)])
@@ -298,6 +298,24 @@ def test_the_collections_of_one_process_share_one_text_model(tmp_path, report, m
         assert second.search("what does the lamp need?", 1).hits[0].file_name == "memo.pdf"
         assert first.models.encoders.text is second.models.encoders.text
     assert loads == [("onnx", None)]
+
+
+def test_the_collections_of_one_process_share_their_extraction_workers(tmp_path, report):
+    """A server's collections read files with one pool of children, not a pool each; a collection closed
+    leaves the others' workers running, and the collection that made the models stops them."""
+    memo = docs.simple_pdf(tmp_path / "memo.pdf", ["Memo: the lighthouse lamp needs a new wick."])
+    owner = PageSight("reports", make_settings(tmp_path / "data", profile="lite", extract_workers=2))
+    pool = owner.models.extraction
+    with owner.sibling("memos") as memos:
+        owner.ingest([report])
+        memos.ingest([memo])
+        assert memos.models.extraction is pool
+        children = {w.pid for w in pool.workers} - {None}
+        assert 1 <= len(children) <= 2
+    assert [o.status for o in owner.ingest([tmp_path / "memo.pdf"])] == ["ingested"]  # the sibling's close
+    assert {w.pid for w in pool.workers} - {None} <= children  # stopped nothing, started no one new
+    owner.close()
+    assert all(w.pid is None for w in pool.workers)
 
 
 @pytest.mark.parametrize("carry", [False, True])

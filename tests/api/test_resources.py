@@ -26,8 +26,8 @@ def test_pages_without_text_leave_the_workers_able_to_read(tmp_path, report):
         after = upload(client, ("report.pdf", report.read_bytes()))
         assert after["files"][0]["status"] == "ingested", after
         sight = client.app.state.service.sight()
-        assert sight.workers_recycled >= 2, sight.workers_recycled
-        assert sight.worker_peak_rss_mb < 700, sight.worker_peak_rss_mb
+        assert sight.models.extraction.recycled >= 2, sight.models.extraction.recycled
+        assert sight.models.extraction.peak_rss_mb < 700, sight.models.extraction.peak_rss_mb
         found = client.post("/v1/search", json={"query": "How many ships did the keeper count?", "k": 1}).json()
         assert found["hits"][0]["file_name"] == "report.pdf"
 
