@@ -110,7 +110,7 @@ class Admission:
 class Models:
     """The profile's encoders and answerers, each loaded on first use and shared by every collection
     (and every thread) of a process; the process's admission of answers (`answering`) and its extraction
-    workers (`extraction`). Whoever made it closes it (`close`)."""
+    workers (`extraction`), which run while a collection using them is open (`attach`, `detach`)."""
 
     def __init__(self, settings: Settings, encoders: Encoders | None = None):
         self.settings = settings
@@ -127,6 +127,7 @@ class Models:
         self._lock = threading.RLock()
         self.answering = Admission(settings.answer_concurrency, settings.answer_queue)
         self._pool: ExtractionPool | None = None
+        self._users = 0  # collections open on these models
 
     @property
     def encoders(self) -> Encoders:
@@ -205,8 +206,22 @@ class Models:
                                             budget=Budget(settings.page_budget_s, ceiling=settings.document_budget_s))
             return self._pool
 
+    def attach(self) -> None:
+        """A collection opened on these models."""
+        with self._lock:
+            self._users += 1
+
+    def detach(self) -> None:
+        """A collection closed: the last one stops the extraction workers."""
+        with self._lock:
+            self._users -= 1
+            last = self._users <= 0
+        if last:
+            self.close()
+
     def close(self) -> None:
-        """Stop the extraction workers (files still waiting are cancelled); the models stay loaded."""
+        """Stop the extraction workers (files still waiting are cancelled); the models stay loaded, and a
+        later ingest starts workers again."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
@@ -240,7 +255,8 @@ class PageSight(Backend):
         self.settings = settings or get_settings()
         self.collection = validate_collection_name(collection or (store.name if store else self.settings.collection))
         self.models = models or Models(self.settings)
-        self._owns_models = models is None  # then closed with this collection
+        self.models.attach()
+        self._attached = True  # until close()
         self._where = where
         self._store: Store | None = store
         self._indexer: Indexer | None = None
@@ -533,8 +549,9 @@ class PageSight(Backend):
 
     def close(self) -> None:
         with self._lock:
-            if self._owns_models:
-                self.models.close()
+            if self._attached:
+                self._attached = False
+                self.models.detach()  # the last collection open on the models stops their workers
             if self._store is not None:
                 self._store.close()
                 self._store = None

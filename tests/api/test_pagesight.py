@@ -302,7 +302,7 @@ def test_the_collections_of_one_process_share_one_text_model(tmp_path, report, m
 
 def test_the_collections_of_one_process_share_their_extraction_workers(tmp_path, report):
     """A server's collections read files with one pool of children, not a pool each; a collection closed
-    leaves the others' workers running, and the collection that made the models stops them."""
+    leaves the others' workers running, and the last one closed stops them."""
     memo = docs.simple_pdf(tmp_path / "memo.pdf", ["Memo: the lighthouse lamp needs a new wick."])
     owner = PageSight("reports", make_settings(tmp_path / "data", profile="lite", extract_workers=2))
     pool = owner.models.extraction
@@ -315,6 +315,17 @@ def test_the_collections_of_one_process_share_their_extraction_workers(tmp_path,
     assert [o.status for o in owner.ingest([tmp_path / "memo.pdf"])] == ["ingested"]  # the sibling's close
     assert {w.pid for w in pool.workers} - {None} <= children  # stopped nothing, started no one new
     owner.close()
+    assert all(w.pid is None for w in pool.workers)
+
+
+def test_models_given_to_a_collection_stop_their_workers_when_it_closes(tmp_path, text_encoder):
+    """Models made by the caller (a test's, a benchmark's) and given to one collection: closing it stops
+    the workers its ingest started, as a collection with its own models does; no child outlives them."""
+    memo = docs.simple_pdf(tmp_path / "memo.pdf", ["Memo: the lighthouse lamp needs a new wick."])
+    with lite(make_settings(tmp_path / "data"), text_encoder) as sight:
+        sight.ingest([memo])
+        pool = sight.models.extraction
+        assert any(w.pid for w in pool.workers)
     assert all(w.pid is None for w in pool.workers)
 
 
