@@ -255,14 +255,17 @@ class E5Encoder(TextEncoder):
                  max_tokens: int = 512):
         import queue
 
-        from .onnx_text import file_hash, run_apart
+        from .onnx_text import export_once, file_hash, run_apart
 
         source = source or e5_file()
         revision = file_hash(source)
         folder = cache / f"e5-small-{revision.split(':')[-1]}"
-        if not (folder / "model-int8.onnx").is_file():
+
+        def export() -> None:
             log.info("exporting %s to ONNX under %s (once)", E5, folder)
             run_apart("pagesight.index.e5", "export_e5", source, folder, what=E5)  # torch stays out of here
+
+        export_once(folder, lambda: (folder / "model-int8.onnx").is_file(), export)
         self.model = E5File.read(source)
         self.tokenizer = E5Tokenizer(self.model, max_tokens)
         self.words = self.model.blocks("emb.word").reshape(self.model.vocab, self.model.hidden // QK)

@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,8 @@ import numpy as np
 from ..core.errors import ModelUnavailable
 from .encoders import EncoderSpec, TextEncoder, revision_of
 
-__all__ = ["RUNTIMES", "OnnxTextEncoder", "PooledOnnxEncoder", "export", "exported", "file_hash", "tokenizer"]
+__all__ = ["RUNTIMES", "OnnxTextEncoder", "PooledOnnxEncoder", "export", "export_once", "exported", "file_hash",
+           "tokenizer"]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,22 @@ try:
 except PageSightError as e:
     sys.exit(str(e))
 """
+
+
+def export_once(folder: Path, complete: Callable[[], bool], export: Callable[[], object]) -> None:
+    """`export()` into `folder` unless `complete()`, one process at a time (a lock file beside the folder).
+    Two processes using a model for the first time together (a server and an ingest in another terminal)
+    each exported it, and the second, replacing the folder, deleted the first's export under its reader;
+    now the second waits for the first and reads its export."""
+    if complete():
+        return
+    import fcntl
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.with_name(folder.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed, or the process ends
+        if not complete():
+            export()
 
 
 def run_apart(module: str, function: str, source: Path, folder: Path, *, what: str) -> None:
@@ -145,9 +163,12 @@ def exported(model: Path, name: str, cache: Path) -> tuple[Path, dict]:
     """The export folder of `model` under `cache` (exported the first time) and its settings."""
     revision = revision_of(model)
     folder = cache / revision.replace(":", "-")
-    if not all((folder / file).is_file() for file in (*RUNTIMES.values(), "pagesight.json")):
+    def export() -> None:
         log.info("exporting %s to ONNX under %s (once)", name, folder)
         export_apart(model, folder)
+
+    export_once(folder, lambda: all((folder / file).is_file() for file in (*RUNTIMES.values(), "pagesight.json")),
+                export)
     meta = json.loads((folder / "pagesight.json").read_text())
     return folder, meta | {"revision": revision}
 

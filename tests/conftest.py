@@ -14,10 +14,12 @@ import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 # One models folder for the whole run: the text model is exported to ONNX once, the tiny models built
-# once, whatever data folder each test uses.
-_MODELS = Path(tempfile.mkdtemp(prefix="pagesight-test-models-"))
-os.environ.setdefault("PAGESIGHT_MODELS_DIR", str(_MODELS))
-atexit.register(shutil.rmtree, _MODELS, True)
+# once, whatever data folder each test uses. Made by the process that starts the run; pytest-xdist's
+# workers inherit it (their first uses of a model wait for each other: onnx_text.export_once).
+if "PAGESIGHT_MODELS_DIR" not in os.environ:
+    _MODELS = Path(tempfile.mkdtemp(prefix="pagesight-test-models-"))
+    os.environ["PAGESIGHT_MODELS_DIR"] = str(_MODELS)
+    atexit.register(shutil.rmtree, _MODELS, True)
 
 import pytest  # noqa: E402
 

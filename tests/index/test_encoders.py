@@ -114,10 +114,41 @@ def test_empty_input_gives_an_empty_matrix(runtime_encoder):
 def test_the_export_is_cached_and_the_same_bytes_each_time(tmp_path):
     settings = make_settings(tmp_path / "data", models_dir=tmp_path / "models")
     first = load_text_encoder(settings, "onnx")
-    exported = list((tmp_path / "models" / "onnx").iterdir())
+    exported = [f for f in (tmp_path / "models" / "onnx").iterdir() if f.is_dir()]
     assert len(exported) == 1 and (exported[0] / "model.onnx").is_file() and (exported[0] / "model-int8.onnx").is_file()
     again = load_text_encoder(settings, "onnx")  # from the cache: the same file, the same recorded hash
     assert again.spec == first.spec and again.spec.artifact == first.spec.artifact
+
+
+def test_two_first_uses_at_once_export_once_and_both_read_the_export(tmp_path):
+    """Two processes (here threads, each with its own lock file handle, as processes have) needing the
+    same export at once: one exports, the other waits for it and finds it whole."""
+    import threading
+    import time
+
+    from pagesight.index.onnx_text import export_once
+
+    folder = tmp_path / "onnx" / "sha256-abc"
+    exports, seen = [], []
+
+    def export():
+        exports.append(threading.get_ident())
+        scratch = folder.with_name("scratch")
+        scratch.mkdir(parents=True)
+        time.sleep(0.2)  # the export takes a while: the other caller arrives meanwhile
+        (scratch / "model.onnx").write_text("graph")
+        scratch.rename(folder)
+
+    def use():
+        export_once(folder, lambda: (folder / "model.onnx").is_file(), export)
+        seen.append((folder / "model.onnx").read_text())
+
+    callers = [threading.Thread(target=use) for _ in range(2)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    assert len(exports) == 1 and seen == ["graph", "graph"]
 
 
 def test_a_collection_is_queried_with_the_runtime_it_records(tmp_path):
