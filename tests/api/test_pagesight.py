@@ -237,6 +237,7 @@ def test_a_worker_killed_mid_file_fails_that_file_alone_and_leaves_nothing_of_it
 
     from pagesight.api.pipeline import FileSpec
     from tests.ingest.test_extract import scanned_pdf
+    from tests.ingest.test_pool import reading
 
     scan = scanned_pdf(tmp_path / "scan.pdf", [[f"Ledger page {n}: forty ships."] for n in range(1, 9)])
     with lite(make_settings(tmp_path / "data"), text_encoder) as sight:
@@ -245,8 +246,7 @@ def test_a_worker_killed_mid_file_fails_that_file_alone_and_leaves_nothing_of_it
         def kill_once(done: int, total: int) -> None:
             if done >= 1 and not killed.is_set():
                 killed.set()
-                pool = sight.models.extraction  # the pool the pipeline runs on, started by this ingest
-                os.kill(next(w.pid for w in pool.workers if w.pid), signal.SIGKILL)
+                os.kill(reading(sight.models.extraction).pid, signal.SIGKILL)  # the child reading the scan
 
         outcomes = sight.ingest_specs([FileSpec(scan, on_pages=kill_once), FileSpec(report)])
         assert [o.status for o in outcomes] == ["failed", "ingested"]
