@@ -51,7 +51,10 @@ def test_a_slow_answerer_takes_its_share_of_the_server_and_no_more(tmp_path, rep
         question = {"question": "How many ships did the keeper count?"}
         with ThreadPoolExecutor(6) as pool:
             asked = [pool.submit(http.post, "/v1/answer", json=question) for _ in range(6)]
-            time.sleep(0.5)  # the six have arrived: two admitted, four turned away
+            deadline = time.monotonic() + 30
+            while sum(a.done() for a in asked) < 4:  # the six have arrived: two admitted, four turned away
+                assert time.monotonic() < deadline, "four of six answers were not turned away at once"
+                time.sleep(0.02)
             started = time.monotonic()
             assert http.get("/health").status_code == 200
             found = http.post("/v1/search", json={"query": "ships", "k": 1})

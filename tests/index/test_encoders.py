@@ -124,23 +124,28 @@ def test_two_first_uses_at_once_export_once_and_both_read_the_export(tmp_path):
     """Two processes (here threads, each with its own lock file handle, as processes have) needing the
     same export at once: one exports, the other waits for it and finds it whole."""
     import threading
-    import time
 
     from pagesight.index.onnx_text import export_once
 
     folder = tmp_path / "onnx" / "sha256-abc"
-    exports, seen = [], []
+    exports, seen, looked = [], [], set()
+    both_looked = threading.Barrier(2)
+
+    def complete() -> bool:
+        if threading.get_ident() not in looked:  # each caller's first look: both find it missing
+            looked.add(threading.get_ident())
+            both_looked.wait(timeout=30)
+        return (folder / "model.onnx").is_file()
 
     def export():
         exports.append(threading.get_ident())
         scratch = folder.with_name("scratch")
         scratch.mkdir(parents=True)
-        time.sleep(0.2)  # the export takes a while: the other caller arrives meanwhile
         (scratch / "model.onnx").write_text("graph")
         scratch.rename(folder)
 
     def use():
-        export_once(folder, lambda: (folder / "model.onnx").is_file(), export)
+        export_once(folder, complete, export)
         seen.append((folder / "model.onnx").read_text())
 
     callers = [threading.Thread(target=use) for _ in range(2)]
