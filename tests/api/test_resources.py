@@ -80,8 +80,10 @@ def test_one_keys_slow_upload_holds_up_neither_another_key_nor_its_own_cancel(tm
         a, b = {"Authorization": f"Bearer {KEY}"}, {"Authorization": f"Bearer {other}"}
         started = client.post("/v1/documents", files=[("files", ("slow.pdf", slow.read_bytes()))], headers=a)
         job = started.json()["id"]
-        while client.get(f"/v1/jobs/{job}", headers=a).json()["pages_done"] < 2:
-            time.sleep(0.1)  # A's file is being read
+        deadline = time.monotonic() + 120
+        while client.get(f"/v1/jobs/{job}", headers=a).json()["pages_done"] < 2:  # A's file is being read
+            assert time.monotonic() < deadline, "the slow upload never started"
+            time.sleep(0.1)
         began = time.monotonic()
         quick = client.post("/v1/documents", files=[("files", ("report.pdf", report.read_bytes()))], headers=b)
         client.headers.update(b)
