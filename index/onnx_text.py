@@ -163,6 +163,7 @@ def exported(model: Path, name: str, cache: Path) -> tuple[Path, dict]:
     """The export folder of `model` under `cache` (exported the first time) and its settings."""
     revision = revision_of(model)
     folder = cache / revision.replace(":", "-")
+
     def export() -> None:
         log.info("exporting %s to ONNX under %s (once)", name, folder)
         export_apart(model, folder)

@@ -178,6 +178,9 @@ class ExtractionPool:
         while (taken := following or self._take(worker)) is not None:
             following = None
             order, chunk, kind, file, first, last, lane = taken
+            if self._stopping:  # a first chunk its opener kept, while the pool closes: as for the queued ones
+                file.finish_chunk(Cancelled("the extraction pool was closed before the file was read", file.path))
+                continue
             if file.error is not None:
                 file.finish_chunk()  # an earlier part of this file failed: the rest is not worth reading
                 continue

@@ -116,6 +116,33 @@ def test_a_short_file_is_read_by_the_worker_that_opened_it_and_starts_no_second_
         assert sum(w.pid is not None for w in pool.workers) == 1
 
 
+def test_a_pool_closed_while_a_file_opens_reads_none_of_its_pages(scan, tmp_path):
+    """The worker that opens a file keeps its first chunk; a close arriving meanwhile cancels that chunk
+    as it cancels the queued ones, instead of reading it first."""
+    import time
+
+    from pagesight.core.errors import Cancelled
+
+    pool = ExtractionPool(1, page_timeout_s=120)
+    closer = threading.Thread(target=pool.close)
+    read = []
+
+    def opened(done: int, total: int) -> None:
+        read.append(done)
+        if done == 0:  # the file is open, its first chunk not read yet: close the pool now
+            closer.start()
+            deadline = time.monotonic() + 30
+            while not pool._stopping:  # noqa: SLF001 (the close has begun: the pool's own state)
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+
+    future = pool.submit(scan, "application/pdf", tmp_path / "out", extract_options(), on_page=opened)
+    with pytest.raises(Cancelled, match="closed before the file was read"):
+        future.result(timeout=120)
+    closer.join(timeout=60)
+    assert read == [0] and not closer.is_alive()
+
+
 def test_lanes_take_turns(scan, tmp_path):
     """One lane's long file does not hold up another lane's short one: with one worker, the short file of
     lane B is read after a chunk or two of lane A's twelve pages, not after all of them."""
