@@ -2,7 +2,7 @@
 the rule of the retrieval issue: a setting counts only if it holds on every set.
 
     python bench/steps.py --set financebench=DATA_DIR:QUESTIONS --set officeqa=... --set mmlongbench=... \
-        [--configs channels,default,rerank2] [--out bench/results/steps.json]
+        [--configs text,default,default+rerank2@rerank_pages=10] [--out bench/results/steps.json]
 
 Every configuration is a real search (`Retriever.search`, lite profile) with some settings changed: the
 channels alone ("text", "bm25"), their fusion without steps ("fused"), with the steps one by one, with
@@ -44,7 +44,8 @@ CONFIGS = {
     "fused+named": (NO_STEPS | {"named_weight": 0.5}, None),
     "fused+heading": (NO_STEPS | {"heading_weight": 2.0}, None),
     "default": ({"rerank_weight": 0.0}, None),  # named 0.5, heading 2.0: the defaults before this wave
-    "default, bm25 over the collection": ({"rerank_weight": 0.0, "bm25_scope": "collection"}, None),
+    "fused+bm25all": (NO_STEPS | {"bm25_scope": "collection"}, None),  # BM25 over the whole collection
+    "default+bm25all": ({"rerank_weight": 0.0, "bm25_scope": "collection"}, None),
     "fused+rerank1": (NO_STEPS | {"rerank_weight": 1.0}, None),
     "fused+rerank2": (NO_STEPS | {"rerank_weight": 2.0}, None),
     "fused+rerank4": (NO_STEPS | {"rerank_weight": 4.0}, None),
@@ -52,6 +53,23 @@ CONFIGS = {
     "default+rerank2": ({"rerank_weight": 2.0}, None),
     "default+rerank4": ({"rerank_weight": 4.0}, None),
 }
+
+
+def configured(config: str) -> tuple[dict, list[str] | None]:
+    """A configuration's settings and channels: a name of CONFIGS, then any changes as "@key=value" (a
+    channel's name sets its fusion weight: "default+bm25all@bm25=1.5@rrf_k=30")."""
+    name, *changes = config.split("@")
+    settings, channels = CONFIGS[name]
+    settings = dict(settings)
+    weights = dict(Settings.model_fields["fusion_weights"].default_factory())
+    for change in changes:
+        key, value = change.split("=", 1)
+        if key in weights:
+            weights[key] = float(value)
+            settings["fusion_weights"] = weights
+        else:
+            settings[key] = type(Settings.model_fields[key].default)(value)
+    return settings, channels
 
 
 class CachedReranker:
@@ -95,7 +113,7 @@ def run_set(name: str, data: Path, questions_path: Path, configs: list[str], rer
         encoders.reranker = CachedReranker(encoders.reranker or load_reranker(base))
         sight.search("warm up", 5)
         for config in configs:
-            changes, channels = CONFIGS[config]
+            changes, channels = configured(config)
             view = PageSight(settings=base.model_copy(update=changes), models=sight.models, store=sight.store)
             rows = []
             for q in questions:
