@@ -114,8 +114,9 @@ class Settings(BaseSettings):
     fusion_depth: int = Field(default=40, ge=1, description="pages each channel hands to the fusion (at least k)")
     rrf_k: int = 60
     bm25_scope: Literal["candidates", "collection"] = Field(
-        default="candidates", description="in fused search, BM25 ranks the pages the dense channels found, "
-        "or the whole collection")
+        default="collection", description="in fused search, BM25 ranks the whole collection, or only the pages "
+        "the dense channels found (what it did before the named-documents step told filings apart: "
+        "docs/evaluation.md)")
     named_weight: float = Field(default=0.5, ge=0, description="weight of the search within the documents a "
                                 "question names by their titles (retrieve/scope.py); 0 turns it off")
     heading_weight: float = Field(default=2.0, ge=0, description="weight of the pages of the named documents "

@@ -65,19 +65,20 @@ def test_bm25_finds_the_rare_exact_term(lite):
     assert (fused.doc_id, fused.page) == (ids["report"], 1) and set(fused.channels) == {"text", "bm25"}
 
 
-def test_in_fused_search_bm25_ranks_only_the_dense_candidates(lite):
+def test_in_fused_search_bm25_ranks_the_whole_collection_or_only_the_dense_candidates(lite):
     ids = lite.ids
     query = "4217 lamp dusk"  # MiniLM hears the lamp of the log; BM25 the number of the report
     dense = {(h.doc_id, h.page) for h in lite.search(query, 3, channels=["text"]).hits}
     alone = lite.search(query, 3, channels=["bm25"]).hits
     assert (alone[0].doc_id, alone[0].page) == (ids["report"], 1) and (ids["report"], 1) not in dense
     even = {"text": 1.0, "bm25": 1.0}
+    # by default, BM25's own first page comes in from outside what the text channel found
     fused = lite.search(query, k=3, fusion_depth=3, fusion_weights=even).hits
+    assert (ids["report"], 1, ["bm25"]) in [(h.doc_id, h.page, h.channels) for h in fused]
+    # limited to the candidates, BM25 only reorders the text channel's pages
+    fused = lite.search(query, k=3, fusion_depth=3, fusion_weights=even, bm25_scope="candidates").hits
     assert {(h.doc_id, h.page) for h in fused} == dense
     assert all(h.channels == ["text", "bm25"] for h in fused)  # BM25 ranked the candidates themselves
-    # over the whole collection, BM25's own first page comes in from outside the candidates
-    fused = lite.search(query, k=3, fusion_depth=3, fusion_weights=even, bm25_scope="collection").hits
-    assert (ids["report"], 1, ["bm25"]) in [(h.doc_id, h.page, h.channels) for h in fused]
 
 
 def test_the_first_hits_do_not_depend_on_how_many_are_asked_for(lite):
