@@ -146,11 +146,15 @@ class Backend(ABC):
         return evaluate(self.search, runnable, questions, by=by)
 
     def evaluate_answers(self, questions: Sequence[Question], k: int | None = None,
-                         impossible: Sequence[Question] = ()) -> AnswerReport:
-        """The answers to the questions, and to their unanswerable counterparts (`unanswerable`) if given."""
+                         impossible: Sequence[Question] = (), own_documents: bool = False) -> AnswerReport:
+        """The answers to the questions, and to questions the documents do not answer (`impossible`: real
+        ones, or counterparts made by `unanswerable`); with `own_documents`, each asked of its own documents."""
         from ..retrieve.evaluate import evaluate_answers
 
-        return evaluate_answers(lambda text: self.ask(text, k), questions, impossible)
+        def ask(text: str, documents: tuple[str, ...] | None):
+            return self.ask(text, k, Filters(documents=documents) if documents else None)
+
+        return evaluate_answers(ask, questions, impossible, own_documents)
 
     def __enter__(self):
         return self

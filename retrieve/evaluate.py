@@ -4,7 +4,8 @@ answerer) every question and score the pages it returns against the gold pages.
 Readers turn each format into `Question`s whose relevant pages are (document stem, 1-based page):
 - FinanceBench (`financebench_open_source.jsonl`): `evidence[].evidence_page_num` is zero-based;
 - MMLongBench-Doc (`samples.json`): `evidence_pages` is one-based; "Not answerable" is skipped;
-- plain JSONL: {"question": ..., "relevant": [{"file": "report.pdf", "page": 3}, ...]}.
+- plain JSONL: {"question": ..., "relevant": [{"file": "report.pdf", "page": 3}, ...]}; a question the
+  documents do not answer has no relevant page and may name the document it is asked of (`"file"`).
 Short scalar fields of a question (`evidence_type`, `question_type`, `difficulty`...) are kept as
 labels, to break the figures down by.
 
@@ -39,6 +40,7 @@ class Question:
     text: str
     relevant: frozenset[PageKey]
     labels: tuple[tuple[str, str], ...] = ()  # (field, value), for breakdowns
+    documents: tuple[str, ...] = ()  # the files it is about (plain JSONL: its gold pages' files, its "file")
 
     def label(self, name: str) -> str | None:
         return dict(self.labels).get(name)
@@ -107,7 +109,8 @@ def _mmlongbench(rows: list[dict]) -> list[Question]:
 def _plain(rows: list[dict]) -> list[Question]:
     return [
         Question(str(row.get("id", i)), row["question"],
-                 frozenset((_stem(r["file"]), int(r["page"])) for r in row["relevant"]), _labels(row))
+                 frozenset((_stem(r["file"]), int(r["page"])) for r in row["relevant"]), _labels(row),
+                 tuple(dict.fromkeys([*(r["file"] for r in row["relevant"]), *([row["file"]] if row.get("file") else [])])))
         for i, row in enumerate(rows)
     ]
 
@@ -256,14 +259,19 @@ def unanswerable(questions: Sequence[Question], companies: Sequence[str] = (),
     return out
 
 
-def evaluate_answers(ask: Callable[[str], Answer], questions: Sequence[Question],
-                     impossible: Sequence[Question] = ()) -> AnswerReport:
-    """Every question answered by `ask` (any backend's); citations checked against the gold pages; and
-    each of `impossible` (unanswerable: see `unanswerable`) asked too, to see it declined."""
+def evaluate_answers(ask: Callable[[str, tuple[str, ...] | None], Answer], questions: Sequence[Question],
+                     impossible: Sequence[Question] = (), own_documents: bool = False) -> AnswerReport:
+    """Every question answered by `ask(text, documents)` (any backend's; `documents`: the files to answer
+    from, None for all); citations checked against the gold pages; and each of `impossible` (questions the
+    documents do not answer: real ones, or counterparts made by `unanswerable`) asked too, to see it
+    declined. `own_documents`: each question is asked of its own documents alone (`Question.documents`)."""
+    def within(question: Question) -> tuple[str, ...] | None:
+        return question.documents or None if own_documents else None
+
     read, first, anywhere, answered, latencies, rows = [], [], [], [], [], []
     for question in questions:
         started = time.perf_counter()
-        answer = ask(question.text)
+        answer = ask(question.text, within(question))
         latencies.append(time.perf_counter() - started)
         cited = [(_stem(c.file_name), c.page) for c in answer.citations]
         read.append(any((_stem(h.file_name), h.page) in question.relevant for h in answer.pages))
@@ -274,7 +282,7 @@ def evaluate_answers(ask: Callable[[str], Answer], questions: Sequence[Question]
                      "first_citation_gold": first[-1], "text": answer.text[:600]})
     declined = []
     for question in impossible:
-        answer = ask(question.text)
+        answer = ask(question.text, within(question))
         declined.append(answer.abstained)
         rows.append({"id": question.id, "question": question.text, "abstained": answer.abstained,
                      "text": answer.text[:600]})

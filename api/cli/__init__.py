@@ -374,6 +374,11 @@ def eval_command(
                                                  "question's rankings")] = None,
     answers: Annotated[bool, typer.Option("--answers", help="also answer each question and check the citations "
                                           "against the gold pages")] = False,
+    not_answered: Annotated[str | None, typer.Option("--unanswerable", help="with --answers: questions the "
+                                                     "documents do not answer, in the same format (each may name "
+                                                     "its \"file\"), asked instead of made-up counterparts")] = None,
+    own_documents: Annotated[bool, typer.Option("--own-documents", help="with --answers: ask each question of its "
+                                                "own documents alone (its gold pages' files, its \"file\")")] = False,
 ) -> None:
     """Recall@1/5/10 (the share of gold pages found), hit@5 (a gold page found), nDCG@5, MRR and latency, per
     channel and fused, on a question set; with --answers, how often the answerer's citations are gold."""
@@ -387,6 +392,16 @@ def eval_command(
         asked = read_questions(Path(questions), fmt)[:limit]
     except (OSError, ValueError, KeyError) as e:
         _fail(f"{questions}: cannot read the questions ({e})")
+    if (not_answered or own_documents) and not answers:
+        _fail("--unanswerable and --own-documents go with --answers")
+    impossible = None
+    if not_answered:
+        try:
+            impossible = read_questions(Path(not_answered), "jsonl")[:limit]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            _fail(f"{not_answered}: cannot read the questions ({e})")
+        if any(q.relevant for q in impossible):
+            _fail(f"{not_answered}: a question the documents do not answer has no relevant pages")
     chosen = [c.strip() for c in channels.split(",") if c.strip()] if channels else None
     labels = by if by is not None else [name for name in ("evidence_type", "question_type")
                                         if any(q.label(name) for q in asked)]
@@ -407,7 +422,9 @@ def eval_command(
             companies = sorted({q.label("company") for q in asked if q.label("company")} |
                                {_Path(d.file_name).stem.split("_")[0] for d in documents})
             titles = [title_of(d.file_name) for d in documents]
-            answered = backend.evaluate_answers(asked, impossible=unanswerable(asked, companies, titles))
+            if impossible is None:
+                impossible = unanswerable(asked, companies, titles)
+            answered = backend.evaluate_answers(asked, impossible=impossible, own_documents=own_documents)
 
     def rows(channels: dict) -> list[list[str]]:
         return [[channel, *(f"{r.recall[k]:.3f}" for k in (1, 5, 10)), f"{r.hits[5]:.3f}", f"{r.ndcg5:.3f}",
@@ -434,8 +451,10 @@ def eval_command(
                   f"{answered.any_citation_gold:.3f}; answered (not abstained) {answered.answered:.3f}; "
                   f"p50 {answered.latency_ms_p50:.0f} ms, p95 {answered.latency_ms_p95:.0f} ms", highlight=False)
         if answered.unanswerable:
-            out.print(f"unanswerable counterparts ({answered.unanswerable}: company swapped or years moved a "
-                      f"century back): abstained {answered.abstained_unanswerable:.3f}", highlight=False)
+            made = "" if not_answered else ": company swapped or years moved a century back"
+            out.print(f"{'unanswerable questions' if not_answered else 'unanswerable counterparts'} "
+                      f"({answered.unanswerable}{made}): abstained {answered.abstained_unanswerable:.3f}",
+                      highlight=False)
     if out_file:
         data = asdict(report) | ({"answers": asdict(answered)} if answered is not None else {})
         Path(out_file).write_text(json.dumps(data, indent=2) + "\n")

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from pagesight.core.types import Hit, SearchResult
 from pagesight.retrieve.evaluate import Question, evaluate, failures, read_questions
 from pagesight.retrieve.metrics import hit_at_k, mrr, ndcg_at_k, percentile, recall_at_k
+from tests import docs
 
 
 def test_metrics_on_hand_computed_cases():
@@ -132,3 +133,40 @@ def test_unanswerable_counterparts_swap_the_company_or_move_the_years():
                                           titles=["PEPSICO 2019 10K", "AMD 2022 10K"])}
     assert set(made) == {"a-unanswerable"}
     assert made["a-unanswerable"].text == "What is the FY2018 capital expenditure for AMD?"  # PEPSICO 2019 covers 2018
+
+
+def test_eval_answers_asks_real_unanswerable_questions_of_their_own_documents(tmp_path, monkeypatch, report):
+    from pagesight.api.cli import app
+    from pagesight.core.settings import get_settings
+
+    monkeypatch.setenv("PAGESIGHT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PAGESIGHT_ANSWERER", "extractive")
+    get_settings.cache_clear()
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "report.pdf").write_bytes(report.read_bytes())
+    docs.simple_pdf(folder / "memo.pdf", ["Memo: the lighthouse lamp needs a new wick before winter."])
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"question": "Where do penguins nest?",
+                                     "relevant": [{"file": "report.pdf", "page": 6}]}))
+    # answered by the report, but asked of the memo, which says nothing of penguins
+    impossible = tmp_path / "none.jsonl"
+    impossible.write_text(json.dumps({"question": "Where do penguins nest?", "relevant": [], "file": "memo.pdf"}))
+
+    def run(*extra: str) -> dict:
+        out = tmp_path / "report.json"
+        result = CliRunner().invoke(app, ["eval", str(questions), "--docs", str(folder), "--answers",
+                                          "--unanswerable", str(impossible), "--out", str(out), *extra])
+        assert result.exit_code == 0, result.output
+        return json.loads(out.read_text())["answers"]
+
+    try:
+        own = run("--own-documents")
+        assert own["unanswerable"] == 1 and own["abstained_unanswerable"] == 1.0
+        assert own["answered"] == 1.0 and own["first_citation_gold"] == 1.0
+        # over every document, the same question finds the report's answer: not declined
+        assert run()["abstained_unanswerable"] == 0.0
+        result = CliRunner().invoke(app, ["eval", str(questions), "--unanswerable", str(impossible)])
+        assert result.exit_code != 0 and "go with --answers" in result.output
+    finally:
+        get_settings.cache_clear()
