@@ -107,12 +107,13 @@ def _mmlongbench(rows: list[dict]) -> list[Question]:
 
 
 def _plain(rows: list[dict]) -> list[Question]:
-    return [
-        Question(str(row.get("id", i)), row["question"],
-                 frozenset((_stem(r["file"]), int(r["page"])) for r in row["relevant"]), _labels(row),
-                 tuple(dict.fromkeys([*(r["file"] for r in row["relevant"]), *([row["file"]] if row.get("file") else [])])))
-        for i, row in enumerate(rows)
-    ]
+    out = []
+    for i, row in enumerate(rows):
+        files = [r["file"] for r in row["relevant"]] + ([row["file"]] if row.get("file") else [])
+        out.append(Question(str(row.get("id", i)), row["question"],
+                            frozenset((_stem(r["file"]), int(r["page"])) for r in row["relevant"]), _labels(row),
+                            tuple(dict.fromkeys(files))))
+    return out
 
 
 # ---- retrieval ------------------------------------------------------------------------------------
