@@ -28,7 +28,9 @@ Measured at each size:
                each file of the collection, never the machine's whole cache), opened again, one question;
                under load: the server's p50/p95 with --clients clients asking at once
   quality      each set's R@5 and hit@5 in the big collection (filtered as above) beside its own collection
---measure-only measures an existing collection again (after a change of code, or on a quiet machine).
+--measure-only measures an existing collection again (after a change of code, or on a quiet machine);
+--quality-only only its quality and each set's own, with the settings of the environment (e.g.
+PAGESIGHT_BM25_SCOPE=candidates to compare a default with the one before it).
 --upload N adds N more pages to the largest collection after its measures and times the add (foreground)
 and the index build that follows (in the background for a server).
 """
@@ -321,10 +323,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "scale.json")
     parser.add_argument("--measure-only", action="store_true",
                         help="measure the collection --data holds again (built by an earlier run), building nothing")
+    parser.add_argument("--quality-only", action="store_true",
+                        help="only the quality of the collection --data holds, and of each set's own")
     args = parser.parse_args()
     sets = dev_sets(args.set)
     sizes = [int(s) for s in args.pages.split(",") if s.strip()]
     questions = questions_of(sets)
+    if args.quality_only:
+        quality_only(args.data, sets, questions, args.out)
+        return
 
     schemas, docs = {}, {}
     for name, data, _ in sets:
@@ -400,6 +407,34 @@ def main() -> None:
     write_results(args.out, machine_name("lite, 1 thread for BLAS"), {"own_collections": own, "sizes": rows,
                                                                      "upload": upload})
     print_table(own, rows, upload)
+
+
+def quality_only(data: Path, sets, questions: dict, out: Path) -> None:
+    """Each set's R@5 and hit@5 in its own collection and in the collection `data` holds (its distractors
+    filtered as `measure` does), with the settings of the environment."""
+    from pagesight import PageSight
+
+    settings = Settings(_env_file=None, data_dir=data, profile="lite")
+    own, big = {}, {}
+    with PageSight(settings=replace_data(settings, sets[0][1])) as first:
+        models = first.models
+    for name, folder, _ in sets:
+        with PageSight(settings=replace_data(settings, folder), models=models) as sight:
+            own[name] = quality(sight, questions[name], None)
+    store = EdgeStore(data / "collections" / "default", "default")
+    pages = sum(d.pages for d in store.documents())
+    with PageSight(settings=settings, models=models, store=store) as sight:
+        for name, qs in questions.items():
+            kept = Filters(tags=(REAL, *(copy_tag(n) for n in questions if n != name)))
+            big[name] = quality(sight, qs, kept)
+    store.close()
+    print(f"\nQuality ({machine_name()}; bm25_scope {settings.bm25_scope})")
+    print(f"{'set':<14} {'own R@5':>8} {'own hit@5':>10} {f'{pages} pages R@5':>18} {'hit@5':>6}")
+    for name in questions:
+        print(f"{name:<14} {own[name]['R@5']:>8.3f} {own[name]['hit@5']:>10.3f} {big[name]['R@5']:>18.3f} "
+              f"{big[name]['hit@5']:>6.3f}")
+    write_results(out, machine_name("lite, 1 thread for BLAS"), {"bm25_scope": settings.bm25_scope, "pages": pages,
+                                                                 "own_collections": own, "quality": big})
 
 
 def replace_data(settings: Settings, data: Path) -> Settings:
