@@ -32,11 +32,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 from pagesight.core.settings import Settings  # noqa: E402
+from pagesight.core.types import Filters  # noqa: E402
 from pagesight.retrieve.evaluate import read_questions  # noqa: E402
 from pagesight.retrieve.metrics import hit_at_k, mean, mrr, ndcg_at_k, percentile, recall_at_k  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-NO_STEPS = {"named_weight": 0.0, "heading_weight": 0.0, "rerank_weight": 0.0}
+NO_STEPS = {"named_weight": 0.0, "pages_weight": 0.0, "heading_weight": 0.0, "rerank_weight": 0.0}
 CONFIGS = {
     "text": ({}, ["text"]),
     "bm25": ({}, ["bm25"]),
@@ -100,7 +101,8 @@ def metrics(rows: list[dict]) -> dict:
     return out
 
 
-def run_set(name: str, data: Path, questions_path: Path, configs: list[str], reranker: str | None = None) -> dict:
+def run_set(name: str, data: Path, questions_path: Path, configs: list[str], reranker: str | None = None,
+            own_documents: bool = False) -> dict:
     from pagesight import PageSight
     from pagesight.index.profiles import load_reranker
 
@@ -118,7 +120,8 @@ def run_set(name: str, data: Path, questions_path: Path, configs: list[str], rer
             rows = []
             for q in questions:
                 started = time.perf_counter()
-                hits = view.search(q.text, 10, channels=channels).hits
+                within = Filters(documents=q.documents) if own_documents and q.documents else None
+                hits = view.search(q.text, 10, within, channels=channels).hits
                 rows.append({"ranked": [(Path(h.file_name).stem, h.page) for h in hits], "gold": q.relevant,
                              "ms": 1000 * (time.perf_counter() - started)})
             results[config] = metrics(rows)
@@ -134,11 +137,13 @@ def main() -> None:
     parser.add_argument("--set", action="append", required=True, help=DEV_SET_HELP)
     parser.add_argument("--configs", default=",".join(CONFIGS), help="which configurations, comma-separated")
     parser.add_argument("--reranker", help="the reranking step's model (PAGESIGHT_RERANKER), if not the default")
+    parser.add_argument("--own-documents", action="store_true", help="search each question within its own "
+                        "documents (its gold pages' files), as a user who has chosen the document asks")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "steps.json")
     args = parser.parse_args()
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
     machine = machine_name()
-    results = {name: run_set(name, data, questions, configs, args.reranker)
+    results = {name: run_set(name, data, questions, configs, args.reranker, args.own_documents)
                for name, data, questions in dev_sets(args.set)}
     print(f"\nRetrieval by configuration, whole collection of each set (lite; {machine}); all questions, "
           f"R@k = share of gold pages in the first k")
@@ -150,7 +155,8 @@ def main() -> None:
             print(f"{name:<14} {config:<34} {a['R@1']:>6.3f} {a['R@5']:>6.3f} {a['R@10']:>6.3f} {a['hit@1']:>6.3f} "
                   f"{a['hit@5']:>6.3f} {a['nDCG@5']:>7.3f} {a['MRR']:>6.3f} {figures['p50_ms']:>5.0f} "
                   f"{figures['p95_ms']:>5.0f}")
-    write_results(args.out, machine, {"reranker": args.reranker or Settings().reranker, "sets": results})
+    write_results(args.out, machine, {"reranker": args.reranker or Settings().reranker,
+                                      "own_documents": args.own_documents, "sets": results})
 
 
 if __name__ == "__main__":

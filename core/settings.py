@@ -119,6 +119,8 @@ class Settings(BaseSettings):
         "docs/evaluation.md)")
     named_weight: float = Field(default=0.5, ge=0, description="weight of the search within the documents a "
                                 "question names by their titles (retrieve/scope.py); 0 turns it off")
+    pages_weight: float = Field(default=2.0, ge=0, description="weight of the pages a question names by number "
+                                "(\"on page 17\", retrieve/pages.py) of the documents it is about; 0 turns it off")
     heading_weight: float = Field(default=2.0, ge=0, description="weight of the pages of the named documents "
                                   "headed by a financial statement the question names (retrieve/retriever.py); "
                                   "0 turns it off")

@@ -88,7 +88,8 @@ def _financebench(rows: list[dict]) -> list[Question]:
             (_stem(e.get("doc_name") or row["doc_name"]), int(e["evidence_page_num"]) + 1)  # zero-based
             for e in row.get("evidence", [])
         )
-        out.append(Question(str(row["financebench_id"]), row["question"], relevant, _labels(row)))
+        files = [f"{stem}.pdf" for stem in dict.fromkeys(stem for stem, _ in sorted(relevant))]
+        out.append(Question(str(row["financebench_id"]), row["question"], relevant, _labels(row), tuple(files)))
     return out
 
 

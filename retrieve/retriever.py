@@ -22,7 +22,7 @@ from .channels import CHANNELS, available, best_per_page, complete
 from .fusion import rrf
 from .scope import Titles, named_documents
 from .snippets import snippet
-from .steps import HEADED, NAMED, RERANKED, STEPS, Context
+from .steps import HEADED, NAMED, PAGED, RERANKED, STEPS, Context
 
 __all__ = ["Retriever"]
 
@@ -155,7 +155,7 @@ def fuse(per_channel: dict[str, list[Hit]], weights: dict[str, float], k: int) -
     """One hit per page, scored by weighted RRF over the channels' rankings (a channel's ranking within the
     named documents counts as that channel's in the hit's list of channels)."""
     best: dict[tuple[str, int], Hit] = {}
-    for channel in (*_EXPLAINS, *(c + NAMED for c in _EXPLAINS), HEADED, RERANKED):
+    for channel in (*_EXPLAINS, *(c + NAMED for c in _EXPLAINS), HEADED, PAGED, RERANKED):
         for hit in per_channel.get(channel, []):
             best.setdefault((hit.doc_id, hit.page), hit)
     rankings = {c: [(h.doc_id, h.page) for h in hits] for c, hits in per_channel.items()}

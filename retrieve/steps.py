@@ -5,6 +5,10 @@ steps in the table's order, fusing after each. How a search runs, whole: docs/ar
 
 - named: the documents the question names by their titles (scope.py) searched again on their own, every
   channel, each ranking at `named_weight` times its channel's weight;
+- pages: a question naming pages by number ("on page 17", "slides 3-5": pages.py) reads those pages of
+  the one document it is about: the documents it names, the one the user's filter keeps, or the
+  collection's only one (in a collection of many, "page 17" of an unnamed document is no page: the
+  first-ranked page's document is the wrong one for most such questions of MMLongBench);
 - heading: a question naming a financial statement reads that statement's pages (statements.py) of the
   named documents, or of the document whose page ranks first;
 - rerank: a cross-encoder (index/rerank.py) reads the question with the best passages of the fused
@@ -19,12 +23,15 @@ from dataclasses import dataclass, replace
 
 from ..core.types import Hit, title_of
 from ..index.layout import SearchFilter
+from ..index.points import point_id
+from .pages import pages_named
 from .statements import HEADING, page_statements, statements_named
 
-__all__ = ["HEADED", "NAMED", "RERANKED", "STEPS", "Context", "Step", "rerank_order"]
+__all__ = ["HEADED", "NAMED", "PAGED", "RERANKED", "STEPS", "Context", "Step", "rerank_order"]
 
 NAMED = "@named"  # a channel's ranking within the documents the question names: "text@named"
 HEADED = "heading"  # the pages of the named documents headed by a statement the question names
+PAGED = "pages"  # the pages the question names by number, of the documents it is about
 RERANKED = "rerank"  # the fused ranking's first pages, as the cross-encoder orders them
 HEADED_DEPTH = 10  # pages each channel is asked for, for a statement's heading within the named documents
 
@@ -62,6 +69,34 @@ def _named(ctx: Context, weight: float) -> dict[str, tuple[list[Hit], float]] | 
                                     ctx.vectors)
     weights = retriever.settings.fusion_weights
     return {f"{channel}{NAMED}": (hits, weight * weights.get(channel, 1.0)) for channel, hits in within.items()}
+
+
+def _paged(ctx: Context, weight: float) -> dict[str, tuple[list[Hit], float]] | None:
+    named = pages_named(ctx.query)
+    if not named or not ctx.fused:
+        return None
+    store = ctx.retriever.store
+    if ctx.named:
+        about = ctx.named
+    elif ctx.flt.doc_ids is not None and len(ctx.flt.doc_ids) == 1:
+        about = ctx.flt.doc_ids
+    elif len(documents := store.catalog().documents) == 1:
+        about = (documents[0].id,)
+    else:
+        return None
+    first, last = ctx.flt.pages or (None, None)
+    ranked = {(h.doc_id, h.page): i for i, h in enumerate(ctx.fused)}
+    hits = []
+    for doc_id in about:
+        doc = store.get_document(doc_id)
+        if doc is None:
+            continue
+        hits += [Hit(doc_id=doc_id, file_name=doc.file_name, page=page, score=0.0, channels=[PAGED],
+                     point=point_id(doc_id, "page", page))
+                 for page in named if page <= doc.pages and (first or 1) <= page <= (last or page)]
+    # the pages the channels found first, then the others as the question names them
+    hits.sort(key=lambda h: ranked.get((h.doc_id, h.page), len(ranked)))
+    return {PAGED: (hits, weight)} if hits else None
 
 
 def _headed(ctx: Context, weight: float) -> dict[str, tuple[list[Hit], float]] | None:
@@ -129,6 +164,7 @@ def rerank_order(keys: list, scores: list[float]) -> list:
 
 STEPS: dict[str, Step] = {s.name: s for s in (
     Step("named", lambda settings: settings.named_weight, _named),
+    Step("pages", lambda settings: settings.pages_weight, _paged),
     Step("heading", lambda settings: settings.heading_weight, _headed),
     Step("rerank", lambda settings: settings.rerank_weight, _rerank),
 )}

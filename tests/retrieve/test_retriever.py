@@ -81,6 +81,31 @@ def test_in_fused_search_bm25_ranks_the_whole_collection_or_only_the_dense_candi
     assert all(h.channels == ["text", "bm25"] for h in fused)  # BM25 ranked the candidates themselves
 
 
+def test_a_question_naming_a_page_reads_that_page_of_the_document_it_is_about(tmp_path, text_encoder):
+    settings = make_settings(tmp_path / "data")
+    logbook = docs.pages_pdf(tmp_path / "logbook.pdf", [["Lighthouse keeper's log: the lamp was lit at dusk."]] * 12)
+    memo = docs.simple_pdf(tmp_path / "memo.pdf", ["Memo: the lighthouse lamp needs a new wick."])
+    models = Models(settings, Encoders("lite", text=text_encoder, sparse=Bm25Encoder()))
+    with PageSight(settings=settings, models=models) as sight:
+        ids = {"log": sight.ingest_file(logbook).doc_id, "memo": sight.ingest_file(memo).doc_id}
+        library = Library(sight, ids)
+        query = "What did the keeper say about the lamp at dusk on page 7?"  # twelve pages alike: only the number tells
+        # the document it is about: the one the user's filter keeps, or the one it names by its title
+        for asked, filters in ((query, Filters(documents=("logbook.pdf",))),
+                               ("What does the logbook say about the lamp at dusk on page 7?", None)):
+            hits = library.search(asked, k=3, filters=filters).hits
+            assert (hits[0].doc_id, hits[0].page) == (ids["log"], 7) and "pages" in hits[0].channels
+            assert "lamp" in hits[0].text.lower()  # the page's own text, read like any hit's
+            off = library.search(asked, k=3, filters=filters, pages_weight=0).hits
+            assert (off[0].doc_id, off[0].page) != (ids["log"], 7)
+        # of two documents, neither named nor kept by a filter, "page 7" is no page of either
+        assert all("pages" not in h.channels for h in library.search(query, k=5).hits)
+        # a page past the document's end, or outside the user's page range, is not read
+        assert all("pages" not in h.channels for h in library.search("the logbook's lamp on page 40", k=5).hits)
+        kept = library.search(query, k=5, filters=Filters(documents=("logbook.pdf",), pages=(1, 5))).hits
+        assert kept and all(h.page <= 5 and "pages" not in h.channels for h in kept)
+
+
 def test_the_first_hits_do_not_depend_on_how_many_are_asked_for(lite):
     # each channel hands the fusion fusion_depth pages whatever k is (up to that depth)
     for query in ("Where do penguins nest?", "lighthouse lamp", "4217 ships"):
