@@ -25,9 +25,9 @@ def test_pages_are_ranked_by_their_best_passage():
 
 def test_the_steps_are_a_table_each_weighed_by_its_setting(tmp_path):
     settings = make_settings(tmp_path)
-    assert list(STEPS) == ["named", "heading", "rerank"]
-    assert [STEPS[s].weight(settings) for s in STEPS] == [settings.named_weight, settings.heading_weight,
-                                                          settings.rerank_weight]
+    assert list(STEPS) == ["named", "pages", "heading", "rerank"]
+    assert [STEPS[s].weight(settings) for s in STEPS] == [settings.named_weight, settings.pages_weight,
+                                                          settings.heading_weight, settings.rerank_weight]
 
 
 def test_the_packaged_models_are_found_offline_in_their_package(monkeypatch):
