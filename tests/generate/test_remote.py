@@ -22,7 +22,8 @@ def server(openai_stub):
 
 
 def requests(log: Path) -> list[dict]:
-    return [json.loads(line) for line in log.read_text().splitlines()]
+    """The requests the stub has received (none yet when it has written no log: a test run alone)."""
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
 
 def remote(url: str, model: str = "echo", **options) -> RemoteVLMAnswerer:
