@@ -71,6 +71,11 @@ __all__ = ["PICTURE_NOT_FOUND", "Models", "PageSight", "scoped"]
 PICTURE_NOT_FOUND = ("Not in these documents: the picture matches no page of them well (few of its words are on "
                      "the nearest page), so there is nothing to answer from.")
 
+
+def no_such_page(absent: str) -> str:
+    """The answer to a question about pages its document does not have ("page 40 (log.pdf has 12)")."""
+    return f"Not in these documents: the question asks about {absent}, so they do not answer it."
+
 log = logging.getLogger(__name__)
 
 
@@ -502,6 +507,12 @@ class PageSight(Backend):
                 asked = picture_query(result.picture.text[:600], question)
             result.question, result.rewritten_by = asked, resolved.rewritten_by
             yield result
+            if result.absent:  # pages its document does not have: nothing of them to read
+                text = say(no_such_page(result.absent), answer_locale(question))
+                yield text
+                yield Answer(text=text, extractive=model.extractive, answerer=model.name, abstained=True,
+                             question=asked)
+                return
             for item in model.stream(asked, self.evidence(result), self.titles()):
                 yield item.model_copy(update={"question": asked}) if isinstance(item, Answer) else item
 

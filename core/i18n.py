@@ -35,6 +35,11 @@ _FRENCH: list[tuple[re.Pattern, French]] = [(re.compile(english, re.DOTALL), fre
      r"page\), so there is nothing to answer from\.",
      "Absent de ces documents : l'image ne correspond bien à aucune de leurs pages (peu de ses mots figurent sur "
      "la page la plus proche), il n'y a donc rien à partir de quoi répondre."),
+    (r"Not in these documents: the question asks about (.+), so they do not answer it\.",
+     lambda m: "Absent de ces documents : la question porte sur "
+     + re.sub(r" has (\d+)", r" en a \1", re.sub(r"^(pages?) ", lambda p: "les pages " if p.group(1) == "pages"
+                                                 else "la page ", m.group(1)))
+     + ", ils n'y répondent donc pas."),
     (r"No indexed page matches the question, so there is nothing to answer from\.",
      "Aucune page indexée ne correspond à la question : il n'y a rien à partir de quoi répondre."),
     (r"Not in these documents: the pages found do not mention (.+), so they do not answer this question\.",

@@ -229,6 +229,8 @@ class SearchResult:
     question: str | None = None
     rewritten_by: str | None = None
     picture: Picture | None = None  # a picture asked as (part of) the question: what was read of it
+    # What the question asks for that the document it is about does not have: "page 40 (log.pdf has 12)".
+    absent: str | None = None
 
 
 @dataclass

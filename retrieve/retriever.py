@@ -57,6 +57,7 @@ class Retriever:
             if not query.strip():
                 runnable = [name for name in runnable if name in vectors]
         per_channel = self.run_channels(runnable, query, depth, flt, vectors)
+        absent = None
         if len(runnable) == 1:
             hits = per_channel[runnable[0]][:k]
         else:
@@ -71,10 +72,10 @@ class Retriever:
                     for name, (ranked, ranked_weight) in found.items():
                         per_channel[name], weights[name] = ranked, ranked_weight
                     ctx.fused = hits = fuse(per_channel, weights, self.settings.rrf_k)
-            hits = hits[:k]
+            hits, absent = hits[:k], ctx.absent
         # Each hit shows the stretch of what matched that holds the query's words, not a page's first line.
         hits = [h.model_copy(update={"text": snippet(h.text, query)}) for h in complete(hits, self.store)]
-        return SearchResult(hits=hits, channels=runnable, skipped=skipped)
+        return SearchResult(hits=hits, channels=runnable, skipped=skipped, absent=absent)
 
     def run_channels(self, runnable: list[str], query: str, depth: int, flt: SearchFilter,
                      vectors: dict[str, object] | None = None) -> dict[str, list[Hit]]:

@@ -51,6 +51,7 @@ class Context:
     retriever: object
     vectors: dict
     named: tuple[str, ...] | None = None
+    absent: str | None = None  # what the question asks for that its document does not have (a step says)
 
 
 @dataclass(frozen=True)
@@ -87,16 +88,26 @@ def _paged(ctx: Context, weight: float) -> dict[str, tuple[list[Hit], float]] | 
     first, last = ctx.flt.pages or (None, None)
     ranked = {(h.doc_id, h.page): i for i, h in enumerate(ctx.fused)}
     hits = []
-    for doc_id in about:
-        doc = store.get_document(doc_id)
-        if doc is None:
-            continue
-        hits += [Hit(doc_id=doc_id, file_name=doc.file_name, page=page, score=0.0, channels=[PAGED],
-                     point=point_id(doc_id, "page", page))
+    documents = [doc for doc_id in about if (doc := store.get_document(doc_id)) is not None]
+    for doc in documents:
+        hits += [Hit(doc_id=doc.id, file_name=doc.file_name, page=page, score=0.0, channels=[PAGED],
+                     point=point_id(doc.id, "page", page))
                  for page in named if page <= doc.pages and (first or 1) <= page <= (last or page)]
+    if documents and all(page > doc.pages for page in named for doc in documents):
+        held = "; ".join(f"{doc.file_name} has {doc.pages}" for doc in documents)
+        ctx.absent = f"{_pages_text(named)} ({held})"
     # the pages the channels found first, then the others as the question names them
     hits.sort(key=lambda h: ranked.get((h.doc_id, h.page), len(ranked)))
     return {PAGED: (hits, weight)} if hits else None
+
+
+def _pages_text(pages: tuple[int, ...]) -> str:
+    """"page 40", "pages 400-429" (a run), "pages 40, 52" (a few)."""
+    if len(pages) == 1:
+        return f"page {pages[0]}"
+    if list(pages) == list(range(pages[0], pages[0] + len(pages))):
+        return f"pages {pages[0]}-{pages[-1]}"
+    return "pages " + ", ".join(map(str, pages[:5])) + (", ..." if len(pages) > 5 else "")
 
 
 def _headed(ctx: Context, weight: float) -> dict[str, tuple[list[Hit], float]] | None:

@@ -100,10 +100,21 @@ def test_a_question_naming_a_page_reads_that_page_of_the_document_it_is_about(tm
             assert (off[0].doc_id, off[0].page) != (ids["log"], 7)
         # of two documents, neither named nor kept by a filter, "page 7" is no page of either
         assert all("pages" not in h.channels for h in library.search(query, k=5).hits)
-        # a page past the document's end, or outside the user's page range, is not read
-        assert all("pages" not in h.channels for h in library.search("the logbook's lamp on page 40", k=5).hits)
-        kept = library.search(query, k=5, filters=Filters(documents=("logbook.pdf",), pages=(1, 5))).hits
-        assert kept and all(h.page <= 5 and "pages" not in h.channels for h in kept)
+        # a page past the document's end is no page, and the search says so; one outside the user's page
+        # range is not read either, but the document has it
+        past = library.search("the logbook's lamp on page 40", k=5)
+        assert all("pages" not in h.channels for h in past.hits) and past.absent == "page 40 (logbook.pdf has 12)"
+        assert library.search("pages 30-45 of the logbook").absent == "pages 30-45 (logbook.pdf has 12)"
+        assert library.search(query, filters=Filters(documents=("logbook.pdf",))).absent is None
+        kept = library.search(query, k=5, filters=Filters(documents=("logbook.pdf",), pages=(1, 5)))
+        assert kept.hits and all(h.page <= 5 and "pages" not in h.channels for h in kept.hits) and kept.absent is None
+        # asked, it is not answered from the pages nearest to the words
+        answer = sight.ask("What does the logbook say about the lamp on page 40?", answerer="extractive")
+        assert answer.abstained and answer.citations == []
+        assert answer.text == ("Not in these documents: the question asks about page 40 (logbook.pdf has 12), so "
+                               "they do not answer it.")
+        answer = sight.ask("Que dit le logbook sur la lampe qui est à la page 40 ?", answerer="extractive")
+        assert answer.abstained and answer.text.startswith("Absent de ces documents : la question porte sur la page 40")
 
 
 def test_the_first_hits_do_not_depend_on_how_many_are_asked_for(lite):
