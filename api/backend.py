@@ -74,6 +74,7 @@ class PageView:
 
 class Backend(ABC):
     collection: str
+    where: str  # where the collection lives, as a person reads it: the data folder, the Qdrant server, the server's URL
 
     @abstractmethod
     def ingest(self, paths: Iterable[str | Path], *, tags: Sequence[str] = (), password: str | None = None,
@@ -128,6 +129,16 @@ class Backend(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    @abstractmethod
+    def sibling(self, collection: str | None) -> Backend:
+        """Another collection of the same place, opened the same way (the same loaded models, or the same
+        server and key); `None`: the default collection. Closed on its own."""
+
+    @property
+    def exists(self) -> bool:
+        """Whether the collection has been created (something was ingested into it once)."""
+        return self.info().exists
 
     def ask(self, question: str = "", k: int | None = None, filters: Filters | None = None,
             answerer: str | None = None, history: Sequence[Turn] = (), *, image: bytes | None = None) -> Answer:

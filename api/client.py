@@ -47,6 +47,7 @@ class ServerClient(Backend):
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.url = self.where = url.rstrip("/")
         self.collection = collection  # None: the server's default
+        self._api_key, self._timeout_s = api_key, timeout_s
         self.http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout_s)
 
     # ---- ingestion ------------------------------------------------------------------------------
@@ -218,6 +219,9 @@ class ServerClient(Backend):
 
     def close(self) -> None:
         self.http.close()
+
+    def sibling(self, collection: str | None) -> ServerClient:
+        return ServerClient(self.url, self._api_key, collection, self._timeout_s)
 
     def _params(self) -> dict:
         return {"collection": self.collection} if self.collection else {}

@@ -536,7 +536,7 @@ def mcp(collection: Collection = None) -> None:
         with lock:  # tools run in threads; one backend per collection, models loaded once
             if name not in opened:
                 first = next(iter(opened.values()), None)
-                opened[name] = first.sibling(name) if hasattr(first, "sibling") else _backend(name)
+                opened[name] = first.sibling(name) if first is not None else _backend(name)
             return opened[name]
 
     def collections() -> list[str]:

@@ -134,3 +134,16 @@ def test_delete_agrees(both):
     assert (info_a.name, info_a.exists, info_a.documents, info_a.pages, info_a.profile, info_a.channels,
             info_a.encoders, info_a.answerer) == (info_b.name, info_b.exists, info_b.documents, info_b.pages,
                                                   info_b.profile, info_b.channels, info_b.encoders, info_b.answerer)
+
+
+def test_siblings_and_existence_agree(both):
+    local, remote = both
+    assert local.exists == remote.exists
+    with local.sibling("other") as a, remote.sibling("other") as b:
+        assert (a.collection, b.collection) == ("other", "other")
+        assert a.exists is False and b.exists is False
+        assert (a.info().name, a.info().exists) == (b.info().name, b.info().exists) == ("other", False)
+        assert _error(lambda x: x.document("report.pdf"), a) == _error(lambda x: x.document("report.pdf"), b)
+        assert a.collections() == b.collections()
+    assert local.where and remote.where == remote.url  # the data folder; the server's URL
+    assert remote.info().name == "default"  # the sibling closed alone: its origin still answers
