@@ -18,7 +18,7 @@ _WORD = r"(?:pages?|pp?\.|slides?|diapositives?)"
 _RANGE = r"(?:-|–|—|to|through|thru|à|au)"  # "3-10", "3 to 10", "3 à 10"
 _LIST = r"(?:,|and|or|&|et|ou)"  # "2 and 4", "2, 4 et 6"
 _REFERENCE = re.compile(
-    rf"\b{_WORD}\s*(?P<first>\d{{1,4}})(?!\s*%)(?P<rest>(?:\s*(?:{_RANGE}|{_LIST})\s*(?:(?:la\s+)?{_WORD}\s*)?\d{{1,4}}\b)*)",
+    rf"\b{_WORD}\s*(?P<first>\d{{1,4}})(?!\d|\s*%|-?[^\W\d_])(?P<rest>(?:\s*(?:{_RANGE}|{_LIST})\s*(?:(?:la\s+)?{_WORD}\s*)?\d{{1,4}}\b)*)",
     re.IGNORECASE)
 _NEXT = re.compile(rf"\s*(?P<joint>{_RANGE}|{_LIST})\s*(?:(?:la\s+)?{_WORD}\s*)?(?P<number>\d{{1,4}})", re.IGNORECASE)
 _IS_RANGE = re.compile(rf"^{_RANGE}$", re.IGNORECASE)

@@ -20,6 +20,7 @@ from pagesight.retrieve.pages import MAX_RANGE, pages_named
     ("What was revenue in 2019, page after page of growth?", ()),
     ("How many homepages list 12 items?", ()),
     ("What share of the 10-page survey said 5%?", ()),
+    ("How many pages 10-K filings run to, and what is on page 4a?", ()),  # a form's name, a page's label
 ])
 def test_the_pages_a_question_names(question, pages):
     assert pages_named(question) == pages
