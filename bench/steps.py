@@ -69,7 +69,8 @@ def configured(config: str) -> tuple[dict, list[str] | None]:
             weights[key] = float(value)
             settings["fusion_weights"] = weights
         else:
-            settings[key] = type(Settings.model_fields[key].default)(value)
+            kind = type(Settings.model_fields[key].default)
+            settings[key] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
     return settings, channels
 
 
