@@ -154,7 +154,7 @@ class ServerClient(Backend):
             {"channels": list(channels)} if channels is not None else {})
         found = self._call("POST", "/v1/search", json=body).json()
         return SearchResult([self._hit(h) for h in found["hits"]], found["channels"], found["skipped"],
-                            picture=_picture(found.get("picture")))
+                            picture=_picture(found.get("picture")), absent=found.get("absent"))
 
     def ask_stream(self, question: str = "", k: int | None = None, filters: Filters | None = None,
                    answerer: str | None = None, history: Sequence[Turn] = (), *,
@@ -183,7 +183,8 @@ class ServerClient(Backend):
                 if event == "pages":
                     pages = [self._hit(h) for h in data["pages"]]
                     yield SearchResult(pages, data.get("channels", []), data.get("skipped", {}),
-                                       data.get("question"), data.get("rewritten_by"), _picture(data.get("picture")))
+                                       data.get("question"), data.get("rewritten_by"), _picture(data.get("picture")),
+                                       data.get("absent"))
                 elif event == "delta":
                     yield data["text"]
                 elif event == "citations":

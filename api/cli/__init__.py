@@ -282,7 +282,7 @@ def search(
         _json({"channels": result.channels, "skipped": result.skipped,
                "hits": [h.model_dump(mode="json") for h in result.hits],
                "picture": {k: v for k, v in result.picture.__dict__.items() if k != "thumbnail"}
-               if result.picture else None})
+               if result.picture else None, "absent": result.absent})
         return
     from ...retrieve.picture import picture_query
     from ...retrieve.snippets import matched_words
@@ -294,6 +294,8 @@ def search(
         _say(_t(f"the picture: {result.picture.words} words read in {result.picture.read_s:.1f} s, "
                 f"{result.picture.held:.0%} of them on the best page"))
         query = picture_query(result.picture.text, query)
+    if result.absent:  # pages the document does not have: the pages below are the nearest to the words
+        _say(f"not in these documents: {result.absent}")
     if not result.hits:
         if result.picture is not None and not result.picture.matched:
             why = result.skipped.get("picture", "the picture matches no page")

@@ -196,6 +196,8 @@ class SearchResponse(BaseModel):
     channels: list[str]
     skipped: dict[str, str]
     picture: PictureOut | None = None
+    absent: str | None = Field(default=None, description="what the question asks for that the document it is "
+                               "about does not have: \"page 40 (log.pdf has 12)\"")
 
 
 class TurnIn(RequestBody):
@@ -259,6 +261,8 @@ class AnswerResponse(BaseModel):
     question: str | None = Field(default=None, description="the follow-up as it was searched, when rewritten")
     rewritten_by: str | None = None
     picture: PictureOut | None = None
+    absent: str | None = Field(default=None, description="what the question asks for that the document it is "
+                               "about does not have: \"page 40 (log.pdf has 12)\"")
 
 
 class DocumentOut(BaseModel):

@@ -28,7 +28,8 @@ def answer_events(events: Iterator[SearchResult | str | Answer | Message], colle
                 yield event("pages", {"pages": [HitOut.of(h, collection).model_dump(mode="json") for h in item.hits],
                                       "channels": item.channels, "skipped": item.skipped,
                                       "question": item.question, "rewritten_by": item.rewritten_by,
-                                      "picture": picture.model_dump() if picture else None})
+                                      "picture": picture.model_dump() if picture else None,
+                                      "absent": item.absent})
             elif isinstance(item, Message):
                 yield event("message", MessageOut.of(item).model_dump(mode="json"))
             elif isinstance(item, Answer):

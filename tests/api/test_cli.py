@@ -69,6 +69,11 @@ def test_ingest_then_list_search_and_delete(data_dir, tmp_path, report):
     later_pages = json.loads(invoke("search", "lighthouse", "--pages", "2-", "--json").stdout)["hits"]
     assert later_pages and all(h["page"] >= 2 for h in later_pages)
     assert json.loads(invoke("search", "lighthouse", "--tag", "nope", "--json").stdout)["hits"] == []
+    # a page the document named does not have is said, beside the pages nearest to the words
+    past = invoke("search", "the lighthouse on page 9", "--doc", "report.pdf")
+    assert past.exit_code == 0 and "not in these documents: page 9 (report.pdf has 6)" in past.stderr
+    assert json.loads(invoke("search", "the lighthouse on page 4", "--doc", "report.pdf", "--json").stdout)[
+        "hits"][0]["page"] == 4
 
     report_id = next(d["id"] for d in documents if d["file_name"] == "report.pdf")
     deleted = invoke("documents", "delete", report_id[:10])

@@ -136,6 +136,20 @@ def test_delete_agrees(both):
                                                   info_b.profile, info_b.channels, info_b.encoders, info_b.answerer)
 
 
+def test_a_page_past_the_end_is_said_alike(both):
+    local, remote = both
+    question = "What does port_marrow say on page 9?"  # the log has 2 pages
+    a = local.search(question, k=3, filters=Filters(documents=("port_marrow.pdf",)))
+    b = remote.search(question, k=3, filters=Filters(documents=("port_marrow.pdf",)))
+    assert a.absent == b.absent == "page 9 (port_marrow.pdf has 2)"
+    events = remote.ask_stream(question, filters=Filters(documents=("port_marrow.pdf",)))
+    assert next(events).absent == a.absent  # the streamed answer's pages event says it too
+    events.close()
+    x = local.ask(question, filters=Filters(documents=("port_marrow.pdf",)))
+    y = remote.ask(question, filters=Filters(documents=("port_marrow.pdf",)))
+    assert x.abstained and y.abstained and x.text == y.text and "page 9" in x.text
+
+
 def test_siblings_and_existence_agree(both):
     local, remote = both
     assert local.exists == remote.exists

@@ -41,7 +41,7 @@ def search(service: ServiceDep, body: SearchRequest) -> SearchResponse:
                                                    image=body.picture())
     shown = _shown(service, body.collection)
     return SearchResponse(hits=[HitOut.of(h, shown) for h in result.hits], channels=result.channels,
-                          skipped=result.skipped, picture=PictureOut.of(result.picture))
+                          skipped=result.skipped, picture=PictureOut.of(result.picture), absent=result.absent)
 
 
 @router.post("/v1/answer", responses=STREAMS, openapi_extra=form_body(AnswerRequest))
@@ -56,7 +56,7 @@ def answer(service: ServiceDep, body: AnswerRequest):
     *_, final = events
     return AnswerResponse(answer=AnswerOut.of(final, shown), pages=[HitOut.of(h, shown) for h in found.hits],
                           question=found.question, rewritten_by=found.rewritten_by,
-                          picture=PictureOut.of(found.picture))
+                          picture=PictureOut.of(found.picture), absent=found.absent)
 
 
 @router.get("/v1/collections", tags=["collections"])
