@@ -55,6 +55,8 @@ class SearchOut(BaseModel):
     channels: list[str] = Field(description="the retrieval channels that ran")
     picture: str | None = Field(default=None, description="with an image: what was read of it, and whether a page "
                                 "matched it (no hits when none did: the picture is of nothing in these documents)")
+    absent: str | None = Field(default=None, description="what the query asks for that its document does not "
+                               "have (\"page 40 (log.pdf has 12)\"): the hits are only the nearest pages")
 
 
 class CitationOut(BaseModel):
@@ -105,7 +107,8 @@ class Tools:
         said = None if seen is None else (
             f"{seen.words} words read; {seen.held:.0%} of them on the best page; "
             + ("matched" if seen.matched else result.skipped.get("picture", "no page matched")))
-        return SearchOut(hits=[_hit(h, name) for h in result.hits], channels=result.channels, picture=said)
+        return SearchOut(hits=[_hit(h, name) for h in result.hits], channels=result.channels, picture=said,
+                         absent=result.absent)
 
     def ask(self, question: Query = "", k: Annotated[int | None, Field(ge=1, le=20, description="pages read")] = None,
             documents: Refs = None, tags: Tags = None, pages: Pages = None,

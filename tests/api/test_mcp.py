@@ -41,6 +41,7 @@ async def exercise(client) -> dict:
     page = await client.call_tool("get_page", {"document": "port_marrow.pdf", "page": 2})
     past_end = await client.call_tool("get_page", {"document": "port_marrow.pdf", "page": 9})
     unknown = await client.call_tool("search", {"query": QUESTION, "documents": ["nothing-like-it.pdf"]})
+    no_such_page = await client.call_tool("search", {"query": "the harbour dues on page 9", "k": 2})
     from mcp.shared.exceptions import MCPError
 
     try:
@@ -54,7 +55,7 @@ async def exercise(client) -> dict:
     documents = await client.read_resource("pagesight://default/documents")
     return {"documents": documents, "tools": tools, "found": found, "answer": answer, "listed": listed, "page": page,
             "past_end": past_end, "unknown": unknown, "too_long": too_long, "image": image, "pictured": pictured,
-            "not_a_picture": not_a_picture}
+            "not_a_picture": not_a_picture, "no_such_page": no_such_page}
 
 
 def check(seen: dict) -> None:
@@ -70,6 +71,8 @@ def check(seen: dict) -> None:
     assert base64.b64decode(picture.data)[:2] == b"\xff\xd8"
     assert seen["past_end"].is_error and "no page 9" in seen["past_end"].content[0].text
     assert seen["unknown"].is_error and "nothing-like-it.pdf" in seen["unknown"].content[0].text
+    # the collection's only document has 2 pages: the hits are only the nearest, and the tool says why
+    assert seen["no_such_page"].structured_content["absent"] == "page 9 (port_marrow.pdf has 2)"
     assert seen["too_long"].error.code == -32602  # bounded like the REST API's query
     (blob,) = seen["image"].contents
     assert base64.b64decode(blob.blob)[:2] == b"\xff\xd8"
