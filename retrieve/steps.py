@@ -33,7 +33,6 @@ NAMED = "@named"  # a channel's ranking within the documents the question names:
 HEADED = "heading"  # the pages of the named documents headed by a statement the question names
 PAGED = "pages"  # the pages the question names by number, of the documents it is about
 RERANKED = "rerank"  # the fused ranking's first pages, as the cross-encoder orders them
-HEADED_DEPTH = 10  # pages each channel is asked for, for a statement's heading within the named documents
 
 
 @dataclass
@@ -117,7 +116,9 @@ def _headed(ctx: Context, weight: float) -> dict[str, tuple[list[Hit], float]] |
     retriever = ctx.retriever
     scope = ctx.named or (ctx.fused[0].doc_id,)  # the documents named, or else the first page's
     heading = " ".join(HEADING[s] for s in sorted(statements))
-    found = retriever.run_channels(ctx.runnable, heading, HEADED_DEPTH, replace(ctx.flt, doc_ids=scope))
+    # As deep as the search itself: a filing's notes, contents and auditor's report name its statements on
+    # more pages than the statement fills, and only a page headed by it counts (10 missed some).
+    found = retriever.run_channels(ctx.runnable, heading, ctx.depth, replace(ctx.flt, doc_ids=scope))
     order: dict[tuple[str, int], tuple[int, Hit]] = {}
     for hits in found.values():
         for rank, hit in enumerate(hits):

@@ -118,3 +118,25 @@ def test_the_late_interaction_reranker_is_maxsim_over_unit_token_states(tmp_path
     assert query.shape[0] == reranker.query_tokens and np.allclose(np.linalg.norm(query, axis=1), 1, atol=1e-4)
     assert scores[0] <= reranker.query_tokens + 1e-3  # each of its pieces at most a cosine of 1
     assert scores[1] > scores[2]
+
+
+PROSE = ("Our liquidity is discussed together with the consolidated statements of cash flows, and the reader "
+         "should review the consolidated statements of cash flows with note {n} before relying on them.")
+
+
+def test_a_statement_is_read_past_the_pages_that_only_mention_it(tmp_path, text_encoder):
+    # fourteen pages of notes name the cash flow statement twice each; one page is it (its heading says so)
+    pages = [[f"Note {n}. Liquidity and capital resources of the company in the year", PROSE.format(n=n)]
+             for n in range(1, 15)]
+    pages.append(["ACME CORP", "CONSOLIDATED STATEMENTS OF CASH FLOWS",
+                  "Purchases of property and equipment (1,234)", "Net cash used in investing activities (2,345)"])
+    acme = docs.pages_pdf(tmp_path / "ACME_2020_10K.pdf", pages)
+    other = docs.pages_pdf(tmp_path / "OTHER_2020_10K.pdf", [["Other Corp annual report on its harbour business."]])
+    settings = make_settings(tmp_path / "data")
+    models = Models(settings, Encoders("lite", text=text_encoder, sparse=Bm25Encoder()))
+    with PageSight(settings=settings, models=models) as sight:
+        sight.ingest_file(acme)
+        sight.ingest_file(other)
+        question = "What were ACME's purchases of property and equipment in 2020, per the cash flow statement?"
+        hits = sight.search(question, 3).hits
+        assert (hits[0].file_name, hits[0].page) == ("ACME_2020_10K.pdf", 15) and "heading" in hits[0].channels
