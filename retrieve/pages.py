@@ -17,10 +17,13 @@ MAX_RANGE = 30  # pages of one range kept ("Pages 400-640" is its first 30)
 _WORD = r"(?:pages?|pp?\.|slides?|diapositives?)"
 _RANGE = r"(?:-|–|—|to|through|thru|à|au)"  # "3-10", "3 to 10", "3 à 10"
 _LIST = r"(?:,|and|or|&|et|ou)"  # "2 and 4", "2, 4 et 6"
-_REFERENCE = re.compile(
-    rf"\b{_WORD}\s*(?P<first>\d{{1,4}})(?!\d|\s*%|-?[^\W\d_])(?P<rest>(?:\s*(?:{_RANGE}|{_LIST})\s*(?:(?:la\s+)?{_WORD}\s*)?\d{{1,4}}\b)*)",
-    re.IGNORECASE)
-_NEXT = re.compile(rf"\s*(?P<joint>{_RANGE}|{_LIST})\s*(?:(?:la\s+)?{_WORD}\s*)?(?P<number>\d{{1,4}})", re.IGNORECASE)
+# After a number, the next of a range or a list (its joint, its number): "-10", " to page 10", ", 4", " et la
+# page 6". One pattern for both uses: repeated after the first number, then read one by one.
+_STEP = rf"\s*({_RANGE}|{_LIST})\s*(?:(?:la\s+)?{_WORD}\s*)?(\d{{1,4}})\b"
+_STEP_RE = re.compile(_STEP, re.IGNORECASE)
+# A number standing alone (not "10-K", "4a", "5 %"), then any that follow it.
+_REFERENCE = re.compile(rf"\b{_WORD}\s*(?P<first>\d{{1,4}})(?!\d|\s*%|-?[^\W\d_])(?P<rest>(?:{_STEP})*)",
+                        re.IGNORECASE)
 _IS_RANGE = re.compile(rf"^{_RANGE}$", re.IGNORECASE)
 
 
@@ -30,9 +33,9 @@ def pages_named(question: str) -> tuple[int, ...]:
     for m in _REFERENCE.finditer(question):
         last = int(m.group("first"))
         named = [last]
-        for step in _NEXT.finditer(m.group("rest")):
-            number = int(step.group("number"))
-            if _IS_RANGE.match(step.group("joint")) and number > last:
+        for joint, digits in _STEP_RE.findall(m.group("rest")):
+            number = int(digits)
+            if _IS_RANGE.match(joint) and number > last:
                 named.extend(range(last + 1, min(number, last + MAX_RANGE - 1) + 1))
             else:
                 named.append(number)
