@@ -43,7 +43,7 @@ from ..core.types import (
     validate_collection_name,
     validate_tags,
 )
-from ..generate import ANSWERERS, Answerer, Evidence, Resolved, load_answerer
+from ..generate import ANSWERERS, Answerer, Evidence, Resolved, load_answerer, no_such_page
 from ..index import (
     CollectionSchema,
     Encoders,
@@ -70,11 +70,6 @@ __all__ = ["PICTURE_NOT_FOUND", "Models", "PageSight", "scoped"]
 
 PICTURE_NOT_FOUND = ("Not in these documents: the picture matches no page of them well (few of its words are on "
                      "the nearest page), so there is nothing to answer from.")
-
-
-def no_such_page(absent: str) -> str:
-    """The answer to a question about pages its document does not have ("page 40 (log.pdf has 12)")."""
-    return f"Not in these documents: the question asks about {absent}, so they do not answer it."
 
 log = logging.getLogger(__name__)
 

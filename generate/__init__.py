@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from ..core.errors import GenerationError
 from ..core.settings import Settings
-from .answerer import NO_PAGES, Answerer, VLMAnswerer
+from .answerer import NO_PAGES, Answerer, VLMAnswerer, no_such_page
 from .followup import Resolved
 from .prompt import SYSTEM_PROMPT, Evidence, build_prompt
 
 __all__ = ["ANSWERERS", "NO_PAGES", "SYSTEM_PROMPT", "Answerer", "Evidence", "Resolved", "VLMAnswerer",
-           "build_prompt", "load_answerer"]
+           "build_prompt", "load_answerer", "no_such_page"]
 
 ANSWERERS = ("local", "remote", "extractive")
 

@@ -23,7 +23,7 @@ from .followup import Resolved, resolve, rewrite_prompt_text, usable_rewrite
 from .prompt import Evidence, Part, Prompt, build_prompt
 from .support import check_claims, missing_terms
 
-__all__ = ["Answerer", "NO_PAGES", "VLMAnswerer", "not_in_these_documents"]
+__all__ = ["Answerer", "NO_PAGES", "VLMAnswerer", "no_such_page", "not_in_these_documents"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,11 @@ def not_in_these_documents(missing: list[str]) -> str:
     named = ", ".join(f'"{m}"' for m in missing)
     return (f"Not in these documents: the pages found do not mention {named}, so they do not answer this "
             "question.")
+
+
+def no_such_page(absent: str) -> str:
+    """The answer to a question about pages its document does not have (`absent`: "page 40 (log.pdf has 12)")."""
+    return f"Not in these documents: the question asks about {absent}, so they do not answer it."
 
 
 class Answerer(ABC):

@@ -92,6 +92,8 @@ def _holds_surrogate(value, depth: int = 0) -> bool:
 Text = Annotated[str, AfterValidator(_unicode)]
 Ref = Annotated[Text, Field(min_length=1, max_length=200)]
 Tag = Annotated[Text, Field(min_length=1, max_length=MAX_TAG_LENGTH)]
+Absent = Annotated[str | None, Field(description="what the question asks for that the document it is about does "
+                                     "not have: \"page 40 (log.pdf has 12)\"")]
 
 
 class RequestBody(BaseModel):
@@ -196,8 +198,7 @@ class SearchResponse(BaseModel):
     channels: list[str]
     skipped: dict[str, str]
     picture: PictureOut | None = None
-    absent: str | None = Field(default=None, description="what the question asks for that the document it is "
-                               "about does not have: \"page 40 (log.pdf has 12)\"")
+    absent: Absent = None
 
 
 class TurnIn(RequestBody):
@@ -261,8 +262,7 @@ class AnswerResponse(BaseModel):
     question: str | None = Field(default=None, description="the follow-up as it was searched, when rewritten")
     rewritten_by: str | None = None
     picture: PictureOut | None = None
-    absent: str | None = Field(default=None, description="what the question asks for that the document it is "
-                               "about does not have: \"page 40 (log.pdf has 12)\"")
+    absent: Absent = None
 
 
 class DocumentOut(BaseModel):
