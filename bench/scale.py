@@ -232,6 +232,28 @@ def quality(sight, questions, filters) -> dict:
             "hit@5": round(mean(hit_at_k(r, g, 5) for r, g in ranked), 3)}
 
 
+def mixed_quality(sight, questions: dict) -> dict:
+    """Each set's quality in the big collection: its real documents and the copies of the other sets' (never
+    copies of its own pages, which would be its own pages again)."""
+    return {name: quality(sight, qs, Filters(tags=(REAL, *(copy_tag(n) for n in questions if n != name))))
+            for name, qs in questions.items()}
+
+
+def own_quality(settings: Settings, sets, questions: dict) -> tuple[object, dict]:
+    """The models (loaded once, by the first set's collection) and each set's quality in its own collection:
+    the reference for quality in the big one."""
+    from pagesight import PageSight
+
+    with PageSight(settings=replace_data(settings, sets[0][1])) as first:
+        models = first.models
+    own = {}
+    for name, data, _ in sets:
+        with PageSight(settings=replace_data(settings, data), models=models) as sight:
+            own[name] = quality(sight, questions[name], None)
+        print(f"{name} in its own collection: {own[name]}", file=sys.stderr, flush=True)
+    return models, own
+
+
 def timed_searches(sight, texts) -> list[float]:
     out = []
     for text in texts:
@@ -278,9 +300,7 @@ def measure(data: Path, settings: Settings, models, questions: dict, clients: in
         warm = timed_searches(sight, texts)
         figures["warm"] = {"queries": len(warm), "p50_ms": round(percentile(warm, 50), 1),
                            "p95_ms": round(percentile(warm, 95), 1)}
-        names = list(questions)
-        figures["quality"] = {name: quality(sight, qs, Filters(tags=(REAL, *(copy_tag(n) for n in names if n != name))))
-                              for name, qs in questions.items()}
+        figures["quality"] = mixed_quality(sight, questions)
     store.close()
 
     cold, opens = [], []
@@ -312,8 +332,6 @@ def measure(data: Path, settings: Settings, models, questions: dict, clients: in
 
 # ---- the run -----------------------------------------------------------------------------------
 def main() -> None:
-    from pagesight import PageSight
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", action="append", required=True, help=DEV_SET_HELP)
     parser.add_argument("--pages", default="30000,100000", help="sizes past the real pages, comma-separated")
@@ -360,13 +378,8 @@ def main() -> None:
         raise SystemExit("the sets' collections were built with different encoders: they cannot share a collection")
 
     settings = Settings(_env_file=None, data_dir=args.data, profile="lite")
-    rows, own = [], {}
-    with PageSight(settings=replace_data(settings, sets[0][1])) as first:
-        models = first.models
-    for name, data, _ in sets:  # each set in its own collection: the reference for quality
-        with PageSight(settings=replace_data(settings, data), models=models) as sight:
-            own[name] = quality(sight, questions[name], None)
-        print(f"{name} in its own collection: {own[name]}", file=sys.stderr, flush=True)
+    rows = []
+    models, own = own_quality(settings, sets, questions)
 
     if args.measure_only:
         store = EdgeStore(args.data / "collections" / "default", "default")
@@ -415,18 +428,11 @@ def quality_only(data: Path, sets, questions: dict, out: Path) -> None:
     from pagesight import PageSight
 
     settings = Settings(_env_file=None, data_dir=data, profile="lite")
-    own, big = {}, {}
-    with PageSight(settings=replace_data(settings, sets[0][1])) as first:
-        models = first.models
-    for name, folder, _ in sets:
-        with PageSight(settings=replace_data(settings, folder), models=models) as sight:
-            own[name] = quality(sight, questions[name], None)
+    models, own = own_quality(settings, sets, questions)
     store = EdgeStore(data / "collections" / "default", "default")
     pages = sum(d.pages for d in store.documents())
     with PageSight(settings=settings, models=models, store=store) as sight:
-        for name, qs in questions.items():
-            kept = Filters(tags=(REAL, *(copy_tag(n) for n in questions if n != name)))
-            big[name] = quality(sight, qs, kept)
+        big = mixed_quality(sight, questions)
     store.close()
     print(f"\nQuality ({machine_name()}; bm25_scope {settings.bm25_scope})")
     print(f"{'set':<14} {'own R@5':>8} {'own hit@5':>10} {f'{pages} pages R@5':>18} {'hit@5':>6}")
