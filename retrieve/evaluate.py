@@ -268,7 +268,7 @@ def evaluate_answers(ask: Callable[[str, tuple[str, ...] | None], Answer], quest
     documents do not answer: real ones, or counterparts made by `unanswerable`) asked too, to see it
     declined. `own_documents`: each question is asked of its own documents alone (`Question.documents`)."""
     def within(question: Question) -> tuple[str, ...] | None:
-        return question.documents or None if own_documents else None
+        return question.documents if own_documents and question.documents else None
 
     read, first, anywhere, answered, latencies, rows = [], [], [], [], [], []
     for question in questions:
