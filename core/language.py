@@ -26,24 +26,28 @@ _WORDS = {
            "did how many much why where into about our your we you i he she his her them should could",
     "fra": "le la les des du de et est un une en que qui dans pour pas sur au aux ce cette sont par plus avec ne "
            "se il elle nous vous leur ou été être ont mais comme tout sa son ses quel quelle quels quelles combien "
-           "comment pourquoi où entre selon faut peut lorsque ainsi donc aussi dont " + _ELIDED,
+           "comment pourquoi où entre selon faut peut lorsque ainsi donc aussi dont à y " + _ELIDED,
     "deu": "der die das und ist nicht ein eine zu den von mit sich des auf für im dem auch es an werden aus er "
            "hat dass sie nach wird bei einer um am sind noch wie einem über so zum war haben nur oder welche "
            "welcher wieviele warum wo wann",
     "spa": "el la los las de y que en un una es por con para no se del al lo como más pero sus le ya o fue este "
            "ha sí porque esta son entre cuando muy sin sobre también hasta hay donde cuál cuáles qué cómo "
-           "cuántos cuántas dónde",
+           "cuántos cuántas dónde a",
     "ita": "il di che e la per un una in è non con del della le si da dei sono al alla gli lo ha anche più come "
-           "ma nel questo degli nella ci delle o se essere tra quale quali quanti quante perché dove",
+           "ma nel questo degli nella ci delle o se essere tra quale quali quanti quante perché dove a è",
     "por": "o a de que e do da em um uma para com não os no se na por mais as dos como mas ao ele das à seu sua "
            "ou quando muito nos já também só pelo pela até isso ela entre depois sem mesmo qual quais quantos "
-           "quantas onde porque",
+           "quantas onde porque sobre é",
     "nld": "de het een en van in is dat op te zijn met voor niet aan er maar om ook als dan bij nog uit naar "
            "worden werd wordt heeft hebben deze dit door over zij ze welke hoeveel waarom waar",
 }
 _SETS = {code: frozenset(words.split()) for code, words in _WORDS.items()}
 _WEIGHT = {word: 1 / sum(word in common for common in _SETS.values()) for common in _SETS.values() for word in common}
-_WORD = re.compile(r"(?<!\d)[^\W\d_]{2,}(?!\d)", re.UNICODE)  # words of two letters or more, not "16d"
+# Words standing alone (never a piece of "16d" or "B2"), of one letter only when a language's list
+# holds ("à", "y", "è", "é", "o", "a") are what tells a short French question from a Spanish one sharing "que
+# le de la"; other single letters (a table's "B", an initial) are dropped rather than counted as no language.
+_WORD = re.compile(r"(?<![^\W_])[^\W\d_]+(?![^\W_])", re.UNICODE)
+_ONE_LETTER = frozenset(w for common in _SETS.values() for w in common if len(w) == 1)
 _ELISION = re.compile(r"\b(?:[cdjlmnst]|qu)['’](?=[aeiouyhéèêàâîôûœ])", re.IGNORECASE)
 MIN_WORDS = 4  # fewer words than this say nothing of a language
 MIN_SHARE = 0.12  # of its words (weighted) among a language's: below, the text is no prose (a table, names)
@@ -52,7 +56,8 @@ MARGIN = 1.25  # the winner's share against the runner-up's
 
 def detect(text: str) -> str | None:
     """The language of `text`, or None when it is too short, no prose, or too close between two."""
-    words = _WORD.findall(_ELISION.sub(f" {_ELIDED} ", text[:20_000].lower()))
+    words = [w for w in _WORD.findall(_ELISION.sub(f" {_ELIDED} ", text[:20_000].lower()))
+             if len(w) > 1 or w in _ONE_LETTER]
     if len(words) < MIN_WORDS:
         return None
     shares = sorted(((sum(_WEIGHT[w] for w in words if w in common) / len(words), code)

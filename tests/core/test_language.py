@@ -17,6 +17,19 @@ def test_a_sentence_is_told_by_its_words(text, language):
     assert detect(text) == language
 
 
+@pytest.mark.parametrize(("text", "language"), [
+    # Short questions whose words of two letters or more French shares with Spanish ("que", "le", "de", "la")
+    # and Portuguese: "à", a word of one letter, tells them apart (Spanish never writes it).
+    ("Que dit le journal de bord à propos de la lampe, à la page 40 ?", "fra"),
+    ("Que dit le rapport à la page 3 ?", "fra"),
+    ("Que dice el informe de la empresa sobre la lámpara?", "spa"),
+    ("O que diz o relatório sobre a lâmpada? É a página 3.", "por"),
+    ("Che cosa dice il rapporto? È la pagina 3 della relazione.", "ita"),
+])
+def test_a_short_question_is_told_by_its_one_letter_words_too(text, language):
+    assert detect(text) == language
+
+
 @pytest.mark.parametrize("text", ["", "2019 2020 1,234.5", "Table 4.2", "ROE %"])
 def test_too_little_prose_tells_no_language(text):
     assert detect(text) is None
