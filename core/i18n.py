@@ -20,6 +20,17 @@ __all__ = ["LOCALES", "answer_locale", "locale_of", "say", "terminal_locale"]
 
 LOCALES = ("en", "fr")
 
+# Pages a document does not have, as a search says them (retrieve/steps.py): "page 40 (log.pdf has 12)",
+# "pages 40, 52 (a.pdf has 6; b.pdf has 3)".
+_PAGES_ABSENT = r"pages? [\d, .\-]+ \(.+ has \d+\)"
+
+
+def _pages_fr(text: str) -> str:
+    """"page 40 (log.pdf has 12)" as "la page 40 (log.pdf en a 12)"; "pages ..." as "les pages ..."."""
+    text = re.sub(r" has (\d+)(;?)", lambda m: f" en a {m.group(1)}{' ;' if m.group(2) else ''}", text)
+    return re.sub(r"^(pages?) ", lambda p: "les pages " if p.group(1) == "pages" else "la page ", text)
+
+
 # English message (a regular expression over the whole message) -> French, with the groups it quotes.
 French = str | Callable[[re.Match], str]
 _FRENCH: list[tuple[re.Pattern, French]] = [(re.compile(english, re.DOTALL), french) for english, french in [
@@ -36,10 +47,8 @@ _FRENCH: list[tuple[re.Pattern, French]] = [(re.compile(english, re.DOTALL), fre
      "Absent de ces documents : l'image ne correspond bien à aucune de leurs pages (peu de ses mots figurent sur "
      "la page la plus proche), il n'y a donc rien à partir de quoi répondre."),
     (r"Not in these documents: the question asks about (.+), so they do not answer it\.",
-     lambda m: "Absent de ces documents : la question porte sur "
-     + re.sub(r" has (\d+)", r" en a \1", re.sub(r"^(pages?) ", lambda p: "les pages " if p.group(1) == "pages"
-                                                 else "la page ", m.group(1)))
-     + ", ils n'y répondent donc pas."),
+     lambda m: f"Absent de ces documents : la question porte sur {_pages_fr(m.group(1))}, ils n'y répondent donc pas."),
+    (_PAGES_ABSENT, lambda m: _pages_fr(m.group(0))),
     (r"No indexed page matches the question, so there is nothing to answer from\.",
      "Aucune page indexée ne correspond à la question : il n'y a rien à partir de quoi répondre."),
     (r"Not in these documents: the pages found do not mention (.+), so they do not answer this question\.",

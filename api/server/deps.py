@@ -7,12 +7,13 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request
 
+from ...core.i18n import locale_of
 from ..pagesight import PageSight
 from .gate import CALLER
 from .schemas import COLLECTION
 from .service import Service
 
-__all__ = ["AdminDep", "CollectionParam", "OwnerDep", "ServiceDep", "SightDep"]
+__all__ = ["AdminDep", "CollectionParam", "LocaleDep", "OwnerDep", "ServiceDep", "SightDep"]
 
 CollectionParam = Annotated[str | None, Query(pattern=COLLECTION, description="collection (default: the server's)")]
 
@@ -29,6 +30,15 @@ def get_sight(service: ServiceDep, collection: CollectionParam = None) -> PageSi
 
 
 SightDep = Annotated[PageSight, Depends(get_sight)]
+
+
+def get_locale(request: Request, service: ServiceDep) -> str:
+    """The language a response's words are in (core/i18n.py): PAGESIGHT_LOCALE, or the request's
+    Accept-Language."""
+    return locale_of(request.headers.get("accept-language"), service.settings.locale)
+
+
+LocaleDep = Annotated[str, Depends(get_locale)]
 
 
 def get_owner() -> str:

@@ -93,7 +93,8 @@ Text = Annotated[str, AfterValidator(_unicode)]
 Ref = Annotated[Text, Field(min_length=1, max_length=200)]
 Tag = Annotated[Text, Field(min_length=1, max_length=MAX_TAG_LENGTH)]
 Absent = Annotated[str | None, Field(description="what the question asks for that the document it is about does "
-                                     "not have: \"page 40 (log.pdf has 12)\"")]
+                                     "not have: \"page 40 (log.pdf has 12)\", in the request's language "
+                                     "(Accept-Language: \"la page 40 (log.pdf en a 12)\")")]
 
 
 class RequestBody(BaseModel):

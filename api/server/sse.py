@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 
 from ...core.errors import PageSightError
+from ...core.i18n import say
 from ...core.types import Answer, SearchResult
 from .conversations import Message
 from .schemas import AnswerOut, HitOut, MessageOut, PictureOut
@@ -18,9 +19,11 @@ def event(name: str, data: dict) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
 
 
-def answer_events(events: Iterator[SearchResult | str | Answer | Message], collection: str | None) -> Iterator[bytes]:
-    """`pages` (the hits read, and the question searched when a follow-up was rewritten), `delta`... (text),
-    `citations` (the answer), in a conversation `message` (as stored), `done`; `error` on failure."""
+def answer_events(events: Iterator[SearchResult | str | Answer | Message], collection: str | None,
+                  locale: str = "en") -> Iterator[bytes]:
+    """`pages` (the hits read, and the question searched when a follow-up was rewritten; `absent` in
+    `locale`), `delta`... (text), `citations` (the answer), in a conversation `message` (as stored), `done`;
+    `error` on failure."""
     try:
         for item in events:
             if isinstance(item, SearchResult):
@@ -29,7 +32,7 @@ def answer_events(events: Iterator[SearchResult | str | Answer | Message], colle
                                       "channels": item.channels, "skipped": item.skipped,
                                       "question": item.question, "rewritten_by": item.rewritten_by,
                                       "picture": picture.model_dump() if picture else None,
-                                      "absent": item.absent})
+                                      "absent": item.absent and say(item.absent, locale)})
             elif isinstance(item, Message):
                 yield event("message", MessageOut.of(item).model_dump(mode="json"))
             elif isinstance(item, Answer):

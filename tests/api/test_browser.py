@@ -193,6 +193,11 @@ def test_search_mode_lists_the_passage_that_matched(browser, site):
     expect(first).to_contain_text("keeper counted")  # the matching passage, not the page's first line
     expect(first.locator("mark").first).to_be_visible()
     expect(page.locator("#messages > li")).to_have_count(0)  # a search is not a message
+    page.fill("#question", "What does the report say on page 9?")  # it has 6 pages
+    page.press("#question", "Enter")
+    expect(page.locator("#search-results .absent")).to_have_text(
+        "Not in these documents: page 9 (report.pdf has 6). The pages below are only the nearest to the words.",
+        timeout=30_000)
     page.close()
 
 
@@ -454,6 +459,12 @@ def test_the_page_speaks_french_to_a_french_browser_and_answers_a_french_questio
         page.press("#question", "Enter")
         second = page.locator("#messages > li").nth(1)
         expect(second.locator(".answer")).to_contain_text("Absent de ces documents", timeout=60_000)
+        page.check("#mode-search")  # a page the report does not have, said in French above what is nearest
+        page.fill("#question", "Que dit le rapport annuel à la page 40 ?")
+        page.press("#question", "Enter")
+        expect(page.locator("#search-results .absent")).to_have_text(
+            "Absent de ces documents : la page 40 (rapport_annuel.pdf en a 1). Les pages ci-dessous sont "
+            "seulement les plus proches des mots.", timeout=30_000)
         context.close()
 
 

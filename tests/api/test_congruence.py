@@ -145,6 +145,11 @@ def test_a_page_past_the_end_is_said_alike(both):
     events = remote.ask_stream(question, filters=Filters(documents=("port_marrow.pdf",)))
     assert next(events).absent == a.absent  # the streamed answer's pages event says it too
     events.close()
+    # The server says it in the request's language, as it says its errors (its face's words)
+    body = {"query": question, "k": 3, "documents": ["port_marrow.pdf"]}
+    french = remote.http.post("/v1/search", json=body, headers={"Accept-Language": "fr-FR,fr;q=0.9"}).json()
+    assert french["absent"] == "la page 9 (port_marrow.pdf en a 2)"
+    assert remote.http.post("/v1/search", json=body).json()["absent"] == a.absent
     x = local.ask(question, filters=Filters(documents=("port_marrow.pdf",)))
     y = remote.ask(question, filters=Filters(documents=("port_marrow.pdf",)))
     assert x.abstained and y.abstained and x.text == y.text and "page 9" in x.text

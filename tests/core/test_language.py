@@ -52,6 +52,14 @@ def test_an_answer_speaks_its_question_s_language_and_keeps_what_it_quotes():
     assert say("rapport_2019.pdf: the file is empty", "fr") == "rapport_2019.pdf : le fichier est vide"
     assert say("a message the catalogue does not know", "fr") == "a message the catalogue does not know"
     # Whole messages, never half: "no document matches ..." once came out as "aucun document matches ..."
+    # Pages a document does not have, as a search says them, alone and in the answer's sentence
+    assert say("page 40 (log.pdf has 12)", "fr") == "la page 40 (log.pdf en a 12)"
+    assert say("pages 40, 52 (a.pdf has 6; b.pdf has 3)", "fr") == "les pages 40, 52 (a.pdf en a 6 ; b.pdf en a 3)"
+    assert say("not in these documents: page 40 (log.pdf has 12)", "fr") == \
+        "absente de ces documents : la page 40 (log.pdf en a 12)"
+    assert say("Not in these documents: the question asks about pages 400-429 (paper.pdf has 40), so they do not "
+               "answer it.", "fr") == "Absent de ces documents : la question porte sur les pages 400-429 (paper.pdf " \
+                                       "en a 40), ils n'y répondent donc pas."
     assert say("no page 9 in document abc123 (r.pdf has 3)", "fr") == \
         "aucune page 9 dans le document abc123 (r.pdf en a 3)"
     assert say("'r' matches 2 documents (a r.pdf; b r.pdf); give more of the id", "fr") == \

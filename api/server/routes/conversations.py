@@ -14,7 +14,7 @@ from ....core.types import Answer
 from ....generate.followup import HISTORY_TURNS
 from ..chat import converse
 from ..conversations import MAX_PAGE, PAGE_MESSAGES, Message
-from ..deps import OwnerDep, ServiceDep
+from ..deps import LocaleDep, OwnerDep, ServiceDep
 from ..schemas import (
     AnswerOut,
     ConversationDetail,
@@ -79,7 +79,8 @@ def delete(service: ServiceDep, owner: OwnerDep, conversation_id: ConversationId
 
 
 @router.post("/{conversation_id}/messages", responses=STREAMS)
-def post_message(service: ServiceDep, owner: OwnerDep, conversation_id: ConversationId, body: MessageRequest):
+def post_message(service: ServiceDep, owner: OwnerDep, locale: LocaleDep, conversation_id: ConversationId,
+                 body: MessageRequest):
     """Ask in the conversation: a follow-up is rewritten into a standalone question against the earlier
     ones (`standalone`), searched within the conversation's scope, answered and kept."""
     service.conversations.check_room(owner, conversation_id)  # a full conversation: 409 before any work
@@ -93,7 +94,7 @@ def post_message(service: ServiceDep, owner: OwnerDep, conversation_id: Conversa
             yield found
             yield from events
 
-        return StreamingResponse(answer_events(chained(), shown), media_type="text/event-stream",
+        return StreamingResponse(answer_events(chained(), shown, locale), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     answer = message = None
     for item in events:

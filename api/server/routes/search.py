@@ -9,7 +9,8 @@ from fastapi import APIRouter
 from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
 
-from ..deps import ServiceDep
+from ....core.i18n import say
+from ..deps import LocaleDep, ServiceDep
 from ..forms import form_body
 from ..schemas import (
     COLLECTION,
@@ -36,27 +37,28 @@ def _shown(service, collection: str | None) -> str | None:
 
 
 @router.post("/v1/search", openapi_extra=form_body(SearchRequest))
-def search(service: ServiceDep, body: SearchRequest) -> SearchResponse:
+def search(service: ServiceDep, locale: LocaleDep, body: SearchRequest) -> SearchResponse:
     result = service.sight(body.collection).search(body.query, body.k, body.filters(), body.channels,
                                                    image=body.picture())
     shown = _shown(service, body.collection)
     return SearchResponse(hits=[HitOut.of(h, shown) for h in result.hits], channels=result.channels,
-                          skipped=result.skipped, picture=PictureOut.of(result.picture), absent=result.absent)
+                          skipped=result.skipped, picture=PictureOut.of(result.picture),
+                          absent=result.absent and say(result.absent, locale))
 
 
 @router.post("/v1/answer", responses=STREAMS, openapi_extra=form_body(AnswerRequest))
-def answer(service: ServiceDep, body: AnswerRequest):
+def answer(service: ServiceDep, locale: LocaleDep, body: AnswerRequest):
     events = service.sight(body.collection).ask_stream(body.question, body.k, body.filters(), history=body.turns(),
                                                        image=body.picture())
     found = next(events)  # the search runs now: its errors are this request's status, not a stream's event
     shown = _shown(service, body.collection)
     if body.stream:
-        return StreamingResponse(answer_events(chain([found], events), shown), media_type="text/event-stream",
+        return StreamingResponse(answer_events(chain([found], events), shown, locale), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     *_, final = events
     return AnswerResponse(answer=AnswerOut.of(final, shown), pages=[HitOut.of(h, shown) for h in found.hits],
                           question=found.question, rewritten_by=found.rewritten_by,
-                          picture=PictureOut.of(found.picture), absent=found.absent)
+                          picture=PictureOut.of(found.picture), absent=found.absent and say(found.absent, locale))
 
 
 @router.get("/v1/collections", tags=["collections"])

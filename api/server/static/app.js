@@ -511,6 +511,9 @@ async function search(query, picture = null) {
     const body = { query, k: 10, documents, tags, ...(picture ? { image: picture.url } : {}) };
     const result = await (await api("/v1/search", json(body))).json();
     if (result.picture && !result.picture.matched && !query) { box.append(el("p", { text: t("pictureNothing") })); return; }
+    // Pages the document does not have (in the page's language, as the server says them): said first, and
+    // what follows is only the nearest to the words.
+    if (result.absent) box.append(el("p", { class: "absent", text: t("absentPages", result.absent) }));
     if (!result.hits.length) { box.append(el("p", { text: t("noPage") })); return; }
     if (result.picture) query = `${query} ${result.picture.text}`;  // its words are marked in the passages
     box.append(el("ol", { class: "hits" }, ...result.hits.map((hit) => el("li", {},
