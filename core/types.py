@@ -126,6 +126,8 @@ class Page(BaseModel):
     language: str = Field(default="", description="the language its text is in (core/language.py: eng, fra, ...); "
                           "empty when too little text tells")
     hidden_text_chars: int = Field(default=0, description="characters present in the file but invisible to a reader")
+    label: str = Field(default="", description="the page's own number as the file labels it (PDF page labels: "
+                       "\"iv\", \"27\"); empty when the file gives none")
     regions: list[Region] = Field(default_factory=list)
 
     @property

@@ -492,8 +492,18 @@ def _extract_page(page, number: int, out_dir: Path, options: ExtractOptions, nat
         text_source=text_source,
         language=language,
         hidden_text_chars=hidden_chars,
+        label=_label(page),
         regions=[*blocks, *figures],
     )
+
+
+def _label(page) -> str:
+    """The page's label in the file (its /PageLabels: "iv", "27"), "" without one or when the file's
+    labels cannot be read."""
+    try:
+        return (page.get_label() or "").strip()[:20]
+    except Exception:  # a malformed label tree names no page: the page is numbered as the file counts it
+        return ""
 
 
 def _save(image, out_dir: Path, stem: str, image_format: str) -> str:

@@ -2,15 +2,22 @@
 "slide 14", "pp. 4-5", and in French "à la page 12", "pages 3 à 5", "diapositive 4". A question that
 says which page it is about is about that page of its document, whatever its words match.
 
-Numbers are the file's own pages, counted from 1 (a slide deck's slide N is its page N); a book whose
-printed numbers start later is not read here. A range is kept to its first MAX_RANGE pages.
+Numbers are a document's own, as a reader sees them: the file's pages counted from 1 (a slide deck's slide
+N is its page N), unless its pages print other numbers. A report whose cover and contents go unnumbered
+prints "27" on its 28th page, and "page 27" of it is that page: `printed_offset` reads the numbers the
+pages around the one named print (the PDF's page labels, else a number alone, "Page 27 of 90" or a
+running head's "Chapter 3 | 27" in the top or bottom band of the page) and, when they agree, how far
+the file runs ahead of them. A range is kept to its first MAX_RANGE pages.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 
-__all__ = ["MAX_RANGE", "pages_named"]
+from ..core.types import Page
+
+__all__ = ["MAX_RANGE", "pages_named", "printed_number", "printed_offset"]
 
 MAX_RANGE = 30  # pages of one range kept ("Pages 400-640" is its first 30)
 
@@ -42,3 +49,34 @@ def pages_named(question: str) -> tuple[int, ...]:
             last = number
         pages.extend(p for p in named if p >= 1)
     return tuple(dict.fromkeys(pages))
+
+
+BAND = 0.12  # of a page's height, at its top and at its bottom: where a page prints its own number
+_ALONE = re.compile(r"^(?:page\s+|p\.\s*|-\s*)?(\d{1,4})(?:\s*-)?(?:\s+(?:of|/|sur)\s+\d{1,4})?$", re.IGNORECASE)
+_RUNNING = re.compile(r"^(\d{1,4})\s*[|•·]\s*\S|\S\s*[|•·]\s*(\d{1,4})$")  # "27 | Annual report", "Chapter 3 | 28"
+
+
+def printed_number(page: Page) -> int | None:
+    """The number a page gives itself: its label in the file when it has one (None for "iv"), else a
+    number its top or bottom band prints alone, as "Page 27 (of 90)", or at either end of a running head
+    after a bar; None when it prints none."""
+    if page.label:
+        return int(page.label) if page.label.isdigit() else None
+    for block in page.blocks if page.height > 0 else []:
+        if block.box[3] > BAND * page.height and block.box[1] < (1 - BAND) * page.height:
+            continue  # neither within the top band nor within the bottom one
+        text = " ".join(block.text.split())
+        if found := _ALONE.match(text) or _RUNNING.search(text):
+            return int(next(g for g in found.groups() if g))
+    return None
+
+
+def printed_offset(pages: list[Page]) -> int:
+    """How far a document's file pages run ahead of the numbers they print (file page - printed number),
+    read from `pages` (a few neighbours): the offset at least two of them agree on, given by two thirds of
+    those that print one; 0 when they print none, or disagree (dates, years, a web page's "1/2")."""
+    offsets = Counter(page.number - n for page in pages if (n := printed_number(page)) is not None)
+    if not offsets:
+        return 0
+    offset, count = offsets.most_common(1)[0]
+    return offset if count >= 2 and 3 * count >= 2 * sum(offsets.values()) else 0

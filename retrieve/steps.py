@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from ..core.types import Hit, title_of
 from ..index.layout import SearchFilter
 from ..index.points import point_id
-from .pages import pages_named
+from .pages import pages_named, printed_offset
 from .statements import HEADING, page_statements, statements_named
 
 __all__ = ["HEADED", "NAMED", "PAGED", "RERANKED", "STEPS", "Context", "Step", "rerank_order"]
@@ -86,18 +86,25 @@ def _paged(ctx: Context, weight: float) -> dict[str, tuple[list[Hit], float]] | 
         return None
     first, last = ctx.flt.pages or (None, None)
     ranked = {(h.doc_id, h.page): i for i, h in enumerate(ctx.fused)}
-    hits = []
+    hits: list[tuple[bool, Hit]] = []  # (the file's own page, kept behind a printed one), the page
     documents = [doc for doc_id in about if (doc := store.get_document(doc_id)) is not None]
     for doc in documents:
-        hits += [Hit(doc_id=doc.id, file_name=doc.file_name, page=page, score=0.0, channels=[PAGED],
-                     point=point_id(doc.id, "page", page))
-                 for page in named if page <= doc.pages and (first or 1) <= page <= (last or page)]
+        # The pages that print the numbers named, then the file's pages of those numbers where they differ
+        around = range(max(1, named[0] - 3), min(doc.pages, named[0] + 3) + 1)
+        offset = printed_offset([page for n in around if (page := store.page(doc.id, n)) is not None])
+        wanted = [(False, page + offset) for page in named] + [(True, page) for page in named if offset]
+        kept = {page for _, page in wanted if 1 <= page <= doc.pages and (first or 1) <= page <= (last or page)}
+        for hedge, page in wanted:
+            if page in kept:
+                kept.discard(page)
+                hits.append((hedge, Hit(doc_id=doc.id, file_name=doc.file_name, page=page, score=0.0,
+                                        channels=[PAGED], point=point_id(doc.id, "page", page))))
     if documents and all(page > doc.pages for page in named for doc in documents):
         held = "; ".join(f"{doc.file_name} has {doc.pages}" for doc in documents)
         ctx.absent = f"{_pages_text(named)} ({held})"
     # the pages the channels found first, then the others as the question names them
-    hits.sort(key=lambda h: ranked.get((h.doc_id, h.page), len(ranked)))
-    return {PAGED: (hits, weight)} if hits else None
+    hits.sort(key=lambda found: (found[0], ranked.get((found[1].doc_id, found[1].page), len(ranked))))
+    return {PAGED: ([hit for _, hit in hits], weight)} if hits else None
 
 
 def _pages_text(pages: tuple[int, ...]) -> str:

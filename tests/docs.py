@@ -115,6 +115,23 @@ def pages_pdf(path: Path, pages: list[list[str]]) -> Path:
     return path
 
 
+def numbered_pdf(path: Path, pages: list[list[str]], unnumbered: int, *, labels: bool = False) -> Path:
+    """A report whose first `unnumbered` pages (a cover, contents) print no number and whose others print
+    theirs from 1 at the foot (or, with `labels`, carry them as PDF page labels and print none)."""
+    doc = pymupdf.open()
+    for n, lines in enumerate(pages):
+        page = doc.new_page(width=LETTER[0], height=LETTER[1])
+        for k, line in enumerate(lines):
+            page.insert_text((72, 72 + 20 * k), line, fontsize=12)
+        if n >= unnumbered and not labels:
+            page.insert_text((LETTER[0] / 2, LETTER[1] - 30), str(n + 1 - unnumbered), fontsize=10)
+    if labels:
+        doc.set_page_labels([{"startpage": 0, "prefix": "", "style": "r", "firstpagenum": 1},
+                             {"startpage": unnumbered, "prefix": "", "style": "D", "firstpagenum": 1}])
+    doc.save(path)
+    return path
+
+
 def encrypted_pdf(path: Path, password: str = "secret") -> Path:
     doc = pymupdf.open()
     page = doc.new_page()

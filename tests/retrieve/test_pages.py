@@ -2,7 +2,8 @@
 
 import pytest
 
-from pagesight.retrieve.pages import MAX_RANGE, pages_named
+from pagesight.core.types import Page, Region
+from pagesight.retrieve.pages import MAX_RANGE, pages_named, printed_number, printed_offset
 
 
 @pytest.mark.parametrize(("question", "pages"), [
@@ -30,3 +31,42 @@ def test_a_long_range_is_cut_and_a_backward_one_is_two_pages():
     assert pages_named("How many figures are provided in Pages 400-640?") == tuple(range(400, 400 + MAX_RANGE))
     assert pages_named("pages 9-3") == (9, 3)
     assert pages_named("page 0") == ()
+
+
+def page(number: int, *texts: tuple[str, float], label: str = "") -> Page:
+    """A page of 800 units' height holding these texts, each a block whose top is at that share of it."""
+    return Page(number=number, width=600, height=800, image_width=600, image_height=800, image="p.png",
+                thumbnail="t.jpg", label=label,
+                regions=[Region(kind="text", box=(50, top * 800, 550, top * 800 + 12), text=text)
+                         for text, top in texts])
+
+
+@pytest.mark.parametrize(("texts", "number"), [
+    ([("27", 0.01), ("4K UHD Display User Manual", 0.01)], 27),  # a header: the number alone
+    ([("3.8 Frequency Table", 0.04), ("Chapter 3: Important Information | 28", 0.01)], 28),  # a running head
+    ([("Annual report 2019", 0.5), ("Page 5 of 12", 0.96)], 5),
+    ([("- 9 -", 0.95)], 9),
+    ([("12 | Annual report", 0.95)], 12),
+    ([("17", 0.5)], None),  # a number mid-page is a table's or a list's, not the page's
+    ([("6/3/2020", 0.02), ("https://example.org/search", 0.97), ("2/2", 0.97)], None),  # a web page's print
+    ([("Revenue grew 12 percent", 0.96)], None),
+])
+def test_the_number_a_page_prints_as_its_own(texts, number):
+    assert printed_number(page(3, *texts)) == number
+
+
+def test_a_page_label_in_the_file_decides_before_the_printed_text():
+    assert printed_number(page(30, ("27", 0.97), label="28")) == 28
+    assert printed_number(page(2, ("27", 0.97), label="ii")) is None  # front matter, numbered in roman
+
+
+def test_the_offset_is_the_one_the_neighbours_agree_on():
+    report = [page(26, ("Chapter 3 | 25", 0.01)), page(27, ("26", 0.97)), page(28, ("27", 0.97)),
+              page(29, ("Chapter 3 | 28", 0.01)), page(30, ("A table", 0.5))]
+    assert printed_offset(report) == 1
+    assert printed_offset([page(5, ("5", 0.97)), page(6, ("6", 0.97))]) == 0  # numbered as the file counts
+    assert printed_offset([page(28, ("27", 0.97))]) == 0  # one page is no agreement
+    years = [page(n, ("2019", 0.97)) for n in range(10, 14)]  # a year in every footer: the offsets differ
+    assert printed_offset(years) == 0
+    assert printed_offset([page(4, ("3", 0.97)), page(5, ("4", 0.97)), page(6, ("9", 0.97))]) == 1  # two of three
+    assert printed_offset([page(4, ("3", 0.97)), page(5, ("4", 0.97)), page(6, ("9", 0.97)), page(7, ("1", 0.97))]) == 0

@@ -117,6 +117,24 @@ def test_a_question_naming_a_page_reads_that_page_of_the_document_it_is_about(tm
         assert answer.abstained and answer.text.startswith("Absent de ces documents : la question porte sur la page 40")
 
 
+@pytest.mark.parametrize("labels", [False, True], ids=["printed at the foot", "PDF page labels"])
+def test_a_page_named_by_the_number_it_prints_is_read(tmp_path, text_encoder, labels):
+    """A report whose cover and contents go unnumbered: "page 3" is the page that prints 3, its fifth, and
+    the file's third follows it (a reader of the file's own count is not left without it)."""
+    settings = make_settings(tmp_path / "data")
+    lines = [["Harbour report: cover"], ["Contents: the lamp, the pier, the dues"]] + \
+        [[f"The keeper's notes on the lamp, part {n}."] for n in range(1, 9)]
+    report = docs.numbered_pdf(tmp_path / "harbour_report.pdf", lines, unnumbered=2, labels=labels)
+    models = Models(settings, Encoders("lite", text=text_encoder, sparse=Bm25Encoder()))
+    with PageSight(settings=settings, models=models) as sight:
+        sight.ingest_file(report)
+        hits = sight.search("What do the keeper's notes on the lamp say on page 3?", k=3).hits
+        assert [h.page for h in hits[:2]] == [5, 3] and all("pages" in h.channels for h in hits[:2])
+        assert "part 3" in hits[0].text
+        past = sight.search("the keeper's notes on the lamp on page 12", k=3).absent
+        assert past == "page 12 (harbour_report.pdf has 10)"
+
+
 def test_the_first_hits_do_not_depend_on_how_many_are_asked_for(lite):
     # each channel hands the fusion fusion_depth pages whatever k is (up to that depth)
     for query in ("Where do penguins nest?", "lighthouse lamp", "4217 ships"):
