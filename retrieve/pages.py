@@ -61,7 +61,7 @@ def printed_number(page: Page) -> int | None:
     number its top or bottom band prints alone, as "Page 27 (of 90)", or at either end of a running head
     after a bar; None when it prints none."""
     if page.label:
-        return int(page.label) if page.label.isdigit() else None
+        return int(page.label) if page.label.isascii() and page.label.isdigit() else None
     for block in page.blocks if page.height > 0 else []:
         if block.box[3] > BAND * page.height and block.box[1] < (1 - BAND) * page.height:
             continue  # neither within the top band nor within the bottom one

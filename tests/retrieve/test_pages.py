@@ -58,6 +58,7 @@ def test_the_number_a_page_prints_as_its_own(texts, number):
 def test_a_page_label_in_the_file_decides_before_the_printed_text():
     assert printed_number(page(30, ("27", 0.97), label="28")) == 28
     assert printed_number(page(2, ("27", 0.97), label="ii")) is None  # front matter, numbered in roman
+    assert printed_number(page(2, ("27", 0.97), label="²")) is None  # a file's label is anything it says
 
 
 def test_the_offset_is_the_one_the_neighbours_agree_on():
