@@ -119,6 +119,8 @@ _FRENCH: list[tuple[re.Pattern, French]] = [(re.compile(english, re.DOTALL), fre
     (r"nothing to ask: give a question, --image PICTURE, or both",
      "rien à demander : donnez une question, --image IMAGE, ou les deux"),
     (r"cannot read the picture \((.+)\)", r"impossible de lire l'image (\1)"),
+    (r"found by (.+)", lambda m: "trouvée par " + m.group(1).replace(" and ", " et ")),  # a hit's channels
+    (r"no results \(do the filters match\?\)", "aucun résultat (les filtres correspondent-ils ?)"),
     (r"the picture: (\d+) words read in ([\d.]+) s, (\d+)% of them on the best page",
      r"l'image : \1 mots lus en \2 s, dont \3 % sur la meilleure page"),
     (r"not in these documents: (.+)", lambda m: f"absente de ces documents : {say(m.group(1), 'fr')}"),

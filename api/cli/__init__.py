@@ -301,9 +301,9 @@ def search(
             why = result.skipped.get("picture", "the picture matches no page")
             out.print(safe(_t(f"not in these documents: {why}")))
         else:
-            out.print("no results (do the filters match?)")
+            out.print(_t("no results (do the filters match?)"))
     for rank, h in enumerate(result.hits, 1):
-        found = "found by " + " and ".join(h.channels)
+        found = _t("found by " + " and ".join(h.channels))
         out.print(f"[bold]{rank}. {safe(h.file_name)}[/bold], page {h.page}  [dim]({found})[/dim]", highlight=False)
         text = plain(h.text)
         out.print("   " + (marked(text, matched_words(text, query)) if out.is_terminal else safe(text)),

@@ -2,6 +2,7 @@
 door (upload and command line), the command line in the terminal's language, and a collection on the
 multilingual text model where a French question finds the French and the English page."""
 
+import re
 
 from pagesight.api.cli import app as cli
 from pagesight.api.server.app import create_app
@@ -51,6 +52,12 @@ def test_the_command_line_names_a_language_ocr_cannot_read_and_speaks_the_termin
     monkeypatch.delenv("LC_MESSAGES", raising=False)
     result = CliRunner().invoke(cli, ["documents", "delete", "0123456789"])
     assert result.exit_code == 2 and "aucun document" in result.output, result.output
+    assert CliRunner().invoke(cli, ["ingest", str(report)]).exit_code == 0
+    result = CliRunner().invoke(cli, ["search", "Que dit le rapport à la page 40 ?", "--doc", "report.pdf", "-k", "1"])
+    assert result.exit_code == 0, result.output  # every line French, the file's name and the channels' kept
+    assert "absente de ces documents : la page 40 (report.pdf en a 6)" in result.output, result.output
+    assert re.search(r"1\. report\.pdf, page \d+  \(trouvée par \w+( et \w+)*\)", result.output), result.output
+    assert "found by" not in result.output
 
 
 def test_a_collection_whose_first_pages_are_french_gets_the_multilingual_model_and_a_french_question_finds_the_french_and_the_english_page(tmp_path):  # noqa: E501
