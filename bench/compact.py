@@ -22,9 +22,17 @@ per page. Representations:
                             pages, the binary tokens rescore them (8 KB + 16.1 KB)
   centroids 32 -> fp16      the default two-stage path for comparison (the rescoring reads fp16 tokens from
                             disk: 8 KB searched in memory, 266 KB stored)
+  muvera R x 2^k x d        MUVERA's fixed-dimensional encoding (Dhulipala et al. 2024, "MUVERA: Multi-Vector
+                            Retrieval via Fixed Dimensional Encodings"): in each of R repetitions, k random
+                            hyperplanes (SimHash) put every token in one of 2^k buckets; a page's bucket holds
+                            the mean of its tokens (an empty one the token nearest it in Hamming distance), a
+                            query's the sum; with d < 128 each repetition is first projected to d dimensions by
+                            random signs. One vector of R x 2^k x d fp16 numbers a page, scored by one dot
+                            product (what a single-vector index searches)
+  muvera ... -> fp16        the encoding picks --candidates pages, fp16 tokens rescore them (as the centroids do)
 Everything is numpy in one process and one thread; pages are generated, scored and dropped one at a time.
 Not measured here: Qdrant's own quantisation of the multi-vectors (binary or scalar with rescoring keeps the
-originals too, so it stores more than fp16), MUVERA-style fixed encodings, Ward token pooling (0.1 s a page).
+originals too, so it stores more than fp16), Ward token pooling (0.1 s a page).
 """
 
 from __future__ import annotations
@@ -93,12 +101,48 @@ def agreement(found: np.ndarray, reference: np.ndarray) -> dict:
     return {"top10_equal": round(float(np.mean(equal)), 3), "overlap": round(float(np.mean(overlap)), 3)}
 
 
+class Muvera:
+    """MUVERA's fixed-dimensional encoding of a set of token vectors (the module's text)."""
+
+    def __init__(self, reps: int, bits: int, dims: int, seed: int = 11):
+        rng = np.random.default_rng([seed, reps, bits, dims])
+        self.planes = rng.standard_normal((reps, bits, DIM)).astype(np.float32)
+        self.project = None if dims == DIM else \
+            (rng.choice([-1.0, 1.0], size=(reps, dims, DIM)) / np.sqrt(dims)).astype(np.float32)
+        self.reps, self.bits, self.dims = reps, bits, dims
+        self.name = f"muvera {reps} x {1 << bits} x {dims}"
+        self.bytes = reps * (1 << bits) * dims * 2  # fp16
+
+    def encode(self, tokens: np.ndarray, query: bool = False) -> np.ndarray:
+        buckets = 1 << self.bits
+        out = np.zeros((self.reps, buckets, self.dims), np.float32)
+        powers = 1 << np.arange(self.bits)
+        every = (np.arange(buckets)[:, None] & powers) > 0  # (buckets, bits): each bucket's hash bits
+        for r in range(self.reps):
+            sides = (tokens @ self.planes[r].T) > 0  # (n, bits)
+            codes = sides.astype(np.int64) @ powers
+            rows = tokens if self.project is None else tokens @ self.project[r].T
+            sums = np.zeros((buckets, self.dims), np.float32)
+            np.add.at(sums, codes, rows)
+            if query:
+                out[r] = sums
+                continue
+            counts = np.bincount(codes, minlength=buckets)
+            filled = counts > 0
+            out[r][filled] = sums[filled] / counts[filled, None]
+            for b in np.flatnonzero(~filled):  # the token whose hash is nearest the bucket's
+                out[r][b] = rows[np.argmin((sides != every[b]).sum(axis=1))]
+        return out.reshape(-1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--candidates", type=int, default=100)
     parser.add_argument("--centroids", default="32,64,128", help="centroid counts measured alone")
+    parser.add_argument("--muvera", default="8x4x128,16x4x64,32x3x64",
+                        help="MUVERA encodings, each repetitions x hash bits x dimensions")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "compact.json")
     args = parser.parse_args()
     concepts, blanks, prefix = _centroids()
@@ -111,9 +155,12 @@ def main() -> None:
     kept = {"fp16": fp16, "binary": signs, "residual": lambda page: residual_tokens(page, book, spread),
             **{f"centroids {n}": lambda page, n=n: fp16(cluster_pool(page, n)) for n in rows}}
 
+    encodings = [Muvera(*map(int, spec.split("x"))) for spec in args.muvera.split(",") if spec]
+    asked = {m.name: np.stack([m.encode(q.astype(np.float32), query=True) for q in qs]) for m in encodings}
+
     exact = np.zeros((len(qs), args.pages), np.float32)
-    scores = {name: np.zeros_like(exact) for name in kept}
-    seconds = dict.fromkeys(kept, 0.0)
+    scores = {name: np.zeros_like(exact) for name in [*kept, *asked]}
+    seconds = dict.fromkeys(scores, 0.0)
     started = time.perf_counter()
     for i in range(args.pages):
         page = page_vectors(i, concepts, blanks)
@@ -122,24 +169,30 @@ def main() -> None:
             t = time.perf_counter()
             scores[name][:, i] = maxsim_many(stacked, shape, make(page))
             seconds[name] += time.perf_counter() - t
+        for m in encodings:
+            t = time.perf_counter()
+            scores[m.name][:, i] = asked[m.name] @ fp16(m.encode(page)[None])[0]
+            seconds[m.name] += time.perf_counter() - t
         if (i + 1) % 1000 == 0:
             print(f"{i + 1} pages, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
 
     reference = topk(exact, TOP)
     bytes_of = {"fp16": TOKENS * DIM * 2, "binary": TOKENS * DIM // 8, "residual": TOKENS * (2 + DIM // 8),
-                **{f"centroids {n}": n * DIM * 2 for n in rows}}
+                **{f"centroids {n}": n * DIM * 2 for n in rows}, **{m.name: m.bytes for m in encodings}}
     results = [{"representation": name, "bytes_per_page": bytes_of[name], **agreement(topk(s, TOP), reference),
                 "build_ms_per_page": round(1000 * seconds[name] / args.pages, 2)} for name, s in scores.items()]
 
-    first = topk(scores["centroids 32"], args.candidates)  # two stages: 32 centroids pick, then rescore
-    for name, rescore in (("centroids 32 -> binary", "binary"), ("centroids 32 -> residual", "residual"),
-                          ("centroids 32 -> fp16", "fp16")):
+    # two stages: 32 centroids (or an encoding) pick, then another representation rescores
+    stages = [("centroids 32", rescore) for rescore in ("binary", "residual", "fp16")] + \
+        [(m.name, "fp16") for m in encodings]
+    for picker, rescore in stages:
+        first = topk(scores[picker], args.candidates)
         picked = np.take_along_axis(scores[rescore], first, axis=1)
         found = np.take_along_axis(first, np.argsort(-picked, axis=1), axis=1)
-        stored = bytes_of["centroids 32"] + bytes_of[rescore]
-        results.append({"representation": name, "bytes_per_page": bytes_of["centroids 32"] if rescore == "fp16"
-                        else stored, "stored_bytes_per_page": stored, "candidates": args.candidates,
-            **agreement(found, reference)})
+        stored = bytes_of[picker] + bytes_of[rescore]
+        results.append({"representation": f"{picker} -> {rescore}", "bytes_per_page": bytes_of[picker]
+                        if rescore == "fp16" else stored, "stored_bytes_per_page": stored,
+                        "candidates": args.candidates, **agreement(found, reference)})
     print(f"\nCompact page vectors at {args.pages} pages, {args.queries} queries ({machine()}); budget "
           f"{BUDGET} bytes a page")
     print(f"{'representation':<26} {'bytes/page':>10} {'stored':>8} {'top-10 equal':>13} {'overlap':>8} "
