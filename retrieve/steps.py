@@ -8,7 +8,9 @@ steps in the table's order, fusing after each. How a search runs, whole: docs/ar
 - pages: a question naming pages by number ("on page 17", "slides 3-5": pages.py) reads those pages of
   the one document it is about: the documents it names, the one the user's filter keeps, or the
   collection's only one (in a collection of many, "page 17" of an unnamed document is no page: the
-  first-ranked page's document is the wrong one for most such questions of MMLongBench);
+  first-ranked page's document is the wrong one for most such questions of MMLongBench); by the numbers
+  the pages print when those around the first named agree on them (pages.printed_offset), the file's own
+  pages of those numbers after them;
 - heading: a question naming a financial statement reads that statement's pages (statements.py) of the
   named documents, or of the document whose page ranks first;
 - rerank: a cross-encoder (index/rerank.py) reads the question with the best passages of the fused
