@@ -130,6 +130,10 @@ class Settings(BaseSettings):
                                  "fusion; 0 turns the step off")
     rerank_pages: int = Field(default=20, ge=1, le=100, description="the fused ranking's first pages it reads")
     rerank_passages: int = Field(default=2, ge=1, le=8, description="passages it reads of each page")
+    lead_weight: float = Field(default=1.0, ge=0, description="weight of BM25's first page when it leads its "
+                               "second clearly (retrieve/steps.py); 0 turns the step off")
+    lead_ratio: float = Field(default=1.25, ge=1.0, description="a clear lead: BM25's first score at least this "
+                              "many times its second's")
     visual_candidates: int = Field(default=100, ge=1, description="pages the visual first pass hands to exact MaxSim")
 
     # ---- generate/: the answerers.

@@ -15,7 +15,11 @@ steps in the table's order, fusing after each. How a search runs, whole: docs/ar
   named documents, or of the document whose page ranks first;
 - rerank: a cross-encoder (index/rerank.py) reads the question with the best passages of the fused
   ranking's first `rerank_pages` pages (the passages the channels matched on each page, best first, up
-  to `rerank_passages`), and ranks those pages by their best passage.
+  to `rerank_passages`), and ranks those pages by their best passage;
+- lead: BM25's first page (within the documents the question names, when it names some), when its score
+  is at least `lead_ratio` times its second page's (a clear lead: words of the question that page alone
+  holds), as a ranking of its own; the channels' consensus on another page otherwise outvotes it
+  (bench/lead.py). Not when the question names its pages (the pages step read them).
 """
 
 from __future__ import annotations
@@ -29,12 +33,13 @@ from ..index.points import point_id
 from .pages import pages_named, printed_offset
 from .statements import HEADING, page_statements, statements_named
 
-__all__ = ["HEADED", "NAMED", "PAGED", "RERANKED", "STEPS", "Context", "Step", "rerank_order"]
+__all__ = ["HEADED", "LED", "NAMED", "PAGED", "RERANKED", "STEPS", "Context", "Step", "leader", "rerank_order"]
 
 NAMED = "@named"  # a channel's ranking within the documents the question names: "text@named"
 HEADED = "heading"  # the pages of the named documents headed by a statement the question names
 PAGED = "pages"  # the pages the question names by number, of the documents it is about
 RERANKED = "rerank"  # the fused ranking's first pages, as the cross-encoder orders them
+LED = "lead"  # BM25's first page, when it leads its second clearly
 
 
 @dataclass
@@ -183,9 +188,29 @@ def rerank_order(keys: list, scores: list[float]) -> list:
     return sorted(best, key=lambda key: (-best[key], order[key]))
 
 
+def leader(hits: list[Hit], ratio: float) -> Hit | None:
+    """A ranking's first hit when its score is at least `ratio` times the second's (both above 0)."""
+    if len(hits) < 2 or hits[1].score <= 0 or hits[0].score < ratio * hits[1].score:
+        return None
+    return hits[0]
+
+
+def _lead(ctx: Context, weight: float) -> dict[str, tuple[list[Hit], float]] | None:
+    if PAGED in ctx.per_channel:  # the question names its pages: a word's lead elsewhere is not what it asks
+        return None
+    # within the documents the question names, when it names some (their own BM25 ranking): a page of another
+    # document leading the whole collection is not what such a question asks for
+    ranking = ctx.per_channel.get(f"bm25{NAMED}") if ctx.named else None
+    if ranking is None:
+        ranking = ctx.per_channel.get("bm25", [])
+    first = leader(ranking, ctx.retriever.settings.lead_ratio)
+    return {LED: ([first], weight)} if first is not None else None
+
+
 STEPS: dict[str, Step] = {s.name: s for s in (
     Step("named", lambda settings: settings.named_weight, _named),
     Step("pages", lambda settings: settings.pages_weight, _paged),
     Step("heading", lambda settings: settings.heading_weight, _headed),
     Step("rerank", lambda settings: settings.rerank_weight, _rerank),
+    Step("lead", lambda settings: settings.lead_weight, _lead),
 )}

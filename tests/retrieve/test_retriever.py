@@ -62,7 +62,8 @@ def test_bm25_finds_the_rare_exact_term(lite):
     assert lite.search("penguin nesting", 1, channels=["bm25"]).hits[0].page == 6
     assert lite.search("the of and", 3, channels=["bm25"]).hits == []
     fused = lite.search("4217 ships", k=1).hits[0]
-    assert (fused.doc_id, fused.page) == (ids["report"], 1) and set(fused.channels) == {"text", "bm25"}
+    assert (fused.doc_id, fused.page) == (ids["report"], 1) and set(fused.channels) == {"text", "bm25", "lead"}
+    # the number is on that page alone: BM25's clear lead, a ranking of its own (the lead step)
 
 
 def test_in_fused_search_bm25_ranks_the_whole_collection_or_only_the_dense_candidates(lite):
@@ -74,11 +75,11 @@ def test_in_fused_search_bm25_ranks_the_whole_collection_or_only_the_dense_candi
     even = {"text": 1.0, "bm25": 1.0}
     # by default, BM25's own first page comes in from outside what the text channel found
     fused = lite.search(query, k=3, fusion_depth=3, fusion_weights=even).hits
-    assert (ids["report"], 1, ["bm25"]) in [(h.doc_id, h.page, h.channels) for h in fused]
+    assert (ids["report"], 1, ["bm25", "lead"]) in [(h.doc_id, h.page, h.channels) for h in fused]  # a clear lead
     # limited to the candidates, BM25 only reorders the text channel's pages
     fused = lite.search(query, k=3, fusion_depth=3, fusion_weights=even, bm25_scope="candidates").hits
     assert {(h.doc_id, h.page) for h in fused} == dense
-    assert all(h.channels == ["text", "bm25"] for h in fused)  # BM25 ranked the candidates themselves
+    assert all(h.channels[:2] == ["text", "bm25"] for h in fused)  # BM25 ranked the candidates themselves
 
 
 def test_a_question_naming_a_page_reads_that_page_of_the_document_it_is_about(tmp_path, text_encoder):
@@ -209,8 +210,8 @@ def test_the_tiny_profile_runs_every_channel_and_fuses_them(tmp_path, report):
     scores = [h.score for h in result.hits]
     assert scores == sorted(scores, reverse=True)
     # fused RRF scores: the dense channels find every page, weights 1 + 0.5 + 1 over (60 + rank);
-    # BM25 (1.0) finds only pages sharing a word with the query
-    assert scores[0] <= 3.5 / 61 + 1e-9 and scores[-1] >= 2.5 / 66 - 1e-9
+    # BM25 (1.0) finds only pages sharing a word with the query, and its clear lead (1.0) its first page
+    assert scores[0] <= 4.5 / 61 + 1e-9 and scores[-1] >= 2.5 / 66 - 1e-9
 
 
 def test_a_figure_with_only_its_caption_is_found_by_the_caption(lite):

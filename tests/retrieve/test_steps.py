@@ -1,15 +1,20 @@
 """The steps after the channels (retrieve/steps.py), the packaged models they and the text channel can use
 (index/packaged.py), and the reranking step moving the page that answers to the top."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from pagesight.api.pagesight import Models, PageSight
 from pagesight.core.errors import ModelUnavailable, SchemaMismatch
+from pagesight.core.types import Hit
 from pagesight.index.encoders import Bm25Encoder
+from pagesight.index.layout import SearchFilter
 from pagesight.index.packaged import PACKAGED, Packaged, packaged
 from pagesight.index.profiles import Encoders, load_reranker, load_text_encoder
-from pagesight.retrieve.steps import STEPS, rerank_order
+from pagesight.retrieve.retriever import fuse
+from pagesight.retrieve.steps import STEPS, Context, leader, rerank_order
 from tests import docs
 from tests.conftest import make_settings
 
@@ -25,9 +30,43 @@ def test_pages_are_ranked_by_their_best_passage():
 
 def test_the_steps_are_a_table_each_weighed_by_its_setting(tmp_path):
     settings = make_settings(tmp_path)
-    assert list(STEPS) == ["named", "pages", "heading", "rerank"]
+    assert list(STEPS) == ["named", "pages", "heading", "rerank", "lead"]
     assert [STEPS[s].weight(settings) for s in STEPS] == [settings.named_weight, settings.pages_weight,
-                                                          settings.heading_weight, settings.rerank_weight]
+                                                          settings.heading_weight, settings.rerank_weight,
+                                                          settings.lead_weight]
+
+
+def page(number: int, score: float) -> Hit:
+    return Hit(doc_id="guide", file_name="market_guide.pdf", page=number, score=score)
+
+
+def test_a_clear_lead_is_a_first_score_that_many_times_the_second():
+    assert leader([page(3, 9.0), page(1, 4.0)], 1.25).page == 3
+    assert leader([page(3, 5.0), page(1, 4.0)], 1.25).page == 3  # exactly 1.25 times
+    assert leader([page(3, 4.9), page(1, 4.0)], 1.25) is None
+    assert leader([page(3, 9.0)], 1.25) is None  # one page found: nothing to lead
+    assert leader([page(3, 9.0), page(1, 0.0)], 1.25) is None
+    assert leader([], 1.25) is None
+
+
+def test_bm25_s_clear_lead_takes_the_first_place_from_the_channels_consensus(tmp_path):
+    """Page 1 is what both channels rank high (the text channel first, BM25 second); page 3 holds the
+    question's rare word ("KX47") alone, BM25's first by far, the text channel's third. Fused, the
+    consensus wins; with the lead step, the page that alone holds the word."""
+    settings = make_settings(tmp_path)
+    per_channel = {"text": [page(1, 0.60), page(2, 0.55), page(3, 0.50)],
+                   "bm25": [page(3, 9.0), page(1, 4.0), page(2, 3.0)]}
+    weights = {"text": 1.0, "bm25": 1.0}
+    fused = fuse(per_channel, weights, settings.rrf_k)
+    assert [h.page for h in fused] == [1, 3, 2]
+    ctx = Context("What is the geographic market with code KX47?", SearchFilter(), ["text", "bm25"], 10,
+                  per_channel, fused, SimpleNamespace(settings=settings), {})
+    found = STEPS["lead"].run(ctx, settings.lead_weight)
+    assert {name: [h.page for h in ranked] for name, (ranked, _) in found.items()} == {"lead": [3]}
+    weights["lead"] = found["lead"][1]
+    assert [h.page for h in fuse({**per_channel, "lead": found["lead"][0]}, weights, settings.rrf_k)] == [3, 1, 2]
+    per_channel["bm25"][0] = page(3, 4.5)  # ahead, not clearly: the consensus stands
+    assert STEPS["lead"].run(ctx, settings.lead_weight) is None
 
 
 def test_the_packaged_models_are_found_offline_in_their_package(monkeypatch):
@@ -80,7 +119,7 @@ def test_the_reranker_moves_the_page_that_answers_from_third_to_first(bell_rock)
     question = "When did the Bell Rock lighthouse first shine its light?"
     without = [h.page for h in bell_rock.search(question, 3, steps=()).hits]
     assert without.index(3) == 2, without  # the channels put the answering page last
-    reranked = bell_rock.search(question, 3)
+    reranked = bell_rock.search(question, 3, steps=("named", "heading", "rerank"))  # the reranker among the steps
     assert reranked.hits[0].page == 3 and "rerank" in reranked.hits[0].channels
     off = bell_rock.search(question, 3, steps=("named", "heading"))  # the step off: the channels' order
     assert [h.page for h in off.hits] == without
