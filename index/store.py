@@ -313,9 +313,13 @@ class Store(ABC):
             return [Document(**p["document"]) for p in self._payloads(equals(kind="document", state=LIVE,
                                                                              source=source))]
 
-    def pages(self, doc_id: str) -> list[Page]:
+    def pages(self, doc_id: str, first: int | None = None, last: int | None = None) -> list[Page]:
+        """A document's pages in order; with `first` or `last`, those between them (inclusive), in one read."""
+        condition = equals(kind="page", doc_id=doc_id, state=LIVE)
+        if first is not None or last is not None:
+            condition = AllOf((*condition.conditions, Range("page", gte=first, lte=last)))
         with self.lock:
-            payloads = self._payloads(equals(kind="page", doc_id=doc_id, state=LIVE)) if self.schema else []
+            payloads = self._payloads(condition) if self.schema else []
         return sorted((Page(**p["page_data"]) for p in payloads), key=lambda p: p.number)
 
     def page(self, doc_id: str, number: int) -> Page | None:

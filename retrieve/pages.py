@@ -62,7 +62,9 @@ def printed_number(page: Page) -> int | None:
     after a bar; None when it prints none."""
     if page.label:
         return int(page.label) if page.label.isascii() and page.label.isdigit() else None
-    for block in page.blocks if page.height > 0 else []:
+    if page.height <= 0:
+        return None
+    for block in page.blocks:
         if block.box[3] > BAND * page.height and block.box[1] < (1 - BAND) * page.height:
             continue  # neither within the top band nor within the bottom one
         text = " ".join(block.text.split())

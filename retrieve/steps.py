@@ -97,13 +97,11 @@ def _paged(ctx: Context, weight: float) -> dict[str, tuple[list[Hit], float]] | 
     documents = [doc for doc_id in about if (doc := store.get_document(doc_id)) is not None]
     for doc in documents:
         # The pages that print the numbers named, then the file's pages of those numbers where they differ
-        around = range(max(1, named[0] - 3), min(doc.pages, named[0] + 3) + 1)
-        offset = printed_offset([page for n in around if (page := store.page(doc.id, n)) is not None])
-        wanted = [(False, page + offset) for page in named] + [(True, page) for page in named if offset]
-        kept = {page for _, page in wanted if 1 <= page <= doc.pages and (first or 1) <= page <= (last or page)}
-        for hedge, page in wanted:
-            if page in kept:
-                kept.discard(page)
+        offset = printed_offset(store.pages(doc.id, max(1, named[0] - 3), named[0] + 3))
+        seen: set[int] = set()
+        for hedge, page in [(False, page + offset) for page in named] + [(True, page) for page in named if offset]:
+            if page not in seen and 1 <= page <= doc.pages and (first or 1) <= page <= (last or page):
+                seen.add(page)
                 hits.append((hedge, Hit(doc_id=doc.id, file_name=doc.file_name, page=page, score=0.0,
                                         channels=[PAGED], point=point_id(doc.id, "page", page))))
     if documents and all(page > doc.pages for page in named for doc in documents):

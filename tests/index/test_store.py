@@ -122,6 +122,8 @@ def test_add_list_and_read_back(store):
     assert [p.number for p in pages] == [1, 2]
     assert pages[0].blocks[0].box == (72, 72, 300, 90)
     assert store.image_path(f"pages/aaa/{pages[1].image}").read_bytes() == b"png"
+    assert [p.number for p in store.pages("aaa", 2, 9)] == [2]  # a stretch of pages, in one read
+    assert [p.number for p in store.pages("aaa", None, 1)] == [1] and store.pages("bbb", 2, 3) == []
     assert store.count() == 2 * (3 + 3) // 2 + 2  # a point per page and per text block, one per document
 
 
