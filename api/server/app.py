@@ -30,9 +30,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route
 
 from ...core.errors import Ambiguous, Busy, Conflict, Forbidden, NotFound, PageSightError
-from ...core.i18n import locale_of, say
+from ...core.i18n import say
 from ...core.settings import Settings, get_settings
 from ..mcp import HttpEndpoint, build_mcp
+from .deps import get_locale
 from .forms import FormsAsJson
 from .gate import Caller, RequestGate, api_keys, host_names, problem
 from .routes import conversations, documents, openai, search
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None, *, local_key: str | None = None
         app.include_router(router, responses=errors)
 
     def said(request: Request, detail: str) -> str:  # in the request's language (core/i18n.py)
-        return say(detail, locale_of(request.headers.get("accept-language"), settings.locale))
+        return say(detail, get_locale(request))
 
     @app.exception_handler(PageSightError)
     async def pagesight_error(request: Request, e: PageSightError) -> JSONResponse:

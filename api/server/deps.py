@@ -32,10 +32,10 @@ def get_sight(service: ServiceDep, collection: CollectionParam = None) -> PageSi
 SightDep = Annotated[PageSight, Depends(get_sight)]
 
 
-def get_locale(request: Request, service: ServiceDep) -> str:
-    """The language a response's words are in (core/i18n.py): PAGESIGHT_LOCALE, or the request's
-    Accept-Language."""
-    return locale_of(request.headers.get("accept-language"), service.settings.locale)
+def get_locale(request: Request) -> str:
+    """The language a response's words are in, errors' and routes' alike (core/i18n.py): PAGESIGHT_LOCALE,
+    or the request's Accept-Language."""
+    return locale_of(request.headers.get("accept-language"), get_service(request).settings.locale)
 
 
 LocaleDep = Annotated[str, Depends(get_locale)]
