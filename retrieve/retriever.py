@@ -1,7 +1,8 @@
 """Query to ranked pages: each channel the profile and the collection have (channels.py), fused by
 weighted reciprocal rank, then the steps after them (steps.py: the documents a question names, the
-pages it names by number, the statement it names, a cross-encoder's reading of the first pages), each
-fused in turn, all within the filters a user gave. How a search runs, whole: docs/architecture.md ("How a search runs").
+pages it names by number, the statement it names, a cross-encoder's reading of the first pages, BM25's clear
+lead), each fused in turn, all within the filters a user gave. How a search runs, whole:
+docs/architecture.md ("How a search runs").
 """
 
 from __future__ import annotations
